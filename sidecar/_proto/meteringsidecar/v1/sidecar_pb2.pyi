@@ -1,0 +1,109 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class UsageEvent(_message.Message):
+    __slots__ = ("event_id", "customer_aws_account_id", "customer_identifier", "license_arn", "product_code", "dimension", "quantity", "timestamp", "tags")
+    class TagsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_AWS_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_IDENTIFIER_FIELD_NUMBER: _ClassVar[int]
+    LICENSE_ARN_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_CODE_FIELD_NUMBER: _ClassVar[int]
+    DIMENSION_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    customer_aws_account_id: str
+    customer_identifier: str
+    license_arn: str
+    product_code: str
+    dimension: str
+    quantity: int
+    timestamp: _timestamp_pb2.Timestamp
+    tags: _containers.ScalarMap[str, str]
+    def __init__(self, event_id: _Optional[str] = ..., customer_aws_account_id: _Optional[str] = ..., customer_identifier: _Optional[str] = ..., license_arn: _Optional[str] = ..., product_code: _Optional[str] = ..., dimension: _Optional[str] = ..., quantity: _Optional[int] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tags: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class RecordUsageRequest(_message.Message):
+    __slots__ = ("event",)
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    event: UsageEvent
+    def __init__(self, event: _Optional[_Union[UsageEvent, _Mapping]] = ...) -> None: ...
+
+class RecordUsageResponse(_message.Message):
+    __slots__ = ("duplicate", "event_id")
+    DUPLICATE_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    duplicate: bool
+    event_id: str
+    def __init__(self, duplicate: _Optional[bool] = ..., event_id: _Optional[str] = ...) -> None: ...
+
+class RecordUsageBatchRequest(_message.Message):
+    __slots__ = ("events",)
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[UsageEvent]
+    def __init__(self, events: _Optional[_Iterable[_Union[UsageEvent, _Mapping]]] = ...) -> None: ...
+
+class RecordUsageBatchResponse(_message.Message):
+    __slots__ = ("accepted", "duplicates")
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATES_FIELD_NUMBER: _ClassVar[int]
+    accepted: int
+    duplicates: int
+    def __init__(self, accepted: _Optional[int] = ..., duplicates: _Optional[int] = ...) -> None: ...
+
+class GetStatusRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetStatusResponse(_message.Message):
+    __slots__ = ("pending_events", "dead_letter_records", "billed_records", "rolled_forward_events", "oldest_pending_event", "pending_records", "sealed_through", "last_shipment", "shipping_error")
+    PENDING_EVENTS_FIELD_NUMBER: _ClassVar[int]
+    DEAD_LETTER_RECORDS_FIELD_NUMBER: _ClassVar[int]
+    BILLED_RECORDS_FIELD_NUMBER: _ClassVar[int]
+    ROLLED_FORWARD_EVENTS_FIELD_NUMBER: _ClassVar[int]
+    OLDEST_PENDING_EVENT_FIELD_NUMBER: _ClassVar[int]
+    PENDING_RECORDS_FIELD_NUMBER: _ClassVar[int]
+    SEALED_THROUGH_FIELD_NUMBER: _ClassVar[int]
+    LAST_SHIPMENT_FIELD_NUMBER: _ClassVar[int]
+    SHIPPING_ERROR_FIELD_NUMBER: _ClassVar[int]
+    pending_events: int
+    dead_letter_records: int
+    billed_records: int
+    rolled_forward_events: int
+    oldest_pending_event: _timestamp_pb2.Timestamp
+    pending_records: int
+    sealed_through: _timestamp_pb2.Timestamp
+    last_shipment: _timestamp_pb2.Timestamp
+    shipping_error: str
+    def __init__(self, pending_events: _Optional[int] = ..., dead_letter_records: _Optional[int] = ..., billed_records: _Optional[int] = ..., rolled_forward_events: _Optional[int] = ..., oldest_pending_event: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pending_records: _Optional[int] = ..., sealed_through: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_shipment: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., shipping_error: _Optional[str] = ...) -> None: ...
+
+class FlushRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class FlushResponse(_message.Message):
+    __slots__ = ("sealed_records", "billed_records", "dead_letter_records", "retry_records")
+    SEALED_RECORDS_FIELD_NUMBER: _ClassVar[int]
+    BILLED_RECORDS_FIELD_NUMBER: _ClassVar[int]
+    DEAD_LETTER_RECORDS_FIELD_NUMBER: _ClassVar[int]
+    RETRY_RECORDS_FIELD_NUMBER: _ClassVar[int]
+    sealed_records: int
+    billed_records: int
+    dead_letter_records: int
+    retry_records: int
+    def __init__(self, sealed_records: _Optional[int] = ..., billed_records: _Optional[int] = ..., dead_letter_records: _Optional[int] = ..., retry_records: _Optional[int] = ...) -> None: ...
