@@ -1,0 +1,6 @@
+"""A local stand-in for AWS Marketplace with AWS's rules and fault injection."""
+
+from sidecar.emulator._rules import EmulatorSettings, Faults, MeteringState
+from sidecar.emulator._server import EmulatorServer
+
+__all__ = ["EmulatorServer", "EmulatorSettings", "Faults", "MeteringState"]

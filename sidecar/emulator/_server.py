@@ -1,0 +1,138 @@
+"""The emulator's HTTP face: AWS JSON 1.1 on POST /, plus a small admin API under /_emulator/.
+
+Admin API:
+    GET  /_emulator/billed   every billed record (JSON list)
+    GET  /_emulator/stats    counters and faults in force
+    POST /_emulator/faults   change faults, e.g. {"throttle_rate": 0.3, "outage": true}
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+from sidecar.emulator._rules import ApiError, DropConnection, MeteringState
+
+log = logging.getLogger("sidecar.emulator")
+
+_OPERATIONS = {"AWSMPMeteringService.BatchMeterUsage": "batch_meter_usage"}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("emulator: " + format, *args)
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status: int, payload: Any, content_type: str = "application/x-amz-json-1.1") -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        if status >= 400:
+            self.send_header("x-amzn-ErrorType", str(payload.get("__type", "")))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        state = self.server.state
+        if self.path == "/_emulator/billed":
+            self._send(200, state.billed(), "application/json")
+        elif self.path == "/_emulator/stats":
+            self._send(200, state.snapshot(), "application/json")
+        else:
+            self._send(404, {"__type": "NotFound", "message": self.path}, "application/json")
+
+    def do_POST(self) -> None:
+        raw = self._body()
+        state = self.server.state
+        if self.path == "/_emulator/faults":
+            try:
+                state.update_faults(json.loads(raw or b"{}"))
+                self._send(200, state.snapshot(), "application/json")
+            except (ApiError, ValueError, TypeError) as exc:
+                self._send(400, {"__type": "ValidationException", "message": str(exc)}, "application/json")
+            return
+        target = self.headers.get("X-Amz-Target", "")
+        operation = _OPERATIONS.get(target)
+        if operation is None:
+            self._send(400, {"__type": "UnknownOperationException", "message": f"unknown target {target!r}"})
+            return
+        try:
+            body = json.loads(raw or b"{}")
+            answer = getattr(state, operation)(body, len(raw))
+        except ApiError as exc:
+            self._send(exc.status, {"__type": exc.code, "message": exc.message})
+            return
+        except DropConnection:
+            # The call was billed; the caller never hears so. Its identical retry must be safe.
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            self._send(400, {"__type": "SerializationException", "message": str(exc)})
+            return
+        self._send(200, answer)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], state: MeteringState) -> None:
+        self.state = state
+        super().__init__(address, _Handler)
+
+
+class EmulatorServer:
+    """The emulator on a background thread; ``async with`` or start()/stop()."""
+
+    def __init__(self, state: MeteringState | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.state = state or MeteringState()
+        self._server = _Server((host, port), self.state)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """Return the base URL, e.g. http://127.0.0.1:4566."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> EmulatorServer:
+        """Serve on a daemon thread."""
+        self._thread = threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve on this thread until stopped."""
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        """Stop serving; safe to call twice."""
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.server_close()
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -1,0 +1,67 @@
+"""The one exception tree of the sidecar.
+
+SidecarError
+├── InvalidUsage          bad input: names the field, the rule and (in a batch) the index
+├── ConflictingEvent      an event_id seen before with other content
+├── StorageFull           the buffer cap or the disk is full
+├── StorageError          the database failed (damaged, unreadable)
+├── RemoteError           an AWS call failed; ``retryable`` says whether to try again
+└── ConfigError           a flag, env var or setting is wrong
+"""
+
+from __future__ import annotations
+
+
+class SidecarError(Exception):
+    """Root of every error the sidecar raises on purpose."""
+
+
+class InvalidUsage(SidecarError):
+    """An event breaks a rule; nothing of its request is stored."""
+
+    def __init__(self, field: str, rule: str, index: int | None = None) -> None:
+        self.field = field
+        self.rule = rule
+        self.index = index
+        where = f"events[{index}].{field}" if index is not None else field
+        super().__init__(f"{where}: {rule}")
+
+    def at(self, index: int) -> InvalidUsage:
+        """Return the same error located at ``index`` of a batch."""
+        return InvalidUsage(self.field, self.rule, index)
+
+
+class ConflictingEvent(SidecarError):
+    """An event_id was recorded before with different content."""
+
+    def __init__(self, event_id: str, index: int | None = None) -> None:
+        self.event_id = event_id
+        self.index = index
+        where = f"events[{index}]" if index is not None else "event"
+        super().__init__(f"{where}: event_id {event_id!r} was already recorded with different content")
+
+
+class StorageFull(SidecarError):
+    """The buffer cap or the disk is full: the event was not stored."""
+
+
+class StorageError(SidecarError):
+    """The database failed in a way the sidecar cannot repair by itself."""
+
+
+class RemoteError(SidecarError):
+    """An AWS call failed.
+
+    ``code`` is AWS's error code (or a transport code such as ``ConnectionError``), ``retryable`` says
+    whether the identical call may succeed later.
+    """
+
+    def __init__(self, code: str, message: str, *, retryable: bool) -> None:
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+        super().__init__(f"{code}: {message}")
+
+
+class ConfigError(SidecarError):
+    """A setting is missing or wrong; the message names it and says what is expected."""

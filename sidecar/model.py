@@ -1,0 +1,115 @@
+"""Domain types: plain dataclasses. Protobuf stops at the servicer, boto3 dicts at the adapter."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+MAX_QUANTITY = 2_147_483_647
+
+
+class CustomerField(enum.StrEnum):
+    """Which AWS field identifies the customer of a record."""
+
+    ACCOUNT_ID = "CustomerAWSAccountId"
+    IDENTIFIER = "CustomerIdentifier"
+
+
+@dataclass(frozen=True, slots=True)
+class UsageEvent:
+    """One validated usage event, ready to store."""
+
+    event_id: str
+    fingerprint: str
+    product_code: str
+    license_arn: str
+    customer_field: CustomerField
+    customer: str
+    dimension: str
+    quantity: int
+    event_time: float
+    tags: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    """What an append stored: new events and repeats of known ones."""
+
+    accepted: int
+    duplicates: int
+    duplicate_flags: tuple[bool, ...] = ()
+
+
+class RecordState(enum.StrEnum):
+    """Where a sealed record is in its life."""
+
+    PENDING = "pending"
+    BILLED = "billed"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A sealed, frozen metering record: ``request`` is sent verbatim on every attempt."""
+
+    id: int
+    product_code: str
+    has_license: bool
+    request_json: str
+    attempts: int
+    expires_at: float
+
+
+class Outcome(enum.StrEnum):
+    """What became of one record after one shipping attempt."""
+
+    BILLED = "billed"
+    DEAD = "dead"
+    RETRY = "retry"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordOutcome:
+    """The result of one attempt for one record."""
+
+    record_id: int
+    outcome: Outcome
+    metering_record_id: str = ""
+    reason: str = ""
+    message: str = ""
+    retry_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """The store's counters, as GetStatus reports them."""
+
+    pending_events: int
+    pending_records: int
+    billed_records: int
+    dead_letter_records: int
+    rolled_forward_events: int
+    oldest_pending_event: float | None
+    sealed_through: float
+    last_shipment: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SealResult:
+    """What one sealing pass built."""
+
+    records: int
+    events: int
+    folded_tag_sets: int = 0
+    rolled_forward: int = 0
+
+
+@dataclass(slots=True)
+class PassResult:
+    """What one flush pass did."""
+
+    sealed_records: int = 0
+    billed: int = 0
+    dead: int = 0
+    retry: int = 0
+    dead_reasons: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,62 @@
+"""The SQLite schema and its forward migrations. ``PRAGMA user_version`` is the schema version."""
+
+from __future__ import annotations
+
+# Each entry moves the schema from version i to i+1. Never edit a shipped entry: append a new one.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: events, sealed records, settings
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,
+        event_id TEXT NOT NULL UNIQUE,
+        fingerprint TEXT NOT NULL,
+        product TEXT NOT NULL,
+        license_arn TEXT NOT NULL,
+        customer_field TEXT NOT NULL,
+        customer TEXT NOT NULL,
+        dimension TEXT NOT NULL,
+        quantity INTEGER NOT NULL,
+        event_ms INTEGER NOT NULL,
+        window_start INTEGER NOT NULL,
+        tags TEXT NOT NULL,
+        received_ms INTEGER NOT NULL,
+        rolled INTEGER NOT NULL DEFAULT 0,
+        record_id INTEGER
+    );
+    CREATE INDEX events_unsealed ON events (window_start) WHERE record_id IS NULL;
+    CREATE INDEX events_by_record ON events (record_id) WHERE record_id IS NOT NULL;
+    CREATE TABLE records (
+        id INTEGER PRIMARY KEY,
+        product TEXT NOT NULL,
+        license_arn TEXT NOT NULL,
+        customer_field TEXT NOT NULL,
+        customer TEXT NOT NULL,
+        dimension TEXT NOT NULL,
+        window_start INTEGER NOT NULL,
+        timestamp_s INTEGER NOT NULL,
+        quantity INTEGER NOT NULL,
+        first_event_ms INTEGER NOT NULL,
+        event_count INTEGER NOT NULL,
+        request_json TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_s REAL NOT NULL,
+        expires_s REAL NOT NULL,
+        sealed_ms INTEGER NOT NULL,
+        metering_record_id TEXT,
+        reason TEXT,
+        message TEXT,
+        finished_ms INTEGER,
+        UNIQUE (product, license_arn, customer_field, customer, dimension, window_start)
+    );
+    CREATE INDEX records_due ON records (next_attempt_s) WHERE state = 'pending';
+    """,
+    # 2: how many tag sets were folded into the untagged allocation, and a state index for counters
+    """
+    ALTER TABLE records ADD COLUMN folded_tag_sets INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX records_by_state ON records (state, finished_ms);
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
