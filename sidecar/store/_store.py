@@ -101,7 +101,7 @@ class Store:
 
     async def open(self) -> None:
         """Open, check, migrate and load the database; refuse a damaged file without touching it."""
-        existed = Path(self.path).exists() and Path(self.path).stat().st_size > 0
+        existed = await asyncio.to_thread(_has_content, self.path)
         try:
             self._db = await aiosqlite.connect(self.path, isolation_level=None)
             if existed:
@@ -326,7 +326,7 @@ class Store:
 
     def _row(self, event: UsageEvent, now_ms: int) -> tuple[tuple[Any, ...], int]:
         window = self.settings.window_seconds
-        event_ms = int(round(event.event_time * 1000))
+        event_ms = round(event.event_time * 1000)
         start = (event_ms // 1000 // window) * window
         rolled = 0
         if start < self._watermark:
@@ -626,3 +626,8 @@ def _damaged(path: str, detail: str) -> str:
         "changed it. It may hold unbilled usage: copy it aside (with its -wal file) for recovery, "
         "e.g. `sqlite3 FILE .recover > dump.sql`, then start with a new --db path"
     )
+
+
+def _has_content(path: str) -> bool:
+    file = Path(path)
+    return file.exists() and file.stat().st_size > 0
