@@ -23,6 +23,13 @@ PY_OUT = Path("sidecar") / "_proto"
 PY_PACKAGE = "sidecar._proto"
 
 
+def _plugin(name: str) -> str:
+    found = shutil.which(name) or str(Path(sys.executable).parent / name)
+    if not Path(found).exists():
+        raise SystemExit(f"{name} not found: pip install -e '.[test]' (it comes with mypy-protobuf)")
+    return found
+
+
 def _generate_python(out_root: Path) -> None:
     out = out_root / PY_OUT
     out.mkdir(parents=True, exist_ok=True)
@@ -35,6 +42,9 @@ def _generate_python(out_root: Path) -> None:
             f"--python_out={out}",
             f"--pyi_out={out}",
             f"--grpc_python_out={out}",
+            # mypy-protobuf types the gRPC stubs and servicers (protoc's --pyi_out covers messages).
+            f"--plugin=protoc-gen-mypy_grpc={_plugin('protoc-gen-mypy_grpc')}",
+            f"--mypy_grpc_out={out}",
             *PROTOS,
         ],
         check=True,

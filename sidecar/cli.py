@@ -1,0 +1,169 @@
+"""The ``metering-sidecar`` command: a thin main() over the app, the emulator and the demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+import urllib.request
+from collections.abc import Mapping, Sequence
+
+import grpc
+
+from sidecar import config as config_module
+from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from sidecar.app import Sidecar
+from sidecar.emulator import EmulatorServer, EmulatorSettings, Faults, MeteringState
+from sidecar.errors import ConfigError, SidecarError
+from sidecar.logs import configure
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="metering-sidecar", description="Bill usage to AWS Marketplace exactly once."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the sidecar")
+    config_module.add_arguments(serve)
+    serve.add_argument("--log-format", choices=["json", "text"], default=None, help="log line format (json)")
+
+    emulator = commands.add_parser(
+        "emulator", help="run a local AWS Marketplace emulator, or list what it billed"
+    )
+    emulator.add_argument("action", nargs="?", choices=["serve", "billed", "stats"], default="serve")
+    emulator.add_argument("--listen", default="127.0.0.1:4566", help="host:port to serve on (port 0: any)")
+    emulator.add_argument("--url", default="http://127.0.0.1:4566", help="emulator URL, for billed and stats")
+    emulator.add_argument(
+        "--dedup-seconds", type=int, default=3600, help="AWS's dedup period (match --window-seconds)"
+    )
+    emulator.add_argument("--max-age-seconds", type=int, default=6 * 3600, help="oldest record accepted")
+    emulator.add_argument(
+        "--subscribed", default=None, help="comma-separated subscribed customers (default: all)"
+    )
+    emulator.add_argument(
+        "--products", default=None, help="comma-separated known product codes (default: all)"
+    )
+    emulator.add_argument(
+        "--dimensions", default=None, help="comma-separated known dimensions (default: all)"
+    )
+    for fault in ("throttle", "error", "unprocessed", "drop"):
+        emulator.add_argument(
+            f"--{fault}-rate", type=float, default=0.0, help=f"injected {fault} probability"
+        )
+    emulator.add_argument("--outage", action="store_true", help="answer every call with a 500")
+    emulator.add_argument("--seed", type=int, default=None, help="seed for injected faults")
+
+    demo = commands.add_parser("demo", help="run the sidecar on the embedded emulator and bill some usage")
+    demo.add_argument("--window-seconds", type=int, default=4, help="window length for the demo")
+
+    for name, text in (("status", "print a running sidecar's status"), ("flush", "seal and ship now")):
+        cmd = commands.add_parser(name, help=text)
+        cmd.add_argument("--target", default="127.0.0.1:50051", help="the sidecar's API address")
+    return parser
+
+
+def _csv(text: str | None) -> frozenset[str] | None:
+    return None if text is None else frozenset(x.strip() for x in text.split(",") if x.strip())
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ConfigError(f"--listen: expected host:port, got {text!r}")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def _run_emulator(args: argparse.Namespace) -> int:
+    if args.action in ("billed", "stats"):
+        path = "/_emulator/billed" if args.action == "billed" else "/_emulator/stats"
+        with urllib.request.urlopen(args.url.rstrip("/") + path, timeout=10) as response:
+            print(json.dumps(json.load(response), indent=2))
+        return EXIT_OK
+    host, port = _host_port(args.listen)
+    faults = Faults(args.throttle_rate, args.error_rate, args.unprocessed_rate, args.drop_rate, args.outage)
+    settings = EmulatorSettings(
+        dedup_seconds=args.dedup_seconds,
+        max_age_seconds=args.max_age_seconds,
+        subscribed=_csv(args.subscribed),
+        products=_csv(args.products),
+        dimensions=_csv(args.dimensions),
+        seed=args.seed,
+        faults=faults,
+    )
+    server = EmulatorServer(MeteringState(settings), host, port)
+    print(f"emulator listening on {server.url}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return EXIT_OK
+
+
+async def _serve(cfg: config_module.Config, env: Mapping[str, str]) -> int:
+    sidecar = Sidecar(cfg, env=env)
+    await sidecar.start()
+    loop = asyncio.get_running_loop()
+    signals = 0
+    tasks: set[asyncio.Task[object]] = set()
+
+    def on_signal() -> None:
+        nonlocal signals
+        signals += 1
+        if signals > 1:
+            # Everything acknowledged is already committed: exiting now loses nothing.
+            os._exit(EXIT_OK)
+        task: asyncio.Task[object] = loop.create_task(sidecar.shutdown(grace=5.0))
+        tasks.add(task)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal)
+    await sidecar.wait_stopped()
+    return EXIT_OK
+
+
+async def _call(target: str, method: str, request: object) -> object:
+    async with grpc.aio.insecure_channel(target) as channel:
+        stub = pb_grpc.MeteringSidecarStub(channel)
+        return await getattr(stub, method)(request, timeout=30)
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    env = os.environ if env is None else env
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            cfg = config_module.build(args, env)
+            configure(cfg.log_level, args.log_format or env.get("METERING_SIDECAR_LOG_FORMAT", "json"))
+            return asyncio.run(_serve(cfg, env))
+        if args.command == "emulator":
+            return _run_emulator(args)
+        if args.command == "demo":
+            from sidecar.demo import run_demo
+
+            return asyncio.run(run_demo(window_seconds=args.window_seconds))
+        if args.command == "status":
+            print(asyncio.run(_call(args.target, "GetStatus", pb.GetStatusRequest())))
+            return EXIT_OK
+        if args.command == "flush":
+            print(asyncio.run(_call(args.target, "Flush", pb.FlushRequest())))
+            return EXIT_OK
+    except ConfigError as exc:
+        print(f"metering-sidecar: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except SidecarError as exc:
+        print(f"metering-sidecar: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except grpc.aio.AioRpcError as exc:
+        print(f"metering-sidecar: {exc.code().name}: {exc.details()}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_USAGE
