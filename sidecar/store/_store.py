@@ -77,6 +77,7 @@ class Store:
         self.healthy = True
         self.last_error = ""
         self.created = False
+        self.ingest_commits = 0
 
     async def __aenter__(self) -> Store:
         await self.open()
@@ -281,6 +282,7 @@ class Store:
                     await self._add_counter("rolled_forward_events", rolled)
                     crash_point("ingest-before-commit")
                 crash_point("ingest-after-commit")
+                self.ingest_commits += 1
                 self._pending_events += len(rows)
             self._mark_healthy()
         except SidecarError as exc:
