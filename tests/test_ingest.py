@@ -16,7 +16,8 @@ from tests.conftest import START, SidecarFactory, db_rows, event, stamp
 async def test_ok_means_committed_on_disk(sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub) -> None:
     """I1: once RecordUsage returns OK, another connection sees the event in the file."""
     answer = await stub.RecordUsage(pb.RecordUsageRequest(event=event(event_id="e-1", quantity=7)))
-    assert answer.event_id == "e-1" and not answer.duplicate
+    assert answer.event_id == "e-1"
+    assert not answer.duplicate
     rows = db_rows(sidecar.config.db, "SELECT event_id, quantity FROM events")
     assert rows == [("e-1", 7)]
 
@@ -169,7 +170,7 @@ async def test_full_disk_never_acks_without_commit(make_sidecar: SidecarFactory)
     """I1/I7: on a full disk every OK is on disk, failures are RESOURCE_EXHAUSTED, and it keeps serving."""
     sidecar = await make_sidecar(max_db_bytes=160 * 1024)
     acked: list[str] = []
-    refused = 0
+    refusals: list[tuple[grpc.StatusCode, str]] = []
     async with grpc.aio.insecure_channel(sidecar.target) as channel:
         stub = pb_grpc.MeteringSidecarStub(channel)
         for i in range(400):
@@ -178,12 +179,12 @@ async def test_full_disk_never_acks_without_commit(make_sidecar: SidecarFactory)
                 await stub.RecordUsageBatch(pb.RecordUsageBatchRequest(events=batch))
                 acked += [e.event_id for e in batch]
             except grpc.aio.AioRpcError as exc:
-                assert exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-                assert "disk full" in (exc.details() or "")
-                refused += 1
-                if refused >= 3:
+                refusals.append((exc.code(), exc.details() or ""))
+                if len(refusals) >= 3:
                     break
-        assert refused >= 3
+        assert len(refusals) == 3
+        assert all(code == grpc.StatusCode.RESOURCE_EXHAUSTED for code, _ in refusals)
+        assert all("disk full" in details for _, details in refusals)
         assert not sidecar.store.healthy
         status = await stub.GetStatus(pb.GetStatusRequest())
         assert status.pending_events == len(acked)

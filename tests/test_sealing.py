@@ -37,7 +37,8 @@ async def test_fresh_database_treats_current_window_as_sealed(
     assert status.sealed_through.seconds == NEXT
     await advance_and_flush(clock, stub, 2 * HOUR)
     [only] = records(sidecar)
-    assert only["Timestamp"] == NEXT and only["Quantity"] == 5
+    assert only["Timestamp"] == NEXT
+    assert only["Quantity"] == 5
 
 
 async def test_one_record_per_key_and_window(
@@ -51,7 +52,8 @@ async def test_one_record_per_key_and_window(
     clock.set(NEXT + 1800)
     await record(stub, event_id="late-same-window", quantity=100)
     flushed = await advance_and_flush(clock, stub, HOUR)
-    assert flushed.sealed_records == 3 and flushed.billed_records == 3
+    assert flushed.sealed_records == 3
+    assert flushed.billed_records == 3
     got = {(r.get("CustomerAWSAccountId"), r["Dimension"]): r["Quantity"] for r in records(sidecar)}
     odd = sum(i for i in range(30) if i % 2)
     even = sum(i for i in range(30) if not i % 2)
