@@ -92,6 +92,9 @@ class Stats:
     errors: int = 0
     dropped: int = 0
     rejected_calls: int = 0
+    largest_call: int = 0
+    calls_without_product: int = 0
+    products_seen: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -149,7 +152,11 @@ class MeteringState:
                 self.stats.rejected_calls += 1
                 raise
             self.stats.records_received += len(records)
+            self.stats.largest_call = max(self.stats.largest_call, len(records))
             product = str(body.get("ProductCode") or "")
+            if not product:
+                self.stats.calls_without_product += 1
+            self.stats.products_seen.append(product)
             results: list[dict[str, Any]] = []
             unprocessed: list[dict[str, Any]] = []
             for record in records:

@@ -1,0 +1,271 @@
+"""Shipping through real boto3 to the emulator: every result status and every error class."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from sidecar.app import Sidecar
+from sidecar.clock import ManualClock
+from sidecar.emulator import EmulatorServer
+from tests.conftest import ACCOUNT, HOUR, OTHER, START, SidecarFactory, advance_and_flush, db_rows, event
+from tests.conftest import boto_marketplace as boto_marketplace
+
+NEXT = (int(START) // HOUR) * HOUR + HOUR
+LICENSE = "arn:aws:license-manager::123456789012:license:l-{:016x}"
+
+
+async def record_many(stub: pb_grpc.MeteringSidecarStub, count: int, **fields: object) -> None:
+    """Record ``count`` events for ``count`` distinct customers (so ``count`` records)."""
+    events = [
+        event(event_id=f"m-{i}-{fields}", customer_aws_account_id=f"{100000 + i}", **fields)
+        for i in range(count)
+    ]
+    await stub.RecordUsageBatch(pb.RecordUsageBatchRequest(events=events))
+
+
+def states(sidecar: Sidecar) -> dict[str, int]:
+    """Count records by state."""
+    return dict(db_rows(sidecar.config.db, "SELECT state, COUNT(*) FROM records GROUP BY state"))
+
+
+async def test_success_stores_metering_record_id(
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, clock: ManualClock, emulator: EmulatorServer
+) -> None:
+    """Success: the record is billed and keeps AWS's MeteringRecordId; GetStatus counts it."""
+    clock.set(NEXT + 60)
+    await stub.RecordUsage(pb.RecordUsageRequest(event=event(event_id="s", quantity=4)))
+    result = await advance_and_flush(clock, stub, HOUR)
+    assert result.billed_records == 1
+    [billed] = emulator.state.billed()
+    assert db_rows(sidecar.config.db, "SELECT state, metering_record_id FROM records") == [
+        ("billed", billed["metering_record_id"])
+    ]
+    status = await stub.GetStatus(pb.GetStatusRequest())
+    assert (status.billed_records, status.pending_events, status.pending_records) == (1, 0, 0)
+    assert status.last_shipment.seconds == int(clock.now())
+    assert not status.HasField("oldest_pending_event")
+
+
+async def test_customer_not_subscribed_is_dead_letter(
+    make_sidecar: SidecarFactory, clock: ManualClock, emulator: EmulatorServer
+) -> None:
+    """CustomerNotSubscribed: the record becomes a dead letter with the reason; the others bill."""
+    emulator.state.settings.subscribed = frozenset({ACCOUNT})
+    sidecar = await make_sidecar()
+    clock.set(NEXT + 60)
+    import grpc
+
+    async with grpc.aio.insecure_channel(sidecar.target) as channel:
+        stub = pb_grpc.MeteringSidecarStub(channel)
+        await stub.RecordUsage(pb.RecordUsageRequest(event=event(event_id="yes")))
+        await stub.RecordUsage(
+            pb.RecordUsageRequest(event=event(event_id="no", customer_aws_account_id=OTHER))
+        )
+        result = await advance_and_flush(clock, stub, HOUR)
+        assert (result.billed_records, result.dead_letter_records) == (1, 1)
+        status = await stub.GetStatus(pb.GetStatusRequest())
+        assert (status.dead_letter_records, status.pending_events) == (1, 0)
+    rows = db_rows(sidecar.config.db, "SELECT reason, message FROM records WHERE state = 'dead'")
+    assert rows[0][0] == "CustomerNotSubscribed"
+    assert rows[0][1]
+
+
+async def test_duplicate_record_is_dead_letter_and_logged(
+    sidecar: Sidecar,
+    stub: pb_grpc.MeteringSidecarStub,
+    clock: ManualClock,
+    emulator: EmulatorServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """DuplicateRecord: another integration already metered this hour; dead letter plus an error log."""
+    clock.set(NEXT + 60)
+    other = boto_marketplace(emulator.url)
+    await other.batch_meter_usage(
+        product_code="prod-abc123",
+        records=[
+            {"CustomerAWSAccountId": ACCOUNT, "Dimension": "requests", "Quantity": 99, "Timestamp": NEXT + 5}
+        ],
+    )
+    await stub.RecordUsage(pb.RecordUsageRequest(event=event(event_id="d", quantity=1)))
+    with caplog.at_level(logging.ERROR, logger="sidecar"):
+        result = await advance_and_flush(clock, stub, HOUR)
+    assert result.dead_letter_records == 1
+    assert db_rows(sidecar.config.db, "SELECT state, reason FROM records") == [("dead", "DuplicateRecord")]
+    assert any("DuplicateRecord" in r.getMessage() for r in caplog.records if r.levelno == logging.ERROR)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"unprocessed_rate": 1.0},
+        {"throttle_rate": 1.0},
+        {"error_rate": 1.0},
+        {"drop_rate": 1.0},
+        {"outage": True},
+    ],
+    ids=["unprocessed", "throttling", "5xx", "dropped-connection", "outage"],
+)
+async def test_transient_failures_retry_identical_records(
+    sidecar: Sidecar,
+    stub: pb_grpc.MeteringSidecarStub,
+    clock: ManualClock,
+    emulator: EmulatorServer,
+    fault: dict[str, object],
+) -> None:
+    """UnprocessedRecords, throttling, 5xx, lost answers and outages keep records pending, then bill once."""
+    clock.set(NEXT + 60)
+    await record_many(stub, 30)
+    emulator.state.update_faults(fault)
+    for _ in range(3):
+        result = await advance_and_flush(clock, stub, 1 if _ else HOUR)
+        assert (result.billed_records, result.dead_letter_records, result.retry_records) == (0, 0, 30)
+    assert states(sidecar) == {"pending": 30}
+    assert db_rows(sidecar.config.db, "SELECT MIN(attempts) FROM records") == [(3,)]
+    emulator.state.update_faults({k: type(v)() for k, v in fault.items()})
+    result = await advance_and_flush(clock, stub, 1)
+    assert result.billed_records == 30
+    assert len(emulator.state.billed()) == 30
+    assert emulator.state.stats.duplicate_records == 0
+
+
+async def test_connection_refused_is_retried(
+    make_sidecar: SidecarFactory, clock: ManualClock, emulator: EmulatorServer
+) -> None:
+    """A connection error (AWS unreachable) keeps the record pending with its next attempt scheduled."""
+    import grpc
+
+    sidecar = await make_sidecar(max_backoff_seconds=30.0, metering_endpoint_url="http://127.0.0.1:9")
+    sidecar.flusher.shipper.marketplace = boto_marketplace("http://127.0.0.1:9")  # type: ignore[union-attr]
+    clock.set(NEXT + 60)
+    async with grpc.aio.insecure_channel(sidecar.target) as channel:
+        stub = pb_grpc.MeteringSidecarStub(channel)
+        await stub.RecordUsage(pb.RecordUsageRequest(event=event(event_id="c")))
+        result = await advance_and_flush(clock, stub, HOUR)
+        assert result.retry_records == 1
+        # Backoff: the next attempt is in the future, so an immediate pass does not call again.
+        again = await stub.Flush(pb.FlushRequest())
+        assert again.retry_records == 0
+    [(message, next_at)] = db_rows(sidecar.config.db, "SELECT message, next_attempt_s FROM records")
+    assert "ConnectionError" in message
+    assert clock.now() < next_at <= clock.now() + 30
+
+
+async def test_invalid_record_is_isolated_by_splitting(
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, clock: ManualClock, emulator: EmulatorServer
+) -> None:
+    """An Invalid* error fails the whole call: the batch is split, the bad record dead-lettered, the rest billed."""
+    emulator.state.settings.dimensions = frozenset({"requests"})
+    clock.set(NEXT + 60)
+    await record_many(stub, 9)
+    await stub.RecordUsage(pb.RecordUsageRequest(event=event(event_id="bad", dimension="unknown-dim")))
+    result = await advance_and_flush(clock, stub, HOUR)
+    assert (result.billed_records, result.dead_letter_records) == (9, 1)
+    assert db_rows(sidecar.config.db, "SELECT reason FROM records WHERE state = 'dead'") == [
+        ("InvalidUsageDimensionException",)
+    ]
+    assert len(emulator.state.billed()) == 9
+
+
+async def test_timestamp_out_of_bounds_is_isolated(
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, clock: ManualClock, emulator: EmulatorServer
+) -> None:
+    """TimestampOutOfBoundsException fails the call: the stale record is removed and the rest is sent."""
+    clock.set(NEXT + 60)
+    await stub.RecordUsage(pb.RecordUsageRequest(event=event(event_id="stale")))
+    emulator.state.update_faults({"outage": True})
+    await advance_and_flush(clock, stub, HOUR)  # sealed, but AWS is down
+    await record_many(stub, 5)
+    await advance_and_flush(clock, stub, HOUR)  # the next window is sealed too; both wait
+    emulator.state.update_faults({"outage": False})
+    emulator.state.settings.max_age_seconds = 5000  # AWS is stricter than the sidecar was told
+    result = await stub.Flush(pb.FlushRequest())
+    assert (result.billed_records, result.dead_letter_records) == (5, 1)
+    assert emulator.state.stats.rejected_calls >= 1
+    assert db_rows(sidecar.config.db, "SELECT reason, timestamp_s FROM records WHERE state = 'dead'") == [
+        ("TimestampOutOfBoundsException", NEXT + 60)
+    ]
+
+
+async def test_disabled_api_stops_shipping_loudly(
+    sidecar: Sidecar,
+    stub: pb_grpc.MeteringSidecarStub,
+    clock: ManualClock,
+    emulator: EmulatorServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """DisabledApiException stops shipping, says why in GetStatus and an error log, and loses nothing."""
+    clock.set(NEXT + 60)
+    await record_many(stub, 3)
+    emulator.state.update_faults({"disabled": True})
+    with caplog.at_level(logging.ERROR, logger="sidecar"):
+        result = await advance_and_flush(clock, stub, HOUR)
+    assert result.retry_records == 3
+    status = await stub.GetStatus(pb.GetStatusRequest())
+    assert "DisabledApiException" in status.shipping_error
+    assert status.pending_events == 3
+    assert any("SHIPPING STOPPED" in r.getMessage() for r in caplog.records)
+    emulator.state.update_faults({"disabled": False})
+    assert (await advance_and_flush(clock, stub, 1)).billed_records == 3
+    assert (await stub.GetStatus(pb.GetStatusRequest())).shipping_error == ""
+
+
+async def test_record_expires_into_dead_letter(
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, clock: ManualClock, emulator: EmulatorServer
+) -> None:
+    """A record not confirmed by Timestamp + max age - margin becomes a dead letter with reason 'expired'."""
+    clock.set(NEXT + 60)
+    await stub.RecordUsage(pb.RecordUsageRequest(event=event(event_id="old")))
+    emulator.state.update_faults({"outage": True})
+    await advance_and_flush(clock, stub, HOUR)
+    clock.set(NEXT + 60 + 6 * HOUR - 900 - 1)
+    assert (await stub.Flush(pb.FlushRequest())).dead_letter_records == 0
+    clock.advance(1)
+    result = await stub.Flush(pb.FlushRequest())
+    assert result.dead_letter_records == 1
+    assert db_rows(sidecar.config.db, "SELECT state, reason FROM records") == [("dead", "expired")]
+    status = await stub.GetStatus(pb.GetStatusRequest())
+    assert (status.pending_events, status.dead_letter_records) == (0, 1)
+
+
+async def test_calls_hold_at_most_25_records_of_one_product(
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, clock: ManualClock, emulator: EmulatorServer
+) -> None:
+    """I6: 60 records of two products go in calls of at most 25, each call one product."""
+    clock.set(NEXT + 60)
+    await record_many(stub, 30)
+    await record_many(stub, 30, product_code="prod-second")
+    result = await advance_and_flush(clock, stub, HOUR)
+    assert result.billed_records == 60
+    stats = emulator.state.stats
+    assert stats.largest_call == 25
+    assert sorted(stats.products_seen) == ["prod-abc123"] * 2 + ["prod-second"] * 2
+    products = {b["product_code"] for b in emulator.state.billed()}
+    assert products == {"prod-abc123", "prod-second"}
+
+
+async def test_license_records_ship_without_product_code(
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, clock: ManualClock, emulator: EmulatorServer
+) -> None:
+    """Records with a LicenseArn go in a call without ProductCode, as AWS's examples do."""
+    clock.set(NEXT + 60)
+    for i in range(3):
+        await stub.RecordUsage(
+            pb.RecordUsageRequest(event=event(event_id=f"l{i}", license_arn=LICENSE.format(i)))
+        )
+    await stub.RecordUsage(
+        pb.RecordUsageRequest(event=event(event_id="plain", customer_aws_account_id=OTHER))
+    )
+    result = await advance_and_flush(clock, stub, HOUR)
+    assert result.billed_records == 4
+    assert emulator.state.stats.calls_without_product == 1
+    licensed = [b for b in emulator.state.billed() if b["license_arn"]]
+    assert len(licensed) == 3
+    [(request,)] = db_rows(
+        sidecar.config.db, "SELECT request_json FROM records WHERE license_arn != '' LIMIT 1"
+    )
+    assert json.loads(request)["LicenseArn"].startswith("arn:aws:license-manager")
