@@ -150,6 +150,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         if args.command == "demo":
             from sidecar.demo import run_demo
 
+            configure("warning", "text")
             return asyncio.run(run_demo(window_seconds=args.window_seconds))
         if args.command == "status":
             print(asyncio.run(_call(args.target, "GetStatus", pb.GetStatusRequest())))

@@ -21,7 +21,6 @@ from sidecar import config as config_module
 from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from sidecar.app import Sidecar
-from sidecar.logs import configure
 
 CUSTOMERS = ("111122223333", "444455556666", "777788889999")
 DIMENSIONS = ("requests", "gb_processed")
@@ -31,7 +30,6 @@ TEAMS = ("search", "ingest", "")
 async def run_demo(window_seconds: int = 4, out: TextIO | None = None, events: int = 240) -> int:
     """Run the demo; return 0 when billed equals recorded for every customer and dimension."""
     out = out or sys.stdout
-    configure("warning", "text")
     with tempfile.TemporaryDirectory(prefix="metering-demo-") as tmp:
         cfg = config_module.from_mapping(
             {},

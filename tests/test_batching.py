@@ -28,7 +28,12 @@ def test_large_records_split_under_1mb() -> None:
 
 def test_license_records_and_unknown_products_are_apart() -> None:
     """License records get calls without ProductCode; a license record of unknown product goes alone."""
-    records = [_record(1, "p", 5, license=True), _record(2, "p", 5), _record(3, "", 5, True), _record(4, "", 5, True)]
+    records = [
+        _record(1, "p", 5, license=True),
+        _record(2, "p", 5),
+        _record(3, "", 5, True),
+        _record(4, "", 5, True),
+    ]
     calls = list(plan_calls(records))
     shapes = sorted((c.product_code or "-", tuple(r.id for r in c.records)) for c in calls)
     assert shapes == [("-", (1,)), ("-", (3,)), ("-", (4,)), ("p", (2,))]

@@ -40,14 +40,21 @@ def test_every_field_has_flag_and_env() -> None:
     flags = {a.dest for a in parser._actions}
     for field in config_module.Config.__dataclass_fields__:
         assert field in flags
-    assert _build([], {"METERING_SIDECAR_ALLOCATION_TAG_KEYS": "team, env"}).allocation_tag_keys == ("team", "env")
+    assert _build([], {"METERING_SIDECAR_ALLOCATION_TAG_KEYS": "team, env"}).allocation_tag_keys == (
+        "team",
+        "env",
+    )
 
 
 @pytest.mark.parametrize(
     ("argv", "env", "message"),
     [
         (["--close-delay-seconds", "soon"], {}, "--close-delay-seconds: expected a number, got 'soon'"),
-        ([], {"METERING_SIDECAR_MAX_BACKOFF_SECONDS": "-1"}, "METERING_SIDECAR_MAX_BACKOFF_SECONDS: must be at least"),
+        (
+            [],
+            {"METERING_SIDECAR_MAX_BACKOFF_SECONDS": "-1"},
+            "METERING_SIDECAR_MAX_BACKOFF_SECONDS: must be at least",
+        ),
         ([], {"METERING_SIDECAR_FLUSH_INTERVAL_SECONDS": "nan"}, "METERING_SIDECAR_FLUSH_INTERVAL_SECONDS"),
         (["--max-record-age-seconds", "1.5"], {}, "expected an integer"),
         (["--window-seconds", "60"], {}, "--window-seconds: must be 3600 against AWS"),

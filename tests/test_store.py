@@ -20,7 +20,9 @@ NEXT = (int(START) // HOUR) * HOUR + HOUR
 
 def usage(event_id: str, when: float, quantity: int = 1) -> UsageEvent:
     """Return a domain event."""
-    return UsageEvent(event_id, f"fp-{event_id}", "prod", "", CustomerField.ACCOUNT_ID, "1234", "req", quantity, when)
+    return UsageEvent(
+        event_id, f"fp-{event_id}", "prod", "", CustomerField.ACCOUNT_ID, "1234", "req", quantity, when
+    )
 
 
 async def test_upgrades_a_database_made_by_schema_1(tmp_path: Path) -> None:
@@ -29,7 +31,9 @@ async def test_upgrades_a_database_made_by_schema_1(tmp_path: Path) -> None:
     with sqlite3.connect(path) as conn:
         conn.executescript(MIGRATIONS[0])
         conn.execute("PRAGMA user_version=1")
-        conn.executemany("INSERT INTO meta VALUES (?, ?)", [("window_seconds", "3600"), ("watermark", str(NEXT))])
+        conn.executemany(
+            "INSERT INTO meta VALUES (?, ?)", [("window_seconds", "3600"), ("watermark", str(NEXT))]
+        )
         conn.execute(
             "INSERT INTO events (event_id, fingerprint, product, license_arn, customer_field, customer, dimension, "
             "quantity, event_ms, window_start, tags, received_ms) VALUES ('old', 'fp', 'prod', '', "
@@ -113,7 +117,9 @@ async def test_prune_keeps_ids_for_retention_then_drops_billed(tmp_path: Path) -
         await store.append([usage("billed", NEXT + 60), usage("other", NEXT + 61)])
         await store.seal(NEXT + HOUR + 61, 60)
         [record] = await store.due_records(NEXT + HOUR + 61)
-        await store.apply([RecordOutcome(record.id, Outcome.BILLED, metering_record_id="mr-1")], NEXT + HOUR + 61)
+        await store.apply(
+            [RecordOutcome(record.id, Outcome.BILLED, metering_record_id="mr-1")], NEXT + HOUR + 61
+        )
         await store.append([usage("pending", NEXT + HOUR + 100)])
         assert await store.prune(NEXT + 6 * 86400) == 0
         assert await store.prune(NEXT + 8 * 86400) == 2

@@ -377,9 +377,11 @@ class Store:
         """
         window = self.settings.window_seconds
         target = self.watermark_for(now, close_delay)
-        if everything:
-            target = max(target, (math.floor(now / window) + 1) * window)
         async with self._lock:
+            if everything:
+                # The open window, and after a fresh start the next one, which holds rolled usage.
+                newest = await self._scalar("SELECT MAX(window_start) FROM events WHERE record_id IS NULL")
+                target = max(target, (math.floor(now / window) + 1) * window, int(newest or 0) + window)
             if target <= self._watermark:
                 return SealResult(0, 0)
             async with self._transaction():
@@ -421,6 +423,7 @@ class Store:
         return len(seqs)
 
     async def _build_records(self, target: int, now: float) -> tuple[int, int, int]:
+        # A record is never sent before its own timestamp: AWS refuses future usage.
         built = events = folded = 0
         current: tuple[Any, ...] | None = None
         groups: list[TagGroup] = []
@@ -440,7 +443,7 @@ class Store:
             rows_to_insert.append((
                 product, license_arn, customer_field, customer, dimension, window_start,
                 record.timestamp_s, record.quantity, record.first_event_ms, record.events,
-                record.request_json, now, expires, sealed_ms,
+                record.request_json, max(now, record.timestamp_s), expires, sealed_ms,
                 record.folded_tag_sets,
             ))  # fmt: skip
             built += 1

@@ -1,0 +1,131 @@
+"""Real processes for end-to-end tests: the emulator and `metering-sidecar serve` as subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+
+FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "AKIDTEST",
+    "AWS_SECRET_ACCESS_KEY": "test-secret",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def free_port() -> int:
+    """Return a loopback port that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "METERING_SIDECAR_"))}
+    env.update(FAKE_AWS)
+    env.update(extra or {})
+    return env
+
+
+class Emulator:
+    """`metering-sidecar emulator` in a subprocess."""
+
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "sidecar", "emulator", "--listen", "127.0.0.1:0", *args],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=_env(),
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        assert line.startswith("emulator listening on "), line
+        self.url = line.split()[-1]
+
+    def get(self, path: str) -> Any:
+        """GET an admin path."""
+        with urllib.request.urlopen(self.url + path, timeout=10) as response:
+            return json.load(response)
+
+    def faults(self, **values: Any) -> None:
+        """Change injected faults."""
+        request = urllib.request.Request(
+            self.url + "/_emulator/faults", data=json.dumps(values).encode(), method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+    def stop(self) -> None:
+        """Stop the process."""
+        self.proc.terminate()
+        self.proc.wait(10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+class SidecarProcess:
+    """`metering-sidecar serve` in a subprocess, restartable on the same database and port."""
+
+    def __init__(self, db: Path, emulator_url: str, *args: str, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.target = f"127.0.0.1:{self.port}"
+        self.args = [
+            "--listen", self.target, "--db", str(db), "--product-code", "prod-e2e",
+            "--metering-endpoint-url", emulator_url, "--aws-max-attempts", "1", "--log-level", "warning",
+            *args,
+        ]  # fmt: skip
+        self.env = env or {}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = db.with_suffix(".log")
+
+    def start(self, extra_env: dict[str, str] | None = None) -> None:
+        """Start and wait until the API answers."""
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "sidecar", "serve", *self.args],
+                stdout=log,
+                stderr=log,
+                env=_env({**self.env, **(extra_env or {})}),
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(
+                    f"sidecar exited with {self.proc.returncode}: {self.log.read_text()[-2000:]}"
+                )
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("sidecar did not start")
+
+    def kill(self) -> None:
+        """SIGKILL, as the OOM killer or a node failure would."""
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(10)
+
+    def terminate(self, timeout: float = 30) -> int:
+        """SIGTERM and wait for the exit code."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+    async def status(self) -> pb.GetStatusResponse:
+        """Call GetStatus."""
+        async with grpc.aio.insecure_channel(self.target) as channel:
+            return await pb_grpc.MeteringSidecarStub(channel).GetStatus(pb.GetStatusRequest(), timeout=10)

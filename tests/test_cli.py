@@ -1,0 +1,113 @@
+"""The command line, in-process and as real processes: demo, emulator listing, serve and SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import grpc
+import pytest
+
+from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from sidecar.demo import run_demo
+from tests.procs import Emulator, SidecarProcess
+
+
+async def test_demo_bills_what_it_records() -> None:
+    """`metering-sidecar demo` bills every recorded unit exactly once on the embedded emulator."""
+    out = io.StringIO()
+    assert await run_demo(window_seconds=2, out=out, events=60) == 0
+    text = out.getvalue()
+    assert "every recorded unit was billed exactly once" in text
+    assert "NO" not in text.split()
+
+
+def test_emulator_lists_billed_records(tmp_path: Path) -> None:
+    """`metering-sidecar emulator billed` prints what the emulator billed, as JSON."""
+    emulator = Emulator()
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "sidecar", "emulator", "billed", "--url", emulator.url],
+            capture_output=True, text=True, check=True, timeout=30,
+        )  # fmt: skip
+        assert json.loads(out.stdout) == []
+        stats = subprocess.run(
+            [sys.executable, "-m", "sidecar", "emulator", "stats", "--url", emulator.url],
+            capture_output=True, text=True, check=True, timeout=30,
+        )  # fmt: skip
+        assert json.loads(stats.stdout)["stats"]["calls"] == 0
+    finally:
+        emulator.stop()
+
+
+async def test_sigterm_seals_ships_and_exits_zero(tmp_path: Path) -> None:
+    """SIGTERM: in-flight work finishes, every window (the open one too) is sealed and shipped, exit 0."""
+    emulator = Emulator("--dedup-seconds", "5")
+    sidecar = SidecarProcess(
+        tmp_path / "term.db", emulator.url, "--window-seconds", "5", "--close-delay-seconds", "1",
+        "--flush-interval-seconds", "0.2",
+    )  # fmt: skip
+    try:
+        sidecar.start()
+        # A new database treats the current window as sealed: wait for the next, open one.
+        await asyncio.sleep(5 - time.time() % 5 + 0.1)
+        async with grpc.aio.insecure_channel(sidecar.target) as channel:
+            stub = pb_grpc.MeteringSidecarStub(channel)
+            events = [pb.UsageEvent(event_id=f"t{i}", customer_aws_account_id="123412341234",
+                                    dimension="requests", quantity=2) for i in range(50)]  # fmt: skip
+            await stub.RecordUsageBatch(pb.RecordUsageBatchRequest(events=events))
+        assert sidecar.terminate() == 0
+        billed = emulator.get("/_emulator/billed")
+        assert sum(r["quantity"] for r in billed) == 100
+    finally:
+        if sidecar.proc and sidecar.proc.poll() is None:
+            sidecar.kill()
+        emulator.stop()
+
+
+def test_serve_with_embedded_emulator_starts(tmp_path: Path) -> None:
+    """`serve --emulator` runs with short windows and answers GetStatus through `metering-sidecar status`."""
+    sidecar = SidecarProcess(tmp_path / "emb.db", "", "--emulator", "--window-seconds", "10")
+    sidecar.args.remove("--metering-endpoint-url")
+    sidecar.args.remove("")
+    try:
+        sidecar.start()
+        out = subprocess.run(
+            [sys.executable, "-m", "sidecar", "status", "--target", sidecar.target],
+            capture_output=True, text=True, check=True, timeout=30,
+        )  # fmt: skip
+        assert "sealed_through" in out.stdout
+        assert sidecar.terminate() == 0
+    finally:
+        if sidecar.proc and sidecar.proc.poll() is None:
+            sidecar.kill()
+
+
+def test_damaged_database_stops_serve_with_instructions(tmp_path: Path) -> None:
+    """`serve` on a damaged file exits 1 with instructions and leaves the file as it was."""
+    db = tmp_path / "broken.db"
+    db.write_bytes(b"not sqlite" * 500)
+    out = subprocess.run(
+        [sys.executable, "-m", "sidecar", "serve", "--db", str(db), "--listen", "127.0.0.1:0"],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert out.returncode == 1
+    assert "damaged" in out.stderr
+    assert db.read_bytes() == b"not sqlite" * 500
+
+
+@pytest.mark.parametrize("argv", [["serve", "--listen", "999.999.1.1:bad"]])
+def test_unbindable_listen_address_fails_clearly(argv: list[str], tmp_path: Path) -> None:
+    """A --listen address that cannot be bound exits non-zero with the address in the message."""
+    out = subprocess.run(
+        [sys.executable, "-m", "sidecar", *argv, "--db", str(tmp_path / "x.db")],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert out.returncode != 0
+    assert "999.999.1.1:bad" in out.stderr
