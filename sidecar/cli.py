@@ -63,9 +63,16 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run the sidecar on the embedded emulator and bill some usage")
     demo.add_argument("--window-seconds", type=int, default=4, help="window length for the demo")
 
-    for name, text in (("status", "print a running sidecar's status"), ("flush", "seal and ship now")):
+    commands_with_target = (
+        ("status", "print a running sidecar's status"),
+        ("flush", "seal and ship now"),
+        ("health", "exit 0 when the sidecar answers, 1 when not (for a Docker HEALTHCHECK)"),
+    )
+    for name, text in commands_with_target:
         cmd = commands.add_parser(name, help=text)
-        cmd.add_argument("--target", default="127.0.0.1:50051", help="the sidecar's API address")
+        cmd.add_argument(
+            "--target", default=None, help="the sidecar's API address (default: METERING_SIDECAR_LISTEN or 127.0.0.1:50051)"
+        )
     return parser
 
 
@@ -140,6 +147,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     """Run the command line; return the exit code."""
     env = os.environ if env is None else env
     args = _parser().parse_args(argv)
+    if getattr(args, "target", "") is None:
+        args.target = env.get("METERING_SIDECAR_LISTEN", "127.0.0.1:50051")
     try:
         if args.command == "serve":
             cfg = config_module.build(args, env)
@@ -154,6 +163,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             return asyncio.run(run_demo(window_seconds=args.window_seconds))
         if args.command == "status":
             print(asyncio.run(_call(args.target, "GetStatus", pb.GetStatusRequest())))
+            return EXIT_OK
+        if args.command == "health":
+            asyncio.run(_call(args.target, "GetStatus", pb.GetStatusRequest()))
             return EXIT_OK
         if args.command == "flush":
             print(asyncio.run(_call(args.target, "Flush", pb.FlushRequest())))

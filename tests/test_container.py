@@ -1,0 +1,53 @@
+"""The Dockerfile's pieces, checked without a container engine."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+from sidecar import config as config_module
+from sidecar.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
+
+
+def _instruction(name: str) -> list[str]:
+    return [m.group(1) for m in re.finditer(rf"^{name}\s+(.+)$", DOCKERFILE, re.MULTILINE)]
+
+
+def test_env_names_are_real_settings() -> None:
+    """Every METERING_SIDECAR_* the image sets is a real setting, and the db sits on the volume."""
+    names = set(re.findall(r"(METERING_SIDECAR_[A-Z_]+)=", DOCKERFILE))
+    fields = {config_module.ENV_PREFIX + f.upper() for f in config_module.Config.__dataclass_fields__}
+    assert names
+    assert names <= fields
+    [volume] = _instruction("VOLUME")
+    assert "/var/lib/metering-sidecar" in volume
+    assert "METERING_SIDECAR_DB=/var/lib/metering-sidecar/" in DOCKERFILE
+    assert "SQLITE_TMPDIR=/var/lib/metering-sidecar" in DOCKERFILE
+
+
+def test_image_runs_as_non_root_and_exposes_the_api_port() -> None:
+    """USER is numeric and not root; EXPOSE covers the default API port."""
+    [user] = _instruction("USER")
+    assert user.strip() != "0"
+    assert int(user)
+    ports = " ".join(_instruction("EXPOSE")).split()
+    assert config_module.Config().listen.rsplit(":", 1)[1] in ports
+
+
+def test_entrypoint_and_healthcheck_are_real_commands(tmp_path: Path) -> None:
+    """ENTRYPOINT+CMD is `metering-sidecar serve`; the HEALTHCHECK command exits 1 when nothing answers."""
+    assert '["metering-sidecar"]' in _instruction("ENTRYPOINT")[0]
+    assert '["serve"]' in _instruction("CMD")[0]
+    health = re.search(r'CMD \["metering-sidecar", "health"\]', DOCKERFILE)
+    assert health is not None
+    assert main(["health", "--target", "127.0.0.1:1"], env={}) == 1
+    help_text = subprocess.run(
+        [sys.executable, "-m", "sidecar", *shlex.split("serve --help")], capture_output=True, text=True, check=True
+    ).stdout
+    assert "--listen" in help_text
