@@ -71,7 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     for name, text in commands_with_target:
         cmd = commands.add_parser(name, help=text)
         cmd.add_argument(
-            "--target", default=None, help="the sidecar's API address (default: METERING_SIDECAR_LISTEN or 127.0.0.1:50051)"
+            "--target",
+            default=None,
+            help="the sidecar's API address (default: METERING_SIDECAR_LISTEN or 127.0.0.1:50051)",
         )
     return parser
 

@@ -48,6 +48,9 @@ def test_entrypoint_and_healthcheck_are_real_commands(tmp_path: Path) -> None:
     assert health is not None
     assert main(["health", "--target", "127.0.0.1:1"], env={}) == 1
     help_text = subprocess.run(
-        [sys.executable, "-m", "sidecar", *shlex.split("serve --help")], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "sidecar", *shlex.split("serve --help")],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert "--listen" in help_text
