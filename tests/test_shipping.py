@@ -12,8 +12,19 @@ from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from sidecar.app import Sidecar
 from sidecar.clock import ManualClock
 from sidecar.emulator import EmulatorServer
-from tests.conftest import ACCOUNT, HOUR, OTHER, START, SidecarFactory, advance_and_flush, db_rows, event
-from tests.conftest import boto_marketplace as boto_marketplace
+from sidecar.marketplace import BotoMarketplace
+from tests.conftest import (
+    ACCOUNT,
+    HOUR,
+    OTHER,
+    START,
+    SidecarFactory,
+    advance_and_flush,
+    boto_marketplace,
+    db_rows,
+    event,
+    fake_session,
+)
 
 NEXT = (int(START) // HOUR) * HOUR + HOUR
 LICENSE = "arn:aws:license-manager::123456789012:license:l-{:016x}"
@@ -269,3 +280,59 @@ async def test_license_records_ship_without_product_code(
         sidecar.config.db, "SELECT request_json FROM records WHERE license_arn != '' LIMIT 1"
     )
     assert json.loads(request)["LicenseArn"].startswith("arn:aws:license-manager")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "InvalidCustomerIdentifierException",
+        "InvalidTagException",
+        "InvalidUsageAllocationsException",
+        "InvalidLicenseException",
+        "InvalidProductCodeException",
+        "InvalidUsageDimensionException",
+        "TimestampOutOfBoundsException",
+    ],
+)
+async def test_each_whole_call_refusal_isolates_the_bad_record(
+    sidecar: Sidecar,
+    stub: pb_grpc.MeteringSidecarStub,
+    clock: ManualClock,
+    emulator: EmulatorServer,
+    code: str,
+) -> None:
+    """Every error that fails a call for its content: split, dead-letter the bad record with the code, bill the rest."""
+    clock.set(NEXT + 60)
+    await record_many(stub, 12)
+    emulator.state.update_faults({"poison": {"100007": code}})
+    result = await advance_and_flush(clock, stub, HOUR)
+    assert (result.billed_records, result.dead_letter_records) == (11, 1)
+    [(customer, reason, message)] = db_rows(
+        sidecar.config.db, "SELECT customer, reason, message FROM records WHERE state = 'dead'"
+    )
+    assert (customer, reason) == ("100007", code)
+    assert "injected" in message
+    assert len(emulator.state.billed()) == 11
+
+
+async def test_timeout_is_retried_and_bills_once(
+    make_sidecar: SidecarFactory, clock: ManualClock, emulator: EmulatorServer
+) -> None:
+    """A call that outlives the read timeout may still land at AWS: the identical resend gets the same id."""
+    import grpc
+
+    sidecar = await make_sidecar()
+    sidecar.flusher.shipper.marketplace = BotoMarketplace(  # type: ignore[union-attr]
+        endpoint_url=emulator.url, session=fake_session(), max_attempts=1, timeout_seconds=0.2
+    )
+    clock.set(NEXT + 60)
+    async with grpc.aio.insecure_channel(sidecar.target) as channel:
+        stub = pb_grpc.MeteringSidecarStub(channel)
+        await stub.RecordUsage(pb.RecordUsageRequest(event=event(event_id="slow")))
+        emulator.state.update_faults({"delay_seconds": 0.5})
+        assert (await advance_and_flush(clock, stub, HOUR)).retry_records == 1
+        emulator.state.update_faults({"delay_seconds": 0})
+        assert (await stub.Flush(pb.FlushRequest())).billed_records == 1
+    [(message,)] = db_rows(sidecar.config.db, "SELECT metering_record_id FROM records")
+    assert message == emulator.state.billed()[0]["metering_record_id"]
+    assert emulator.state.stats.duplicate_records == 0

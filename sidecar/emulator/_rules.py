@@ -52,13 +52,17 @@ class Faults:
     drop_rate: float = 0.0
     outage: bool = False
     disabled: bool = False
+    delay_seconds: float = 0.0
+    # customer id -> AWS error code: a call holding that customer fails whole with that code.
+    poison: dict[str, str] = field(default_factory=dict)
 
     def update(self, values: Mapping[str, Any]) -> None:
         """Change the named faults."""
         for key, value in values.items():
             if not hasattr(self, key):
                 raise ApiError("ValidationException", f"unknown fault {key!r}")
-            setattr(self, key, type(getattr(self, key))(value))
+            current = getattr(self, key)
+            setattr(self, key, dict(value) if isinstance(current, dict) else type(current)(value))
 
 
 @dataclass
@@ -199,6 +203,9 @@ class MeteringState:
         now = self.clock.now()
         for record in records:
             self._validate_record(record, now)
+            customer = str(record.get("CustomerAWSAccountId") or record.get("CustomerIdentifier"))
+            if customer in self.faults.poison:
+                raise ApiError(self.faults.poison[customer], f"injected: record of {customer} is refused")
         return records
 
     def _validate_record(self, record: Any, now: float) -> None:

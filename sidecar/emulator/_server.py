@@ -12,6 +12,7 @@ import json
 import logging
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -68,6 +69,10 @@ class _Handler(BaseHTTPRequestHandler):
         if operation is None:
             self._send(400, {"__type": "UnknownOperationException", "message": f"unknown target {target!r}"})
             return
+        if state.faults.delay_seconds:
+            time.sleep(
+                state.faults.delay_seconds
+            )  # a slow AWS: the call still lands, perhaps after the caller gave up
         try:
             body = json.loads(raw or b"{}")
             answer = getattr(state, operation)(body, len(raw))
