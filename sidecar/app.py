@@ -1,7 +1,9 @@
 """Wiring: build the parts from a Config, start them in order, shut them down in reverse.
 
-Shutdown order (STYLE.md 8): stop taking RPCs within the grace, seal and make a final shipping
-attempt, close the store. Everything acknowledged is already on disk, so a hard stop loses nothing.
+Shutdown (STYLE.md 8, issue "Run it in Kubernetes"): keep serving for --shutdown-delay-seconds,
+report NOT_SERVING, stop taking RPCs and let in-flight ones finish, seal every window (the open one
+too), make one shipping attempt bounded by the remaining grace, close the store. Everything
+acknowledged is already on disk, so a hard stop at any point loses nothing.
 """
 
 from __future__ import annotations
@@ -14,24 +16,39 @@ from types import TracebackType
 
 import boto3
 import grpc
+from grpc_health.v1 import health, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
 
+from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from sidecar.api import MeteringServicer, Rules
+from sidecar.auth import TokenAuth, read_token
 from sidecar.clock import Clock, SystemClock
 from sidecar.config import Config
 from sidecar.emulator import EmulatorServer, EmulatorSettings, MeteringState
-from sidecar.errors import SidecarError
+from sidecar.errors import ConfigError, SidecarError
 from sidecar.flusher import Flusher
+from sidecar.health import Health
 from sidecar.marketplace import BotoMarketplace, Marketplace
+from sidecar.metrics import Metrics
 from sidecar.model import PassResult
+from sidecar.probes import ProbeServer
 from sidecar.shipping import Backoff, Shipper
 from sidecar.store import Store, StoreSettings
 
 log = logging.getLogger("sidecar.app")
 
 
+def split_host_port(address: str, flag: str) -> tuple[str, int]:
+    """Split host:port (IPv6 in brackets), or raise ConfigError naming the flag."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        raise ConfigError(f"{flag}: expected host:port, got {address!r}")
+    return host.strip("[]"), int(port)
+
+
 class Sidecar:
-    """The running sidecar: store, flusher and gRPC server; ``async with`` or start()/shutdown()."""
+    """The running sidecar; ``async with`` or start()/shutdown()."""
 
     def __init__(
         self,
@@ -46,6 +63,7 @@ class Sidecar:
         self.clock = clock or SystemClock()
         self._marketplace = marketplace
         self.emulator: EmulatorServer | None = None
+        self.metrics = Metrics(config.max_record_age)
         self.store = Store(
             config.db,
             StoreSettings(
@@ -56,12 +74,18 @@ class Sidecar:
                 max_db_bytes=config.max_db_bytes,
                 id_retention_seconds=config.id_retention_days * 86400,
                 audit_retention_seconds=config.audit_retention_days * 86400,
+                ship_from=config.ship_from,
             ),
             self.clock,
         )
+        self.health = Health(self.store, self._flusher_alive)
+        self.health.on_change = lambda serving: self.metrics.serving.set(1 if serving else 0)
         self.server: grpc.aio.Server | None = None
+        self.health_server: grpc.aio.Server | None = None
+        self.probes: ProbeServer | None = None
         self.flusher: Flusher | None = None
         self.port = 0
+        self.health_port = 0
         self._flusher_task: asyncio.Task[None] | None = None
         self._stopped = asyncio.Event()
         self._shutting_down = False
@@ -74,6 +98,9 @@ class Sidecar:
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.shutdown()
+
+    def _flusher_alive(self) -> bool:
+        return self._flusher_task is not None and not self._flusher_task.done()
 
     def _build_marketplace(self) -> Marketplace:
         if self._marketplace is not None:
@@ -96,51 +123,98 @@ class Sidecar:
             max_attempts=self.config.aws_max_attempts,
             timeout_seconds=self.config.aws_timeout_seconds,
             session=session,
+            observe=self.metrics.observe_call,
         )
 
+    def _observe_ingest(self, rpc: str, result: str, events: int, seconds: float) -> None:
+        self.metrics.events_received.labels(result).inc(events)
+        if seconds:
+            self.metrics.ingest_latency.labels(rpc).observe(seconds)
+
+    async def _after_pass(self, result: PassResult) -> None:
+        self.metrics.observe_pass(result)
+        assert self.flusher is not None
+        status = await self.store.status()
+        self.metrics.observe_status(status, self.clock.now(), bool(self.flusher.shipper.disabled_reason))
+
     async def start(self) -> None:
-        """Open the store, start the flusher and serve the API."""
+        """Open the store, start the flusher, serve the API, health and metrics."""
         config = self.config
+        interceptors = [TokenAuth(read_token(config.api_token_file))] if config.api_token_file else []
         await self.store.open()
         try:
             marketplace = self._build_marketplace()
-            shipper = Shipper(self.store, marketplace, Backoff(cap=config.max_backoff_seconds))
-            self.flusher = Flusher(
-                self.store,
-                shipper,
-                self.clock,
-                interval=config.flush_interval_seconds,
-                close_delay=config.close_delay_seconds,
+            shipper = Shipper(
+                self.store, marketplace, Backoff(cap=config.max_backoff_seconds), self.metrics.observe_outcome
             )
+            self.flusher = Flusher(
+                self.store, shipper, self.clock,
+                interval=config.flush_interval_seconds, close_delay=config.close_delay_seconds,
+                observe=self._after_pass,
+            )  # fmt: skip
             rules = Rules(
                 default_product_code=config.product_code,
                 max_record_age=config.max_record_age,
                 allowed_tag_keys=frozenset(config.allocation_tag_keys),
             )
             self.server = grpc.aio.server(
+                interceptors=interceptors,
                 options=[
                     ("grpc.max_receive_message_length", config.max_message_bytes),
                     ("grpc.so_reuseport", 0),
-                ]
+                ],
             )
             pb_grpc.add_MeteringSidecarServicer_to_server(
-                MeteringServicer(self.store, self.flusher, rules, self.clock), self.server
+                MeteringServicer(self.store, self.flusher, rules, self.clock, self._observe_ingest),
+                self.server,
             )
-            self.port = self.server.add_insecure_port(config.listen)
-            if self.port == 0 and not config.listen.startswith("unix:"):
-                raise SidecarError(f"--listen: cannot bind {config.listen}")
+            health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, self.server)
+            reflection.enable_server_reflection(
+                [pb.DESCRIPTOR.services_by_name["MeteringSidecar"].full_name, health.SERVICE_NAME,
+                 reflection.SERVICE_NAME],
+                self.server,
+            )  # fmt: skip
+            self.port = self._bind(self.server, config.listen, "--listen")
+            await self.health.start()
             await self.server.start()
+            await self._start_health_and_probes()
         except BaseException:
-            await self.store.close()
-            if self.emulator is not None:
-                self.emulator.stop()
+            await self._close_everything()
             raise
         self._flusher_task = asyncio.create_task(self.flusher.run(), name="flusher")
         log.info(
             "metering-sidecar serving",
-            extra={"fields": {"listen": config.listen, "port": self.port, "db": config.db,
-                              "new_database": self.store.created}},
+            extra={"fields": {"listen": config.listen, "port": self.port, "health_port": self.health_port,
+                              "metrics_port": self.probes.port if self.probes else 0, "db": config.db,
+                              "new_database": self.store.created, "token_auth": bool(interceptors)}},
         )  # fmt: skip
+
+    @staticmethod
+    def _bind(server: grpc.aio.Server, address: str, flag: str) -> int:
+        try:
+            port = server.add_insecure_port(address)
+        except RuntimeError as exc:
+            raise ConfigError(f"{flag}: cannot listen on {address}: {exc}") from None
+        if port == 0 and not address.startswith("unix:"):
+            raise ConfigError(f"{flag}: cannot listen on {address}")
+        return port
+
+    async def _start_health_and_probes(self) -> None:
+        config = self.config
+        if config.health_listen:
+            # kubelet probes arrive on the pod IP, while the API stays on loopback: health alone here.
+            self.health_server = grpc.aio.server()
+            health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, self.health_server)
+            self.health_port = self._bind(self.health_server, config.health_listen, "--health-listen")
+            await self.health_server.start()
+        if config.metrics_listen:
+            host, port = split_host_port(config.metrics_listen, "--metrics-listen")
+            try:
+                self.probes = ProbeServer(host, port, self.health, self.metrics).start()
+            except OSError as exc:
+                raise ConfigError(
+                    f"--metrics-listen: cannot listen on {config.metrics_listen}: {exc}"
+                ) from None
 
     @property
     def target(self) -> str:
@@ -151,33 +225,56 @@ class Sidecar:
         host = listen.rsplit(":", 1)[0]
         return f"{host}:{self.port}"
 
-    async def shutdown(self, grace: float = 5.0) -> PassResult | None:
-        """Stop serving, seal everything, make one bounded final shipping attempt, close; safe twice."""
+    async def drain(self) -> PassResult | None:
+        """SIGTERM: keep serving for the shutdown delay, then shut down within the grace."""
+        if self.config.shutdown_delay_seconds:
+            log.info("SIGTERM: still serving for the shutdown delay",
+                     extra={"fields": {"seconds": self.config.shutdown_delay_seconds}})  # fmt: skip
+            await asyncio.sleep(self.config.shutdown_delay_seconds)
+        return await self.shutdown()
+
+    async def shutdown(self, grace: float | None = None) -> PassResult | None:
+        """NOT_SERVING, stop RPCs, seal everything, one bounded final shipment, close; safe to call twice."""
         if self._shutting_down:
             await self._stopped.wait()
             return None
         self._shutting_down = True
+        grace = self.config.shutdown_grace_seconds if grace is None else grace
         deadline = time.monotonic() + grace
         result: PassResult | None = None
         try:
+            await self.health.drain()
             if self.server is not None:
                 await self.server.stop(grace)
             if self.flusher is not None:
                 self.flusher.stop()
                 if self._flusher_task is not None:
                     await self._flusher_task
-                result = await self._final_pass(max(0.1, deadline - time.monotonic()))
+                result = await self._final_pass(deadline)
         finally:
-            await self.store.close()
-            if self.emulator is not None:
-                self.emulator.stop()
-            self._stopped.set()
+            await self._close_everything()
+        log.info("metering-sidecar stopped", extra={"fields": {"final_pass": str(result)}})
         return result
 
-    async def _final_pass(self, budget: float) -> PassResult | None:
+    async def _close_everything(self) -> None:
+        await self.health.stop()
+        if self.health_server is not None:
+            await self.health_server.stop(None)
+        if self.server is not None:
+            await self.server.stop(None)
+        if self.probes is not None:
+            self.probes.stop()
+        await self.store.close()
+        if self.emulator is not None:
+            self.emulator.stop()
+        self._stopped.set()
+
+    async def _final_pass(self, deadline: float) -> PassResult | None:
         assert self.flusher is not None
         try:
-            return await asyncio.wait_for(self.flusher.flush(everything=True), budget)
+            return await asyncio.wait_for(
+                self.flusher.flush(everything=True), max(0.1, deadline - time.monotonic())
+            )
         except TimeoutError:
             log.warning("final shipping attempt ran out of time; unshipped records stay for the next start")
         except SidecarError as exc:

@@ -32,7 +32,6 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the sidecar")
     config_module.add_arguments(serve)
-    serve.add_argument("--log-format", choices=["json", "text"], default=None, help="log line format (json)")
 
     emulator = commands.add_parser(
         "emulator", help="run a local AWS Marketplace emulator, or list what it billed"
@@ -130,7 +129,7 @@ async def _serve(cfg: config_module.Config, env: Mapping[str, str]) -> int:
         if signals > 1:
             # Everything acknowledged is already committed: exiting now loses nothing.
             os._exit(EXIT_OK)
-        task: asyncio.Task[object] = loop.create_task(sidecar.shutdown(grace=5.0))
+        task: asyncio.Task[object] = loop.create_task(sidecar.drain())
         tasks.add(task)
 
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -154,7 +153,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     try:
         if args.command == "serve":
             cfg = config_module.build(args, env)
-            configure(cfg.log_level, args.log_format or env.get("METERING_SIDECAR_LOG_FORMAT", "json"))
+            configure(cfg.log_level, cfg.log_format)
             return asyncio.run(_serve(cfg, env))
         if args.command == "emulator":
             return _run_emulator(args)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -59,6 +60,34 @@ def _bool(text: str) -> bool:
     if lowered in {"0", "false", "no", "off", ""}:
         return False
     raise ValueError(f"expected true or false, got {text!r}")
+
+
+def parse_time(text: str) -> float:
+    """Parse an ISO 8601 time (UTC unless it says otherwise) or epoch seconds."""
+    text = text.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"expected an ISO 8601 time such as 2026-11-27T10:00:00Z or epoch seconds, got {text!r}"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.timestamp()
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = text.strip().lower()
+        if value not in options:
+            raise ValueError(f"expected one of {', '.join(options)}, got {text!r}")
+        return value
+
+    return parse
 
 
 def _tag_keys(text: str) -> tuple[str, ...]:
@@ -143,8 +172,40 @@ class Config:
     emulator: bool = _setting(False, _bool, "start the embedded AWS emulator and ship to it", flag_only=True)
     """For local development: ships to an in-process emulator instead of AWS."""
 
-    log_level: str = _setting("info", _str, "debug, info, warning or error")
+    log_level: str = _setting(
+        "info", _choice("debug", "info", "warning", "error"), "debug, info, warning or error"
+    )
     """Minimum level of log lines."""
+
+    log_format: str = _setting("json", _choice("json", "text"), "log line format: json or text")
+    """JSON lines for log collectors, text for people."""
+
+    health_listen: str = _setting(
+        "0.0.0.0:50052", _str, "gRPC health port for kubelet probes ('' turns it off)"
+    )
+    """Serves only grpc.health.v1, on the pod IP, so probes reach it while the API stays on loopback."""
+
+    metrics_listen: str = _setting(
+        "0.0.0.0:9464", _str, "HTTP port for /metrics and /healthz/* ('' turns it off)"
+    )
+    """Prometheus metrics and HTTP liveness/readiness."""
+
+    shutdown_delay_seconds: float = _setting(0.0, _float(0), "keep serving this long after SIGTERM")
+    """For clusters without native sidecars, where the application gets SIGTERM at the same moment."""
+
+    shutdown_grace_seconds: float = _setting(
+        20.0, _float(0), "time for in-flight RPCs and the final shipment"
+    )
+    """Bounds the whole drain after the delay; keep terminationGracePeriodSeconds above delay plus grace."""
+
+    api_token_file: str = _setting("", _str, "file holding a bearer token every API call must carry")
+    """When set, API calls without `authorization: Bearer <token>` get UNAUTHENTICATED (health is exempt)."""
+
+    ship_from: float = _setting(
+        0.0, parse_time, "record usage before this time but never ship it (migration)"
+    )
+    """Windows starting before this are sealed as 'skipped', so an hour billed by a previous integration is
+    never billed twice."""
 
     def custom_endpoint(self, env: Mapping[str, str]) -> str:
         """Return the metering endpoint that overrides AWS's, or an empty string."""
@@ -228,8 +289,6 @@ def _validate(config: Config, env: Mapping[str, str]) -> None:
             "--close-delay-seconds: a window plus its close delay must end before records expire "
             "(--max-record-age-seconds minus --expiry-margin-seconds)"
         )
-    if config.log_level not in {"debug", "info", "warning", "error"}:
-        raise ConfigError(f"--log-level: expected debug, info, warning or error, got {config.log_level!r}")
     if not config.db:
         raise ConfigError("--db: a database path is required")
 

@@ -34,6 +34,8 @@ async def run_demo(window_seconds: int = 4, out: TextIO | None = None, events: i
         cfg = config_module.from_mapping(
             {},
             listen="127.0.0.1:0",
+            health_listen="",
+            metrics_listen="",
             db=str(Path(tmp) / "demo.db"),
             product_code="demo-product",
             window_seconds=window_seconds,

@@ -49,6 +49,14 @@ class StorageError(SidecarError):
     """The database failed in a way the sidecar cannot repair by itself."""
 
 
+class NotFound(SidecarError):
+    """The named record does not exist."""
+
+
+class Refused(SidecarError):
+    """The request is well-formed but cannot be done in the current state; the message says why."""
+
+
 class RemoteError(SidecarError):
     """An AWS call failed.
 

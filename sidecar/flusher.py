@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from sidecar.clock import Clock
 from sidecar.errors import SidecarError
@@ -15,10 +15,10 @@ from sidecar.store import Store
 log = logging.getLogger("sidecar.flusher")
 PRUNE_EVERY_SECONDS = 600.0
 
-PassObserver = Callable[[PassResult], None]
+PassObserver = Callable[[PassResult], Awaitable[None]]
 
 
-def _ignore(result: PassResult) -> None:
+async def _ignore(result: PassResult) -> None:
     pass
 
 
@@ -62,7 +62,7 @@ class Flusher:
                 await self.store.prune(now)
             self.passes += 1
             self.last_pass_monotonic = asyncio.get_running_loop().time()
-            self.observe(result)
+            await self.observe(result)
             return result
 
     async def run(self) -> None:

@@ -46,6 +46,32 @@ class RecordState(enum.StrEnum):
     PENDING = "pending"
     BILLED = "billed"
     DEAD = "dead"
+    SKIPPED = "skipped"  # sealed before --ship-from: recorded, never shipped
+
+
+@dataclass(frozen=True, slots=True)
+class RecordView:
+    """A stored record as operators see it."""
+
+    id: int
+    state: str
+    product_code: str
+    license_arn: str
+    customer_field: str
+    customer: str
+    dimension: str
+    quantity: int
+    timestamp: float
+    window_start: float
+    metering_record_id: str
+    reason: str
+    message: str
+    attempts: int
+    request_json: str
+    sealed_at: float
+    finished_at: float | None
+    event_count: int
+    discard_reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +118,8 @@ class Status:
     oldest_pending_event: float | None
     sealed_through: float
     last_shipment: float | None
+    open_dead_letter_records: int = 0
+    skipped_records: int = 0
 
 
 @dataclass(frozen=True, slots=True)

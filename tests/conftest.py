@@ -66,6 +66,8 @@ async def make_sidecar(
     async def make(**overrides: Any) -> Sidecar:
         settings: dict[str, Any] = {
             "listen": "127.0.0.1:0",
+            "health_listen": "127.0.0.1:0",
+            "metrics_listen": "127.0.0.1:0",
             "db": str(tmp_path / "sidecar.db"),
             "product_code": PRODUCT,
             "close_delay_seconds": 60.0,

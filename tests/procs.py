@@ -81,9 +81,12 @@ class SidecarProcess:
 
     def __init__(self, db: Path, emulator_url: str, *args: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
+        self.health_port = free_port()
+        self.metrics_port = free_port()
         self.target = f"127.0.0.1:{self.port}"
         self.args = [
-            "--listen", self.target, "--db", str(db), "--product-code", "prod-e2e",
+            "--listen", self.target, "--health-listen", f"127.0.0.1:{self.health_port}",
+            "--metrics-listen", f"127.0.0.1:{self.metrics_port}", "--db", str(db), "--product-code", "prod-e2e",
             "--metering-endpoint-url", emulator_url, "--aws-max-attempts", "1", "--log-level", "warning",
             *args,
         ]  # fmt: skip

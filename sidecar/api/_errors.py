@@ -13,6 +13,8 @@ from sidecar.errors import (
     ConfigError,
     ConflictingEvent,
     InvalidUsage,
+    NotFound,
+    Refused,
     RemoteError,
     SidecarError,
     StorageError,
@@ -28,6 +30,8 @@ _CODES: tuple[tuple[type[SidecarError], grpc.StatusCode], ...] = (
     (StorageError, grpc.StatusCode.UNAVAILABLE),
     (RemoteError, grpc.StatusCode.UNAVAILABLE),
     (ConfigError, grpc.StatusCode.FAILED_PRECONDITION),
+    (NotFound, grpc.StatusCode.NOT_FOUND),
+    (Refused, grpc.StatusCode.FAILED_PRECONDITION),
 )
 
 

@@ -2,48 +2,73 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
-from sidecar.api._errors import map_errors
+from sidecar.api._errors import map_errors, status_for
+from sidecar.api._operator import OperatorServicer, timestamp_pb
 from sidecar.api._validation import MAX_BATCH, Rules, to_event
 from sidecar.clock import Clock
-from sidecar.errors import InvalidUsage
+from sidecar.errors import InvalidUsage, SidecarError
 from sidecar.flusher import Flusher
-from sidecar.model import UsageEvent
+from sidecar.model import AppendResult, UsageEvent
 from sidecar.store import Store
 
 Context = grpc.aio.ServicerContext[Any, Any]
+IngestObserver = Callable[[str, str, int, float], None]
+_RESULTS = {
+    grpc.StatusCode.INVALID_ARGUMENT: "invalid",
+    grpc.StatusCode.ALREADY_EXISTS: "conflict",
+    grpc.StatusCode.RESOURCE_EXHAUSTED: "exhausted",
+}
 
 
-def _timestamp(seconds: float | None) -> Timestamp | None:
-    if seconds is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromNanoseconds(round(seconds * 1e9))
-    return stamp
+def _ignore(rpc: str, result: str, events: int, seconds: float) -> None:
+    pass
 
 
-class MeteringServicer(pb_grpc.MeteringSidecarServicer):
+class MeteringServicer(OperatorServicer, pb_grpc.MeteringSidecarServicer):
     """Implements meteringsidecar.v1.MeteringSidecar."""
 
-    def __init__(self, store: Store, flusher: Flusher, rules: Rules, clock: Clock) -> None:
+    def __init__(
+        self, store: Store, flusher: Flusher, rules: Rules, clock: Clock, observe: IngestObserver = _ignore
+    ) -> None:
         self.store = store
         self.flusher = flusher
         self.rules = rules
         self.clock = clock
+        self.observe = observe
+
+    @contextlib.asynccontextmanager
+    async def _observed(self, rpc: str, events: int) -> AsyncIterator[list[AppendResult]]:
+        started = time.monotonic()
+        results: list[AppendResult] = []
+        try:
+            yield results
+        except SidecarError as exc:
+            self.observe(
+                rpc, _RESULTS.get(status_for(exc), "unavailable"), events, time.monotonic() - started
+            )
+            raise
+        for result in results:
+            self.observe(rpc, "accepted", result.accepted, time.monotonic() - started)
+            self.observe(rpc, "duplicate", result.duplicates, 0.0)
 
     @map_errors
     async def RecordUsage(self, request: pb.RecordUsageRequest, context: Context) -> pb.RecordUsageResponse:
         """Store one event durably (I1), once per event_id (I8)."""
-        if not request.HasField("event"):
-            raise InvalidUsage("event", "is required")
-        event = to_event(request.event, self.rules, self.clock.now())
-        result = await self.store.append([event])
+        async with self._observed("RecordUsage", 1) as results:
+            if not request.HasField("event"):
+                raise InvalidUsage("event", "is required")
+            event = to_event(request.event, self.rules, self.clock.now())
+            result = await self.store.append([event])
+            results.append(result)
         return pb.RecordUsageResponse(duplicate=result.duplicates > 0, event_id=event.event_id)
 
     @map_errors
@@ -51,18 +76,22 @@ class MeteringServicer(pb_grpc.MeteringSidecarServicer):
         self, request: pb.RecordUsageBatchRequest, context: Context
     ) -> pb.RecordUsageBatchResponse:
         """Store up to 1000 events, all or nothing."""
-        if len(request.events) > MAX_BATCH:
-            raise InvalidUsage("events", f"at most {MAX_BATCH} events per batch, got {len(request.events)}")
-        now = self.clock.now()
-        events: list[UsageEvent] = []
-        for index, message in enumerate(request.events):
-            try:
-                events.append(to_event(message, self.rules, now))
-            except InvalidUsage as exc:
-                raise exc.at(index) from None
-        if not events:
-            return pb.RecordUsageBatchResponse()
-        result = await self.store.append(events)
+        async with self._observed("RecordUsageBatch", len(request.events)) as results:
+            if len(request.events) > MAX_BATCH:
+                raise InvalidUsage(
+                    "events", f"at most {MAX_BATCH} events per batch, got {len(request.events)}"
+                )
+            now = self.clock.now()
+            events: list[UsageEvent] = []
+            for index, message in enumerate(request.events):
+                try:
+                    events.append(to_event(message, self.rules, now))
+                except InvalidUsage as exc:
+                    raise exc.at(index) from None
+            if not events:
+                return pb.RecordUsageBatchResponse()
+            result = await self.store.append(events)
+            results.append(result)
         return pb.RecordUsageBatchResponse(accepted=result.accepted, duplicates=result.duplicates)
 
     @map_errors
@@ -74,11 +103,13 @@ class MeteringServicer(pb_grpc.MeteringSidecarServicer):
             dead_letter_records=status.dead_letter_records,
             billed_records=status.billed_records,
             rolled_forward_events=status.rolled_forward_events,
-            oldest_pending_event=_timestamp(status.oldest_pending_event),
+            oldest_pending_event=timestamp_pb(status.oldest_pending_event),
             pending_records=status.pending_records,
-            sealed_through=_timestamp(status.sealed_through),
-            last_shipment=_timestamp(status.last_shipment),
+            sealed_through=timestamp_pb(status.sealed_through),
+            last_shipment=timestamp_pb(status.last_shipment),
             shipping_error=self.flusher.shipper.disabled_reason,
+            open_dead_letter_records=status.open_dead_letter_records,
+            skipped_records=status.skipped_records,
         )
 
     @map_errors

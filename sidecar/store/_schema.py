@@ -57,6 +57,12 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE records ADD COLUMN folded_tag_sets INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX records_by_state ON records (state, finished_ms);
     """,
+    # 3: operators close dead letters with a reason; records before --ship-from are 'skipped'
+    """
+    ALTER TABLE records ADD COLUMN discarded_ms INTEGER;
+    ALTER TABLE records ADD COLUMN discard_reason TEXT;
+    CREATE INDEX records_by_window ON records (window_start);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

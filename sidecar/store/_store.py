@@ -33,6 +33,7 @@ from sidecar.model import (
     Status,
     UsageEvent,
 )
+from sidecar.store._operator import OperatorQueries
 from sidecar.store._schema import MIGRATIONS, SCHEMA_VERSION
 from sidecar.store._sealing import TagGroup, build_record, tags_json
 
@@ -59,9 +60,10 @@ class StoreSettings:
     max_db_bytes: int = 0
     id_retention_seconds: float = 7 * 86400
     audit_retention_seconds: float = 90 * 86400
+    ship_from: float = 0.0  # windows starting before this are sealed as 'skipped', never shipped
 
 
-class Store:
+class Store(OperatorQueries):
     """SQLite-backed event buffer and record ledger; use ``async with`` or open()/close()."""
 
     def __init__(self, path: str | Path, settings: StoreSettings, clock: Clock) -> None:
@@ -386,7 +388,7 @@ class Store:
                 return SealResult(0, 0)
             async with self._transaction():
                 rolled = await self._roll_overflow(target)
-                built, events, folded = await self._build_records(target, now)
+                built, events, folded, skipped = await self._build_records(target, now)
                 await self.db.execute(
                     f"UPDATE events SET record_id = (SELECT r.id FROM records r WHERE "
                     f"({', '.join('r.' + c for c in _KEY.split(', '))}) = "
@@ -398,6 +400,7 @@ class Store:
                 await self._add_counter("rolled_forward_events", rolled)
                 crash_point("seal-before-commit")
             self._watermark = target
+            self._pending_events -= skipped
         if built:
             log.info(
                 "sealed windows",
@@ -422,16 +425,16 @@ class Store:
             )
         return len(seqs)
 
-    async def _build_records(self, target: int, now: float) -> tuple[int, int, int]:
+    async def _build_records(self, target: int, now: float) -> tuple[int, int, int, int]:
         # A record is never sent before its own timestamp: AWS refuses future usage.
-        built = events = folded = 0
+        built = events = folded = skipped = 0
         current: tuple[Any, ...] | None = None
         groups: list[TagGroup] = []
         rows_to_insert: list[tuple[Any, ...]] = []
         sealed_ms = int(now * 1000)
 
         def flush() -> None:
-            nonlocal built, events, folded
+            nonlocal built, events, folded, skipped
             if current is None:
                 return
             product, license_arn, customer_field, customer, dimension, window_start = current
@@ -439,12 +442,15 @@ class Store:
                 customer_field=customer_field, customer=customer, dimension=dimension,
                 license_arn=license_arn, window_start=window_start, groups=groups,
             )  # fmt: skip
-            expires = record.timestamp_s + self.settings.max_record_age - self.settings.expiry_margin
+            expires = record.timestamp_s + self.expiry_after
+            state = RecordState.SKIPPED if window_start < self.settings.ship_from else RecordState.PENDING
+            if state is RecordState.SKIPPED:
+                skipped += record.events
             rows_to_insert.append((
                 product, license_arn, customer_field, customer, dimension, window_start,
                 record.timestamp_s, record.quantity, record.first_event_ms, record.events,
                 record.request_json, max(now, record.timestamp_s), expires, sealed_ms,
-                record.folded_tag_sets,
+                record.folded_tag_sets, str(state),
             ))  # fmt: skip
             built += 1
             events += record.events
@@ -466,14 +472,14 @@ class Store:
                     rows_to_insert = []
         flush()
         await self._insert_records(rows_to_insert)
-        return built, events, folded
+        return built, events, folded, skipped
 
     async def _insert_records(self, rows: list[tuple[Any, ...]]) -> None:
         if rows:
             await self.db.executemany(
                 f"INSERT INTO records ({_KEY}, timestamp_s, quantity, first_event_ms, event_count, "
-                "request_json, next_attempt_s, expires_s, sealed_ms, folded_tag_sets) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "request_json, next_attempt_s, expires_s, sealed_ms, folded_tag_sets, state) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
 
@@ -546,6 +552,9 @@ class Store:
         )
         rolled = await self._meta("rolled_forward_events")
         last = await self._meta("last_shipment_ms")
+        open_dead = await self._scalar(
+            "SELECT COUNT(*) FROM records WHERE state = 'dead' AND discarded_ms IS NULL"
+        )
         return Status(
             pending_events=await self._count_pending_events(),
             pending_records=counts.get(RecordState.PENDING, 0),
@@ -555,7 +564,17 @@ class Store:
             oldest_pending_event=None if oldest is None else int(oldest) / 1000,
             sealed_through=float(self._watermark),
             last_shipment=None if last is None else int(last) / 1000,
+            open_dead_letter_records=int(open_dead),
+            skipped_records=counts.get(RecordState.SKIPPED, 0),
         )
+
+    def _settled(self, events: int) -> None:
+        self._pending_events -= events
+
+    @property
+    def expiry_after(self) -> float:
+        """Return how long after its timestamp a record is dead-lettered as expired."""
+        return self.settings.max_record_age - self.settings.expiry_margin
 
     @property
     def pending_events(self) -> int:

@@ -71,7 +71,7 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ("pending_events", "dead_letter_records", "billed_records", "rolled_forward_events", "oldest_pending_event", "pending_records", "sealed_through", "last_shipment", "shipping_error")
+    __slots__ = ("pending_events", "dead_letter_records", "billed_records", "rolled_forward_events", "oldest_pending_event", "pending_records", "sealed_through", "last_shipment", "shipping_error", "open_dead_letter_records", "skipped_records")
     PENDING_EVENTS_FIELD_NUMBER: _ClassVar[int]
     DEAD_LETTER_RECORDS_FIELD_NUMBER: _ClassVar[int]
     BILLED_RECORDS_FIELD_NUMBER: _ClassVar[int]
@@ -81,6 +81,8 @@ class GetStatusResponse(_message.Message):
     SEALED_THROUGH_FIELD_NUMBER: _ClassVar[int]
     LAST_SHIPMENT_FIELD_NUMBER: _ClassVar[int]
     SHIPPING_ERROR_FIELD_NUMBER: _ClassVar[int]
+    OPEN_DEAD_LETTER_RECORDS_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_RECORDS_FIELD_NUMBER: _ClassVar[int]
     pending_events: int
     dead_letter_records: int
     billed_records: int
@@ -90,7 +92,9 @@ class GetStatusResponse(_message.Message):
     sealed_through: _timestamp_pb2.Timestamp
     last_shipment: _timestamp_pb2.Timestamp
     shipping_error: str
-    def __init__(self, pending_events: _Optional[int] = ..., dead_letter_records: _Optional[int] = ..., billed_records: _Optional[int] = ..., rolled_forward_events: _Optional[int] = ..., oldest_pending_event: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pending_records: _Optional[int] = ..., sealed_through: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_shipment: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., shipping_error: _Optional[str] = ...) -> None: ...
+    open_dead_letter_records: int
+    skipped_records: int
+    def __init__(self, pending_events: _Optional[int] = ..., dead_letter_records: _Optional[int] = ..., billed_records: _Optional[int] = ..., rolled_forward_events: _Optional[int] = ..., oldest_pending_event: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pending_records: _Optional[int] = ..., sealed_through: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_shipment: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., shipping_error: _Optional[str] = ..., open_dead_letter_records: _Optional[int] = ..., skipped_records: _Optional[int] = ...) -> None: ...
 
 class FlushRequest(_message.Message):
     __slots__ = ()
@@ -107,3 +111,109 @@ class FlushResponse(_message.Message):
     dead_letter_records: int
     retry_records: int
     def __init__(self, sealed_records: _Optional[int] = ..., billed_records: _Optional[int] = ..., dead_letter_records: _Optional[int] = ..., retry_records: _Optional[int] = ...) -> None: ...
+
+class MeteringRecord(_message.Message):
+    __slots__ = ("id", "state", "product_code", "license_arn", "customer_aws_account_id", "customer_identifier", "dimension", "quantity", "timestamp", "window_start", "metering_record_id", "reason", "message", "attempts", "request_json", "sealed_at", "finished_at", "event_count", "discard_reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_CODE_FIELD_NUMBER: _ClassVar[int]
+    LICENSE_ARN_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_AWS_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_IDENTIFIER_FIELD_NUMBER: _ClassVar[int]
+    DIMENSION_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_START_FIELD_NUMBER: _ClassVar[int]
+    METERING_RECORD_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_JSON_FIELD_NUMBER: _ClassVar[int]
+    SEALED_AT_FIELD_NUMBER: _ClassVar[int]
+    FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    EVENT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    DISCARD_REASON_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    state: str
+    product_code: str
+    license_arn: str
+    customer_aws_account_id: str
+    customer_identifier: str
+    dimension: str
+    quantity: int
+    timestamp: _timestamp_pb2.Timestamp
+    window_start: _timestamp_pb2.Timestamp
+    metering_record_id: str
+    reason: str
+    message: str
+    attempts: int
+    request_json: str
+    sealed_at: _timestamp_pb2.Timestamp
+    finished_at: _timestamp_pb2.Timestamp
+    event_count: int
+    discard_reason: str
+    def __init__(self, id: _Optional[int] = ..., state: _Optional[str] = ..., product_code: _Optional[str] = ..., license_arn: _Optional[str] = ..., customer_aws_account_id: _Optional[str] = ..., customer_identifier: _Optional[str] = ..., dimension: _Optional[str] = ..., quantity: _Optional[int] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., window_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., metering_record_id: _Optional[str] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., attempts: _Optional[int] = ..., request_json: _Optional[str] = ..., sealed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., event_count: _Optional[int] = ..., discard_reason: _Optional[str] = ...) -> None: ...
+
+class ListRecordsRequest(_message.Message):
+    __slots__ = ("since", "state", "page_size", "page_token")
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    since: _timestamp_pb2.Timestamp
+    state: str
+    page_size: int
+    page_token: str
+    def __init__(self, since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., state: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListRecordsResponse(_message.Message):
+    __slots__ = ("records", "next_page_token")
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    records: _containers.RepeatedCompositeFieldContainer[MeteringRecord]
+    next_page_token: str
+    def __init__(self, records: _Optional[_Iterable[_Union[MeteringRecord, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListDeadLettersRequest(_message.Message):
+    __slots__ = ("include_discarded", "page_size", "page_token")
+    INCLUDE_DISCARDED_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    include_discarded: bool
+    page_size: int
+    page_token: str
+    def __init__(self, include_discarded: _Optional[bool] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListDeadLettersResponse(_message.Message):
+    __slots__ = ("records", "next_page_token")
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    records: _containers.RepeatedCompositeFieldContainer[MeteringRecord]
+    next_page_token: str
+    def __init__(self, records: _Optional[_Iterable[_Union[MeteringRecord, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class DiscardDeadLetterRequest(_message.Message):
+    __slots__ = ("id", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    reason: str
+    def __init__(self, id: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class DiscardDeadLetterResponse(_message.Message):
+    __slots__ = ("record",)
+    RECORD_FIELD_NUMBER: _ClassVar[int]
+    record: MeteringRecord
+    def __init__(self, record: _Optional[_Union[MeteringRecord, _Mapping]] = ...) -> None: ...
+
+class RetryDeadLetterRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    def __init__(self, id: _Optional[int] = ...) -> None: ...
+
+class RetryDeadLetterResponse(_message.Message):
+    __slots__ = ("record",)
+    RECORD_FIELD_NUMBER: _ClassVar[int]
+    record: MeteringRecord
+    def __init__(self, record: _Optional[_Union[MeteringRecord, _Mapping]] = ...) -> None: ...

@@ -55,6 +55,26 @@ class MeteringSidecarStub:
                 request_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.FlushRequest.SerializeToString,
                 response_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.FlushResponse.FromString,
                 _registered_method=True)
+        self.ListRecords = channel.unary_unary(
+                '/meteringsidecar.v1.MeteringSidecar/ListRecords',
+                request_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.ListRecordsRequest.SerializeToString,
+                response_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.ListRecordsResponse.FromString,
+                _registered_method=True)
+        self.ListDeadLetters = channel.unary_unary(
+                '/meteringsidecar.v1.MeteringSidecar/ListDeadLetters',
+                request_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.ListDeadLettersRequest.SerializeToString,
+                response_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.ListDeadLettersResponse.FromString,
+                _registered_method=True)
+        self.DiscardDeadLetter = channel.unary_unary(
+                '/meteringsidecar.v1.MeteringSidecar/DiscardDeadLetter',
+                request_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.DiscardDeadLetterRequest.SerializeToString,
+                response_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.DiscardDeadLetterResponse.FromString,
+                _registered_method=True)
+        self.RetryDeadLetter = channel.unary_unary(
+                '/meteringsidecar.v1.MeteringSidecar/RetryDeadLetter',
+                request_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.RetryDeadLetterRequest.SerializeToString,
+                response_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.RetryDeadLetterResponse.FromString,
+                _registered_method=True)
 
 
 class MeteringSidecarServicer:
@@ -89,6 +109,34 @@ class MeteringSidecarServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListRecords(self, request, context):
+        """ListRecords pages through sealed records, for reconciliation with AWS's reports.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDeadLetters(self, request, context):
+        """ListDeadLetters pages through records AWS refused or that expired.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DiscardDeadLetter(self, request, context):
+        """DiscardDeadLetter closes a dead letter; the operator's reason is kept.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RetryDeadLetter(self, request, context):
+        """RetryDeadLetter sends a dead letter again, only while AWS would still accept its timestamp.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MeteringSidecarServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -111,6 +159,26 @@ def add_MeteringSidecarServicer_to_server(servicer, server):
                     servicer.Flush,
                     request_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.FlushRequest.FromString,
                     response_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.FlushResponse.SerializeToString,
+            ),
+            'ListRecords': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRecords,
+                    request_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.ListRecordsRequest.FromString,
+                    response_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.ListRecordsResponse.SerializeToString,
+            ),
+            'ListDeadLetters': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDeadLetters,
+                    request_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.ListDeadLettersRequest.FromString,
+                    response_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.ListDeadLettersResponse.SerializeToString,
+            ),
+            'DiscardDeadLetter': grpc.unary_unary_rpc_method_handler(
+                    servicer.DiscardDeadLetter,
+                    request_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.DiscardDeadLetterRequest.FromString,
+                    response_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.DiscardDeadLetterResponse.SerializeToString,
+            ),
+            'RetryDeadLetter': grpc.unary_unary_rpc_method_handler(
+                    servicer.RetryDeadLetter,
+                    request_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.RetryDeadLetterRequest.FromString,
+                    response_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.RetryDeadLetterResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -222,6 +290,114 @@ class MeteringSidecar:
             '/meteringsidecar.v1.MeteringSidecar/Flush',
             meteringsidecar_dot_v1_dot_sidecar__pb2.FlushRequest.SerializeToString,
             meteringsidecar_dot_v1_dot_sidecar__pb2.FlushResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRecords(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meteringsidecar.v1.MeteringSidecar/ListRecords',
+            meteringsidecar_dot_v1_dot_sidecar__pb2.ListRecordsRequest.SerializeToString,
+            meteringsidecar_dot_v1_dot_sidecar__pb2.ListRecordsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDeadLetters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meteringsidecar.v1.MeteringSidecar/ListDeadLetters',
+            meteringsidecar_dot_v1_dot_sidecar__pb2.ListDeadLettersRequest.SerializeToString,
+            meteringsidecar_dot_v1_dot_sidecar__pb2.ListDeadLettersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DiscardDeadLetter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meteringsidecar.v1.MeteringSidecar/DiscardDeadLetter',
+            meteringsidecar_dot_v1_dot_sidecar__pb2.DiscardDeadLetterRequest.SerializeToString,
+            meteringsidecar_dot_v1_dot_sidecar__pb2.DiscardDeadLetterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RetryDeadLetter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meteringsidecar.v1.MeteringSidecar/RetryDeadLetter',
+            meteringsidecar_dot_v1_dot_sidecar__pb2.RetryDeadLetterRequest.SerializeToString,
+            meteringsidecar_dot_v1_dot_sidecar__pb2.RetryDeadLetterResponse.FromString,
             options,
             channel_credentials,
             insecure,

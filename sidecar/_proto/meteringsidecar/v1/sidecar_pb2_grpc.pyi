@@ -45,6 +45,14 @@ class MeteringSidecarStub:
     """GetStatus reports what is buffered, billed and dead-lettered."""
     Flush: _grpc.UnaryUnaryMultiCallable[_sidecar_pb2.FlushRequest, _sidecar_pb2.FlushResponse]
     """Flush seals every closed window and makes one shipping attempt for every due record."""
+    ListRecords: _grpc.UnaryUnaryMultiCallable[_sidecar_pb2.ListRecordsRequest, _sidecar_pb2.ListRecordsResponse]
+    """ListRecords pages through sealed records, for reconciliation with AWS's reports."""
+    ListDeadLetters: _grpc.UnaryUnaryMultiCallable[_sidecar_pb2.ListDeadLettersRequest, _sidecar_pb2.ListDeadLettersResponse]
+    """ListDeadLetters pages through records AWS refused or that expired."""
+    DiscardDeadLetter: _grpc.UnaryUnaryMultiCallable[_sidecar_pb2.DiscardDeadLetterRequest, _sidecar_pb2.DiscardDeadLetterResponse]
+    """DiscardDeadLetter closes a dead letter; the operator's reason is kept."""
+    RetryDeadLetter: _grpc.UnaryUnaryMultiCallable[_sidecar_pb2.RetryDeadLetterRequest, _sidecar_pb2.RetryDeadLetterResponse]
+    """RetryDeadLetter sends a dead letter again, only while AWS would still accept its timestamp."""
 
 @_typing.type_check_only
 class MeteringSidecarAsyncStub(MeteringSidecarStub):
@@ -59,6 +67,14 @@ class MeteringSidecarAsyncStub(MeteringSidecarStub):
     """GetStatus reports what is buffered, billed and dead-lettered."""
     Flush: _aio.UnaryUnaryMultiCallable[_sidecar_pb2.FlushRequest, _sidecar_pb2.FlushResponse]  # type: ignore[assignment]
     """Flush seals every closed window and makes one shipping attempt for every due record."""
+    ListRecords: _aio.UnaryUnaryMultiCallable[_sidecar_pb2.ListRecordsRequest, _sidecar_pb2.ListRecordsResponse]  # type: ignore[assignment]
+    """ListRecords pages through sealed records, for reconciliation with AWS's reports."""
+    ListDeadLetters: _aio.UnaryUnaryMultiCallable[_sidecar_pb2.ListDeadLettersRequest, _sidecar_pb2.ListDeadLettersResponse]  # type: ignore[assignment]
+    """ListDeadLetters pages through records AWS refused or that expired."""
+    DiscardDeadLetter: _aio.UnaryUnaryMultiCallable[_sidecar_pb2.DiscardDeadLetterRequest, _sidecar_pb2.DiscardDeadLetterResponse]  # type: ignore[assignment]
+    """DiscardDeadLetter closes a dead letter; the operator's reason is kept."""
+    RetryDeadLetter: _aio.UnaryUnaryMultiCallable[_sidecar_pb2.RetryDeadLetterRequest, _sidecar_pb2.RetryDeadLetterResponse]  # type: ignore[assignment]
+    """RetryDeadLetter sends a dead letter again, only while AWS would still accept its timestamp."""
 
 class MeteringSidecarServicer(metaclass=_abc_1.ABCMeta):
     """MeteringSidecar records usage and bills it to AWS Marketplace exactly once."""
@@ -94,5 +110,37 @@ class MeteringSidecarServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_sidecar_pb2.FlushResponse, _abc.Awaitable[_sidecar_pb2.FlushResponse]]:
         """Flush seals every closed window and makes one shipping attempt for every due record."""
+
+    @_abc_1.abstractmethod
+    def ListRecords(
+        self,
+        request: _sidecar_pb2.ListRecordsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sidecar_pb2.ListRecordsResponse, _abc.Awaitable[_sidecar_pb2.ListRecordsResponse]]:
+        """ListRecords pages through sealed records, for reconciliation with AWS's reports."""
+
+    @_abc_1.abstractmethod
+    def ListDeadLetters(
+        self,
+        request: _sidecar_pb2.ListDeadLettersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sidecar_pb2.ListDeadLettersResponse, _abc.Awaitable[_sidecar_pb2.ListDeadLettersResponse]]:
+        """ListDeadLetters pages through records AWS refused or that expired."""
+
+    @_abc_1.abstractmethod
+    def DiscardDeadLetter(
+        self,
+        request: _sidecar_pb2.DiscardDeadLetterRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sidecar_pb2.DiscardDeadLetterResponse, _abc.Awaitable[_sidecar_pb2.DiscardDeadLetterResponse]]:
+        """DiscardDeadLetter closes a dead letter; the operator's reason is kept."""
+
+    @_abc_1.abstractmethod
+    def RetryDeadLetter(
+        self,
+        request: _sidecar_pb2.RetryDeadLetterRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sidecar_pb2.RetryDeadLetterResponse, _abc.Awaitable[_sidecar_pb2.RetryDeadLetterResponse]]:
+        """RetryDeadLetter sends a dead letter again, only while AWS would still accept its timestamp."""
 
 def add_MeteringSidecarServicer_to_server(servicer: MeteringSidecarServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
