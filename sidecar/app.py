@@ -57,8 +57,10 @@ class Sidecar:
         env: Mapping[str, str] | None = None,
         clock: Clock | None = None,
         marketplace: Marketplace | None = None,
+        boto_session: boto3.Session | None = None,
     ) -> None:
         self.config = config
+        self._boto_session = boto_session
         self.env = dict(env or {})
         self.clock = clock or SystemClock()
         self._marketplace = marketplace
@@ -99,13 +101,19 @@ class Sidecar:
     ) -> None:
         await self.shutdown()
 
+    def _flusher_done(self, task: asyncio.Task[None]) -> None:
+        if not self._shutting_down:
+            error = None if task.cancelled() else task.exception()
+            log.error("the flusher stopped; liveness now fails so the container restarts",
+                      extra={"fields": {"error": repr(error)}})  # fmt: skip
+
     def _flusher_alive(self) -> bool:
         return self._flusher_task is not None and not self._flusher_task.done()
 
     def _build_marketplace(self) -> Marketplace:
         if self._marketplace is not None:
             return self._marketplace
-        session = None
+        session = self._boto_session
         endpoint = self.config.custom_endpoint(self.env)
         if self.config.emulator:
             self.emulator = EmulatorServer(
@@ -182,6 +190,7 @@ class Sidecar:
             await self._close_everything()
             raise
         self._flusher_task = asyncio.create_task(self.flusher.run(), name="flusher")
+        self._flusher_task.add_done_callback(self._flusher_done)
         log.info(
             "metering-sidecar serving",
             extra={"fields": {"listen": config.listen, "port": self.port, "health_port": self.health_port,
@@ -249,7 +258,7 @@ class Sidecar:
             if self.flusher is not None:
                 self.flusher.stop()
                 if self._flusher_task is not None:
-                    await self._flusher_task
+                    await asyncio.wait([self._flusher_task])  # a dead flusher must not stop the drain
                 result = await self._final_pass(deadline)
         finally:
             await self._close_everything()

@@ -14,8 +14,7 @@ from collections.abc import Mapping, Sequence
 import grpc
 
 from sidecar import config as config_module
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from sidecar import operator_cli
 from sidecar.app import Sidecar
 from sidecar.emulator import EmulatorServer, EmulatorSettings, Faults, MeteringState
 from sidecar.errors import ConfigError, SidecarError
@@ -62,18 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run the sidecar on the embedded emulator and bill some usage")
     demo.add_argument("--window-seconds", type=int, default=4, help="window length for the demo")
 
-    commands_with_target = (
-        ("status", "print a running sidecar's status"),
-        ("flush", "seal and ship now"),
-        ("health", "exit 0 when the sidecar answers, 1 when not (for a Docker HEALTHCHECK)"),
-    )
-    for name, text in commands_with_target:
-        cmd = commands.add_parser(name, help=text)
-        cmd.add_argument(
-            "--target",
-            default=None,
-            help="the sidecar's API address (default: METERING_SIDECAR_LISTEN or 127.0.0.1:50051)",
-        )
+    operator_cli.add_commands(commands)
     return parser
 
 
@@ -138,18 +126,10 @@ async def _serve(cfg: config_module.Config, env: Mapping[str, str]) -> int:
     return EXIT_OK
 
 
-async def _call(target: str, method: str, request: object) -> object:
-    async with grpc.aio.insecure_channel(target) as channel:
-        stub = pb_grpc.MeteringSidecarStub(channel)
-        return await getattr(stub, method)(request, timeout=30)
-
-
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     """Run the command line; return the exit code."""
     env = os.environ if env is None else env
     args = _parser().parse_args(argv)
-    if getattr(args, "target", "") is None:
-        args.target = env.get("METERING_SIDECAR_LISTEN", "127.0.0.1:50051")
     try:
         if args.command == "serve":
             cfg = config_module.build(args, env)
@@ -162,15 +142,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
 
             configure("warning", "text")
             return asyncio.run(run_demo(window_seconds=args.window_seconds))
-        if args.command == "status":
-            print(asyncio.run(_call(args.target, "GetStatus", pb.GetStatusRequest())))
-            return EXIT_OK
-        if args.command == "health":
-            asyncio.run(_call(args.target, "GetStatus", pb.GetStatusRequest()))
-            return EXIT_OK
-        if args.command == "flush":
-            print(asyncio.run(_call(args.target, "Flush", pb.FlushRequest())))
-            return EXIT_OK
+        return asyncio.run(operator_cli.run(args, env))
     except ConfigError as exc:
         print(f"metering-sidecar: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

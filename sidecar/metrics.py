@@ -6,11 +6,20 @@ Counters move as things happen; gauges that need the database are refreshed by e
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 
 from sidecar.model import Outcome, PassResult, RecordOutcome, Status
 
 PREFIX = "metering_sidecar_"
+# *_created series double the exposition and no dashboard or alert here uses them.
+disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped in prometheus-client
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 

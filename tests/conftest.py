@@ -74,10 +74,12 @@ async def make_sidecar(
             "flush_interval_seconds": 3600.0,  # tests drive passes with Flush
             "max_backoff_seconds": 0.0,  # retries are due at once: tests switch the waiting off
             "metering_endpoint_url": emulator.url,
+            "aws_max_attempts": 1,  # botocore's own retries off: the tests count attempts
+            "aws_timeout_seconds": 5.0,
         }
         settings.update(overrides)
         cfg = config_module.from_mapping({}, **settings)
-        sidecar = Sidecar(cfg, clock=clock, marketplace=boto_marketplace(emulator.url))
+        sidecar = Sidecar(cfg, clock=clock, boto_session=fake_session())
         await sidecar.start()
         started.append(sidecar)
         return sidecar

@@ -82,7 +82,7 @@ def test_serve_with_embedded_emulator_starts(tmp_path: Path) -> None:
             [sys.executable, "-m", "sidecar", "status", "--target", sidecar.target],
             capture_output=True, text=True, check=True, timeout=30,
         )  # fmt: skip
-        assert "sealed_through" in out.stdout
+        assert "sealed through" in out.stdout
         assert sidecar.terminate() == 0
     finally:
         if sidecar.proc and sidecar.proc.poll() is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
@@ -41,6 +42,7 @@ log = logging.getLogger("sidecar.store")
 
 _KEY = "product, license_arn, customer_field, customer, dimension, window_start"
 _CHUNK = 900  # stay under SQLite's host-parameter limit on every build
+ROOM_RESERVE_BYTES = 1 << 20  # a recovered store must have this much room (or a tenth of --max-db-bytes)
 
 
 @dataclass
@@ -355,13 +357,28 @@ class Store(OperatorQueries):
         self.healthy = False
         self.last_error = message
 
+    async def has_room(self) -> bool:
+        """Return whether the database can grow by a safety reserve (disk and --max-db-bytes)."""
+        reserve = ROOM_RESERVE_BYTES
+        if self.settings.max_db_bytes:
+            reserve = min(reserve, self.settings.max_db_bytes // 10)
+            page = int(await self._scalar("PRAGMA page_size"))
+            used = int(await self._scalar("PRAGMA page_count")) - int(
+                await self._scalar("PRAGMA freelist_count")
+            )
+            if (int(await self._scalar("PRAGMA max_page_count")) - used) * page < reserve:
+                return False
+        return await asyncio.to_thread(_disk_has_room, self.path, reserve)
+
     async def probe(self) -> bool:
-        """Try a tiny write, so a store that failed can notice it works again."""
+        """After a failure: when there is room again, try a tiny write so the store can recover."""
         try:
+            if not await self.has_room():
+                return False
             async with self._lock, self._transaction():
                 await self._set_meta({"probe_ms": str(int(time.time() * 1000))})
             self._mark_healthy()
-        except SidecarError:
+        except (SidecarError, sqlite3.Error):
             pass
         return self.healthy
 
@@ -655,3 +672,7 @@ def _damaged(path: str, detail: str) -> str:
 def _has_content(path: str) -> bool:
     file = Path(path)
     return file.exists() and file.stat().st_size > 0
+
+
+def _disk_has_room(path: str, reserve: int) -> bool:
+    return shutil.disk_usage(Path(path).resolve().parent).free >= reserve
