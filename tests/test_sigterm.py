@@ -73,7 +73,9 @@ async def test_sigterm_under_load_loses_nothing_and_exits_within_grace(tmp_path:
             billed[record["dimension"]] += record["quantity"]
         assert acked["requests"] > 50
         assert billed == acked
-        log_lines = [json.loads(line) for line in sidecar.log.read_text().splitlines() if line.startswith("{")]
+        log_lines = [
+            json.loads(line) for line in sidecar.log.read_text().splitlines() if line.startswith("{")
+        ]
         assert log_lines
         assert all({"time", "level", "message", "logger"} <= set(line) for line in log_lines)
         assert any(line["message"] == "metering-sidecar stopped" for line in log_lines)
@@ -99,12 +101,16 @@ async def test_shutdown_delay_keeps_serving_then_drains(tmp_path: Path) -> None:
         await asyncio.sleep(0.3)
         async with grpc.aio.insecure_channel(sidecar.target) as channel:
             answer = await pb_grpc.MeteringSidecarStub(channel).RecordUsage(
-                pb.RecordUsageRequest(event=pb.UsageEvent(customer_aws_account_id="1", dimension="d", quantity=1)),
+                pb.RecordUsageRequest(
+                    event=pb.UsageEvent(customer_aws_account_id="1", dimension="d", quantity=1)
+                ),
                 timeout=5,
             )
             assert answer.event_id
         async with grpc.aio.insecure_channel(f"127.0.0.1:{sidecar.health_port}") as channel:
-            health = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+            health = await health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=5
+            )
             assert health.status == health_pb2.HealthCheckResponse.SERVING
         assert await asyncio.to_thread(sidecar.proc.wait, 30) == 0
         assert "info    sidecar.app: metering-sidecar stopped" in sidecar.log.read_text()
@@ -127,7 +133,9 @@ async def test_second_signal_exits_at_once_and_loses_nothing(tmp_path: Path) -> 
         async with grpc.aio.insecure_channel(sidecar.target) as channel:
             events = [pb.UsageEvent(event_id=f"e{i}", customer_aws_account_id="5", dimension="d", quantity=2)
                       for i in range(10)]  # fmt: skip
-            await pb_grpc.MeteringSidecarStub(channel).RecordUsageBatch(pb.RecordUsageBatchRequest(events=events))
+            await pb_grpc.MeteringSidecarStub(channel).RecordUsageBatch(
+                pb.RecordUsageBatchRequest(events=events)
+            )
         assert sidecar.proc is not None
         sidecar.proc.send_signal(15)
         await asyncio.sleep(0.3)
