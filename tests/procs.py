@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -127,6 +128,15 @@ class SidecarProcess:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout)
+
+    async def drain(self, within: float = 60) -> pb.GetStatusResponse:
+        """Poll GetStatus until nothing is pending (or time runs out); return the last status."""
+        deadline = time.monotonic() + within
+        status = await self.status()
+        while status.pending_events and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            status = await self.status()
+        return status
 
     async def status(self) -> pb.GetStatusResponse:
         """Call GetStatus."""

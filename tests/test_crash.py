@@ -87,15 +87,6 @@ class Load:
                 await asyncio.sleep(self.rng.uniform(0, 0.01))
 
 
-async def _drain(sidecar: SidecarProcess, within: float) -> pb.GetStatusResponse:
-    deadline = time.monotonic() + within
-    status = await sidecar.status()
-    while status.pending_events and time.monotonic() < deadline:
-        await asyncio.sleep(0.2)
-        status = await sidecar.status()
-    return status
-
-
 def _billed(emulator: Emulator) -> Counter[tuple[str, str]]:
     billed: Counter[tuple[str, str]] = Counter()
     for record in emulator.get("/_emulator/billed"):
@@ -125,7 +116,7 @@ async def test_sigkill_under_load_bills_exactly_once(tmp_path: Path, faulty_emul
                 await asyncio.sleep(rng.uniform(0, 0.2))
                 sidecar.start()
             await asyncio.gather(*clients)
-            status = await _drain(sidecar, within=60)
+            status = await sidecar.drain(within=60)
             assert status.pending_events == 0, f"round {round_number}: {status}"
             assert status.dead_letter_records == 0
             billed = _billed(faulty_emulator)

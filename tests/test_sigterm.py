@@ -145,9 +145,7 @@ async def test_second_signal_exits_at_once_and_loses_nothing(tmp_path: Path) -> 
         assert time.monotonic() - started < 5  # not the 30 s delay
         sidecar.args[sidecar.args.index("--shutdown-delay-seconds") + 1] = "0"
         sidecar.start()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and (await sidecar.status()).pending_events:
-            await asyncio.sleep(0.2)
+        assert (await sidecar.drain(within=30)).pending_events == 0
         assert sum(r["quantity"] for r in emulator.get("/_emulator/billed")) == 20
         sidecar.terminate()
     finally:
