@@ -26,12 +26,14 @@ from sidecar.auth import TokenAuth, read_token
 from sidecar.clock import Clock, SystemClock
 from sidecar.config import Config
 from sidecar.emulator import EmulatorServer, EmulatorSettings, MeteringState
+from sidecar.entitlements import Entitlements
 from sidecar.errors import ConfigError, SidecarError
 from sidecar.flusher import Flusher
 from sidecar.health import Health
 from sidecar.marketplace import BotoMarketplace, Marketplace
 from sidecar.metrics import Metrics
 from sidecar.model import PassResult
+from sidecar.onboarding import Onboarding
 from sidecar.probes import ProbeServer
 from sidecar.shipping import Backoff, Shipper
 from sidecar.store import Store, StoreSettings
@@ -115,11 +117,12 @@ class Sidecar:
             return self._marketplace
         session = self._boto_session
         endpoint = self.config.custom_endpoint(self.env)
+        entitlement_endpoint = self.config.entitlement_endpoint(self.env)
         if self.config.emulator:
             self.emulator = EmulatorServer(
                 MeteringState(EmulatorSettings(dedup_seconds=self.config.window_seconds), self.clock)
             ).start()
-            endpoint = self.emulator.url
+            endpoint = entitlement_endpoint = self.emulator.url
             # The emulator checks no signatures; fixed fake keys keep real credentials out of the way.
             session = boto3.Session(
                 aws_access_key_id="emulator", aws_secret_access_key="emulator", region_name="us-east-1"
@@ -128,6 +131,7 @@ class Sidecar:
         return BotoMarketplace(
             region=self.config.region,
             endpoint_url=endpoint,
+            entitlement_endpoint_url=entitlement_endpoint,
             max_attempts=self.config.aws_max_attempts,
             timeout_seconds=self.config.aws_timeout_seconds,
             session=session,
@@ -172,10 +176,15 @@ class Sidecar:
                     ("grpc.so_reuseport", 0),
                 ],
             )
-            pb_grpc.add_MeteringSidecarServicer_to_server(
-                MeteringServicer(self.store, self.flusher, rules, self.clock, self._observe_ingest),
-                self.server,
-            )
+            entitlements = Entitlements(
+                marketplace, self.clock, ttl=config.entitlement_ttl_seconds,
+                max_stale=config.entitlement_max_stale_seconds, default_product=config.product_code,
+            )  # fmt: skip
+            servicer = MeteringServicer(
+                self.store, self.flusher, rules, self.clock, Onboarding(self.store, marketplace, self.clock),
+                entitlements, self._observe_ingest,
+            )  # fmt: skip
+            pb_grpc.add_MeteringSidecarServicer_to_server(servicer, self.server)
             health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, self.server)
             reflection.enable_server_reflection(
                 [pb.DESCRIPTOR.services_by_name["MeteringSidecar"].full_name, health.SERVICE_NAME,

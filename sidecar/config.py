@@ -160,6 +160,19 @@ class Config:
     metering_endpoint_url: str = _setting("", _str, "custom AWS Marketplace Metering endpoint (emulator)")
     """Overrides the SDK's endpoint; AWS_ENDPOINT_URL_MARKETPLACE_METERING does the same."""
 
+    entitlement_endpoint_url: str = _setting(
+        "", _str, "custom AWS Marketplace Entitlement endpoint (emulator)"
+    )
+    """Overrides the SDK's endpoint; AWS_ENDPOINT_URL_MARKETPLACE_ENTITLEMENT_SERVICE does the same."""
+
+    entitlement_ttl_seconds: float = _setting(60.0, _float(0), "how long a GetEntitlements answer is fresh")
+    """Queries within this time of the last answer are served from the cache."""
+
+    entitlement_max_stale_seconds: float = _setting(
+        3600.0, _float(0), "serve a cached answer this long while AWS fails"
+    )
+    """Past this, a failing GetEntitlements answers UNAVAILABLE instead of an old answer."""
+
     region: str = _setting("", _str, "AWS region (default: the SDK chain, else us-east-1)")
     """Region of the metering client."""
 
@@ -212,6 +225,14 @@ class Config:
         return (
             self.metering_endpoint_url
             or env.get("AWS_ENDPOINT_URL_MARKETPLACE_METERING", "")
+            or env.get("AWS_ENDPOINT_URL", "")
+        )
+
+    def entitlement_endpoint(self, env: Mapping[str, str]) -> str:
+        """Return the entitlement endpoint that overrides AWS's, or an empty string."""
+        return (
+            self.entitlement_endpoint_url
+            or env.get("AWS_ENDPOINT_URL_MARKETPLACE_ENTITLEMENT_SERVICE", "")
             or env.get("AWS_ENDPOINT_URL", "")
         )
 

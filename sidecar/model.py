@@ -141,3 +141,43 @@ class PassResult:
     dead: int = 0
     retry: int = 0
     dead_reasons: dict[str, int] = field(default_factory=dict)
+
+
+EntitlementValue = int | float | bool | str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Entitlement:
+    """One thing a customer bought, as AWS lists it."""
+
+    product_code: str
+    dimension: str
+    customer_aws_account_id: str = ""
+    customer_identifier: str = ""
+    license_arn: str = ""
+    expiration_date: float | None = None
+    value: EntitlementValue = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedCustomer:
+    """What ResolveCustomer returned for a registration token."""
+
+    customer_identifier: str
+    customer_aws_account_id: str
+    product_code: str
+    license_arn: str
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """A stored customer and the tenant it is bound to."""
+
+    id: int
+    customer_identifier: str
+    customer_aws_account_id: str
+    product_code: str
+    license_arn: str
+    tenant_id: str
+    first_resolved_at: float
+    last_resolved_at: float

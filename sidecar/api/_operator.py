@@ -42,7 +42,7 @@ def record_pb(view: RecordView) -> pb.MeteringRecord:
     )  # fmt: skip
 
 
-def _page(size: int, token: str) -> tuple[int, int]:
+def page(size: int, token: str) -> tuple[int, int]:
     if not 0 <= size <= MAX_PAGE:
         raise InvalidUsage("page_size", f"must be between 0 and {MAX_PAGE}, got {size}")
     if token and not token.isdigit():
@@ -50,8 +50,9 @@ def _page(size: int, token: str) -> tuple[int, int]:
     return size or DEFAULT_PAGE, int(token or 0)
 
 
-def _next_token(records: list[RecordView], size: int) -> str:
-    return str(records[-1].id) if len(records) == size else ""
+def next_token(ids: list[int], size: int) -> str:
+    """Return the token for the page after one that ended at ``ids[-1]`` (empty on the last page)."""
+    return str(ids[-1]) if len(ids) == size else ""
 
 
 class OperatorServicer:
@@ -63,13 +64,13 @@ class OperatorServicer:
     @map_errors
     async def ListRecords(self, request: pb.ListRecordsRequest, context: Context) -> pb.ListRecordsResponse:
         """Page through records, for reconciliation."""
-        size, after = _page(request.page_size, request.page_token)
+        size, after = page(request.page_size, request.page_token)
         if request.state and request.state not in set(RecordState):
             raise InvalidUsage("state", f"must be one of {', '.join(RecordState)}, got {request.state!r}")
         since = request.since.ToNanoseconds() / 1e9 if request.HasField("since") else None
         records = await self.store.list_records(since=since, state=request.state, after_id=after, limit=size)
         return pb.ListRecordsResponse(
-            records=[record_pb(r) for r in records], next_page_token=_next_token(records, size)
+            records=[record_pb(r) for r in records], next_page_token=next_token([r.id for r in records], size)
         )
 
     @map_errors
@@ -77,12 +78,12 @@ class OperatorServicer:
         self, request: pb.ListDeadLettersRequest, context: Context
     ) -> pb.ListDeadLettersResponse:
         """Page through dead letters."""
-        size, after = _page(request.page_size, request.page_token)
+        size, after = page(request.page_size, request.page_token)
         records = await self.store.list_dead_letters(
             include_discarded=request.include_discarded, after_id=after, limit=size
         )
         return pb.ListDeadLettersResponse(
-            records=[record_pb(r) for r in records], next_page_token=_next_token(records, size)
+            records=[record_pb(r) for r in records], next_page_token=next_token([r.id for r in records], size)
         )
 
     @map_errors

@@ -12,12 +12,15 @@ import grpc
 from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from sidecar.api._errors import map_errors, status_for
+from sidecar.api._onboarding import OnboardingServicer
 from sidecar.api._operator import OperatorServicer, timestamp_pb
 from sidecar.api._validation import MAX_BATCH, Rules, to_event
 from sidecar.clock import Clock
+from sidecar.entitlements import Entitlements
 from sidecar.errors import InvalidUsage, SidecarError
 from sidecar.flusher import Flusher
 from sidecar.model import AppendResult, UsageEvent
+from sidecar.onboarding import Onboarding
 from sidecar.store import Store
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -33,13 +36,22 @@ def _ignore(rpc: str, result: str, events: int, seconds: float) -> None:
     pass
 
 
-class MeteringServicer(OperatorServicer, pb_grpc.MeteringSidecarServicer):
+class MeteringServicer(OperatorServicer, OnboardingServicer, pb_grpc.MeteringSidecarServicer):
     """Implements meteringsidecar.v1.MeteringSidecar."""
 
     def __init__(
-        self, store: Store, flusher: Flusher, rules: Rules, clock: Clock, observe: IngestObserver = _ignore
+        self,
+        store: Store,
+        flusher: Flusher,
+        rules: Rules,
+        clock: Clock,
+        onboarding: Onboarding,
+        entitlements: Entitlements,
+        observe: IngestObserver = _ignore,
     ) -> None:
         self.store = store
+        self.onboarding = onboarding
+        self.entitlements = entitlements
         self.flusher = flusher
         self.rules = rules
         self.clock = clock

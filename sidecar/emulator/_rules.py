@@ -13,10 +13,12 @@ import re
 import threading
 import uuid
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import Any
 
 from sidecar.clock import Clock, SystemClock
+from sidecar.emulator._model import ApiError, BilledRecord, DropConnection, EmulatorSettings, Stats
+from sidecar.emulator._onboarding import OnboardingOperations
 
 MAX_RECORDS = 25
 MAX_BODY_BYTES = 1_000_000
@@ -28,95 +30,8 @@ LICENSE_ARN = re.compile(
 TAG_TEXT = re.compile(r"^[a-zA-Z0-9+ -=._:\/@]+$")
 
 
-class ApiError(Exception):
-    """An error answer: AWS's code, message and HTTP status."""
-
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-
-
-class DropConnection(Exception):
-    """Bill the call, then close the connection without answering."""
-
-
-@dataclass
-class Faults:
-    """Injected faults; rates are probabilities per call (unprocessed: per record)."""
-
-    throttle_rate: float = 0.0
-    error_rate: float = 0.0
-    unprocessed_rate: float = 0.0
-    drop_rate: float = 0.0
-    outage: bool = False
-    disabled: bool = False
-    delay_seconds: float = 0.0
-    # customer id -> AWS error code: a call holding that customer fails whole with that code.
-    poison: dict[str, str] = field(default_factory=dict)
-
-    def update(self, values: Mapping[str, Any]) -> None:
-        """Change the named faults."""
-        for key, value in values.items():
-            if not hasattr(self, key):
-                raise ApiError("ValidationException", f"unknown fault {key!r}")
-            current = getattr(self, key)
-            setattr(self, key, dict(value) if isinstance(current, dict) else type(current)(value))
-
-
-@dataclass
-class BilledRecord:
-    """A record AWS accepted."""
-
-    metering_record_id: str
-    product_code: str
-    license_arn: str
-    customer_field: str
-    customer: str
-    dimension: str
-    quantity: int
-    timestamp: float
-    allocations: list[dict[str, Any]] | None
-    canonical: str
-
-
-@dataclass
-class Stats:
-    """Counters of what the emulator saw."""
-
-    calls: int = 0
-    records_received: int = 0
-    success: int = 0
-    identical_repeats: int = 0
-    duplicate_records: int = 0
-    not_subscribed: int = 0
-    unprocessed: int = 0
-    throttled: int = 0
-    errors: int = 0
-    dropped: int = 0
-    rejected_calls: int = 0
-    largest_call: int = 0
-    calls_without_product: int = 0
-    products_seen: list[str] = field(default_factory=list)
-
-
-@dataclass
-class EmulatorSettings:
-    """How the emulated service behaves."""
-
-    dedup_seconds: int = 3600
-    max_age_seconds: int = 6 * 3600
-    future_tolerance_seconds: int = 60
-    subscribed: frozenset[str] | None = None  # None: every customer is subscribed
-    products: frozenset[str] | None = None  # None: every product code exists
-    dimensions: frozenset[str] | None = None  # None: every dimension exists
-    seed: int | None = None
-    faults: Faults = field(default_factory=Faults)
-
-
-class MeteringState:
-    """Thread-safe state of the emulated metering service."""
+class MeteringState(OnboardingOperations):
+    """Thread-safe state of the emulated Marketplace services."""
 
     def __init__(self, settings: EmulatorSettings | None = None, clock: Clock | None = None) -> None:
         self.settings = settings or EmulatorSettings()
@@ -126,6 +41,7 @@ class MeteringState:
         self._lock = threading.Lock()
         self._random = random.Random(self.settings.seed)
         self._slots: dict[tuple[str, str, str, int], BilledRecord] = {}
+        self._resolved: set[str] = set()
 
     def billed(self) -> list[dict[str, Any]]:
         """Return every billed record, oldest slot first."""

@@ -1,13 +1,17 @@
-"""The emulator's HTTP face: AWS JSON 1.1 on POST /, plus a small admin API under /_emulator/.
+"""The emulator's HTTP face: AWS JSON 1.1 on POST / and Smithy RPC v2 CBOR on POST /service/S/operation/O
+(botocore picks CBOR for the entitlement service), plus a small admin API under /_emulator/.
 
 Admin API:
-    GET  /_emulator/billed   every billed record (JSON list)
-    GET  /_emulator/stats    counters and faults in force
-    POST /_emulator/faults   change faults, e.g. {"throttle_rate": 0.3, "outage": true}
+    GET  /_emulator/billed        every billed record (JSON list)
+    GET  /_emulator/stats         counters and faults in force
+    POST /_emulator/faults        change faults, e.g. {"throttle_rate": 0.3, "outage": true}
+    POST /_emulator/tokens        add registration tokens: {"TOKEN": {"CustomerAWSAccountId": ...}}
+    POST /_emulator/entitlements  replace the entitlements: [{"ProductCode": ..., "Dimension": ...}]
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import socket
@@ -17,11 +21,24 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from sidecar.emulator._rules import ApiError, DropConnection, MeteringState
+import cbor2
+
+from sidecar.emulator._model import ApiError, DropConnection
+from sidecar.emulator._rules import MeteringState
 
 log = logging.getLogger("sidecar.emulator")
 
-_OPERATIONS = {"AWSMPMeteringService.BatchMeterUsage": "batch_meter_usage"}
+_OPERATIONS = {
+    "AWSMPMeteringService.BatchMeterUsage": "batch_meter_usage",
+    "AWSMPMeteringService.ResolveCustomer": "resolve_customer",
+    "AWSMPEntitlementService.GetEntitlements": "get_entitlements",
+}
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, dt.datetime):
+        return value.timestamp()
+    raise TypeError(f"cannot encode {type(value).__name__}")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -36,10 +53,17 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _send(self, status: int, payload: Any, content_type: str = "application/x-amz-json-1.1") -> None:
-        data = json.dumps(payload).encode()
+        cbor = content_type == "application/cbor"
+        data = (
+            cbor2.dumps(payload, datetime_as_timestamp=True)
+            if cbor
+            else json.dumps(payload, default=_json_default).encode()
+        )
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
+        if cbor:
+            self.send_header("smithy-protocol", "rpc-v2-cbor")
         if status >= 400:
             self.send_header("x-amzn-ErrorType", str(payload.get("__type", "")))
         self.end_headers()
@@ -57,27 +81,37 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         raw = self._body()
         state = self.server.state
-        if self.path == "/_emulator/faults":
-            try:
-                state.update_faults(json.loads(raw or b"{}"))
-                self._send(200, state.snapshot(), "application/json")
-            except (ApiError, ValueError, TypeError) as exc:
-                self._send(400, {"__type": "ValidationException", "message": str(exc)}, "application/json")
+        if self.path.startswith("/_emulator/"):
+            self._admin(raw)
             return
-        target = self.headers.get("X-Amz-Target", "")
+        content_type = "application/x-amz-json-1.1"
+        if self.path.startswith("/service/"):
+            # Smithy RPC v2 CBOR: /service/{service}/operation/{operation}
+            parts = self.path.strip("/").split("/")
+            target = f"{parts[1]}.{parts[3]}" if len(parts) == 4 else self.path
+            content_type = "application/cbor"
+        else:
+            target = self.headers.get("X-Amz-Target", "")
         operation = _OPERATIONS.get(target)
         if operation is None:
-            self._send(400, {"__type": "UnknownOperationException", "message": f"unknown target {target!r}"})
+            self._send(
+                400,
+                {"__type": "UnknownOperationException", "message": f"unknown target {target!r}"},
+                content_type,
+            )
             return
         if state.faults.delay_seconds:
             time.sleep(
                 state.faults.delay_seconds
             )  # a slow AWS: the call still lands, perhaps after the caller gave up
         try:
-            body = json.loads(raw or b"{}")
+            if content_type == "application/cbor":
+                body = cbor2.loads(raw) if raw else {}
+            else:
+                body = json.loads(raw or b"{}")
             answer = getattr(state, operation)(body, len(raw))
         except ApiError as exc:
-            self._send(exc.status, {"__type": exc.code, "message": exc.message})
+            self._send(exc.status, {"__type": exc.code, "message": exc.message}, content_type)
             return
         except DropConnection:
             # The call was billed; the caller never hears so. Its identical retry must be safe.
@@ -87,10 +121,28 @@ class _Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            self._send(400, {"__type": "SerializationException", "message": str(exc)})
+        except (ValueError, TypeError, KeyError, AttributeError, cbor2.CBORDecodeError) as exc:
+            self._send(400, {"__type": "SerializationException", "message": str(exc)}, content_type)
             return
-        self._send(200, answer)
+        self._send(200, answer, content_type)
+
+    def _admin(self, raw: bytes) -> None:
+        state = self.server.state
+        try:
+            payload = json.loads(raw or b"{}")
+            if self.path == "/_emulator/faults":
+                state.update_faults(payload)
+            elif self.path == "/_emulator/tokens":
+                state.add_tokens(payload)
+            elif self.path == "/_emulator/entitlements":
+                state.set_entitlements(payload)
+            else:
+                self._send(404, {"__type": "NotFound", "message": self.path}, "application/json")
+                return
+        except (ApiError, ValueError, TypeError, AttributeError) as exc:
+            self._send(400, {"__type": "ValidationException", "message": str(exc)}, "application/json")
+            return
+        self._send(200, state.snapshot(), "application/json")
 
 
 class _Server(ThreadingHTTPServer):

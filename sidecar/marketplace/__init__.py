@@ -3,9 +3,17 @@
 from sidecar.marketplace._boto import BotoMarketplace
 from sidecar.marketplace._interface import (
     BatchMeterUsageResult,
+    EntitlementsPage,
     Marketplace,
     UsageRecord,
     UsageRecordResult,
 )
 
-__all__ = ["BatchMeterUsageResult", "BotoMarketplace", "Marketplace", "UsageRecord", "UsageRecordResult"]
+__all__ = [
+    "BatchMeterUsageResult",
+    "BotoMarketplace",
+    "EntitlementsPage",
+    "Marketplace",
+    "UsageRecord",
+    "UsageRecordResult",
+]

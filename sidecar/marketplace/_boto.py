@@ -15,10 +15,14 @@ import botocore.exceptions
 from sidecar.errors import RemoteError
 from sidecar.marketplace._interface import (
     BatchMeterUsageResult,
+    EntitlementsPage,
     Marketplace,
     UsageRecord,
     UsageRecordResult,
 )
+from sidecar.model import Entitlement, EntitlementValue, ResolvedCustomer
+
+ENTITLEMENT_REGION = "us-east-1"
 
 # AWS error codes that fail a whole call but may succeed when the identical call is repeated.
 RETRYABLE_CODES = frozenset(
@@ -49,6 +53,7 @@ class BotoMarketplace(Marketplace):
         *,
         region: str = "",
         endpoint_url: str = "",
+        entitlement_endpoint_url: str = "",
         max_attempts: int = 3,
         timeout_seconds: float = 10.0,
         session: boto3.Session | None = None,
@@ -70,6 +75,11 @@ class BotoMarketplace(Marketplace):
         if endpoint_url:
             kwargs["endpoint_url"] = endpoint_url
         self._metering = session.client("meteringmarketplace", **kwargs)
+        # The entitlement service lives in us-east-1 only: pin it, whatever the metering region.
+        entitlement_kwargs: dict[str, Any] = {"config": config, "region_name": ENTITLEMENT_REGION}
+        if entitlement_endpoint_url:
+            entitlement_kwargs["endpoint_url"] = entitlement_endpoint_url
+        self._entitlement = session.client("marketplace-entitlement", **entitlement_kwargs)
         self._observe = observe
 
     async def batch_meter_usage(
@@ -90,6 +100,33 @@ class BotoMarketplace(Marketplace):
                 for r in answer.get("Results", [])
             ],
             unprocessed=[_from_boto(r) for r in answer.get("UnprocessedRecords", [])],
+        )
+
+    async def resolve_customer(self, *, registration_token: str) -> ResolvedCustomer:
+        """Call ResolveCustomer."""
+        answer = await self._call(
+            "ResolveCustomer", self._metering.resolve_customer, {"RegistrationToken": registration_token}
+        )
+        return ResolvedCustomer(
+            customer_identifier=str(answer.get("CustomerIdentifier") or ""),
+            customer_aws_account_id=str(answer.get("CustomerAWSAccountId") or ""),
+            product_code=str(answer.get("ProductCode") or ""),
+            license_arn=str(answer.get("LicenseArn") or ""),
+        )
+
+    async def get_entitlements(
+        self, *, product_code: str, filters: Mapping[str, Sequence[str]], next_token: str, max_results: int
+    ) -> EntitlementsPage:
+        """Call GetEntitlements for one page."""
+        params: dict[str, Any] = {"ProductCode": product_code, "MaxResults": max_results}
+        if filters:
+            params["Filter"] = {k: list(v) for k, v in filters.items()}
+        if next_token:
+            params["NextToken"] = next_token
+        answer = await self._call("GetEntitlements", self._entitlement.get_entitlements, params)
+        return EntitlementsPage(
+            entitlements=[_entitlement(e) for e in answer.get("Entitlements", [])],
+            next_token=str(answer.get("NextToken") or ""),
         )
 
     async def _call(self, operation: str, method: Callable[..., Any], params: dict[str, Any]) -> Any:
@@ -120,6 +157,25 @@ class BotoMarketplace(Marketplace):
             raise RemoteError("NoCredentials", str(exc), retryable=True) from exc
         finally:
             self._observe(operation, outcome, time.monotonic() - started)
+
+
+def _entitlement(raw: Mapping[str, Any]) -> Entitlement:
+    value = raw.get("Value") or {}
+    chosen: EntitlementValue = None
+    for key in ("IntegerValue", "DoubleValue", "BooleanValue", "StringValue"):
+        if key in value:
+            chosen = value[key]
+            break
+    expires = raw.get("ExpirationDate")
+    return Entitlement(
+        product_code=str(raw.get("ProductCode") or ""),
+        dimension=str(raw.get("Dimension") or ""),
+        customer_aws_account_id=str(raw.get("CustomerAWSAccountId") or ""),
+        customer_identifier=str(raw.get("CustomerIdentifier") or ""),
+        license_arn=str(raw.get("LicenseArn") or ""),
+        expiration_date=expires.timestamp() if isinstance(expires, dt.datetime) else None,
+        value=chosen,
+    )
 
 
 def _to_boto(record: UsageRecord) -> dict[str, Any]:

@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sidecar.model import Entitlement, ResolvedCustomer
+
 UsageRecord = Mapping[str, Any]
 
 
@@ -27,6 +29,14 @@ class BatchMeterUsageResult:
     unprocessed: Sequence[UsageRecord]
 
 
+@dataclass(frozen=True, slots=True)
+class EntitlementsPage:
+    """One GetEntitlements page; ``next_token`` is empty on the last one."""
+
+    entitlements: Sequence[Entitlement]
+    next_token: str
+
+
 class Marketplace(abc.ABC):
     """The AWS Marketplace operations the sidecar uses. Errors are RemoteError."""
 
@@ -35,6 +45,16 @@ class Marketplace(abc.ABC):
         self, *, product_code: str | None, records: Sequence[UsageRecord]
     ) -> BatchMeterUsageResult:
         """Send up to 25 records of one product; ``product_code`` is None for license records."""
+
+    @abc.abstractmethod
+    async def resolve_customer(self, *, registration_token: str) -> ResolvedCustomer:
+        """Turn a registration token into the customer it stands for."""
+
+    @abc.abstractmethod
+    async def get_entitlements(
+        self, *, product_code: str, filters: Mapping[str, Sequence[str]], next_token: str, max_results: int
+    ) -> EntitlementsPage:
+        """Return one page of entitlements."""
 
     async def close(self) -> None:  # noqa: B027 - optional hook, most adapters hold nothing
         """Release connections."""

@@ -63,6 +63,25 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE records ADD COLUMN discard_reason TEXT;
     CREATE INDEX records_by_window ON records (window_start);
     """,
+    # 4: customers from ResolveCustomer, bound one-to-one to a tenant; results kept by token hash
+    """
+    CREATE TABLE customers (
+        id INTEGER PRIMARY KEY,
+        binding_key TEXT NOT NULL UNIQUE,
+        customer_identifier TEXT NOT NULL,
+        customer_aws_account_id TEXT NOT NULL,
+        product_code TEXT NOT NULL,
+        license_arn TEXT NOT NULL,
+        tenant_id TEXT NOT NULL,
+        first_resolved_ms INTEGER NOT NULL,
+        last_resolved_ms INTEGER NOT NULL
+    );
+    CREATE TABLE registration_tokens (
+        token_sha256 TEXT PRIMARY KEY,
+        customer_id INTEGER NOT NULL REFERENCES customers (id),
+        resolved_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -34,6 +34,7 @@ from sidecar.model import (
     Status,
     UsageEvent,
 )
+from sidecar.store._customers import CustomerQueries
 from sidecar.store._operator import OperatorQueries
 from sidecar.store._schema import MIGRATIONS, SCHEMA_VERSION
 from sidecar.store._sealing import TagGroup, build_record, tags_json
@@ -65,7 +66,7 @@ class StoreSettings:
     ship_from: float = 0.0  # windows starting before this are sealed as 'skipped', never shipped
 
 
-class Store(OperatorQueries):
+class Store(OperatorQueries, CustomerQueries):
     """SQLite-backed event buffer and record ledger; use ``async with`` or open()/close()."""
 
     def __init__(self, path: str | Path, settings: StoreSettings, clock: Clock) -> None:

@@ -217,3 +217,133 @@ class RetryDeadLetterResponse(_message.Message):
     RECORD_FIELD_NUMBER: _ClassVar[int]
     record: MeteringRecord
     def __init__(self, record: _Optional[_Union[MeteringRecord, _Mapping]] = ...) -> None: ...
+
+class ResolveCustomerRequest(_message.Message):
+    __slots__ = ("registration_token", "tenant_id")
+    REGISTRATION_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    registration_token: str
+    tenant_id: str
+    def __init__(self, registration_token: _Optional[str] = ..., tenant_id: _Optional[str] = ...) -> None: ...
+
+class ResolveCustomerResponse(_message.Message):
+    __slots__ = ("customer_identifier", "customer_aws_account_id", "product_code", "license_arn", "new_customer", "tenant_id")
+    CUSTOMER_IDENTIFIER_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_AWS_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_CODE_FIELD_NUMBER: _ClassVar[int]
+    LICENSE_ARN_FIELD_NUMBER: _ClassVar[int]
+    NEW_CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    customer_identifier: str
+    customer_aws_account_id: str
+    product_code: str
+    license_arn: str
+    new_customer: bool
+    tenant_id: str
+    def __init__(self, customer_identifier: _Optional[str] = ..., customer_aws_account_id: _Optional[str] = ..., product_code: _Optional[str] = ..., license_arn: _Optional[str] = ..., new_customer: _Optional[bool] = ..., tenant_id: _Optional[str] = ...) -> None: ...
+
+class Customer(_message.Message):
+    __slots__ = ("customer_identifier", "customer_aws_account_id", "product_code", "license_arn", "tenant_id", "first_resolved_at", "last_resolved_at")
+    CUSTOMER_IDENTIFIER_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_AWS_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_CODE_FIELD_NUMBER: _ClassVar[int]
+    LICENSE_ARN_FIELD_NUMBER: _ClassVar[int]
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    FIRST_RESOLVED_AT_FIELD_NUMBER: _ClassVar[int]
+    LAST_RESOLVED_AT_FIELD_NUMBER: _ClassVar[int]
+    customer_identifier: str
+    customer_aws_account_id: str
+    product_code: str
+    license_arn: str
+    tenant_id: str
+    first_resolved_at: _timestamp_pb2.Timestamp
+    last_resolved_at: _timestamp_pb2.Timestamp
+    def __init__(self, customer_identifier: _Optional[str] = ..., customer_aws_account_id: _Optional[str] = ..., product_code: _Optional[str] = ..., license_arn: _Optional[str] = ..., tenant_id: _Optional[str] = ..., first_resolved_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_resolved_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListCustomersRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListCustomersResponse(_message.Message):
+    __slots__ = ("customers", "next_page_token")
+    CUSTOMERS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    customers: _containers.RepeatedCompositeFieldContainer[Customer]
+    next_page_token: str
+    def __init__(self, customers: _Optional[_Iterable[_Union[Customer, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class Entitlement(_message.Message):
+    __slots__ = ("product_code", "dimension", "customer_aws_account_id", "customer_identifier", "license_arn", "expiration_date", "integer_value", "double_value", "boolean_value", "string_value")
+    PRODUCT_CODE_FIELD_NUMBER: _ClassVar[int]
+    DIMENSION_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_AWS_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_IDENTIFIER_FIELD_NUMBER: _ClassVar[int]
+    LICENSE_ARN_FIELD_NUMBER: _ClassVar[int]
+    EXPIRATION_DATE_FIELD_NUMBER: _ClassVar[int]
+    INTEGER_VALUE_FIELD_NUMBER: _ClassVar[int]
+    DOUBLE_VALUE_FIELD_NUMBER: _ClassVar[int]
+    BOOLEAN_VALUE_FIELD_NUMBER: _ClassVar[int]
+    STRING_VALUE_FIELD_NUMBER: _ClassVar[int]
+    product_code: str
+    dimension: str
+    customer_aws_account_id: str
+    customer_identifier: str
+    license_arn: str
+    expiration_date: _timestamp_pb2.Timestamp
+    integer_value: int
+    double_value: float
+    boolean_value: bool
+    string_value: str
+    def __init__(self, product_code: _Optional[str] = ..., dimension: _Optional[str] = ..., customer_aws_account_id: _Optional[str] = ..., customer_identifier: _Optional[str] = ..., license_arn: _Optional[str] = ..., expiration_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., integer_value: _Optional[int] = ..., double_value: _Optional[float] = ..., boolean_value: _Optional[bool] = ..., string_value: _Optional[str] = ...) -> None: ...
+
+class GetEntitlementsRequest(_message.Message):
+    __slots__ = ("product_code", "customer_aws_account_id", "customer_identifier", "license_arn", "dimension")
+    PRODUCT_CODE_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_AWS_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_IDENTIFIER_FIELD_NUMBER: _ClassVar[int]
+    LICENSE_ARN_FIELD_NUMBER: _ClassVar[int]
+    DIMENSION_FIELD_NUMBER: _ClassVar[int]
+    product_code: str
+    customer_aws_account_id: str
+    customer_identifier: str
+    license_arn: str
+    dimension: str
+    def __init__(self, product_code: _Optional[str] = ..., customer_aws_account_id: _Optional[str] = ..., customer_identifier: _Optional[str] = ..., license_arn: _Optional[str] = ..., dimension: _Optional[str] = ...) -> None: ...
+
+class GetEntitlementsResponse(_message.Message):
+    __slots__ = ("entitlements", "stale", "fetched_at")
+    ENTITLEMENTS_FIELD_NUMBER: _ClassVar[int]
+    STALE_FIELD_NUMBER: _ClassVar[int]
+    FETCHED_AT_FIELD_NUMBER: _ClassVar[int]
+    entitlements: _containers.RepeatedCompositeFieldContainer[Entitlement]
+    stale: bool
+    fetched_at: _timestamp_pb2.Timestamp
+    def __init__(self, entitlements: _Optional[_Iterable[_Union[Entitlement, _Mapping]]] = ..., stale: _Optional[bool] = ..., fetched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CheckEntitlementRequest(_message.Message):
+    __slots__ = ("customer_aws_account_id", "customer_identifier", "license_arn", "dimension", "product_code")
+    CUSTOMER_AWS_ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_IDENTIFIER_FIELD_NUMBER: _ClassVar[int]
+    LICENSE_ARN_FIELD_NUMBER: _ClassVar[int]
+    DIMENSION_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_CODE_FIELD_NUMBER: _ClassVar[int]
+    customer_aws_account_id: str
+    customer_identifier: str
+    license_arn: str
+    dimension: str
+    product_code: str
+    def __init__(self, customer_aws_account_id: _Optional[str] = ..., customer_identifier: _Optional[str] = ..., license_arn: _Optional[str] = ..., dimension: _Optional[str] = ..., product_code: _Optional[str] = ...) -> None: ...
+
+class CheckEntitlementResponse(_message.Message):
+    __slots__ = ("entitled", "entitlement", "stale")
+    ENTITLED_FIELD_NUMBER: _ClassVar[int]
+    ENTITLEMENT_FIELD_NUMBER: _ClassVar[int]
+    STALE_FIELD_NUMBER: _ClassVar[int]
+    entitled: bool
+    entitlement: Entitlement
+    stale: bool
+    def __init__(self, entitled: _Optional[bool] = ..., entitlement: _Optional[_Union[Entitlement, _Mapping]] = ..., stale: _Optional[bool] = ...) -> None: ...

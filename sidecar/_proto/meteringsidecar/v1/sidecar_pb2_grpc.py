@@ -75,6 +75,26 @@ class MeteringSidecarStub:
                 request_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.RetryDeadLetterRequest.SerializeToString,
                 response_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.RetryDeadLetterResponse.FromString,
                 _registered_method=True)
+        self.ResolveCustomer = channel.unary_unary(
+                '/meteringsidecar.v1.MeteringSidecar/ResolveCustomer',
+                request_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.ResolveCustomerRequest.SerializeToString,
+                response_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.ResolveCustomerResponse.FromString,
+                _registered_method=True)
+        self.ListCustomers = channel.unary_unary(
+                '/meteringsidecar.v1.MeteringSidecar/ListCustomers',
+                request_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.ListCustomersRequest.SerializeToString,
+                response_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.ListCustomersResponse.FromString,
+                _registered_method=True)
+        self.GetEntitlements = channel.unary_unary(
+                '/meteringsidecar.v1.MeteringSidecar/GetEntitlements',
+                request_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.GetEntitlementsRequest.SerializeToString,
+                response_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.GetEntitlementsResponse.FromString,
+                _registered_method=True)
+        self.CheckEntitlement = channel.unary_unary(
+                '/meteringsidecar.v1.MeteringSidecar/CheckEntitlement',
+                request_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.CheckEntitlementRequest.SerializeToString,
+                response_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.CheckEntitlementResponse.FromString,
+                _registered_method=True)
 
 
 class MeteringSidecarServicer:
@@ -137,6 +157,34 @@ class MeteringSidecarServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ResolveCustomer(self, request, context):
+        """ResolveCustomer turns a buyer's registration token into a stored, tenant-bound customer.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCustomers(self, request, context):
+        """ListCustomers pages through the customers this sidecar resolved.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetEntitlements(self, request, context):
+        """GetEntitlements returns what customers bought, cached, following every page.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CheckEntitlement(self, request, context):
+        """CheckEntitlement answers whether one customer is entitled (to one dimension).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MeteringSidecarServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -179,6 +227,26 @@ def add_MeteringSidecarServicer_to_server(servicer, server):
                     servicer.RetryDeadLetter,
                     request_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.RetryDeadLetterRequest.FromString,
                     response_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.RetryDeadLetterResponse.SerializeToString,
+            ),
+            'ResolveCustomer': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveCustomer,
+                    request_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.ResolveCustomerRequest.FromString,
+                    response_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.ResolveCustomerResponse.SerializeToString,
+            ),
+            'ListCustomers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCustomers,
+                    request_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.ListCustomersRequest.FromString,
+                    response_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.ListCustomersResponse.SerializeToString,
+            ),
+            'GetEntitlements': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEntitlements,
+                    request_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.GetEntitlementsRequest.FromString,
+                    response_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.GetEntitlementsResponse.SerializeToString,
+            ),
+            'CheckEntitlement': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckEntitlement,
+                    request_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.CheckEntitlementRequest.FromString,
+                    response_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.CheckEntitlementResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -398,6 +466,114 @@ class MeteringSidecar:
             '/meteringsidecar.v1.MeteringSidecar/RetryDeadLetter',
             meteringsidecar_dot_v1_dot_sidecar__pb2.RetryDeadLetterRequest.SerializeToString,
             meteringsidecar_dot_v1_dot_sidecar__pb2.RetryDeadLetterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveCustomer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meteringsidecar.v1.MeteringSidecar/ResolveCustomer',
+            meteringsidecar_dot_v1_dot_sidecar__pb2.ResolveCustomerRequest.SerializeToString,
+            meteringsidecar_dot_v1_dot_sidecar__pb2.ResolveCustomerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCustomers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meteringsidecar.v1.MeteringSidecar/ListCustomers',
+            meteringsidecar_dot_v1_dot_sidecar__pb2.ListCustomersRequest.SerializeToString,
+            meteringsidecar_dot_v1_dot_sidecar__pb2.ListCustomersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEntitlements(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meteringsidecar.v1.MeteringSidecar/GetEntitlements',
+            meteringsidecar_dot_v1_dot_sidecar__pb2.GetEntitlementsRequest.SerializeToString,
+            meteringsidecar_dot_v1_dot_sidecar__pb2.GetEntitlementsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckEntitlement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meteringsidecar.v1.MeteringSidecar/CheckEntitlement',
+            meteringsidecar_dot_v1_dot_sidecar__pb2.CheckEntitlementRequest.SerializeToString,
+            meteringsidecar_dot_v1_dot_sidecar__pb2.CheckEntitlementResponse.FromString,
             options,
             channel_credentials,
             insecure,

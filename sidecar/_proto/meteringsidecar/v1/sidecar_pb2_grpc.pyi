@@ -53,6 +53,14 @@ class MeteringSidecarStub:
     """DiscardDeadLetter closes a dead letter; the operator's reason is kept."""
     RetryDeadLetter: _grpc.UnaryUnaryMultiCallable[_sidecar_pb2.RetryDeadLetterRequest, _sidecar_pb2.RetryDeadLetterResponse]
     """RetryDeadLetter sends a dead letter again, only while AWS would still accept its timestamp."""
+    ResolveCustomer: _grpc.UnaryUnaryMultiCallable[_sidecar_pb2.ResolveCustomerRequest, _sidecar_pb2.ResolveCustomerResponse]
+    """ResolveCustomer turns a buyer's registration token into a stored, tenant-bound customer."""
+    ListCustomers: _grpc.UnaryUnaryMultiCallable[_sidecar_pb2.ListCustomersRequest, _sidecar_pb2.ListCustomersResponse]
+    """ListCustomers pages through the customers this sidecar resolved."""
+    GetEntitlements: _grpc.UnaryUnaryMultiCallable[_sidecar_pb2.GetEntitlementsRequest, _sidecar_pb2.GetEntitlementsResponse]
+    """GetEntitlements returns what customers bought, cached, following every page."""
+    CheckEntitlement: _grpc.UnaryUnaryMultiCallable[_sidecar_pb2.CheckEntitlementRequest, _sidecar_pb2.CheckEntitlementResponse]
+    """CheckEntitlement answers whether one customer is entitled (to one dimension)."""
 
 @_typing.type_check_only
 class MeteringSidecarAsyncStub(MeteringSidecarStub):
@@ -75,6 +83,14 @@ class MeteringSidecarAsyncStub(MeteringSidecarStub):
     """DiscardDeadLetter closes a dead letter; the operator's reason is kept."""
     RetryDeadLetter: _aio.UnaryUnaryMultiCallable[_sidecar_pb2.RetryDeadLetterRequest, _sidecar_pb2.RetryDeadLetterResponse]  # type: ignore[assignment]
     """RetryDeadLetter sends a dead letter again, only while AWS would still accept its timestamp."""
+    ResolveCustomer: _aio.UnaryUnaryMultiCallable[_sidecar_pb2.ResolveCustomerRequest, _sidecar_pb2.ResolveCustomerResponse]  # type: ignore[assignment]
+    """ResolveCustomer turns a buyer's registration token into a stored, tenant-bound customer."""
+    ListCustomers: _aio.UnaryUnaryMultiCallable[_sidecar_pb2.ListCustomersRequest, _sidecar_pb2.ListCustomersResponse]  # type: ignore[assignment]
+    """ListCustomers pages through the customers this sidecar resolved."""
+    GetEntitlements: _aio.UnaryUnaryMultiCallable[_sidecar_pb2.GetEntitlementsRequest, _sidecar_pb2.GetEntitlementsResponse]  # type: ignore[assignment]
+    """GetEntitlements returns what customers bought, cached, following every page."""
+    CheckEntitlement: _aio.UnaryUnaryMultiCallable[_sidecar_pb2.CheckEntitlementRequest, _sidecar_pb2.CheckEntitlementResponse]  # type: ignore[assignment]
+    """CheckEntitlement answers whether one customer is entitled (to one dimension)."""
 
 class MeteringSidecarServicer(metaclass=_abc_1.ABCMeta):
     """MeteringSidecar records usage and bills it to AWS Marketplace exactly once."""
@@ -142,5 +158,37 @@ class MeteringSidecarServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_sidecar_pb2.RetryDeadLetterResponse, _abc.Awaitable[_sidecar_pb2.RetryDeadLetterResponse]]:
         """RetryDeadLetter sends a dead letter again, only while AWS would still accept its timestamp."""
+
+    @_abc_1.abstractmethod
+    def ResolveCustomer(
+        self,
+        request: _sidecar_pb2.ResolveCustomerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sidecar_pb2.ResolveCustomerResponse, _abc.Awaitable[_sidecar_pb2.ResolveCustomerResponse]]:
+        """ResolveCustomer turns a buyer's registration token into a stored, tenant-bound customer."""
+
+    @_abc_1.abstractmethod
+    def ListCustomers(
+        self,
+        request: _sidecar_pb2.ListCustomersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sidecar_pb2.ListCustomersResponse, _abc.Awaitable[_sidecar_pb2.ListCustomersResponse]]:
+        """ListCustomers pages through the customers this sidecar resolved."""
+
+    @_abc_1.abstractmethod
+    def GetEntitlements(
+        self,
+        request: _sidecar_pb2.GetEntitlementsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sidecar_pb2.GetEntitlementsResponse, _abc.Awaitable[_sidecar_pb2.GetEntitlementsResponse]]:
+        """GetEntitlements returns what customers bought, cached, following every page."""
+
+    @_abc_1.abstractmethod
+    def CheckEntitlement(
+        self,
+        request: _sidecar_pb2.CheckEntitlementRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sidecar_pb2.CheckEntitlementResponse, _abc.Awaitable[_sidecar_pb2.CheckEntitlementResponse]]:
+        """CheckEntitlement answers whether one customer is entitled (to one dimension)."""
 
 def add_MeteringSidecarServicer_to_server(servicer: MeteringSidecarServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,72 @@
+"""Customer onboarding: a registration token becomes a stored customer bound to one tenant.
+
+Tokens expire within hours and AWS may refuse a resubmitted one, so each result is kept by the
+SHA-256 of its token and repeats are answered from the store (the token itself is never stored).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from sidecar.clock import Clock
+from sidecar.errors import InvalidUsage, Refused, RemoteError
+from sidecar.marketplace import Marketplace
+from sidecar.marketplace._retry import with_retries
+from sidecar.model import Customer
+from sidecar.store import Store
+
+log = logging.getLogger("sidecar.onboarding")
+MAX_TOKEN = 4096
+MAX_TENANT = 256
+
+
+class Onboarding:
+    """ResolveCustomer with storage, tenant binding and AWS's errors mapped."""
+
+    def __init__(self, store: Store, marketplace: Marketplace, clock: Clock) -> None:
+        self.store = store
+        self.marketplace = marketplace
+        self.clock = clock
+
+    async def resolve(self, token: str, tenant_id: str, *, within: float | None) -> tuple[Customer, bool]:
+        """Return the customer for ``token`` and whether it is new; bind it to ``tenant_id``."""
+        token = token.strip()
+        if not token:
+            raise InvalidUsage(
+                "registration_token", "is required: forward the x-amzn-marketplace-token form field"
+            )
+        if len(token) > MAX_TOKEN:
+            raise InvalidUsage("registration_token", f"must be at most {MAX_TOKEN} characters")
+        if len(tenant_id) > MAX_TENANT or not tenant_id.isprintable():
+            raise InvalidUsage("tenant_id", f"must be at most {MAX_TENANT} printable characters")
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        known = await self.store.customer_for_token(digest)
+        if known is not None:
+            customer, _ = await self.store.bind_customer(
+                None, digest, tenant_id, self.clock.now(), known=known
+            )
+            return customer, False
+        try:
+            resolved = await with_retries(
+                lambda: self.marketplace.resolve_customer(registration_token=token), within=within
+            )
+        except RemoteError as exc:
+            raise _mapped(exc) from None
+        customer, new = await self.store.bind_customer(resolved, digest, tenant_id, self.clock.now())
+        log.info("customer resolved", extra={"fields": {"new": new, "license_arn": customer.license_arn,
+                                                        "tenant_id": customer.tenant_id}})  # fmt: skip
+        return customer, new
+
+
+def _mapped(exc: RemoteError) -> Exception:
+    if exc.code == "InvalidTokenException":
+        return InvalidUsage("registration_token", f"AWS says the token is invalid: {exc.message}")
+    if exc.code == "ExpiredTokenException":
+        return Refused(
+            "the registration token has expired: send the buyer back to AWS Marketplace to restart "
+            "registration (Your Marketplace Software, then Set up your account)"
+        )
+    if exc.code == "DisabledApiException":
+        return Refused(f"AWS says ResolveCustomer is disabled for this account or region: {exc.message}")
+    return exc
