@@ -10,6 +10,8 @@ import signal
 import sys
 import urllib.request
 from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import grpc
 
@@ -56,6 +58,15 @@ def _parser() -> argparse.ArgumentParser:
             f"--{fault}-rate", type=float, default=0.0, help=f"injected {fault} probability"
         )
     emulator.add_argument("--outage", action="store_true", help="answer every call with a 500")
+    emulator.add_argument(
+        "--tokens-file", default=None,
+        help='JSON: {"tokens": {"TOKEN": {"CustomerAWSAccountId": ..., "ProductCode": ..., "LicenseArn": ...}}, '
+        '"expired": ["TOKEN", ...]}',
+    )  # fmt: skip
+    emulator.add_argument("--entitlements-file", default=None, help="JSON list of AWS-shaped entitlements")
+    emulator.add_argument(
+        "--empty-pages", action="store_true", help="insert empty GetEntitlements pages with a token"
+    )
     emulator.add_argument("--seed", type=int, default=None, help="seed for injected faults")
 
     demo = commands.add_parser("demo", help="run the sidecar on the embedded emulator and bill some usage")
@@ -76,6 +87,28 @@ def _host_port(text: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
+def _load_json(path: str, flag: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{flag}: cannot read {path}: {exc}") from None
+
+
+def _seed(settings: EmulatorSettings, args: argparse.Namespace) -> None:
+    if args.tokens_file:
+        seeded = _load_json(args.tokens_file, "--tokens-file")
+        if not isinstance(seeded, dict):
+            raise ConfigError("--tokens-file: expected a JSON object with 'tokens' and 'expired'")
+        settings.tokens = {str(k): dict(v) for k, v in seeded.get("tokens", {}).items()}
+        settings.expired_tokens = set(map(str, seeded.get("expired", [])))
+    if args.entitlements_file:
+        entitlements = _load_json(args.entitlements_file, "--entitlements-file")
+        if not isinstance(entitlements, list):
+            raise ConfigError("--entitlements-file: expected a JSON list")
+        settings.entitlements = entitlements
+    settings.empty_pages = args.empty_pages
+
+
 def _run_emulator(args: argparse.Namespace) -> int:
     if args.action in ("billed", "stats"):
         path = "/_emulator/billed" if args.action == "billed" else "/_emulator/stats"
@@ -93,6 +126,7 @@ def _run_emulator(args: argparse.Namespace) -> int:
         seed=args.seed,
         faults=faults,
     )
+    _seed(settings, args)
     server = EmulatorServer(MeteringState(settings), host, port)
     print(f"emulator listening on {server.url}", flush=True)
     try:

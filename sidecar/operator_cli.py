@@ -59,6 +59,10 @@ def add_commands(commands: Any) -> None:
     export.add_argument("--state", default="", help="pending, billed, dead or skipped")
     export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
 
+    customers = commands.add_parser("customers", help="customers resolved through ResolveCustomer")
+    customer_commands = customers.add_subparsers(dest="customers_command", required=True, metavar="ACTION")
+    _client_args(customer_commands.add_parser("list", help="list stored customers and their tenants"))
+
     dead = commands.add_parser("dead-letters", help="records AWS refused or that expired")
     dead_commands = dead.add_subparsers(dest="dead_command", required=True, metavar="ACTION")
     listing = _client_args(dead_commands.add_parser("list", help="list open dead letters"))
@@ -100,12 +104,12 @@ def _row(record: pb.MeteringRecord) -> dict[str, Any]:
 
 
 async def _pages(
-    stub: pb_grpc.MeteringSidecarAsyncStub, method: str, request: Any, md: Any
+    stub: pb_grpc.MeteringSidecarAsyncStub, method: str, request: Any, md: Any, field: str = "records"
 ) -> AsyncIterator[Any]:
     while True:
         page = await getattr(stub, method)(request, metadata=md, timeout=30)
-        for record in page.records:
-            yield record
+        for item in getattr(page, field):
+            yield item
         if not page.next_page_token:
             return
         request.page_token = page.next_page_token
@@ -145,6 +149,10 @@ async def run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO | No
             await _export(stub, args, md, out)
         elif args.command == "dead-letters":
             await _dead_letters(stub, args, md, out)
+        elif args.command == "customers":
+            request = pb.ListCustomersRequest(page_size=1000)
+            async for customer in _pages(stub, "ListCustomers", request, md, "customers"):
+                print(json.dumps(MessageToDict(customer, preserving_proto_field_name=True)), file=out)
     return 0
 
 

@@ -74,6 +74,7 @@ async def make_sidecar(
             "flush_interval_seconds": 3600.0,  # tests drive passes with Flush
             "max_backoff_seconds": 0.0,  # retries are due at once: tests switch the waiting off
             "metering_endpoint_url": emulator.url,
+            "entitlement_endpoint_url": emulator.url,
             "aws_max_attempts": 1,  # botocore's own retries off: the tests count attempts
             "aws_timeout_seconds": 5.0,
         }
@@ -130,3 +131,12 @@ async def advance_and_flush(
     """Move the clock and run one sealing and shipping pass."""
     clock.advance(seconds)
     return await stub.Flush(pb.FlushRequest())
+
+
+@pytest.fixture(autouse=True)
+def no_retry_waits() -> Iterator[None]:
+    """stamina's testing mode: RPC-level retries make 3 attempts without waiting (STYLE.md 7)."""
+    import stamina
+
+    with stamina.set_testing(True, attempts=3):
+        yield

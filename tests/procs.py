@@ -88,7 +88,7 @@ class SidecarProcess:
         self.args = [
             "--listen", self.target, "--health-listen", f"127.0.0.1:{self.health_port}",
             "--metrics-listen", f"127.0.0.1:{self.metrics_port}", "--db", str(db), "--product-code", "prod-e2e",
-            "--metering-endpoint-url", emulator_url, "--aws-max-attempts", "1", "--log-level", "warning",
+            "--metering-endpoint-url", emulator_url, "--entitlement-endpoint-url", emulator_url, "--aws-max-attempts", "1", "--log-level", "warning",
             *args,
         ]  # fmt: skip
         self.env = env or {}

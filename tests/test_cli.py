@@ -74,8 +74,8 @@ async def test_sigterm_seals_ships_and_exits_zero(tmp_path: Path) -> None:
 def test_serve_with_embedded_emulator_starts(tmp_path: Path) -> None:
     """`serve --emulator` runs with short windows and answers GetStatus through `metering-sidecar status`."""
     sidecar = SidecarProcess(tmp_path / "emb.db", "", "--emulator", "--window-seconds", "10")
-    sidecar.args.remove("--metering-endpoint-url")
-    sidecar.args.remove("")
+    for flag in ("--metering-endpoint-url", "--entitlement-endpoint-url"):
+        del sidecar.args[sidecar.args.index(flag) : sidecar.args.index(flag) + 2]
     try:
         sidecar.start()
         out = subprocess.run(
@@ -111,3 +111,40 @@ def test_unbindable_listen_address_fails_clearly(argv: list[str], tmp_path: Path
     )  # fmt: skip
     assert out.returncode != 0
     assert "999.999.1.1:bad" in out.stderr
+
+
+def test_emulator_seeds_tokens_and_entitlements_from_files(tmp_path: Path) -> None:
+    """`emulator --tokens-file --entitlements-file` serves ResolveCustomer and GetEntitlements to real boto3."""
+    from tests.conftest import fake_session
+
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text(json.dumps({"tokens": {"t1": {"CustomerAWSAccountId": "123", "ProductCode": "p"}},
+                                  "expired": ["t0"]}))  # fmt: skip
+    entitlements = tmp_path / "entitlements.json"
+    entitlements.write_text(
+        json.dumps([{"ProductCode": "p", "Dimension": "d", "Value": {"IntegerValue": 3}}])
+    )
+    emulator = Emulator("--tokens-file", str(tokens), "--entitlements-file", str(entitlements))
+    try:
+        session = fake_session()
+        metering = session.client("meteringmarketplace", endpoint_url=emulator.url)
+        assert metering.resolve_customer(RegistrationToken="t1")["CustomerAWSAccountId"] == "123"
+        with pytest.raises(metering.exceptions.ExpiredTokenException):
+            metering.resolve_customer(RegistrationToken="t0")
+        entitlement = session.client("marketplace-entitlement", endpoint_url=emulator.url)
+        [got] = entitlement.get_entitlements(ProductCode="p")["Entitlements"]
+        assert got["Value"] == {"IntegerValue": 3}
+    finally:
+        emulator.stop()
+
+
+def test_emulator_refuses_a_bad_seed_file(tmp_path: Path) -> None:
+    """A seed file that is not JSON stops the emulator with exit 2 and the flag in the message."""
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    out = subprocess.run(
+        [sys.executable, "-m", "sidecar", "emulator", "--tokens-file", str(bad), "--listen", "127.0.0.1:0"],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert "--tokens-file: cannot read" in out.stderr

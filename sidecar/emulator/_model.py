@@ -32,6 +32,7 @@ class Faults:
     outage: bool = False
     disabled: bool = False
     delay_seconds: float = 0.0
+    throttle_next: int = 0  # the next N calls (any operation) are throttled: deterministic retries
     # customer id -> AWS error code: a call holding that customer fails whole with that code.
     poison: dict[str, str] = field(default_factory=dict)
 

@@ -96,7 +96,8 @@ class MeteringState(OnboardingOperations):
         if self.faults.outage or self._roll(self.faults.error_rate):
             self.stats.errors += 1
             raise ApiError("InternalServiceErrorException", "injected service error", 500)
-        if self._roll(self.faults.throttle_rate):
+        if self.faults.throttle_next > 0 or self._roll(self.faults.throttle_rate):
+            self.faults.throttle_next = max(0, self.faults.throttle_next - 1)
             self.stats.throttled += 1
             raise ApiError("ThrottlingException", "Rate exceeded")
 

@@ -1,0 +1,179 @@
+"""ResolveCustomer through the sidecar, real boto3 and the emulator: storage, tenant binding, errors."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import grpc
+import pytest
+
+from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from sidecar.app import Sidecar
+from sidecar.emulator import EmulatorServer
+from tests.conftest import db_rows
+from tests.test_operations import cli
+
+LICENSE_A = "arn:aws:license-manager::123456789012:license:l-aaaaaaaaaaaaaaaa"
+LICENSE_B = "arn:aws:license-manager::123456789012:license:l-bbbbbbbbbbbbbbbb"
+BUYER = "210987654321"
+
+
+@pytest.fixture
+def tokens(emulator: EmulatorServer) -> EmulatorServer:
+    """Seed registration tokens: two licenses of one account (Concurrent Agreements), and a legacy one."""
+    emulator.state.add_tokens({
+        "tok-a": {"CustomerAWSAccountId": BUYER, "ProductCode": "prod-abc123", "LicenseArn": LICENSE_A},
+        "tok-a-again": {"CustomerAWSAccountId": BUYER, "ProductCode": "prod-abc123", "LicenseArn": LICENSE_A},
+        "tok-b": {"CustomerAWSAccountId": BUYER, "ProductCode": "prod-abc123", "LicenseArn": LICENSE_B},
+        "tok-legacy": {"CustomerIdentifier": "cust-legacy", "CustomerAWSAccountId": "", "ProductCode": "prod-abc123"},
+    })  # fmt: skip
+    emulator.state.settings.expired_tokens.add("tok-old")
+    return emulator
+
+
+async def resolve(
+    stub: pb_grpc.MeteringSidecarStub, token: str, tenant: str = ""
+) -> pb.ResolveCustomerResponse:
+    """Call ResolveCustomer."""
+    return await stub.ResolveCustomer(pb.ResolveCustomerRequest(registration_token=token, tenant_id=tenant))
+
+
+async def test_resolved_customer_is_stored(
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, tokens: EmulatorServer
+) -> None:
+    """A resolved customer is stored with its tenant and first/last resolution times; the token is not."""
+    answer = await resolve(stub, "tok-a", "tenant-1")
+    assert (answer.customer_aws_account_id, answer.license_arn, answer.product_code) == (
+        BUYER,
+        LICENSE_A,
+        "prod-abc123",
+    )
+    assert answer.new_customer
+    assert answer.tenant_id == "tenant-1"
+    rows = db_rows(
+        sidecar.config.db,
+        "SELECT customer_aws_account_id, license_arn, tenant_id, first_resolved_ms FROM customers",
+    )
+    assert rows == [(BUYER, LICENSE_A, "tenant-1", int(sidecar.clock.now() * 1000))]
+    assert "tok-a" not in str(db_rows(sidecar.config.db, "SELECT * FROM registration_tokens"))
+    listed = await stub.ListCustomers(pb.ListCustomersRequest())
+    assert [(c.license_arn, c.tenant_id) for c in listed.customers] == [(LICENSE_A, "tenant-1")]
+
+
+async def test_resubmitted_token_is_answered_from_the_store(
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, tokens: EmulatorServer
+) -> None:
+    """The same token again is harmless: answered from the store though AWS would now say expired."""
+    first = await resolve(stub, "tok-a", "tenant-1")
+    sidecar.clock.advance(600)  # type: ignore[attr-defined]
+    again = await resolve(stub, "tok-a", "tenant-1")
+    assert again.license_arn == first.license_arn
+    assert not again.new_customer
+    assert tokens.state.stats.resolve_calls == 1
+    [(first_ms, last_ms)] = db_rows(
+        sidecar.config.db, "SELECT first_resolved_ms, last_resolved_ms FROM customers"
+    )
+    assert last_ms - first_ms == 600_000
+
+
+async def test_second_tenant_claiming_the_license_is_refused(
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, tokens: EmulatorServer
+) -> None:
+    """A license bound to one tenant cannot be claimed by another: FAILED_PRECONDITION and no change."""
+    await resolve(stub, "tok-a", "tenant-1")
+    before = db_rows(sidecar.config.db, "SELECT * FROM customers")
+    for token in ("tok-a-again", "tok-a"):
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await resolve(stub, token, "tenant-2")
+        assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert "already bound to another tenant" in (info.value.details() or "")
+    assert db_rows(sidecar.config.db, "SELECT * FROM customers") == before
+    assert db_rows(sidecar.config.db, "SELECT COUNT(*) FROM registration_tokens") == [(1,)]
+
+
+async def test_one_account_may_hold_licenses_of_several_tenants(
+    stub: pb_grpc.MeteringSidecarStub, tokens: EmulatorServer
+) -> None:
+    """Concurrent Agreements: two licenses of one AWS account bind to two tenants."""
+    assert (await resolve(stub, "tok-a", "tenant-1")).new_customer
+    second = await resolve(stub, "tok-b", "tenant-2")
+    assert second.new_customer
+    assert second.customer_aws_account_id == BUYER
+
+
+async def test_legacy_customer_without_license_binds_on_customer_id(
+    stub: pb_grpc.MeteringSidecarStub, tokens: EmulatorServer
+) -> None:
+    """Without a license the binding is on the customer identifier."""
+    answer = await resolve(stub, "tok-legacy", "tenant-9")
+    assert (answer.customer_identifier, answer.license_arn) == ("cust-legacy", "")
+    tokens.state.add_tokens(
+        {"tok-legacy-2": {"CustomerIdentifier": "cust-legacy", "ProductCode": "prod-abc123"}}
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await resolve(stub, "tok-legacy-2", "tenant-10")
+    assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+@pytest.mark.parametrize(
+    ("token", "fault", "code", "message"),
+    [
+        (
+            "no-such-token",
+            {},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "registration_token: AWS says the token is invalid",
+        ),
+        ("tok-old", {}, grpc.StatusCode.FAILED_PRECONDITION, "restart registration"),
+        ("tok-a", {"disabled": True}, grpc.StatusCode.FAILED_PRECONDITION, "disabled"),
+        ("tok-a", {"throttle_rate": 1.0}, grpc.StatusCode.UNAVAILABLE, "ThrottlingException"),
+        ("tok-a", {"error_rate": 1.0}, grpc.StatusCode.UNAVAILABLE, "InternalServiceErrorException"),
+        ("", {}, grpc.StatusCode.INVALID_ARGUMENT, "registration_token: is required"),
+    ],
+    ids=["invalid", "expired", "disabled", "throttling", "internal-error", "empty"],
+)
+async def test_token_errors(
+    sidecar: Sidecar,
+    stub: pb_grpc.MeteringSidecarStub,
+    tokens: EmulatorServer,
+    token: str,
+    fault: dict[str, object],
+    code: grpc.StatusCode,
+    message: str,
+) -> None:
+    """Each AWS error maps to its status; throttling and 5xx are retried (3 calls) before UNAVAILABLE."""
+    tokens.state.update_faults(fault)
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await resolve(stub, token, "tenant-1")
+    assert info.value.code() == code
+    assert message in (info.value.details() or "")
+    retried = code == grpc.StatusCode.UNAVAILABLE
+    assert tokens.state.stats.resolve_calls == (3 if retried else 0 if not token else 1)
+    assert db_rows(sidecar.config.db, "SELECT COUNT(*) FROM customers") == [(0,)]
+
+
+async def test_transient_failure_then_success_is_retried(
+    stub: pb_grpc.MeteringSidecarStub, tokens: EmulatorServer
+) -> None:
+    """Two throttled ResolveCustomer calls, then success: the RPC answers OK after three attempts."""
+    tokens.state.update_faults({"throttle_next": 2})
+    answer = await resolve(stub, "tok-a", "t")
+    assert answer.license_arn == LICENSE_A
+    assert tokens.state.stats.resolve_calls == 3
+
+
+async def test_customers_list_command(
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, tokens: EmulatorServer
+) -> None:
+    """`metering-sidecar customers list` prints every stored customer as JSON lines."""
+    await resolve(stub, "tok-a", "tenant-1")
+    await resolve(stub, "tok-b", "tenant-2")
+    code, out = await cli(sidecar.target, "customers", "list")
+    assert code == 0
+    rows = [json.loads(line) for line in io.StringIO(out)]
+    assert [(r["license_arn"], r["tenant_id"]) for r in rows] == [
+        (LICENSE_A, "tenant-1"),
+        (LICENSE_B, "tenant-2"),
+    ]
