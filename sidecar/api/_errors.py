@@ -37,6 +37,8 @@ _CODES: tuple[tuple[type[SidecarError], grpc.StatusCode], ...] = (
 
 def status_for(error: SidecarError) -> grpc.StatusCode:
     """Return the gRPC status code for a domain error."""
+    if isinstance(error, RemoteError) and error.code == "DeadlineExceeded":
+        return grpc.StatusCode.DEADLINE_EXCEEDED
     for kind, code in _CODES:
         if isinstance(error, kind):
             return code

@@ -55,7 +55,10 @@ def entitlement_pb(entitlement: Entitlement) -> pb.Entitlement:
 
 def _within(context: Context) -> float | None:
     remaining = context.time_remaining()
-    return None if remaining is None else float(remaining)
+    if remaining is None:
+        return None
+    # Answer a little before the caller gives up, so it hears why rather than a bare deadline.
+    return max(0.0, float(remaining) - min(0.1, float(remaining) / 10))
 
 
 class OnboardingServicer:

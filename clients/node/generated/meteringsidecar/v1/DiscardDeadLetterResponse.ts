@@ -1,0 +1,11 @@
+// Original file: /work/main/proto/meteringsidecar/v1/sidecar.proto
+
+import type { MeteringRecord as _meteringsidecar_v1_MeteringRecord, MeteringRecord__Output as _meteringsidecar_v1_MeteringRecord__Output } from '../../meteringsidecar/v1/MeteringRecord';
+
+export interface DiscardDeadLetterResponse {
+  'record'?: (_meteringsidecar_v1_MeteringRecord | null);
+}
+
+export interface DiscardDeadLetterResponse__Output {
+  'record': (_meteringsidecar_v1_MeteringRecord__Output | null);
+}

@@ -1,0 +1,8 @@
+// Original file: /work/main/proto/meteringsidecar/v1/sidecar.proto
+
+
+export interface FlushRequest {
+}
+
+export interface FlushRequest__Output {
+}

@@ -1,0 +1,8 @@
+// Original file: /work/main/proto/meteringsidecar/v1/sidecar.proto
+
+
+export interface GetStatusRequest {
+}
+
+export interface GetStatusRequest__Output {
+}

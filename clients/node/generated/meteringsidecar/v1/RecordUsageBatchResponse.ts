@@ -1,0 +1,12 @@
+// Original file: /work/main/proto/meteringsidecar/v1/sidecar.proto
+
+
+export interface RecordUsageBatchResponse {
+  'accepted'?: (number);
+  'duplicates'?: (number);
+}
+
+export interface RecordUsageBatchResponse__Output {
+  'accepted': (number);
+  'duplicates': (number);
+}

@@ -1,0 +1,12 @@
+// Original file: /work/main/proto/meteringsidecar/v1/sidecar.proto
+
+
+export interface RecordUsageResponse {
+  'duplicate'?: (boolean);
+  'event_id'?: (string);
+}
+
+export interface RecordUsageResponse__Output {
+  'duplicate': (boolean);
+  'event_id': (string);
+}

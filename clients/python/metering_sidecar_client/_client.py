@@ -1,0 +1,159 @@
+"""MeteringClient (blocking) and AsyncMeteringClient (asyncio): every call has a deadline, and
+UNAVAILABLE, DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED are retried with backoff, reusing event ids."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from types import TracebackType
+from typing import Any, TypeVar
+
+import grpc
+import stamina
+
+from metering_sidecar_client._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar_client._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from metering_sidecar_client._retry import Settings, is_retryable
+from metering_sidecar_client._usage import Usage
+
+T = TypeVar("T")
+
+
+def _retrying(settings: Settings) -> Any:
+    return stamina.retry_context(
+        on=is_retryable, attempts=None, timeout=settings.retry_budget, wait_initial=0.05, wait_max=2.0
+    )
+
+
+class MeteringClient:
+    """A blocking client. Connect by ``host:port`` or ``unix:///path``."""
+
+    def __init__(
+        self,
+        target: str = "127.0.0.1:50051",
+        *,
+        timeout: float = 5.0,
+        retry_budget: float = 60.0,
+        token: str | None = None,
+        token_file: str | None = None,
+    ) -> None:
+        self.settings = Settings.build(target, timeout=timeout, retry_budget=retry_budget, token=token,
+                                       token_file=token_file)  # fmt: skip
+        self._channel = grpc.insecure_channel(target)
+        self._stub = pb_grpc.MeteringSidecarStub(self._channel)
+
+    def __enter__(self) -> MeteringClient:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the channel."""
+        self._channel.close()
+
+    def _call(self, method: Callable[..., T], request: Any) -> T:
+        for attempt in _retrying(self.settings):
+            with attempt:
+                return method(request, timeout=self.settings.timeout, metadata=self.settings.metadata)
+        raise AssertionError("unreachable")
+
+    def record(self, usage: Usage) -> pb.RecordUsageResponse:
+        """Record one event; retried with the same event_id until acknowledged or the budget is spent."""
+        return self._call(self._stub.RecordUsage, pb.RecordUsageRequest(event=usage.to_proto()))
+
+    def record_usage(self, dimension: str, quantity: int, **fields: Any) -> pb.RecordUsageResponse:
+        """Record one event built from keyword arguments (see Usage)."""
+        return self.record(Usage(dimension=dimension, quantity=quantity, **fields))
+
+    def record_batch(self, usages: Sequence[Usage]) -> pb.RecordUsageBatchResponse:
+        """Record up to 1000 events, all or nothing."""
+        request = pb.RecordUsageBatchRequest(events=[u.to_proto() for u in usages])
+        return self._call(self._stub.RecordUsageBatch, request)
+
+    def get_entitlements(self, **filters: str) -> pb.GetEntitlementsResponse:
+        """Return entitlements (filters: product_code, customer_aws_account_id, license_arn, dimension, ...)."""
+        return self._call(self._stub.GetEntitlements, pb.GetEntitlementsRequest(**filters))
+
+    def check_entitlement(self, **fields: str) -> pb.CheckEntitlementResponse:
+        """Return whether a customer is entitled (to a dimension)."""
+        return self._call(self._stub.CheckEntitlement, pb.CheckEntitlementRequest(**fields))
+
+    def resolve_customer(self, registration_token: str, tenant_id: str = "") -> pb.ResolveCustomerResponse:
+        """Resolve a buyer's registration token (x-amzn-marketplace-token) and bind it to a tenant."""
+        request = pb.ResolveCustomerRequest(registration_token=registration_token, tenant_id=tenant_id)
+        return self._call(self._stub.ResolveCustomer, request)
+
+    def status(self) -> pb.GetStatusResponse:
+        """Return the sidecar's status."""
+        return self._call(self._stub.GetStatus, pb.GetStatusRequest())
+
+
+class AsyncMeteringClient:
+    """The asyncio client (grpc.aio)."""
+
+    def __init__(
+        self,
+        target: str = "127.0.0.1:50051",
+        *,
+        timeout: float = 5.0,
+        retry_budget: float = 60.0,
+        token: str | None = None,
+        token_file: str | None = None,
+    ) -> None:
+        self.settings = Settings.build(target, timeout=timeout, retry_budget=retry_budget, token=token,
+                                       token_file=token_file)  # fmt: skip
+        self._channel = grpc.aio.insecure_channel(target)
+        self._stub = pb_grpc.MeteringSidecarStub(self._channel)
+
+    async def __aenter__(self) -> AsyncMeteringClient:
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the channel."""
+        await self._channel.close(None)
+
+    async def _call(self, method: Callable[..., Awaitable[T]], request: Any) -> T:
+        async for attempt in _retrying(self.settings):
+            with attempt:
+                return await method(request, timeout=self.settings.timeout, metadata=self.settings.metadata)
+        raise AssertionError("unreachable")
+
+    async def record(self, usage: Usage) -> pb.RecordUsageResponse:
+        """Record one event; retried with the same event_id until acknowledged or the budget is spent."""
+        return await self._call(self._stub.RecordUsage, pb.RecordUsageRequest(event=usage.to_proto()))
+
+    async def record_usage(self, dimension: str, quantity: int, **fields: Any) -> pb.RecordUsageResponse:
+        """Record one event built from keyword arguments (see Usage)."""
+        return await self.record(Usage(dimension=dimension, quantity=quantity, **fields))
+
+    async def record_batch(self, usages: Sequence[Usage]) -> pb.RecordUsageBatchResponse:
+        """Record up to 1000 events, all or nothing."""
+        return await self._call(
+            self._stub.RecordUsageBatch, pb.RecordUsageBatchRequest(events=[u.to_proto() for u in usages])
+        )
+
+    async def get_entitlements(self, **filters: str) -> pb.GetEntitlementsResponse:
+        """Return entitlements."""
+        return await self._call(self._stub.GetEntitlements, pb.GetEntitlementsRequest(**filters))
+
+    async def check_entitlement(self, **fields: str) -> pb.CheckEntitlementResponse:
+        """Return whether a customer is entitled (to a dimension)."""
+        return await self._call(self._stub.CheckEntitlement, pb.CheckEntitlementRequest(**fields))
+
+    async def resolve_customer(
+        self, registration_token: str, tenant_id: str = ""
+    ) -> pb.ResolveCustomerResponse:
+        """Resolve a registration token and bind it to a tenant."""
+        request = pb.ResolveCustomerRequest(registration_token=registration_token, tenant_id=tenant_id)
+        return await self._call(self._stub.ResolveCustomer, request)
+
+    async def status(self) -> pb.GetStatusResponse:
+        """Return the sidecar's status."""
+        return await self._call(self._stub.GetStatus, pb.GetStatusRequest())
