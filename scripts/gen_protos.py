@@ -82,10 +82,11 @@ def _generate_node(out_root: Path) -> None:
         shutil.copyfile(PROTO_ROOT / proto, proto_copy / proto)
     generated = out_root / NODE / "generated"
     generated.mkdir(parents=True, exist_ok=True)
+    # Relative paths from proto/, so the "Original file" header is the same on every machine.
     subprocess.run(
-        [str(tool), "--keepCase", "--longs=String", "--enums=String", "--defaults", "--oneofs",
-         "--grpcLib=@grpc/grpc-js", f"--outDir={generated}", f"-I{PROTO_ROOT}", *PROTOS],
-        check=True, capture_output=True,
+        [str(tool), *PROTOS, "--keepCase", "--longs=String", "--enums=String", "--defaults", "--oneofs",
+         "--grpcLib=@grpc/grpc-js", f"--outDir={generated}"],
+        check=True, capture_output=True, cwd=PROTO_ROOT,
     )  # fmt: skip
 
 

@@ -80,7 +80,7 @@ class Entitlements:
         try:
             # With a cached answer to fall back on, fail fast instead of spending the caller's deadline.
             entitlements = await with_retries(
-                lambda: self._fetch_all(product, key), within=0.05 if cached else within
+                lambda: self._fetch_all(product, key), within=within, attempts=1 if cached else None
             )
         except RemoteError as exc:
             if exc.code == "InvalidParameterException":

@@ -22,13 +22,15 @@ def _retryable(exc: Exception) -> bool:
     return isinstance(exc, RemoteError) and exc.retryable
 
 
-async def with_retries(call: Callable[[], Awaitable[T]], *, within: float | None) -> T:
-    """Run ``call``, retrying retryable RemoteErrors until ``within`` seconds have passed."""
+async def with_retries(
+    call: Callable[[], Awaitable[T]], *, within: float | None, attempts: int | None = None
+) -> T:
+    """Run ``call``, retrying retryable RemoteErrors until ``within`` seconds (or ``attempts``) are spent."""
     budget = DEFAULT_BUDGET_SECONDS if within is None else max(0.05, within)
     try:
         async with asyncio.timeout(budget):
             async for attempt in stamina.retry_context(
-                on=_retryable, attempts=None, timeout=budget, wait_initial=0.1, wait_max=2.0
+                on=_retryable, attempts=attempts, timeout=budget, wait_initial=0.1, wait_max=2.0
             ):
                 with attempt:
                     return await call()

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/meteringsidecar/v1/sidecar.proto
+// Original file: meteringsidecar/v1/sidecar.proto
 
 import type { Entitlement as _meteringsidecar_v1_Entitlement, Entitlement__Output as _meteringsidecar_v1_Entitlement__Output } from '../../meteringsidecar/v1/Entitlement';
 

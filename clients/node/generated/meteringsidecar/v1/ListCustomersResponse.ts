@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/meteringsidecar/v1/sidecar.proto
+// Original file: meteringsidecar/v1/sidecar.proto
 
 import type { Customer as _meteringsidecar_v1_Customer, Customer__Output as _meteringsidecar_v1_Customer__Output } from '../../meteringsidecar/v1/Customer';
 

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/meteringsidecar/v1/sidecar.proto
+// Original file: meteringsidecar/v1/sidecar.proto
 
 import type { MeteringRecord as _meteringsidecar_v1_MeteringRecord, MeteringRecord__Output as _meteringsidecar_v1_MeteringRecord__Output } from '../../meteringsidecar/v1/MeteringRecord';
 

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/meteringsidecar/v1/sidecar.proto
+// Original file: meteringsidecar/v1/sidecar.proto
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'

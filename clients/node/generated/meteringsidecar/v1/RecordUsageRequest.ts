@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/meteringsidecar/v1/sidecar.proto
+// Original file: meteringsidecar/v1/sidecar.proto
 
 import type { UsageEvent as _meteringsidecar_v1_UsageEvent, UsageEvent__Output as _meteringsidecar_v1_UsageEvent__Output } from '../../meteringsidecar/v1/UsageEvent';
 
