@@ -138,9 +138,10 @@ class Store(OperatorQueries, CustomerQueries):
 
     async def _check_integrity(self) -> None:
         rows = await self.db.execute_fetchall("PRAGMA quick_check")
-        problems = [str(r[0]) for r in rows if r[0] != "ok"]
+        problems = [line for r in rows if r[0] != "ok" for line in str(r[0]).splitlines()]
         if problems:
-            raise sqlite3.DatabaseError("; ".join(problems[:5]))
+            more = f" (and {len(problems) - 3} more problems)" if len(problems) > 3 else ""
+            raise sqlite3.DatabaseError("; ".join(problems[:3]) + more)
 
     async def _migrate(self) -> None:
         version = int(await self._scalar("PRAGMA user_version"))

@@ -1,0 +1,1 @@
+"""The reliability suite: scenarios shared by pytest (short form) and scripts/reliability.py (long form)."""

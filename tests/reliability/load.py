@@ -1,0 +1,103 @@
+"""Load for the reliability scenarios: concurrent clients with stable event ids that retry until
+acknowledged, and a ledger of what was acknowledged per customer, dimension and tag set."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import Counter
+from typing import Any
+
+import grpc
+
+from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+
+CUSTOMERS = ("111111111111", "222222222222", "333333333333")
+DIMENSIONS = ("requests", "storage")
+TEAMS = ("a", "b", "")
+RETRY_CODES = {
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+}
+
+Key = tuple[str, str, tuple[tuple[str, str], ...]]
+
+
+def key_of(event: pb.UsageEvent) -> Key:
+    """Return (customer, dimension, tag set) of an event."""
+    return (event.customer_aws_account_id, event.dimension, tuple(sorted(event.tags.items())))
+
+
+def billed_by_key(records: list[dict[str, Any]]) -> Counter[Key]:
+    """Sum what the emulator billed per (customer, dimension, tag set), from the allocations."""
+    billed: Counter[Key] = Counter()
+    for record in records:
+        allocations = record.get("allocations") or [{"AllocatedUsageQuantity": record["quantity"]}]
+        for allocation in allocations:
+            tags = tuple(sorted((t["Key"], t["Value"]) for t in allocation.get("Tags", [])))
+            billed[(record["customer"], record["dimension"], tags)] += allocation["AllocatedUsageQuantity"]
+    return +billed
+
+
+class Load:
+    """Concurrent clients that retry with stable ids and remember what was acknowledged."""
+
+    def __init__(self, target: str, seed: int) -> None:
+        self.target = target
+        self.rng = random.Random(seed)
+        self.acked: Counter[Key] = Counter()
+        self.sent = 0
+        self.retries = 0
+
+    def event(self, event_id: str) -> pb.UsageEvent:
+        """Return a random event with this id."""
+        team = self.rng.choice(TEAMS)
+        return pb.UsageEvent(
+            event_id=event_id,
+            customer_aws_account_id=self.rng.choice(CUSTOMERS),
+            dimension=self.rng.choice(DIMENSIONS),
+            quantity=self.rng.randint(1, 10),
+            tags={"team": team} if team else {},
+        )
+
+    async def send(self, stub: pb_grpc.MeteringSidecarAsyncStub, event: pb.UsageEvent, batch: bool) -> None:
+        """Send until acknowledged; the same event_id on every try."""
+        while True:
+            try:
+                if batch:
+                    await stub.RecordUsageBatch(pb.RecordUsageBatchRequest(events=[event]), timeout=5)
+                else:
+                    await stub.RecordUsage(pb.RecordUsageRequest(event=event), timeout=5)
+                self.acked[key_of(event)] += event.quantity
+                return
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() not in RETRY_CODES:
+                    raise
+                self.retries += 1
+                await asyncio.sleep(0.05)
+
+    async def client(self, name: str, stop_at: float, pause: float = 0.01) -> None:
+        """One client: events until ``stop_at`` (monotonic)."""
+        async with grpc.aio.insecure_channel(self.target) as channel:
+            stub = pb_grpc.MeteringSidecarStub(channel)
+            i = 0
+            while time.monotonic() < stop_at:
+                await self.send(stub, self.event(f"{name}-{i}"), batch=i % 3 == 0)
+                self.sent += 1
+                i += 1
+                await asyncio.sleep(self.rng.uniform(0, pause))
+
+    async def run(self, clients: int, seconds: float, prefix: str) -> None:
+        """Run ``clients`` concurrent clients for ``seconds``."""
+        stop_at = time.monotonic() + seconds
+        await asyncio.gather(*[self.client(f"{prefix}c{c}", stop_at) for c in range(clients)])
+
+
+def compare(acked: Counter[Key], billed: Counter[Key]) -> tuple[int, int]:
+    """Return (lost, duplicated) units: acknowledged but not billed, billed but not acknowledged."""
+    lost = sum((acked - billed).values())
+    duplicated = sum((billed - acked).values())
+    return lost, duplicated
