@@ -127,7 +127,7 @@ class Fuzzer:
                 return grpc.StatusCode.INVALID_ARGUMENT, where, 0
         seen = dict(self.stored)
         new = 0
-        for index, (_, msg) in enumerate(batch):
+        for _, msg in batch:
             if not msg.event_id:
                 new += 1
                 continue
