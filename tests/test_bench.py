@@ -1,0 +1,34 @@
+"""The benchmark harness keeps working: its smoke form runs end to end. It asserts no timings."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.timeout(300)
+def test_bench_smoke_writes_a_report(tmp_path: Path) -> None:
+    """`python -m bench --smoke` measures every baseline and the sidecar, and writes the report and chart."""
+    out = tmp_path / "BENCHMARKS.md"
+    subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--out", str(out)], cwd=ROOT, check=True, timeout=280
+    )
+    text = out.read_text()
+    for section in (
+        "## RecordUsage",
+        "## RecordUsageBatch",
+        "## Sealing and memory",
+        "## Against the targets",
+    ):
+        assert section in text
+    assert (tmp_path / "benchmarks.png").read_bytes().startswith(b"\x89PNG")
+    results = json.loads((tmp_path / "benchmarks.json").read_text())
+    assert set(results["unary"]) == {"noop", "naive", "sidecar"}
+    assert all(results["unary"][k]["64"]["calls"] > 0 for k in results["unary"])
+    assert results["seal"]["records"] > 0
