@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sidecar.logs import configure  # noqa: E402
 from tests.reliability.scenarios import SCENARIOS, Finding  # noqa: E402
 
 
@@ -84,6 +85,7 @@ def main() -> int:
     parser.add_argument("--short", action="store_true", help="run the short form (as CI does)")
     parser.add_argument("--out", default=str(ROOT / "RELIABILITY.md"))
     args = parser.parse_args()
+    configure("critical", "text")  # in-process sidecars: their expected refusals are not news here
     results = asyncio.run(_run(long=not args.short))
     Path(args.out).write_text(_report(results, long=not args.short))
     print(f"wrote {args.out}", file=sys.stderr)

@@ -5,17 +5,26 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from sidecar.clock import Clock
 from sidecar.errors import SidecarError
 from sidecar.model import PassResult
-from sidecar.shipping import Shipper
 from sidecar.store import Store
 
 log = logging.getLogger("sidecar.flusher")
 PRUNE_EVERY_SECONDS = 600.0
 
 PassObserver = Callable[[PassResult], Awaitable[None]]
+
+
+class Shipping(Protocol):
+    """What a flusher pass hands sealed records to: the AWS shipper, or cluster mode's hand-over."""
+
+    @property
+    def disabled_reason(self) -> str: ...
+
+    async def ship_due(self, now: float, result: PassResult) -> None: ...
 
 
 async def _ignore(result: PassResult) -> None:
@@ -28,7 +37,7 @@ class Flusher:
     def __init__(
         self,
         store: Store,
-        shipper: Shipper,
+        shipper: Shipping,
         clock: Clock,
         *,
         interval: float,

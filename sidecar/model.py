@@ -47,6 +47,7 @@ class RecordState(enum.StrEnum):
     BILLED = "billed"
     DEAD = "dead"
     SKIPPED = "skipped"  # sealed before --ship-from: recorded, never shipped
+    HANDED = "handed"  # cluster mode: in the shared ledger, waiting for the cluster's shipment
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,16 +11,26 @@ from __future__ import annotations
 import json
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sidecar.errors import RemoteError
 from sidecar.faults import crash_point
 from sidecar.marketplace import Marketplace
 from sidecar.model import Outcome, PassResult, Record, RecordOutcome
 from sidecar.shipping._batching import Call, plan_calls
-from sidecar.store import Store
+
+
+class RecordLedger(Protocol):
+    """Where frozen records live: the local store in single mode, PostgreSQL in cluster mode."""
+
+    async def expire(self, now: float) -> list[int]: ...
+
+    async def due_records(self, now: float, limit: int = 10_000) -> list[Record]: ...
+
+    async def apply(self, outcomes: Sequence[RecordOutcome], now: float) -> None: ...
+
 
 log = logging.getLogger("sidecar.shipping")
 
@@ -78,7 +88,7 @@ class Shipper:
 
     def __init__(
         self,
-        store: Store,
+        store: RecordLedger,
         marketplace: Marketplace,
         backoff: Backoff,
         observe: OutcomeObserver = _ignore,

@@ -35,6 +35,7 @@ from sidecar.model import (
     UsageEvent,
 )
 from sidecar.store._customers import CustomerQueries
+from sidecar.store._handover import HandoverQueries
 from sidecar.store._operator import OperatorQueries
 from sidecar.store._schema import MIGRATIONS, SCHEMA_VERSION
 from sidecar.store._sealing import TagGroup, build_record, tags_json
@@ -66,7 +67,7 @@ class StoreSettings:
     ship_from: float = 0.0  # windows starting before this are sealed as 'skipped', never shipped
 
 
-class Store(OperatorQueries, CustomerQueries):
+class Store(OperatorQueries, CustomerQueries, HandoverQueries):
     """SQLite-backed event buffer and record ledger; use ``async with`` or open()/close()."""
 
     def __init__(self, path: str | Path, settings: StoreSettings, clock: Clock) -> None:
@@ -224,7 +225,7 @@ class Store(OperatorQueries, CustomerQueries):
     async def _count_pending_events(self) -> int:
         unsealed = await self._scalar("SELECT COUNT(*) FROM events WHERE record_id IS NULL")
         in_records = await self._scalar(
-            "SELECT COALESCE(SUM(event_count), 0) FROM records WHERE state = 'pending'"
+            "SELECT COALESCE(SUM(event_count), 0) FROM records WHERE state IN ('pending', 'handed')"
         )
         return int(unsealed) + int(in_records)
 
@@ -536,13 +537,13 @@ class Store(OperatorQueries, CustomerQueries):
                 if o.outcome is Outcome.BILLED:
                     rows = await self.db.execute_fetchall(
                         "UPDATE records SET state = 'billed', metering_record_id = ?, finished_ms = ?, "
-                        "attempts = attempts + 1 WHERE id = ? AND state = 'pending' RETURNING event_count",
+                        "attempts = attempts + 1 WHERE id = ? AND state IN ('pending', 'handed') RETURNING event_count",
                         (o.metering_record_id, now_ms, o.record_id),
                     )
                 elif o.outcome is Outcome.DEAD:
                     rows = await self.db.execute_fetchall(
                         "UPDATE records SET state = 'dead', reason = ?, message = ?, finished_ms = ?, "
-                        "attempts = attempts + 1 WHERE id = ? AND state = 'pending' RETURNING event_count",
+                        "attempts = attempts + 1 WHERE id = ? AND state IN ('pending', 'handed') RETURNING event_count",
                         (o.reason, o.message, now_ms, o.record_id),
                     )
                 else:
@@ -567,7 +568,7 @@ class Store(OperatorQueries, CustomerQueries):
         }
         oldest = await self._scalar(
             "SELECT MIN(t) FROM (SELECT MIN(event_ms) AS t FROM events WHERE record_id IS NULL "
-            "UNION ALL SELECT MIN(first_event_ms) FROM records WHERE state = 'pending')"
+            "UNION ALL SELECT MIN(first_event_ms) FROM records WHERE state IN ('pending', 'handed'))"
         )
         rolled = await self._meta("rolled_forward_events")
         last = await self._meta("last_shipment_ms")

@@ -1,0 +1,6 @@
+"""Cluster mode: per-instance totals summed in PostgreSQL, shipped by one elected instance."""
+
+from sidecar.cluster._ledger import ClusterLedger
+from sidecar.cluster._shipping import ClusterShipping
+
+__all__ = ["ClusterLedger", "ClusterShipping"]
