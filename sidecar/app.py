@@ -24,11 +24,12 @@ from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from sidecar.api import MeteringServicer, Rules
 from sidecar.auth import TokenAuth, read_token
 from sidecar.clock import Clock, SystemClock
+from sidecar.cluster import ClusterLedger, ClusterShipping
 from sidecar.config import Config
 from sidecar.emulator import EmulatorServer, EmulatorSettings, MeteringState
 from sidecar.entitlements import Entitlements
 from sidecar.errors import ConfigError, SidecarError
-from sidecar.flusher import Flusher
+from sidecar.flusher import Flusher, Shipping
 from sidecar.health import Health
 from sidecar.marketplace import BotoMarketplace, Marketplace
 from sidecar.metrics import Metrics
@@ -91,6 +92,7 @@ class Sidecar:
         self.port = 0
         self.health_port = 0
         self._flusher_task: asyncio.Task[None] | None = None
+        self.cluster: ClusterShipping | None = None
         self._stopped = asyncio.Event()
         self._shutting_down = False
 
@@ -148,6 +150,11 @@ class Sidecar:
         assert self.flusher is not None
         status = await self.store.status()
         self.metrics.observe_status(status, self.clock.now(), bool(self.flusher.shipper.disabled_reason))
+        if self.cluster is not None:
+            self.metrics.observe_cluster(
+                postgres_up=self.cluster.postgres_up, backlog=self.cluster.backlog,
+                leader=self.cluster.ledger.leader, conflicts=self.cluster.conflicts,
+            )  # fmt: skip
 
     async def start(self) -> None:
         """Open the store, start the flusher, serve the API, health and metrics."""
@@ -159,8 +166,23 @@ class Sidecar:
             shipper = Shipper(
                 self.store, marketplace, Backoff(cap=config.max_backoff_seconds), self.metrics.observe_outcome
             )
+            shipping: Shipping = shipper
+            if config.cluster_postgres_dsn:
+                ledger = ClusterLedger(
+                    config.cluster_postgres_dsn, config.resolved_instance_id(self.env),
+                    window_seconds=config.window_seconds, expiry_after=self.store.expiry_after,
+                )  # fmt: skip
+                cluster_shipper = Shipper(
+                    ledger, marketplace, Backoff(cap=config.max_backoff_seconds), self.metrics.observe_outcome
+                )
+                self.cluster = ClusterShipping(
+                    self.store, ledger, cluster_shipper,
+                    member_timeout=config.cluster_member_timeout_seconds,
+                    deadline=config.cluster_close_deadline_seconds,
+                )  # fmt: skip
+                shipping = self.cluster
             self.flusher = Flusher(
-                self.store, shipper, self.clock,
+                self.store, shipping, self.clock,
                 interval=config.flush_interval_seconds, close_delay=config.close_delay_seconds,
                 observe=self._after_pass,
             )  # fmt: skip
@@ -276,6 +298,8 @@ class Sidecar:
 
     async def _close_everything(self) -> None:
         await self.health.stop()
+        if self.cluster is not None:
+            await self.cluster.ledger.close()
         if self.health_server is not None:
             await self.health_server.stop(None)
         if self.server is not None:

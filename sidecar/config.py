@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import re
+import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -173,6 +174,25 @@ class Config:
     )
     """Past this, a failing GetEntitlements answers UNAVAILABLE instead of an old answer."""
 
+    cluster_postgres_dsn: str = _setting("", _str, "PostgreSQL DSN: turns cluster mode on (several replicas)")
+    """Cluster mode: sealed per-instance totals go to this shared ledger and one elected instance ships the
+    sums. Never logged (it may hold a password)."""
+
+    instance_id: str = _setting(
+        "", _str, "this instance's stable id in cluster mode (default: pod name or hostname)"
+    )
+    """Must be stable across restarts on the same disk, and unique in the cluster."""
+
+    cluster_member_timeout_seconds: float = _setting(
+        30.0, _float(1), "a member without heartbeat this long is gone"
+    )
+    """The shipper stops waiting for a member's hand-over once its heartbeat is this old."""
+
+    cluster_close_deadline_seconds: float = _setting(
+        1800.0, _float(0), "close a window this long after it ends anyway"
+    )
+    """A window is shipped when every live member handed it over, or this long after it ended."""
+
     region: str = _setting("", _str, "AWS region (default: the SDK chain, else us-east-1)")
     """Region of the metering client."""
 
@@ -227,6 +247,10 @@ class Config:
             or env.get("AWS_ENDPOINT_URL_MARKETPLACE_METERING", "")
             or env.get("AWS_ENDPOINT_URL", "")
         )
+
+    def resolved_instance_id(self, env: Mapping[str, str]) -> str:
+        """Return --instance-id, else the pod name, else the hostname."""
+        return self.instance_id or env.get("POD_NAME", "") or env.get("HOSTNAME", "") or socket.gethostname()
 
     def entitlement_endpoint(self, env: Mapping[str, str]) -> str:
         """Return the entitlement endpoint that overrides AWS's, or an empty string."""
@@ -312,6 +336,15 @@ def _validate(config: Config, env: Mapping[str, str]) -> None:
         )
     if not config.db:
         raise ConfigError("--db: a database path is required")
+    budget = config.max_record_age_seconds - config.expiry_margin_seconds - config.window_seconds
+    if (
+        config.cluster_postgres_dsn
+        and config.cluster_close_deadline_seconds + config.close_delay_seconds >= budget
+    ):
+        raise ConfigError(
+            "--cluster-close-deadline-seconds: a window must be shipped well inside the maximum record age "
+            f"(deadline plus close delay must stay under {budget} s)"
+        )
 
 
 def describe(config: Config) -> Sequence[tuple[str, Any]]:

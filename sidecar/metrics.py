@@ -89,6 +89,24 @@ class Metrics:
             PREFIX + "serving", "1 while the sidecar can take usage (readiness).", registry=r
         )
         self.flush_passes = Counter(PREFIX + "flush_passes", "Sealing and shipping passes.", registry=r)
+        self.cluster_postgres_up = Gauge(
+            PREFIX + "cluster_postgres_up", "Cluster mode: 1 while the shared ledger answers.", registry=r
+        )
+        self.cluster_backlog = Gauge(
+            PREFIX + "cluster_handover_backlog_records",
+            "Cluster mode: sealed records not yet handed over.",
+            registry=r,
+        )
+        self.cluster_leader = Gauge(
+            PREFIX + "cluster_shipper",
+            "Cluster mode: 1 while this instance is the elected shipper.",
+            registry=r,
+        )
+        self.cluster_conflicts = Gauge(
+            PREFIX + "cluster_handover_conflicts",
+            "Cluster mode: contributions whose ledger row holds other content (an alarm).",
+            registry=r,
+        )
         for state in ("pending", "billed", "dead", "skipped"):
             self.records.labels(state)
         for outcome in ("accepted", "duplicate", "invalid", "conflict", "exhausted", "unavailable"):
@@ -122,6 +140,13 @@ class Metrics:
         self.rolled_forward.set(status.rolled_forward_events)
         self.last_shipment.set(status.last_shipment or 0.0)
         self.shipping_disabled.set(1 if shipping_disabled else 0)
+
+    def observe_cluster(self, *, postgres_up: bool, backlog: int, leader: bool, conflicts: int) -> None:
+        """Refresh the cluster-mode gauges."""
+        self.cluster_postgres_up.set(1 if postgres_up else 0)
+        self.cluster_backlog.set(backlog)
+        self.cluster_leader.set(1 if leader else 0)
+        self.cluster_conflicts.set(conflicts)
 
     def render(self) -> bytes:
         """Return the text exposition format."""

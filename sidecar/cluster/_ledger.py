@@ -93,6 +93,12 @@ class ClusterLedger:
                 await self._conn.close()
             self._conn = None
             raise _pg_error(exc) from None
+        except psycopg.Error as exc:
+            # e.g. two shippers freezing the same window after a failover: the unique key lets one win;
+            # the other's transaction rolls back and it tries again next pass.
+            raise RemoteError(
+                type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "", retryable=True
+            ) from None
 
     # -- membership and hand-over -------------------------------------------------------------------
 
