@@ -140,10 +140,14 @@ def _run_emulator(args: argparse.Namespace) -> int:
 
 async def _serve(cfg: config_module.Config, env: Mapping[str, str]) -> int:
     sidecar = Sidecar(cfg, env=env)
-    await sidecar.start()
     loop = asyncio.get_running_loop()
     signals = 0
+    started = False
     tasks: set[asyncio.Task[object]] = set()
+
+    def drain() -> None:
+        task: asyncio.Task[object] = loop.create_task(sidecar.drain())
+        tasks.add(task)
 
     def on_signal() -> None:
         nonlocal signals
@@ -151,11 +155,16 @@ async def _serve(cfg: config_module.Config, env: Mapping[str, str]) -> int:
         if signals > 1:
             # Everything acknowledged is already committed: exiting now loses nothing.
             os._exit(EXIT_OK)
-        task: asyncio.Task[object] = loop.create_task(sidecar.drain())
-        tasks.add(task)
+        if started:
+            drain()
 
+    # Handlers go in before the port opens, so a SIGTERM that arrives during start-up still drains.
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal)
+    await sidecar.start()
+    started = True
+    if signals:
+        drain()
     await sidecar.wait_stopped()
     return EXIT_OK
 

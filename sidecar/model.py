@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 MAX_QUANTITY = 2_147_483_647
 
@@ -15,9 +16,8 @@ class CustomerField(enum.StrEnum):
     IDENTIFIER = "CustomerIdentifier"
 
 
-@dataclass(frozen=True, slots=True)
-class UsageEvent:
-    """One validated usage event, ready to store."""
+class UsageEvent(NamedTuple):
+    """One validated usage event, ready to store (a NamedTuple: built once per event on the hot path)."""
 
     event_id: str
     fingerprint: str

@@ -67,16 +67,11 @@ async def _load_all(loads: list[Load], seconds: float, prefix: str) -> None:
 async def test_three_sidecars_bill_exact_totals(tmp_path: Path, postgres: pg.Postgres) -> None:
     """Kill the shipper, stop PostgreSQL, scale one down: one record per key and window, exact totals."""
     emulator = Emulator("--dedup-seconds", str(WINDOW))
+    cluster_args = ("--cluster-postgres-dsn", postgres.dsn)
     sidecars = [
         SidecarProcess(
-            tmp_path / f"s{i}.db",
-            emulator.url,
-            *ARGS,
-            "--cluster-postgres-dsn",
-            postgres.dsn,
-            "--instance-id",
-            f"sidecar-{i}",
-        )  # fmt: skip
+            tmp_path / f"s{i}.db", emulator.url, *ARGS, *cluster_args, "--instance-id", f"sidecar-{i}"
+        )
         for i in range(3)
     ]
     try:

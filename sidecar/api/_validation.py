@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
@@ -35,63 +35,48 @@ class Rules:
 
 
 def fingerprint(event: pb.UsageEvent) -> str:
-    """Hash the event as received: an unset timestamp stays unset, so a retry without one matches."""
-    stamp = [event.timestamp.seconds, event.timestamp.nanos] if event.HasField("timestamp") else None
-    content = [
-        event.customer_aws_account_id,
-        event.customer_identifier,
-        event.license_arn,
-        event.product_code,
-        event.dimension,
-        event.quantity,
-        stamp,
-        sorted(event.tags.items()),
-    ]
-    return hashlib.sha256(json.dumps(content, separators=(",", ":")).encode()).hexdigest()
+    """Hash the event exactly as received (deterministic wire form: fields in number order, map keys
+    sorted). An unset timestamp stays unset, so a retry without one is the same event."""
+    return hashlib.blake2b(event.SerializeToString(deterministic=True), digest_size=16).hexdigest()
 
 
 def to_event(event: pb.UsageEvent, rules: Rules, now: float) -> UsageEvent:
     """Validate ``event`` and return the domain event; raise InvalidUsage naming the field and rule."""
+    # Each field is read once: attribute access on protobuf messages is not free, and this runs per event.
     event_id = event.event_id
-    if len(event_id) > MAX_EVENT_ID:
-        raise InvalidUsage("event_id", f"must be at most {MAX_EVENT_ID} characters, got {len(event_id)}")
-    if event_id and not event_id.isprintable():
+    if event_id and (len(event_id) > MAX_EVENT_ID or not event_id.isprintable()):
+        if len(event_id) > MAX_EVENT_ID:
+            raise InvalidUsage("event_id", f"must be at most {MAX_EVENT_ID} characters, got {len(event_id)}")
         raise InvalidUsage("event_id", "must be printable characters")
-    customer_field, customer = _customer(event)
-    if event.license_arn and not LICENSE_ARN.fullmatch(event.license_arn):
+    customer_field, customer = _customer(event.customer_aws_account_id, event.customer_identifier)
+    license_arn, product_code = event.license_arn, event.product_code
+    if license_arn and not LICENSE_ARN.fullmatch(license_arn):
         raise InvalidUsage(
             "license_arn", "must match AWS's license ARN pattern (arn:aws:license-manager:...)"
         )
-    if event.product_code and not PRODUCT_CODE.fullmatch(event.product_code):
+    if product_code and not PRODUCT_CODE.fullmatch(product_code):
         raise InvalidUsage("product_code", "must be 1-255 characters of letters, digits and -/=:_.@")
-    product = event.product_code or rules.default_product_code
-    if not product and not event.license_arn:
+    product = product_code or rules.default_product_code
+    if not product and not license_arn:
         raise InvalidUsage(
             "product_code",
             "is required: set product_code or license_arn, or start the sidecar with --product-code",
         )
-    if not 1 <= len(event.dimension) <= 255:
-        raise InvalidUsage("dimension", f"must be 1-255 characters, got {len(event.dimension)}")
-    if not 0 <= event.quantity <= MAX_QUANTITY:
-        raise InvalidUsage("quantity", f"must be between 0 and {MAX_QUANTITY}, got {event.quantity}")
+    dimension = event.dimension
+    if not 1 <= len(dimension) <= 255:
+        raise InvalidUsage("dimension", f"must be 1-255 characters, got {len(dimension)}")
+    quantity = event.quantity
+    if not 0 <= quantity <= MAX_QUANTITY:
+        raise InvalidUsage("quantity", f"must be between 0 and {MAX_QUANTITY}, got {quantity}")
     event_time = _event_time(event, rules, now)
-    tags = _tags(event, rules)
+    tags = _tags(event.tags, rules) if event.tags else ()
     return UsageEvent(
-        event_id=event_id or str(uuid.uuid4()),
-        fingerprint=fingerprint(event),
-        product_code=product,
-        license_arn=event.license_arn,
-        customer_field=customer_field,
-        customer=customer,
-        dimension=event.dimension,
-        quantity=event.quantity,
-        event_time=event_time,
-        tags=tags,
-    )
+        event_id or str(uuid.uuid4()), fingerprint(event), product, license_arn, customer_field, customer,
+        dimension, quantity, event_time, tags,
+    )  # fmt: skip
 
 
-def _customer(event: pb.UsageEvent) -> tuple[CustomerField, str]:
-    account, identifier = event.customer_aws_account_id, event.customer_identifier
+def _customer(account: str, identifier: str) -> tuple[CustomerField, str]:
     if bool(account) == bool(identifier):
         raise InvalidUsage(
             "customer_aws_account_id",
@@ -123,10 +108,11 @@ def _event_time(event: pb.UsageEvent, rules: Rules, now: float) -> float:
     return when
 
 
-def _tags(event: pb.UsageEvent, rules: Rules) -> tuple[tuple[str, str], ...]:
-    if len(event.tags) > MAX_TAGS:
-        raise InvalidUsage("tags", f"at most {MAX_TAGS} tags per event, got {len(event.tags)}")
-    for key, value in event.tags.items():
+def _tags(given: Mapping[str, str], rules: Rules) -> tuple[tuple[str, str], ...]:
+    if len(given) > MAX_TAGS:
+        raise InvalidUsage("tags", f"at most {MAX_TAGS} tags per event, got {len(given)}")
+    items = sorted(given.items())
+    for key, value in items:
         if not (1 <= len(key) <= 100 and TAG_TEXT.fullmatch(key)):
             raise InvalidUsage(
                 "tags", f"key {key[:100]!r} must be 1-100 characters of letters, digits and + -=._:/@"
@@ -137,4 +123,4 @@ def _tags(event: pb.UsageEvent, rules: Rules) -> tuple[tuple[str, str], ...]:
             )
         if rules.allowed_tag_keys and key not in rules.allowed_tag_keys:
             raise InvalidUsage("tags", f"key {key!r} is not in --allocation-tag-keys")
-    return tuple(sorted(event.tags.items()))
+    return tuple(items)

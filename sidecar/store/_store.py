@@ -44,6 +44,16 @@ log = logging.getLogger("sidecar.store")
 
 _KEY = "product, license_arn, customer_field, customer, dimension, window_start"
 _CHUNK = 900  # stay under SQLite's host-parameter limit on every build
+_INSERT_EVENT = (
+    "INSERT INTO events (event_id, fingerprint, product, license_arn, customer_field, customer, dimension, "
+    "quantity, event_ms, window_start, tags, received_ms, rolled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+class _KnownIds(Exception):
+    """Raised inside the fast path's transaction to roll it back."""
+
+
 ROOM_RESERVE_BYTES = 1 << 20  # a recovered store must have this much room (or a tenth of --max-db-bytes)
 
 
@@ -250,47 +260,10 @@ class Store(OperatorQueries, CustomerQueries, HandoverQueries):
                 await self._commit_group(group)
 
     async def _commit_group(self, group: list[_Pending]) -> None:
-        results: list[AppendResult | SidecarError] = []
         try:
-            known = await self._known_fingerprints(e.event_id for p in group for e in p.events)
-            rows: list[tuple[Any, ...]] = []
-            rolled = 0
-            budget = self.settings.max_pending_events - self._pending_events
-            now_ms = int(self.clock.now() * 1000)
-            for pending in group:
-                outcome = self._admit(pending.events, known)
-                if isinstance(outcome, tuple):
-                    result, new = outcome
-                    if len(new) > budget:
-                        results.append(
-                            StorageFull(
-                                f"buffer full: {self._pending_events} events await shipping "
-                                f"(cap {self.settings.max_pending_events}); retry later"
-                            )
-                        )
-                        continue
-                    budget -= len(new)
-                    for event in new:
-                        known[event.event_id] = event.fingerprint
-                        row, was_rolled = self._row(event, now_ms)
-                        rows.append(row)
-                        rolled += was_rolled
-                    results.append(result)
-                else:
-                    results.append(outcome)
-            if rows:
-                async with self._transaction():
-                    await self.db.executemany(
-                        "INSERT INTO events (event_id, fingerprint, product, license_arn, customer_field, "
-                        "customer, dimension, quantity, event_ms, window_start, tags, received_ms, rolled) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        rows,
-                    )
-                    await self._add_counter("rolled_forward_events", rolled)
-                    crash_point("ingest-before-commit")
-                crash_point("ingest-after-commit")
-                self.ingest_commits += 1
-                self._pending_events += len(rows)
+            results = await self._commit_new(group)
+            if results is None:
+                results = await self._commit_checked(group)
             self._mark_healthy()
         except SidecarError as exc:
             results = [exc] * len(group)
@@ -301,6 +274,64 @@ class Store(OperatorQueries, CustomerQueries, HandoverQueries):
                 pending.future.set_exception(answer)
             else:
                 pending.future.set_result(answer)
+
+    async def _commit_new(self, group: list[_Pending]) -> list[AppendResult | SidecarError] | None:
+        """The common case, every event new: one INSERT ... DO NOTHING, no lookups. None: not that case."""
+        total = sum(len(p.events) for p in group)
+        if total > self.settings.max_pending_events - self._pending_events:
+            return None
+        if len({e.event_id for p in group for e in p.events}) != total:
+            return None
+        now_ms = int(self.clock.now() * 1000)
+        rows, rolled = self._rows([e for p in group for e in p.events], now_ms)
+        try:
+            async with self._transaction():
+                before = self.db.total_changes
+                await self.db.executemany(_INSERT_EVENT + " ON CONFLICT (event_id) DO NOTHING", rows)
+                if self.db.total_changes - before != len(rows):
+                    raise _KnownIds()  # some ids were seen before: roll back, take the checked path
+                await self._add_counter("rolled_forward_events", rolled)
+                crash_point("ingest-before-commit")
+        except _KnownIds:
+            return None
+        crash_point("ingest-after-commit")
+        self.ingest_commits += 1
+        self._pending_events += len(rows)
+        return [AppendResult(len(p.events), 0, (False,) * len(p.events)) for p in group]
+
+    async def _commit_checked(self, group: list[_Pending]) -> list[AppendResult | SidecarError]:
+        """Repeats, conflicts and the buffer cap, decided request by request against stored fingerprints."""
+        results: list[AppendResult | SidecarError] = []
+        known = await self._known_fingerprints(e.event_id for p in group for e in p.events)
+        accepted: list[UsageEvent] = []
+        budget = self.settings.max_pending_events - self._pending_events
+        for pending in group:
+            outcome = self._admit(pending.events, known)
+            if not isinstance(outcome, tuple):
+                results.append(outcome)
+                continue
+            result, new = outcome
+            if len(new) > budget:
+                results.append(StorageFull(
+                    f"buffer full: {self._pending_events} events await shipping "
+                    f"(cap {self.settings.max_pending_events}); retry later"
+                ))  # fmt: skip
+                continue
+            budget -= len(new)
+            for event in new:
+                known[event.event_id] = event.fingerprint
+            accepted.extend(new)
+            results.append(result)
+        if accepted:
+            rows, rolled = self._rows(accepted, int(self.clock.now() * 1000))
+            async with self._transaction():
+                await self.db.executemany(_INSERT_EVENT, rows)
+                await self._add_counter("rolled_forward_events", rolled)
+                crash_point("ingest-before-commit")
+            crash_point("ingest-after-commit")
+            self.ingest_commits += 1
+            self._pending_events += len(rows)
+        return results
 
     async def _known_fingerprints(self, ids: Iterable[str]) -> dict[str, str]:
         unique = list(dict.fromkeys(ids))
@@ -333,20 +364,24 @@ class Store(OperatorQueries, CustomerQueries, HandoverQueries):
                 return ConflictingEvent(event.event_id, index if len(events) > 1 else None)
         return AppendResult(len(new), len(events) - len(new), tuple(flags)), new
 
-    def _row(self, event: UsageEvent, now_ms: int) -> tuple[tuple[Any, ...], int]:
-        window = self.settings.window_seconds
-        event_ms = round(event.event_time * 1000)
-        start = (event_ms // 1000 // window) * window
+    def _rows(self, events: Sequence[UsageEvent], now_ms: int) -> tuple[list[tuple[Any, ...]], int]:
+        window, watermark = self.settings.window_seconds, self._watermark
+        rows: list[tuple[Any, ...]] = []
         rolled = 0
-        if start < self._watermark:
-            # I5: usage for a sealed window rolls into the earliest window not yet sealed.
-            start, rolled = self._watermark, 1
-        row = (
-            event.event_id, event.fingerprint, event.product_code, event.license_arn,
-            str(event.customer_field), event.customer, event.dimension, event.quantity,
-            event_ms, start, tags_json(event.tags), now_ms, rolled,
-        )  # fmt: skip
-        return row, rolled
+        for event in events:
+            event_ms = round(event.event_time * 1000)
+            start = (event_ms // 1000 // window) * window
+            was_rolled = 0
+            if start < watermark:
+                # I5: usage for a sealed window rolls into the earliest window not yet sealed.
+                start, was_rolled = watermark, 1
+            rolled += was_rolled
+            rows.append((
+                event.event_id, event.fingerprint, event.product_code, event.license_arn,
+                str(event.customer_field), event.customer, event.dimension, event.quantity,
+                event_ms, start, tags_json(event.tags), now_ms, was_rolled,
+            ))  # fmt: skip
+        return rows, rolled
 
     def _mark_healthy(self) -> None:
         if not self.healthy:
