@@ -220,6 +220,8 @@ class Sidecar:
         except BaseException:
             await self._close_everything()
             raise
+        if self.cluster is not None:
+            await self.cluster.join(self.clock.now())
         self._flusher_task = asyncio.create_task(self.flusher.run(), name="flusher")
         self._flusher_task.add_done_callback(self._flusher_done)
         log.info(

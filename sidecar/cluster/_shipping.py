@@ -35,6 +35,17 @@ class ClusterShipping:
         """Return why AWS shipping is stopped, when this instance ships."""
         return self.shipper.disabled_reason
 
+    async def join(self, now: float) -> None:
+        """Announce this member at start, so the shipper waits for its hand-over from the first window on."""
+        try:
+            await self.ledger.heartbeat(now, self.store.watermark)
+        except RemoteError as exc:
+            self.postgres_up = False
+            log.error(
+                "PostgreSQL unreachable at start; hand-over will retry",
+                extra={"fields": {"error": exc.message}},
+            )
+
     async def ship_due(self, now: float, result: PassResult) -> None:
         """Hand over, heartbeat, lead if elected, and bring the cluster's verdicts back."""
         expired = await self.store.expire(now)  # never handed over before the maximum age
