@@ -139,3 +139,19 @@ async def test_dashboard_and_alerts_query_only_real_metrics(
         "aws call",
     ):
         assert needed in titles
+
+
+def test_cluster_manifest_uses_real_settings() -> None:
+    """The multi-replica example: a StatefulSet with per-pod claims, the DSN from a Secret, the pod name as id."""
+    docs = [d for d in yaml.safe_load_all((DEPLOY / "kubernetes" / "cluster.yaml").read_text()) if d]
+    statefulset = next(d for d in docs if d["kind"] == "StatefulSet")
+    assert statefulset["spec"]["replicas"] > 1
+    assert statefulset["spec"]["volumeClaimTemplates"][0]["metadata"]["name"] == "metering-data"
+    pod = statefulset["spec"]["template"]["spec"]
+    container = next(c for c in pod["initContainers"] if c["name"] == "metering-sidecar")
+    env = {e["name"]: e for e in container["env"]}
+    fields = {config_module.ENV_PREFIX + f.upper() for f in config_module.Config.__dataclass_fields__}
+    assert {n for n in env if n.startswith(config_module.ENV_PREFIX)} <= fields
+    assert env["METERING_SIDECAR_CLUSTER_POSTGRES_DSN"]["valueFrom"]["secretKeyRef"]["key"] == "dsn"
+    assert env["METERING_SIDECAR_INSTANCE_ID"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
+    assert container["volumeMounts"][0]["mountPath"] == "/var/lib/metering-sidecar"
