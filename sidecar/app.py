@@ -24,7 +24,7 @@ from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from sidecar.api import MeteringServicer, Rules
 from sidecar.auth import TokenAuth, read_token
 from sidecar.clock import Clock, SystemClock
-from sidecar.cluster import ClusterLedger, ClusterShipping
+from sidecar.cluster import ClusterCustomers, ClusterLedger, ClusterShipping
 from sidecar.config import Config
 from sidecar.emulator import EmulatorServer, EmulatorSettings, MeteringState
 from sidecar.entitlements import Entitlements
@@ -34,7 +34,7 @@ from sidecar.health import Health
 from sidecar.marketplace import BotoMarketplace, Marketplace
 from sidecar.metrics import Metrics
 from sidecar.model import PassResult
-from sidecar.onboarding import Onboarding
+from sidecar.onboarding import CustomerRegistry, Onboarding
 from sidecar.probes import ProbeServer
 from sidecar.shipping import Backoff, Shipper
 from sidecar.store import Store, StoreSettings
@@ -167,6 +167,7 @@ class Sidecar:
                 self.store, marketplace, Backoff(cap=config.max_backoff_seconds), self.metrics.observe_outcome
             )
             shipping: Shipping = shipper
+            registry: CustomerRegistry = self.store
             if config.cluster_postgres_dsn:
                 ledger = ClusterLedger(
                     config.cluster_postgres_dsn, config.resolved_instance_id(self.env),
@@ -181,6 +182,7 @@ class Sidecar:
                     deadline=config.cluster_close_deadline_seconds,
                 )  # fmt: skip
                 shipping = self.cluster
+                registry = ClusterCustomers(ledger)  # bindings shared by every replica
             self.flusher = Flusher(
                 self.store, shipping, self.clock,
                 interval=config.flush_interval_seconds, close_delay=config.close_delay_seconds,
@@ -203,7 +205,7 @@ class Sidecar:
                 max_stale=config.entitlement_max_stale_seconds, default_product=config.product_code,
             )  # fmt: skip
             servicer = MeteringServicer(
-                self.store, self.flusher, rules, self.clock, Onboarding(self.store, marketplace, self.clock),
+                self.store, self.flusher, rules, self.clock, Onboarding(registry, marketplace, self.clock),
                 entitlements, self._observe_ingest,
             )  # fmt: skip
             pb_grpc.add_MeteringSidecarServicer_to_server(servicer, self.server)

@@ -8,23 +8,36 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from typing import Protocol
 
 from sidecar.clock import Clock
 from sidecar.errors import InvalidUsage, Refused, RemoteError
 from sidecar.marketplace import Marketplace
 from sidecar.marketplace._retry import with_retries
-from sidecar.model import Customer
-from sidecar.store import Store
+from sidecar.model import Customer, ResolvedCustomer
 
 log = logging.getLogger("sidecar.onboarding")
 MAX_TOKEN = 4096
 MAX_TENANT = 256
 
 
+class CustomerRegistry(Protocol):
+    """Where customers and tenant bindings live: the local store, or PostgreSQL in cluster mode."""
+
+    async def customer_for_token(self, token_sha256: str) -> Customer | None: ...
+
+    async def bind_customer(
+        self, resolved: ResolvedCustomer | None, token_sha256: str, tenant_id: str, now: float,
+        *, known: Customer | None = None,
+    ) -> tuple[Customer, bool]: ...  # fmt: skip
+
+    async def list_customers(self, *, after_id: int, limit: int) -> list[Customer]: ...
+
+
 class Onboarding:
     """ResolveCustomer with storage, tenant binding and AWS's errors mapped."""
 
-    def __init__(self, store: Store, marketplace: Marketplace, clock: Clock) -> None:
+    def __init__(self, store: CustomerRegistry, marketplace: Marketplace, clock: Clock) -> None:
         self.store = store
         self.marketplace = marketplace
         self.clock = clock

@@ -163,3 +163,34 @@ async def test_postgres_down_keeps_ingest_and_readiness(cluster: Any, clock: Man
     assert a.cluster.backlog == 1
     assert a.health.serving
     assert a.metrics.registry.get_sample_value("metering_sidecar_cluster_handover_backlog_records") == 1
+
+
+async def test_customer_bindings_are_shared_by_the_replicas(
+    cluster: Any, emulator: EmulatorServer, dsn: str
+) -> None:
+    """In cluster mode a license bound through one replica is bound for all; repeats are answered by any."""
+    emulator.state.add_tokens({
+        "tok": {"CustomerAWSAccountId": "210987654321", "ProductCode": "prod-abc123",
+                "LicenseArn": "arn:aws:license-manager::123456789012:license:l-cccccccccccccccc"},
+        "tok-again": {"CustomerAWSAccountId": "210987654321", "ProductCode": "prod-abc123",
+                      "LicenseArn": "arn:aws:license-manager::123456789012:license:l-cccccccccccccccc"},
+    })  # fmt: skip
+    a, b = await cluster("a"), await cluster("b")
+    first = await call(
+        a, "ResolveCustomer", pb.ResolveCustomerRequest(registration_token="tok", tenant_id="t1")
+    )
+    assert first.new_customer
+    again = await call(
+        b, "ResolveCustomer", pb.ResolveCustomerRequest(registration_token="tok", tenant_id="t1")
+    )
+    assert not again.new_customer  # answered from the shared store: AWS would now say expired
+    assert emulator.state.stats.resolve_calls == 1
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await call(
+            b, "ResolveCustomer", pb.ResolveCustomerRequest(registration_token="tok-again", tenant_id="t2")
+        )
+    assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    listed = await call(b, "ListCustomers", pb.ListCustomersRequest())
+    assert [(c.tenant_id, c.customer_aws_account_id) for c in listed.customers] == [("t1", "210987654321")]
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM ms_customers").fetchone() == (1,)

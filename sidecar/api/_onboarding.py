@@ -92,7 +92,7 @@ class OnboardingServicer:
     ) -> pb.ListCustomersResponse:
         """Page through stored customers."""
         size, after = page(request.page_size, request.page_token)
-        customers = await self.store.list_customers(after_id=after, limit=size)
+        customers = await self.onboarding.store.list_customers(after_id=after, limit=size)
         return pb.ListCustomersResponse(
             customers=[customer_pb(c) for c in customers],
             next_page_token=next_token([c.id for c in customers], size),
