@@ -150,6 +150,34 @@ def raw_storage(path: Path, size: int, total: int) -> dict[str, float]:
     return {"events_per_s": total / elapsed, "events": total}
 
 
+def breakdown(workdir: Path, events: int) -> dict[str, float]:
+    """Where a 1000-event batch's server time goes, measured in this process: validation (proto to
+    domain, fingerprint), the store's group commit (dedup check, insert, fsync), and raw SQLite."""
+    from sidecar.api._validation import Rules, to_event
+    from sidecar.clock import SystemClock
+    from sidecar.store import Store, StoreSettings
+
+    messages = [_event(n, "bd") for n in range(events)]
+    rules, now = Rules(default_product_code="bench"), time.time()
+    started = time.perf_counter()
+    domain = [to_event(m, rules, now) for m in messages]
+    validate = time.perf_counter() - started
+
+    async def store_path() -> float:
+        settings = StoreSettings(3600, 21600, 900, max_pending_events=events + 1)
+        async with Store(workdir / "breakdown.db", settings, SystemClock()) as store:
+            began = time.perf_counter()
+            for start in range(0, events, 1000):
+                await store.append(domain[start : start + 1000])
+            return time.perf_counter() - began
+
+    append = asyncio.run(store_path())
+    raw = raw_storage(workdir / "breakdown-raw.db", 1000, events)
+    per_batch = 1000 / events * 1000  # ms per 1000 events
+    return {"validate_ms": validate * per_batch, "store_ms": append * per_batch,
+            "raw_sqlite_ms": 1000 / raw["events_per_s"] * 1000}  # fmt: skip
+
+
 def seal(workdir: Path, events: int) -> dict[str, Any]:
     """Run the sealing benchmark in its own process."""
     out = subprocess.run([sys.executable, "-m", "bench.seal", str(events), str(workdir / "seal.db")],
@@ -183,6 +211,7 @@ async def measure(workdir: Path, smoke: bool) -> dict[str, Any]:
     for size in BATCHES:
         results["raw"][size] = raw_storage(workdir / f"raw{size}.db", size, size * (5 if smoke else 100))
     results["seal"] = seal(workdir, 10_000 if smoke else 1_000_000)
+    results["breakdown"] = await asyncio.to_thread(breakdown, workdir, 2_000 if smoke else 100_000)
     return results
 
 
@@ -253,6 +282,19 @@ def report(r: dict[str, Any], chart_name: str, smoke: bool) -> str:
         f"(buffering them took {seal_['fill_s']} s); RSS grew {seal_['rss_growth_mb']} MB during sealing "
         f"({seal_['rss_before_mb']} → {seal_['rss_peak_mb']} MB).",
         f"* Sidecar RSS idle: {r['rss_idle_mb']:.0f} MB; after {r['volume_events']:,} events: {r['rss_after_volume_mb']:.0f} MB.",
+        "", "## Where the time goes", "",
+        "Per 1000-event batch, measured in the harness's own process on the server's code paths:",
+        "",
+        f"* validation (protobuf to domain events, BLAKE2b fingerprint): {r['breakdown']['validate_ms']:.1f} ms;",
+        f"* the store's group commit (dedup-safe insert, rolled-forward check, fsync): {r['breakdown']['store_ms']:.1f} ms;",
+        f"* raw SQLite, the same rows and indexes with no checks: {r['breakdown']['raw_sqlite_ms']:.1f} ms.",
+        "",
+        "The rest of a RecordUsageBatch call is gRPC's own cost (parsing 1000 messages, the response) and the",
+        "event loop's thread hand-offs to SQLite. For single RecordUsage calls under 64 callers the cost is",
+        "dominated by per-call work in one Python event loop (gRPC callbacks, validation, a future per call)",
+        "competing with the load generator for two cores; group commit keeps fsyncs to one per group, which",
+        "is why the sidecar beats the naive one-commit-per-request servicer (b) by the ratio below.",
+        "Profiled with py-spy and cProfile; see the commit history for what changed because of it.",
         "", "## Against the targets", "",
         "| measure | target | this run |", "|---|---|---:|",
         f"| durable RecordUsage throughput at 64 callers vs (a) | ≥ 0.8× | {q['throughput_vs_ceiling_64']:.2f}× |",
