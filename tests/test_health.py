@@ -92,7 +92,7 @@ async def test_full_disk_flips_readiness_and_recovers(make_sidecar: SidecarFacto
         assert (await http_async(sidecar, "/healthz/live"))[
             0
         ] == 200  # a full disk is not a reason to restart
-        await sidecar.store.db.execute("PRAGMA max_page_count=100000")  # the operator frees room
+        await sidecar.store.set_max_db_bytes(400 * 1024 * 1024)  # the operator frees room
         await wait_for(lambda: _all(sidecar, {SERVING, 200}))
         await stub.RecordUsage(pb.RecordUsageRequest(event=event(event_id="after")))
 

@@ -395,6 +395,11 @@ class Store(OperatorQueries, CustomerQueries, HandoverQueries):
         self.healthy = False
         self.last_error = message
 
+    async def set_max_db_bytes(self, size: int) -> None:
+        """Change the disk budget (--max-db-bytes) at run time."""
+        page = int(await self._scalar("PRAGMA page_size"))
+        await self.db.execute(f"PRAGMA max_page_count={max(1, size // page)}")
+
     async def has_room(self) -> bool:
         """Return whether the database can grow by a safety reserve (disk and --max-db-bytes)."""
         reserve = ROOM_RESERVE_BYTES

@@ -297,7 +297,7 @@ async def full_disk(workdir: Path, *, long: bool) -> Finding:
                         if refused >= 5:
                             break
                 stored = int((await stub.GetStatus(pb.GetStatusRequest())).pending_events)
-                await sidecar.store.db.execute("PRAGMA max_page_count=1000000")  # room again
+                await sidecar.store.set_max_db_bytes(4 * 1024**3)  # room again
                 for _ in range(50):
                     await asyncio.sleep(0.1)
                     if sidecar.health.serving:
