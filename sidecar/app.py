@@ -140,11 +140,6 @@ class Sidecar:
             observe=self.metrics.observe_call,
         )
 
-    def _observe_ingest(self, rpc: str, result: str, events: int, seconds: float) -> None:
-        self.metrics.events_received.labels(result).inc(events)
-        if seconds:
-            self.metrics.ingest_latency.labels(rpc).observe(seconds)
-
     async def _after_pass(self, result: PassResult) -> None:
         self.metrics.observe_pass(result)
         assert self.flusher is not None
@@ -206,7 +201,7 @@ class Sidecar:
             )  # fmt: skip
             servicer = MeteringServicer(
                 self.store, self.flusher, rules, self.clock, Onboarding(registry, marketplace, self.clock),
-                entitlements, self._observe_ingest,
+                entitlements, self.metrics.observe_ingest,
             )  # fmt: skip
             pb_grpc.add_MeteringSidecarServicer_to_server(servicer, self.server)
             health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, self.server)

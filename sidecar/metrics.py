@@ -109,8 +109,18 @@ class Metrics:
         )
         for state in ("pending", "billed", "dead", "skipped"):
             self.records.labels(state)
-        for outcome in ("accepted", "duplicate", "invalid", "conflict", "exhausted", "unavailable"):
-            self.events_received.labels(outcome)
+        # Children are looked up once: ingest counts every call.
+        self._received = {
+            outcome: self.events_received.labels(outcome)
+            for outcome in ("accepted", "duplicate", "invalid", "conflict", "exhausted", "unavailable")
+        }
+        self._latency = {rpc: self.ingest_latency.labels(rpc) for rpc in ("RecordUsage", "RecordUsageBatch")}
+
+    def observe_ingest(self, rpc: str, result: str, events: int, seconds: float) -> None:
+        """Count ingested events by result, and the time to a durable answer."""
+        self._received[result].inc(events)
+        if seconds:
+            self._latency[rpc].observe(seconds)
 
     def observe_call(self, operation: str, outcome: str, seconds: float) -> None:
         """Count one AWS call."""

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -57,30 +56,32 @@ class MeteringServicer(OperatorServicer, OnboardingServicer, pb_grpc.MeteringSid
         self.clock = clock
         self.observe = observe
 
-    @contextlib.asynccontextmanager
-    async def _observed(self, rpc: str, events: int) -> AsyncIterator[list[AppendResult]]:
+    async def _ingest(
+        self, rpc: str, count: int, build: Callable[[float], list[UsageEvent]]
+    ) -> tuple[list[UsageEvent], AppendResult]:
+        """Validate and store, counting the outcome and the time to a durable answer."""
         started = time.monotonic()
-        results: list[AppendResult] = []
         try:
-            yield results
+            events = build(self.clock.now())
+            result = await self.store.append(events) if events else AppendResult(0, 0)
         except SidecarError as exc:
-            self.observe(
-                rpc, _RESULTS.get(status_for(exc), "unavailable"), events, time.monotonic() - started
-            )
+            self.observe(rpc, _RESULTS.get(status_for(exc), "unavailable"), count, time.monotonic() - started)
             raise
-        for result in results:
-            self.observe(rpc, "accepted", result.accepted, time.monotonic() - started)
+        self.observe(rpc, "accepted", result.accepted, time.monotonic() - started)
+        if result.duplicates:
             self.observe(rpc, "duplicate", result.duplicates, 0.0)
+        return events, result
 
     @map_errors
     async def RecordUsage(self, request: pb.RecordUsageRequest, context: Context) -> pb.RecordUsageResponse:
         """Store one event durably (I1), once per event_id (I8)."""
-        async with self._observed("RecordUsage", 1) as results:
+
+        def build(now: float) -> list[UsageEvent]:
             if not request.HasField("event"):
                 raise InvalidUsage("event", "is required")
-            event = to_event(request.event, self.rules, self.clock.now())
-            result = await self.store.append([event])
-            results.append(result)
+            return [to_event(request.event, self.rules, now)]
+
+        [event], result = await self._ingest("RecordUsage", 1, build)
         return pb.RecordUsageResponse(duplicate=result.duplicates > 0, event_id=event.event_id)
 
     @map_errors
@@ -88,22 +89,21 @@ class MeteringServicer(OperatorServicer, OnboardingServicer, pb_grpc.MeteringSid
         self, request: pb.RecordUsageBatchRequest, context: Context
     ) -> pb.RecordUsageBatchResponse:
         """Store up to 1000 events, all or nothing."""
-        async with self._observed("RecordUsageBatch", len(request.events)) as results:
+
+        def build(now: float) -> list[UsageEvent]:
             if len(request.events) > MAX_BATCH:
                 raise InvalidUsage(
                     "events", f"at most {MAX_BATCH} events per batch, got {len(request.events)}"
                 )
-            now = self.clock.now()
             events: list[UsageEvent] = []
             for index, message in enumerate(request.events):
                 try:
                     events.append(to_event(message, self.rules, now))
                 except InvalidUsage as exc:
                     raise exc.at(index) from None
-            if not events:
-                return pb.RecordUsageBatchResponse()
-            result = await self.store.append(events)
-            results.append(result)
+            return events
+
+        _, result = await self._ingest("RecordUsageBatch", len(request.events), build)
         return pb.RecordUsageBatchResponse(accepted=result.accepted, duplicates=result.duplicates)
 
     @map_errors
