@@ -203,6 +203,7 @@ class Sidecar:
                 self.store, self.flusher, rules, self.clock, Onboarding(registry, marketplace, self.clock),
                 entitlements, self.metrics.observe_ingest,
             )  # fmt: skip
+            servicer.cluster_ledger = self.cluster.ledger if self.cluster is not None else None
             pb_grpc.add_MeteringSidecarServicer_to_server(servicer, self.server)
             health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, self.server)
             reflection.enable_server_reflection(

@@ -194,3 +194,25 @@ async def test_customer_bindings_are_shared_by_the_replicas(
     assert [(c.tenant_id, c.customer_aws_account_id) for c in listed.customers] == [("t1", "210987654321")]
     with psycopg.connect(dsn) as conn:
         assert conn.execute("SELECT COUNT(*) FROM ms_customers").fetchone() == (1,)
+
+
+async def test_dead_letter_retry_reaches_the_cluster_record(
+    cluster: Any, clock: ManualClock, emulator: EmulatorServer
+) -> None:
+    """In cluster mode, retrying a dead letter re-opens the cluster's record, which then bills."""
+    emulator.state.settings.subscribed = frozenset()  # nobody is subscribed yet
+    a = await cluster("a")
+    clock.set(NEXT + 60)
+    await call(a, "RecordUsage", pb.RecordUsageRequest(event=event(event_id="r", quantity=6)))
+    clock.advance(HOUR)
+    await call(a, "Flush", pb.FlushRequest())  # hand over, freeze, ship: CustomerNotSubscribed
+    await call(a, "Flush", pb.FlushRequest())  # the verdict comes back
+    [dead] = (await call(a, "ListDeadLetters", pb.ListDeadLettersRequest())).records
+    assert dead.reason == "CustomerNotSubscribed"
+    emulator.state.settings.subscribed = None  # the customer subscribed
+    retried = await call(a, "RetryDeadLetter", pb.RetryDeadLetterRequest(id=dead.id))
+    assert retried.record.state == "pending"
+    for _ in range(3):
+        await call(a, "Flush", pb.FlushRequest())
+    assert [r["quantity"] for r in emulator.state.billed()] == [6]
+    assert (await call(a, "GetStatus", pb.GetStatusRequest())).pending_events == 0

@@ -10,6 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from sidecar.api._errors import map_errors
 from sidecar.clock import Clock
+from sidecar.cluster import ClusterLedger
 from sidecar.errors import InvalidUsage
 from sidecar.model import CustomerField, RecordState, RecordView
 from sidecar.store import Store
@@ -60,6 +61,7 @@ class OperatorServicer:
 
     store: Store
     clock: Clock
+    cluster_ledger: ClusterLedger | None = None
 
     @map_errors
     async def ListRecords(self, request: pb.ListRecordsRequest, context: Context) -> pb.ListRecordsResponse:
@@ -101,5 +103,14 @@ class OperatorServicer:
         self, request: pb.RetryDeadLetterRequest, context: Context
     ) -> pb.RetryDeadLetterResponse:
         """Send a dead letter again while AWS would still accept it."""
-        await self.store.retry_dead_letter(request.id, self.clock.now())
+        now = self.clock.now()
+        if self.cluster_ledger is not None:
+            # Cluster mode: the cluster's record is what AWS refused; it must be retried there too.
+            view = await self.store.get_record(request.id)
+            if view.state == "dead" and view.reason != "handover-conflict":
+                await self.cluster_ledger.retry(
+                    (view.product_code, view.license_arn, view.customer_field, view.customer, view.dimension,
+                     int(view.window_start)), now,
+                )  # fmt: skip
+        await self.store.retry_dead_letter(request.id, now)
         return pb.RetryDeadLetterResponse(record=record_pb(await self.store.get_record(request.id)))

@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 
 from sidecar.cluster._schema import DDL, LOCK_KEY
-from sidecar.errors import RemoteError
+from sidecar.errors import Refused, RemoteError
 from sidecar.model import MAX_QUANTITY, Outcome, Record, RecordOutcome
 from sidecar.store._handover import Contribution
 from sidecar.store._sealing import TagGroup, build_record, canonical
@@ -176,6 +176,23 @@ class ClusterLedger:
 
         result: list[tuple[int, str, str, str]] = await self._run(run)
         return result
+
+    async def retry(self, key: tuple[str, str, str, str, str, int], now: float) -> None:
+        """Make the cluster record holding this instance's contribution pending again (operator retry)."""
+
+        async def run(conn: psycopg.AsyncConnection[Any]) -> str:
+            row = await (await conn.execute(
+                "UPDATE ms_records SET state = 'pending', next_attempt_s = %s, finished_s = NULL, reason = NULL, "
+                "message = 'retried by an operator' WHERE id = (SELECT record_id FROM ms_contributions WHERE "
+                "instance_id = %s AND product = %s AND license_arn = %s AND customer_field = %s AND customer = %s "
+                "AND dimension = %s AND window_start = %s) AND state = 'dead' AND expires_s > %s RETURNING id",
+                (now, self.instance_id, *key, now),
+            )).fetchone()  # fmt: skip
+            return "" if row else "the cluster's record is not a dead letter young enough for AWS"
+
+        problem: str = await self._run(run)
+        if problem:
+            raise Refused(problem)
 
     # -- the shipper's side ---------------------------------------------------------------------------
 
