@@ -1,0 +1,131 @@
+"""Sealing: closed windows become one frozen record per key, in one transaction (I3, I4, I5)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sidecar.faults import crash_point
+from sidecar.model import MAX_QUANTITY, RecordState, SealResult
+from sidecar.store._core import CHUNK, KEY, StoreCore, log
+from sidecar.store._sealing import TagGroup, build_record
+
+
+class SealingMixin(StoreCore):
+    """seal() and the record building behind it."""
+
+    def watermark_for(self, now: float, close_delay: float) -> int:
+        """Return the watermark that ``now`` allows: windows that ended ``close_delay`` ago are sealed."""
+        window = self.settings.window_seconds
+        return math.floor((now - close_delay) / window) * window
+
+    async def seal(self, now: float, close_delay: float, *, everything: bool = False) -> SealResult:
+        """Seal every closed window into one frozen record per key (I3, I4) in one transaction.
+
+        ``everything`` also seals the open window (shutdown), moving the watermark past it.
+        """
+        window = self.settings.window_seconds
+        target = self.watermark_for(now, close_delay)
+        async with self._lock:
+            if everything:
+                # The open window, and after a fresh start the next one, which holds rolled usage.
+                newest = await self._scalar("SELECT MAX(window_start) FROM events WHERE record_id IS NULL")
+                target = max(target, (math.floor(now / window) + 1) * window, int(newest or 0) + window)
+            if target <= self._watermark:
+                return SealResult(0, 0)
+            async with self._transaction():
+                rolled = await self._roll_overflow(target)
+                built, events, folded, skipped = await self._build_records(target, now)
+                await self.db.execute(
+                    f"UPDATE events SET record_id = (SELECT r.id FROM records r WHERE "
+                    f"({', '.join('r.' + c for c in KEY.split(', '))}) = "
+                    f"({', '.join('events.' + c for c in KEY.split(', '))})) "
+                    "WHERE record_id IS NULL AND window_start < ?",
+                    (target,),
+                )
+                await self._set_meta({"watermark": str(target)})
+                await self._add_counter("rolled_forward_events", rolled)
+                crash_point("seal-before-commit")
+            self._watermark = target
+            self._pending_events -= skipped
+        if built:
+            log.info(
+                "sealed windows",
+                extra={"fields": {"records": built, "events": events, "sealed_through": target}},
+            )
+        return SealResult(built, events, folded, rolled)
+
+    async def _roll_overflow(self, target: int) -> int:
+        # A sum past AWS's Quantity limit rolls the whole events that pass it into the next open window.
+        rows = await self.db.execute_fetchall(
+            f"SELECT seq FROM (SELECT seq, SUM(quantity) OVER (PARTITION BY {KEY} "
+            "ORDER BY event_ms, seq ROWS UNBOUNDED PRECEDING) AS running "
+            "FROM events WHERE record_id IS NULL AND window_start < ?) WHERE running > ?",
+            (target, MAX_QUANTITY),
+        )
+        seqs = [int(r[0]) for r in rows]
+        for start in range(0, len(seqs), CHUNK):
+            chunk = seqs[start : start + CHUNK]
+            await self.db.execute(
+                f"UPDATE events SET window_start = ?, rolled = 1 WHERE seq IN ({','.join('?' * len(chunk))})",
+                (target, *chunk),
+            )
+        return len(seqs)
+
+    async def _build_records(self, target: int, now: float) -> tuple[int, int, int, int]:
+        # A record is never sent before its own timestamp: AWS refuses future usage.
+        built = events = folded = skipped = 0
+        current: tuple[Any, ...] | None = None
+        groups: list[TagGroup] = []
+        rows_to_insert: list[tuple[Any, ...]] = []
+        sealed_ms = int(now * 1000)
+
+        def flush() -> None:
+            nonlocal built, events, folded, skipped
+            if current is None:
+                return
+            product, license_arn, customer_field, customer, dimension, window_start = current
+            record = build_record(
+                customer_field=customer_field, customer=customer, dimension=dimension,
+                license_arn=license_arn, window_start=window_start, groups=groups,
+            )  # fmt: skip
+            expires = record.timestamp_s + self.expiry_after
+            state = RecordState.SKIPPED if window_start < self.settings.ship_from else RecordState.PENDING
+            if state is RecordState.SKIPPED:
+                skipped += record.events
+            rows_to_insert.append((
+                product, license_arn, customer_field, customer, dimension, window_start,
+                record.timestamp_s, record.quantity, record.first_event_ms, record.events,
+                record.request_json, max(now, record.timestamp_s), expires, sealed_ms,
+                record.folded_tag_sets, str(state),
+            ))  # fmt: skip
+            built += 1
+            events += record.events
+            folded += record.folded_tag_sets
+
+        async with self.db.execute(
+            f"SELECT {KEY}, tags, SUM(quantity), MIN(event_ms), COUNT(*) FROM events "
+            f"WHERE record_id IS NULL AND window_start < ? GROUP BY {KEY}, tags ORDER BY {KEY}, tags",
+            (target,),
+        ) as cursor:
+            async for row in cursor:
+                key = tuple(row[:6])
+                if key != current:
+                    flush()
+                    current, groups = key, []
+                groups.append(TagGroup(str(row[6]), int(row[7]), int(row[8]), int(row[9])))
+                if len(rows_to_insert) >= 500:
+                    await self._insert_records(rows_to_insert)
+                    rows_to_insert = []
+        flush()
+        await self._insert_records(rows_to_insert)
+        return built, events, folded, skipped
+
+    async def _insert_records(self, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            await self.db.executemany(
+                f"INSERT INTO records ({KEY}, timestamp_s, quantity, first_event_ms, event_count, "
+                "request_json, next_attempt_s, expires_s, sealed_ms, folded_tag_sets, state) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
