@@ -152,3 +152,17 @@ async def test_second_signal_exits_at_once_and_loses_nothing(tmp_path: Path) -> 
         if sidecar.proc and sidecar.proc.poll() is None:
             sidecar.kill()
         emulator.stop()
+
+
+async def test_sigterm_right_after_start_still_drains(tmp_path: Path) -> None:
+    """A SIGTERM just after the port opens is drained like any other: exit 0, three times over."""
+    emulator = Emulator()
+    try:
+        for attempt in range(3):
+            sidecar = SidecarProcess(tmp_path / f"early{attempt}.db", emulator.url)
+            sidecar.start()
+            assert sidecar.proc is not None
+            sidecar.proc.send_signal(15)
+            assert await asyncio.to_thread(sidecar.proc.wait, 30) == 0
+    finally:
+        emulator.stop()
