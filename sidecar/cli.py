@@ -195,4 +195,3 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except grpc.aio.AioRpcError as exc:
         print(f"metering-sidecar: {exc.code().name}: {exc.details()}", file=sys.stderr)
         return EXIT_FAILED
-    return EXIT_USAGE

@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 import re
 import socket
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -345,8 +345,3 @@ def _validate(config: Config, env: Mapping[str, str]) -> None:
             "--cluster-close-deadline-seconds: a window must be shipped well inside the maximum record age "
             f"(deadline plus close delay must stay under {budget} s)"
         )
-
-
-def describe(config: Config) -> Sequence[tuple[str, Any]]:
-    """Return (flag, value) pairs for a start-up log line; holds no secrets."""
-    return [(_flag(f.name), getattr(config, f.name)) for f in dataclasses.fields(Config)]

@@ -53,8 +53,6 @@ class Flusher:
         self._pass_lock = asyncio.Lock()
         self._stop = asyncio.Event()
         self._last_prune = 0.0
-        self.last_pass_monotonic = 0.0
-        self.passes = 0
 
     async def flush(self, *, everything: bool = False) -> PassResult:
         """Seal every closed window (``everything``: the open one too), then ship what is due."""
@@ -69,8 +67,6 @@ class Flusher:
             if now - self._last_prune >= PRUNE_EVERY_SECONDS:
                 self._last_prune = now
                 await self.store.prune(now)
-            self.passes += 1
-            self.last_pass_monotonic = asyncio.get_running_loop().time()
             await self.observe(result)
             return result
 

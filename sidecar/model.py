@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
 MAX_QUANTITY = 2_147_483_647
@@ -37,7 +37,6 @@ class AppendResult:
 
     accepted: int
     duplicates: int
-    duplicate_flags: tuple[bool, ...] = ()
 
 
 class RecordState(enum.StrEnum):
@@ -141,7 +140,6 @@ class PassResult:
     billed: int = 0
     dead: int = 0
     retry: int = 0
-    dead_reasons: dict[str, int] = field(default_factory=dict)
 
 
 EntitlementValue = int | float | bool | str | None

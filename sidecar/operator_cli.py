@@ -19,13 +19,13 @@ from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from sidecar.auth import read_token
 from sidecar.config import parse_time
 from sidecar.errors import ConfigError
+from sidecar.health import SERVICE
 
 EXPORT_FIELDS = (
     "id", "state", "product_code", "license_arn", "customer_aws_account_id", "customer_identifier", "dimension",
     "quantity", "timestamp", "window_start", "metering_record_id", "reason", "message", "attempts", "event_count",
     "discard_reason", "sealed_at", "finished_at",
 )  # fmt: skip
-HEALTH_SERVICE = "meteringsidecar.v1.MeteringSidecar"
 
 
 def _client_args(cmd: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -159,7 +159,7 @@ async def run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO | No
 async def _health(channel: grpc.aio.Channel, md: Any, wait: float) -> int:
     try:
         answer = await health_pb2_grpc.HealthStub(channel).Check(
-            health_pb2.HealthCheckRequest(service=HEALTH_SERVICE), timeout=wait
+            health_pb2.HealthCheckRequest(service=SERVICE), timeout=wait
         )
     except grpc.aio.AioRpcError:
         return 1

@@ -10,12 +10,14 @@ from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from sidecar.api._errors import map_errors
 from sidecar.api._operator import next_token, page, timestamp_pb
 from sidecar.clock import Clock
-from sidecar.entitlements import Entitlements, filters_for, is_entitled
+from sidecar.entitlements import Answer, Entitlements, filters_for, is_entitled
+from sidecar.errors import InvalidUsage
 from sidecar.model import Customer, Entitlement
 from sidecar.onboarding import Onboarding
 from sidecar.store import Store
 
 Context = grpc.aio.ServicerContext[Any, Any]
+EntitlementQuery = pb.GetEntitlementsRequest | pb.CheckEntitlementRequest
 
 
 def customer_pb(customer: Customer) -> pb.Customer:
@@ -98,18 +100,21 @@ class OnboardingServicer:
             next_page_token=next_token([c.id for c in customers], size),
         )
 
-    @map_errors
-    async def GetEntitlements(
-        self, request: pb.GetEntitlementsRequest, context: Context
-    ) -> pb.GetEntitlementsResponse:
-        """Return every matching entitlement (cached; stale while AWS fails)."""
+    async def _lookup(self, request: EntitlementQuery, context: Context) -> Answer:
         filters = filters_for(
             customer_aws_account_id=request.customer_aws_account_id,
             customer_identifier=request.customer_identifier,
             license_arn=request.license_arn,
             dimension=request.dimension,
         )
-        answer = await self.entitlements.get(request.product_code, filters, within=_within(context))
+        return await self.entitlements.get(request.product_code, filters, within=_within(context))
+
+    @map_errors
+    async def GetEntitlements(
+        self, request: pb.GetEntitlementsRequest, context: Context
+    ) -> pb.GetEntitlementsResponse:
+        """Return every matching entitlement (cached; stale while AWS fails)."""
+        answer = await self._lookup(request, context)
         return pb.GetEntitlementsResponse(
             entitlements=[entitlement_pb(e) for e in answer.entitlements],
             stale=answer.stale,
@@ -121,20 +126,12 @@ class OnboardingServicer:
         self, request: pb.CheckEntitlementRequest, context: Context
     ) -> pb.CheckEntitlementResponse:
         """Answer whether one customer is entitled (to one dimension)."""
-        from sidecar.errors import InvalidUsage
-
         if bool(request.customer_aws_account_id) == bool(request.customer_identifier):
             raise InvalidUsage(
                 "customer_aws_account_id",
                 "exactly one of customer_aws_account_id or customer_identifier is required",
             )
-        filters = filters_for(
-            customer_aws_account_id=request.customer_aws_account_id,
-            customer_identifier=request.customer_identifier,
-            license_arn=request.license_arn,
-            dimension=request.dimension,
-        )
-        answer = await self.entitlements.get(request.product_code, filters, within=_within(context))
+        answer = await self._lookup(request, context)
         now = self.clock.now()
         entitled = [e for e in answer.entitlements if is_entitled(e, now)]
         if not entitled:

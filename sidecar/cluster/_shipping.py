@@ -65,7 +65,7 @@ class ClusterShipping:
                 log.error("PostgreSQL unreachable: ingest and local sealing go on, hand-over will retry",
                           extra={"fields": {"error": exc.message}})  # fmt: skip
             self.postgres_up = False
-        self.backlog = len(await self.store.to_hand_over())
+        self.backlog = await self.store.count_to_hand_over()
 
     async def _pass(self, now: float, result: PassResult) -> None:
         contributions = await self.store.to_hand_over()

@@ -109,7 +109,6 @@ class Shipper:
                 extra={"fields": {"records": len(expired), "reason": "expired"}},
             )
             result.dead += len(expired)
-            result.dead_reasons["expired"] = result.dead_reasons.get("expired", 0) + len(expired)
             for record_id in expired:
                 self.observe(RecordOutcome(record_id, Outcome.DEAD, reason="expired"))
         if now < self._disabled_until:
@@ -129,7 +128,6 @@ class Shipper:
             result.billed += 1
         elif outcome.outcome is Outcome.DEAD:
             result.dead += 1
-            result.dead_reasons[outcome.reason] = result.dead_reasons.get(outcome.reason, 0) + 1
         else:
             result.retry += 1
         self.observe(outcome)

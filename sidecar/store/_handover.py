@@ -67,6 +67,11 @@ class HandoverQueries:
         return [Contribution(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]), int(r[6]), int(r[7]),
                              int(r[8]), int(r[9]), str(r[10])) for r in rows]  # fmt: skip
 
+    async def count_to_hand_over(self: _StoreLike) -> int:
+        """Return how many sealed records wait for the shared ledger."""
+        rows = list(await self.db.execute_fetchall("SELECT COUNT(*) FROM records WHERE state = 'pending'"))
+        return int(rows[0][0])
+
     async def mark_handed(self: _StoreLike, record_ids: Sequence[int]) -> None:
         """Mark records as committed to the shared ledger."""
         if record_ids:

@@ -78,7 +78,7 @@ class IngestMixin(StoreCore):
         crash_point("ingest-after-commit")
         self.ingest_commits += 1
         self._pending_events += len(rows)
-        return [AppendResult(len(p.events), 0, (False,) * len(p.events)) for p in group]
+        return [AppendResult(len(p.events), 0) for p in group]
 
     async def _commit_checked(self, group: list[Pending]) -> list[AppendResult | SidecarError]:
         """Repeats, conflicts and the buffer cap, decided request by request against stored fingerprints."""
@@ -132,18 +132,14 @@ class IngestMixin(StoreCore):
     ) -> tuple[AppendResult, list[UsageEvent]] | SidecarError:
         seen = dict(known)
         new: list[UsageEvent] = []
-        flags: list[bool] = []
         for index, event in enumerate(events):
             previous = seen.get(event.event_id)
             if previous is None:
                 seen[event.event_id] = event.fingerprint
                 new.append(event)
-                flags.append(False)
-            elif previous == event.fingerprint:
-                flags.append(True)
-            else:
+            elif previous != event.fingerprint:
                 return ConflictingEvent(event.event_id, index if len(events) > 1 else None)
-        return AppendResult(len(new), len(events) - len(new), tuple(flags)), new
+        return AppendResult(len(new), len(events) - len(new)), new
 
     def _rows(self, events: Sequence[UsageEvent], now_ms: int) -> tuple[list[tuple[Any, ...]], int]:
         window, watermark = self.settings.window_seconds, self._watermark
