@@ -28,7 +28,7 @@ from sidecar.cluster import ClusterCustomers, ClusterLedger, ClusterShipping
 from sidecar.config import Config
 from sidecar.emulator import EmulatorServer, EmulatorSettings, MeteringState
 from sidecar.entitlements import Entitlements
-from sidecar.errors import ConfigError, SidecarError
+from sidecar.errors import ConfigError
 from sidecar.flusher import Flusher, Shipping
 from sidecar.health import Health
 from sidecar.marketplace import BotoMarketplace, Marketplace
@@ -112,7 +112,9 @@ class Sidecar:
                       extra={"fields": {"error": repr(error)}})  # fmt: skip
 
     def _flusher_alive(self) -> bool:
-        return self._flusher_task is not None and not self._flusher_task.done()
+        if self._flusher_task is None or self._flusher_task.done():
+            return False
+        return self.flusher is None or not self.flusher.stalled()
 
     def _build_marketplace(self) -> Marketplace:
         if self._marketplace is not None:
@@ -157,10 +159,13 @@ class Sidecar:
         interceptors = [TokenAuth(read_token(config.api_token_file))] if config.api_token_file else []
         await self.store.open()
         try:
+            if not config.cluster_postgres_dsn:
+                await self._refuse_cluster_records()
             marketplace = self._build_marketplace()
             shipper = Shipper(
-                self.store, marketplace, Backoff(cap=config.max_backoff_seconds), self.metrics.observe_outcome
-            )
+                self.store, marketplace, Backoff(cap=config.max_backoff_seconds), self.metrics.observe_outcome,
+                self.metrics.observe_unmatched,
+            )  # fmt: skip
             shipping: Shipping = shipper
             registry: CustomerRegistry = self.store
             if config.cluster_postgres_dsn:
@@ -169,8 +174,9 @@ class Sidecar:
                     window_seconds=config.window_seconds, expiry_after=self.store.expiry_after,
                 )  # fmt: skip
                 cluster_shipper = Shipper(
-                    ledger, marketplace, Backoff(cap=config.max_backoff_seconds), self.metrics.observe_outcome
-                )
+                    ledger, marketplace, Backoff(cap=config.max_backoff_seconds),
+                    self.metrics.observe_outcome, self.metrics.observe_unmatched,
+                )  # fmt: skip
                 self.cluster = ClusterShipping(
                     self.store, ledger, cluster_shipper,
                     member_timeout=config.cluster_member_timeout_seconds,
@@ -181,7 +187,8 @@ class Sidecar:
             self.flusher = Flusher(
                 self.store, shipping, self.clock,
                 interval=config.flush_interval_seconds, close_delay=config.close_delay_seconds,
-                observe=self._after_pass,
+                observe=self._after_pass, on_failure=self.metrics.observe_pass_failure,
+                on_outcome=self.metrics.observe_outcome,
             )  # fmt: skip
             rules = Rules(
                 default_product_code=config.product_code,
@@ -228,6 +235,17 @@ class Sidecar:
                               "metrics_port": self.probes.port if self.probes else 0, "db": config.db,
                               "new_database": self.store.created, "token_auth": bool(interceptors)}},
         )  # fmt: skip
+
+    async def _refuse_cluster_records(self) -> None:
+        # Handed-over records belong to the cluster's summed record: shipping them alone would race it
+        # for the hour (DuplicateRecord), and single mode cannot learn their verdicts (I12).
+        handed = await self.store.handed()
+        if handed:
+            raise ConfigError(
+                f"--cluster-postgres-dsn: {self.config.db} holds {len(handed)} records handed over to a "
+                "cluster ledger that single mode cannot settle. Start it in cluster mode again (the same "
+                "--cluster-postgres-dsn) until GetStatus shows pending_events 0, then switch to single mode"
+            )
 
     @staticmethod
     def _bind(server: grpc.aio.Server, address: str, flag: str) -> int:
@@ -288,6 +306,8 @@ class Sidecar:
                 await self.server.stop(grace)
             if self.flusher is not None:
                 self.flusher.stop()
+                # A shipping call hung on AWS must not eat the grace: give it half, then cancel it.
+                await self.flusher.wait_shipping((deadline - time.monotonic()) / 2)
                 if self._flusher_task is not None:
                     await asyncio.wait([self._flusher_task])  # a dead flusher must not stop the drain
                 result = await self._final_pass(deadline)
@@ -319,9 +339,10 @@ class Sidecar:
             )
         except TimeoutError:
             log.warning("final shipping attempt ran out of time; unshipped records stay for the next start")
-        except SidecarError as exc:
+        except Exception as exc:  # the store still closes: everything acknowledged is on disk
             log.error(
-                "final pass failed; records stay for the next start", extra={"fields": {"error": str(exc)}}
+                "final pass failed; records stay for the next start",
+                extra={"fields": {"error_type": type(exc).__name__, "error": str(exc)}},
             )
         return None
 

@@ -19,7 +19,7 @@ from sidecar import config as config_module
 from sidecar import operator_cli
 from sidecar.app import Sidecar
 from sidecar.emulator import EmulatorServer, EmulatorSettings, Faults, MeteringState
-from sidecar.errors import ConfigError, SidecarError
+from sidecar.errors import ConfigError, DatabaseLocked, SidecarError
 from sidecar.logs import configure
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -186,7 +186,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             configure("warning", "text")
             return asyncio.run(run_demo(window_seconds=args.window_seconds))
         return asyncio.run(operator_cli.run(args, env))
-    except ConfigError as exc:
+    except (ConfigError, DatabaseLocked) as exc:
         print(f"metering-sidecar: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except SidecarError as exc:

@@ -5,6 +5,7 @@ SidecarError
 ├── ConflictingEvent      an event_id seen before with other content
 ├── StorageFull           the buffer cap or the disk is full
 ├── StorageError          the database failed (damaged, unreadable)
+├── DatabaseLocked        another process holds the database, or its filesystem cannot lock
 ├── RemoteError           an AWS call failed; ``retryable`` says whether to try again
 └── ConfigError           a flag, env var or setting is wrong
 """
@@ -47,6 +48,10 @@ class StorageFull(SidecarError):
 
 class StorageError(SidecarError):
     """The database failed in a way the sidecar cannot repair by itself."""
+
+
+class DatabaseLocked(SidecarError):
+    """Another process holds the database (I10), or the database's filesystem cannot lock files."""
 
 
 class NotFound(SidecarError):

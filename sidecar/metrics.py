@@ -89,6 +89,16 @@ class Metrics:
             PREFIX + "serving", "1 while the sidecar can take usage (readiness).", registry=r
         )
         self.flush_passes = Counter(PREFIX + "flush_passes", "Sealing and shipping passes.", registry=r)
+        self.flush_pass_failures = Counter(
+            PREFIX + "flush_pass_failures",
+            "Flusher passes that raised, by loop and error type (the loop goes on, with backoff).",
+            ["loop", "error_type"], registry=r,
+        )  # fmt: skip
+        self.unmatched_results = Counter(
+            PREFIX + "unmatched_results",
+            "Per-record results from the marketplace that match no record sent (retried, and logged).",
+            registry=r,
+        )
         self.cluster_postgres_up = Gauge(
             PREFIX + "cluster_postgres_up", "Cluster mode: 1 while the shared ledger answers.", registry=r
         )
@@ -133,6 +143,14 @@ class Metrics:
             self.dead_letters.labels(outcome.reason).inc()
             if outcome.reason == "DuplicateRecord":
                 self.duplicate_records.inc()
+
+    def observe_pass_failure(self, loop: str, error: BaseException) -> None:
+        """Count a flusher pass that raised."""
+        self.flush_pass_failures.labels(loop, type(error).__name__).inc()
+
+    def observe_unmatched(self) -> None:
+        """Count a marketplace result that matches no record sent."""
+        self.unmatched_results.inc()
 
     def observe_pass(self, result: PassResult) -> None:
         """Count a flusher pass."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sidecar.clock import ManualClock
-from sidecar.errors import StorageError
+from sidecar.errors import ConfigError, StorageError
 from sidecar.model import CustomerField, Outcome, RecordOutcome, UsageEvent
 from sidecar.store import Store, StoreSettings
 from sidecar.store._schema import MIGRATIONS, SCHEMA_VERSION
@@ -82,12 +82,12 @@ async def test_not_a_database_is_refused(tmp_path: Path) -> None:
 
 
 async def test_changing_the_window_is_refused(tmp_path: Path) -> None:
-    """Windows cannot change under an existing database."""
+    """Windows cannot change under an existing database: a configuration error (exit 2), not damage."""
     path = tmp_path / "w.db"
     async with Store(path, SETTINGS, ManualClock(START)):
         pass
     other = StoreSettings(window_seconds=60, max_record_age=6 * HOUR, expiry_margin=900)
-    with pytest.raises(StorageError, match="--window-seconds 3600"):
+    with pytest.raises(ConfigError, match="--window-seconds 3600"):
         async with Store(path, other, ManualClock(START)):
             pass
 

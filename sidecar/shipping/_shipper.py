@@ -48,6 +48,9 @@ SPLIT_CODES = frozenset(
     }
 )
 DISABLED = "DisabledApiException"
+# Whole-call failures that mean the endpoint is not answering at all (a hang, no credentials): the rest
+# of the pass would only wait out the same deadline, so it stops and the records stay due.
+UNREACHABLE_CODES = frozenset({"CallDeadlineExceeded", "CredentialsUnavailable", "NoCredentials"})
 BASE_BACKOFF_SECONDS = 1.0
 
 
@@ -72,6 +75,10 @@ def _ignore(outcome: RecordOutcome) -> None:
     pass
 
 
+def _ignore_unmatched() -> None:
+    pass
+
+
 def _match_key(record: Mapping[str, Any]) -> tuple[str, str, str, int, str]:
     field = "CustomerAWSAccountId" if record.get("CustomerAWSAccountId") else "CustomerIdentifier"
     return (
@@ -92,13 +99,16 @@ class Shipper:
         marketplace: Marketplace,
         backoff: Backoff,
         observe: OutcomeObserver = _ignore,
+        unmatched: Callable[[], None] = _ignore_unmatched,
     ) -> None:
         self.store = store
         self.marketplace = marketplace
         self.backoff = backoff
         self.observe = observe
+        self.unmatched = unmatched
         self.disabled_reason = ""
         self._disabled_until = 0.0
+        self._unreachable = False
 
     async def ship_due(self, now: float, result: PassResult) -> None:
         """Expire what is too old, then make one attempt for every due record."""
@@ -115,12 +125,17 @@ class Shipper:
             return
         records = await self.store.due_records(now)
         for call in plan_calls(records):
+            self._unreachable = False
             outcomes = await self._attempt(call, now)
             crash_point("ship-after-call")
             await self.store.apply(outcomes, now)
             for outcome in outcomes:
                 self._count(outcome, result)
             if self.disabled_reason and now < self._disabled_until:
+                break
+            if self._unreachable:
+                # The endpoint did not answer (a timeout, a dead connection, no credentials): the other
+                # calls of this pass would wait out the same deadline. They stay due for the next pass.
                 break
 
     def _count(self, outcome: RecordOutcome, result: PassResult) -> None:
@@ -148,16 +163,28 @@ class Shipper:
         for item in answer.results:
             record = by_key.get(_match_key(item.usage_record))
             if record is None:
+                self._unmatched(item.usage_record, item.status)
                 continue
             outcomes[record.id] = self._judge(record, item.status, item.metering_record_id, now)
         for unprocessed in answer.unprocessed:
             record = by_key.get(_match_key(unprocessed))
-            if record is not None and record.id not in outcomes:
+            if record is None:
+                self._unmatched(unprocessed, "UnprocessedRecords")
+            elif record.id not in outcomes:
                 outcomes[record.id] = self._retry(record, now, "UnprocessedRecords")
         for record in call.records:
             if record.id not in outcomes:
                 outcomes[record.id] = self._retry(record, now, "missing from AWS's answer")
         return list(outcomes.values())
+
+    def _unmatched(self, echoed: Mapping[str, Any], status: str) -> None:
+        # The records of the call stay unsettled and are retried; the echo itself is evidence to keep.
+        self.unmatched()
+        log.error(
+            "the marketplace answered for a record this call did not send; the call's records will be "
+            "retried (report this: the answer cannot be matched)",
+            extra={"fields": {"status": status, "echoed_record": json.dumps(echoed, default=str, sort_keys=True)}},
+        )  # fmt: skip
 
     def _judge(self, record: Record, status: str, metering_record_id: str, now: float) -> RecordOutcome:
         if status == "Success" and metering_record_id:
@@ -202,6 +229,8 @@ class Shipper:
             left = await self._attempt(Call(call.product_code, call.records[:middle]), now)
             right = await self._attempt(Call(call.product_code, call.records[middle:]), now)
             return left + right
+        if exc.code in UNREACHABLE_CODES:
+            self._unreachable = True
         log.warning("AWS call failed; records will be retried",
                     extra={"fields": {"error": exc.code, "records": len(call.records)}})  # fmt: skip
         return [self._retry(r, now, str(exc)) for r in call.records]

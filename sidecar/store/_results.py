@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sidecar.model import Outcome, Record, RecordOutcome
-from sidecar.store._core import StoreCore
+from sidecar.store._core import StoreCore, log
 
 
 class ResultsMixin(StoreCore):
@@ -46,6 +46,8 @@ class ResultsMixin(StoreCore):
                         "attempts = attempts + 1 WHERE id = ? AND state IN ('pending', 'handed') RETURNING event_count",
                         (o.metering_record_id, now_ms, o.record_id),
                     )
+                    if not rows:
+                        await self._billed_after_expiry(o, now_ms)
                 elif o.outcome is Outcome.DEAD:
                     rows = await self.db.execute_fetchall(
                         "UPDATE records SET state = 'dead', reason = ?, message = ?, finished_ms = ?, "
@@ -63,3 +65,17 @@ class ResultsMixin(StoreCore):
             if any(o.outcome is Outcome.BILLED for o in outcomes):
                 await self._set_meta({"last_shipment_ms": str(now_ms)})
         self._pending_events -= settled
+
+    async def _billed_after_expiry(self, outcome: RecordOutcome, now_ms: int) -> None:
+        # Expiry runs in the sealing loop while a call may be in flight: what AWS billed is billed.
+        cursor = await self.db.execute(
+            "UPDATE records SET state = 'billed', metering_record_id = ?, finished_ms = ?, attempts = attempts + 1, "
+            "message = 'billed by AWS after it was dead-lettered as expired' "
+            "WHERE id = ? AND state = 'dead' AND reason = 'expired' AND discarded_ms IS NULL",
+            (outcome.metering_record_id, now_ms, outcome.record_id),
+        )
+        if cursor.rowcount > 0:
+            log.warning(
+                "AWS billed a record that had just expired; it is billed, not a dead letter",
+                extra={"fields": {"record_id": outcome.record_id}},
+            )

@@ -19,12 +19,13 @@ from types import TracebackType
 import aiosqlite
 
 from sidecar.clock import Clock
-from sidecar.errors import SidecarError, StorageError
+from sidecar.errors import ConfigError, SidecarError, StorageError
 from sidecar.model import RecordState, Status
 from sidecar.store._core import Pending, StoreSettings, log
 from sidecar.store._customers import CustomerQueries
 from sidecar.store._handover import HandoverQueries
 from sidecar.store._ingest import IngestMixin
+from sidecar.store._lock import DatabaseLock
 from sidecar.store._operator import OperatorQueries
 from sidecar.store._results import ResultsMixin
 from sidecar.store._schema import MIGRATIONS, SCHEMA_VERSION
@@ -41,6 +42,7 @@ class Store(IngestMixin, SealingMixin, ResultsMixin, OperatorQueries, CustomerQu
         self.settings = settings
         self.clock = clock
         self._db: aiosqlite.Connection | None = None
+        self._file_lock = DatabaseLock(self.path)
         self._lock = asyncio.Lock()
         self._queue: list[Pending] = []
         self._writer: asyncio.Task[None] | None = None
@@ -61,7 +63,8 @@ class Store(IngestMixin, SealingMixin, ResultsMixin, OperatorQueries, CustomerQu
         await self.close()
 
     async def open(self) -> None:
-        """Open, check, migrate and load the database; refuse a damaged file without touching it."""
+        """Lock, open, check, migrate and load the database; refuse a damaged file without touching it."""
+        self._file_lock.acquire()
         existed = await asyncio.to_thread(_has_content, self.path)
         try:
             self._db = await aiosqlite.connect(self.path, isolation_level=None)
@@ -90,6 +93,7 @@ class Store(IngestMixin, SealingMixin, ResultsMixin, OperatorQueries, CustomerQu
             except (sqlite3.Error, ValueError):
                 pass
             self._db = None
+        self._file_lock.release()
 
     async def _check_integrity(self) -> None:
         rows = await self.db.execute_fetchall("PRAGMA quick_check")
@@ -134,9 +138,11 @@ class Store(IngestMixin, SealingMixin, ResultsMixin, OperatorQueries, CustomerQu
             watermark = (math.floor(now / window) + 1) * window
             await self._set_meta_txn({"window_seconds": str(window), "watermark": str(watermark)})
         elif int(stored_window) != window:
-            raise StorageError(
-                f"{self.path} was written with --window-seconds {stored_window}, not {window}; "
-                "windows cannot change under a database that holds records"
+            raise ConfigError(
+                f"--window-seconds: {self.path} was written with --window-seconds {stored_window}, not {window}, "
+                "and windows cannot change under a database that holds records. Start again with "
+                f"--window-seconds {stored_window}; to change it, let that run ship everything (GetStatus "
+                "pending_events 0), then use the new value with a new --db"
             )
         self._watermark = int(await self._meta("watermark") or 0)
         self._pending_events = await self._count_pending_events()

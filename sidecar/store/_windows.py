@@ -22,19 +22,26 @@ class SealingMixin(StoreCore):
     async def seal(self, now: float, close_delay: float, *, everything: bool = False) -> SealResult:
         """Seal every closed window into one frozen record per key (I3, I4) in one transaction.
 
-        ``everything`` also seals the open window (shutdown), moving the watermark past it.
+        ``everything`` also seals the open window, the one holding ``now`` (shutdown). A window that
+        starts after ``now`` is never sealed (I9): after a fresh start or an earlier restart in the same
+        window, usage waits there for the next process, so N restarts move it at most one window.
         """
         window = self.settings.window_seconds
         target = self.watermark_for(now, close_delay)
+        if everything:
+            target = max(target, (math.floor(now / window) + 1) * window)
         async with self._lock:
-            if everything:
-                # The open window, and after a fresh start the next one, which holds rolled usage.
-                newest = await self._scalar("SELECT MAX(window_start) FROM events WHERE record_id IS NULL")
-                target = max(target, (math.floor(now / window) + 1) * window, int(newest or 0) + window)
             if target <= self._watermark:
                 return SealResult(0, 0)
             async with self._transaction():
-                rolled = await self._roll_overflow(target)
+                # The stored watermark, not the cached one, decides (I10): whatever the file holds,
+                # sealing can go on.
+                watermark = int(await self._meta("watermark") or 0)
+                if target <= watermark:
+                    self._watermark = watermark
+                    return SealResult(0, 0)
+                rolled = await self._roll_into_unsealed(watermark, target)
+                rolled += await self._roll_overflow(target)
                 built, events, folded, skipped = await self._build_records(target, now)
                 await self.db.execute(
                     f"UPDATE events SET record_id = (SELECT r.id FROM records r WHERE "
@@ -54,6 +61,26 @@ class SealingMixin(StoreCore):
                 extra={"fields": {"records": built, "events": events, "sealed_through": target}},
             )
         return SealResult(built, events, folded, rolled)
+
+    async def _roll_into_unsealed(self, watermark: int, target: int) -> int:
+        # Events for sealed windows (written by a process whose cached watermark was stale) roll into
+        # the earliest unsealed window (I5), and so does usage whose key and window already has a
+        # record: a second record for it would be refused by AWS, and by the UNIQUE key here.
+        cursor = await self.db.execute(
+            "UPDATE events SET window_start = ?, rolled = 1 WHERE record_id IS NULL AND window_start < ?",
+            (watermark, watermark),
+        )
+        rolled = max(cursor.rowcount, 0)
+        # Records only exist below the watermark unless the file was written by two processes at once.
+        if not await self._scalar("SELECT 1 FROM records WHERE window_start >= ? LIMIT 1", (watermark,)):
+            return rolled
+        cursor = await self.db.execute(
+            f"UPDATE events SET window_start = ?, rolled = 1 WHERE record_id IS NULL AND window_start < ? AND "
+            f"EXISTS (SELECT 1 FROM records r WHERE ({', '.join('r.' + c for c in KEY.split(', '))}) = "
+            f"({', '.join('events.' + c for c in KEY.split(', '))}))",
+            (target, target),
+        )
+        return rolled + max(cursor.rowcount, 0)
 
     async def _roll_overflow(self, target: int) -> int:
         # A sum past AWS's Quantity limit rolls the whole events that pass it into the next open window.
