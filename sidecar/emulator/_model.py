@@ -33,6 +33,8 @@ class Faults:
     disabled: bool = False
     delay_seconds: float = 0.0
     throttle_next: int = 0  # the next N calls (any operation) are throttled: deterministic retries
+    # Every call is accepted on TCP and never answered until cleared, then closed unanswered: a hung AWS.
+    hang: bool = False
     # customer id -> AWS error code: a call holding that customer fails whole with that code.
     poison: dict[str, str] = field(default_factory=dict)
 
@@ -81,6 +83,7 @@ class Stats:
     products_seen: list[str] = field(default_factory=list)
     resolve_calls: int = 0
     entitlement_calls: int = 0
+    hung: int = 0  # calls held by the hang fault (never read, never answered)
 
 
 @dataclass
