@@ -72,6 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument(
         "--empty-pages", action="store_true", help="insert empty GetEntitlements pages with a token"
     )
+    emulator.add_argument(
+        "--answer-resubmitted-tokens", action="store_true",
+        help="answer a token resolved before again, instead of ExpiredTokenException",
+    )  # fmt: skip
     emulator.add_argument("--seed", type=int, default=None, help="seed for injected faults")
 
     demo = commands.add_parser("demo", help="run the sidecar on the embedded emulator and bill some usage")
@@ -112,6 +116,7 @@ def _seed(settings: EmulatorSettings, args: argparse.Namespace) -> None:
             raise ConfigError("--entitlements-file: expected a JSON list")
         settings.entitlements = entitlements
     settings.empty_pages = args.empty_pages
+    settings.expire_resubmitted_tokens = not args.answer_resubmitted_tokens
 
 
 def _run_emulator(args: argparse.Namespace) -> int:

@@ -18,12 +18,15 @@ class ApiError(Exception):
 
 
 class DropConnection(Exception):
-    """Bill the call, then close the connection without answering."""
+    """Act on the call (bill it, resolve the token), then close the connection without answering."""
 
 
 @dataclass
 class Faults:
-    """Injected faults; rates are probabilities per call (unprocessed: per record)."""
+    """Injected faults; rates are probabilities per call (unprocessed: per record).
+
+    drop_rate applies to BatchMeterUsage and ResolveCustomer: the call takes effect, the answer is lost.
+    """
 
     throttle_rate: float = 0.0
     error_rate: float = 0.0
@@ -101,6 +104,8 @@ class EmulatorSettings:
     # ResolveCustomer: token -> {CustomerAWSAccountId, CustomerIdentifier, ProductCode, LicenseArn}
     tokens: dict[str, dict[str, str]] = field(default_factory=dict)
     expired_tokens: set[str] = field(default_factory=set)
+    # AWS lists a resubmitted token as a cause of ExpiredTokenException; False: it answers again instead.
+    expire_resubmitted_tokens: bool = True
     # GetEntitlements: AWS-shaped entitlements (ExpirationDate as epoch seconds)
     entitlements: list[dict[str, Any]] = field(default_factory=list)
     empty_pages: bool = False
