@@ -138,6 +138,8 @@ class Sidecar:
             entitlement_endpoint_url=entitlement_endpoint,
             max_attempts=self.config.aws_max_attempts,
             timeout_seconds=self.config.aws_timeout_seconds,
+            call_deadline_seconds=self.config.aws_call_deadline_seconds,
+            max_calls_in_flight=self.config.aws_max_calls_in_flight,
             session=session,
             observe=self.metrics.observe_call,
         )

@@ -59,6 +59,11 @@ def _parser() -> argparse.ArgumentParser:
         )
     emulator.add_argument("--outage", action="store_true", help="answer every call with a 500")
     emulator.add_argument(
+        "--hang",
+        action="store_true",
+        help="accept every AWS call and never answer (clear it over the admin API)",
+    )
+    emulator.add_argument(
         "--tokens-file", default=None,
         help='JSON: {"tokens": {"TOKEN": {"CustomerAWSAccountId": ..., "ProductCode": ..., "LicenseArn": ...}}, '
         '"expired": ["TOKEN", ...]}',
@@ -67,6 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument(
         "--empty-pages", action="store_true", help="insert empty GetEntitlements pages with a token"
     )
+    emulator.add_argument(
+        "--answer-resubmitted-tokens", action="store_true",
+        help="answer a token resolved before again, instead of ExpiredTokenException",
+    )  # fmt: skip
     emulator.add_argument("--seed", type=int, default=None, help="seed for injected faults")
 
     demo = commands.add_parser("demo", help="run the sidecar on the embedded emulator and bill some usage")
@@ -107,6 +116,7 @@ def _seed(settings: EmulatorSettings, args: argparse.Namespace) -> None:
             raise ConfigError("--entitlements-file: expected a JSON list")
         settings.entitlements = entitlements
     settings.empty_pages = args.empty_pages
+    settings.expire_resubmitted_tokens = not args.answer_resubmitted_tokens
 
 
 def _run_emulator(args: argparse.Namespace) -> int:
@@ -116,7 +126,10 @@ def _run_emulator(args: argparse.Namespace) -> int:
             print(json.dumps(json.load(response), indent=2))
         return EXIT_OK
     host, port = _host_port(args.listen)
-    faults = Faults(args.throttle_rate, args.error_rate, args.unprocessed_rate, args.drop_rate, args.outage)
+    faults = Faults(
+        throttle_rate=args.throttle_rate, error_rate=args.error_rate, unprocessed_rate=args.unprocessed_rate,
+        drop_rate=args.drop_rate, outage=args.outage, hang=args.hang,
+    )  # fmt: skip
     settings = EmulatorSettings(
         dedup_seconds=args.dedup_seconds,
         max_age_seconds=args.max_age_seconds,

@@ -202,6 +202,18 @@ class Config:
     aws_timeout_seconds: float = _setting(10.0, _float(0.1), "connect and read timeout of AWS calls")
     """A call that takes longer is retried later with the identical records."""
 
+    aws_call_deadline_seconds: float = _setting(
+        30.0, _float(0.1), "total time for one AWS call, botocore's own retries included"
+    )
+    """Past it the call counts as failed (retried later with the identical records; ResolveCustomer answers
+    that its outcome is unknown), and botocore sends no further attempt of it."""
+
+    aws_max_calls_in_flight: int = _setting(
+        16, _int(1, 1024), "AWS calls waiting for an answer at once; more fail fast and are retried"
+    )
+    """Calls to a hung endpoint hold a thread until their socket times out, even past the deadline; this
+    bounds them."""
+
     emulator: bool = _setting(False, _bool, "start the embedded AWS emulator and ship to it", flag_only=True)
     """For local development: ships to an in-process emulator instead of AWS."""
 
@@ -336,6 +348,12 @@ def _validate(config: Config, env: Mapping[str, str]) -> None:
         )
     if not config.db:
         raise ConfigError("--db: a database path is required")
+    if config.aws_call_deadline_seconds < config.aws_timeout_seconds:
+        raise ConfigError(
+            f"--aws-call-deadline-seconds: must be at least --aws-timeout-seconds "
+            f"({config.aws_timeout_seconds:g}), or no attempt could ever wait for its full timeout; "
+            f"got {config.aws_call_deadline_seconds:g}"
+        )
     budget = config.max_record_age_seconds - config.expiry_margin_seconds - config.window_seconds
     if (
         config.cluster_postgres_dsn

@@ -66,13 +66,16 @@ class RemoteError(SidecarError):
     """An AWS call failed.
 
     ``code`` is AWS's error code (or a transport code such as ``ConnectionError``), ``retryable`` says
-    whether the identical call may succeed later.
+    whether the identical call may succeed later. ``outcome_unknown`` says the request may have reached
+    AWS without an answer coming back (a read timeout, a reset after sending, a passed deadline), so AWS
+    may have acted on it: safe to repeat for idempotent calls, never blindly for ResolveCustomer.
     """
 
-    def __init__(self, code: str, message: str, *, retryable: bool) -> None:
+    def __init__(self, code: str, message: str, *, retryable: bool, outcome_unknown: bool = False) -> None:
         self.code = code
         self.message = message
         self.retryable = retryable
+        self.outcome_unknown = outcome_unknown
         super().__init__(f"{code}: {message}")
 
 

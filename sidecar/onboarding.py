@@ -1,7 +1,9 @@
 """Customer onboarding: a registration token becomes a stored customer bound to one tenant.
 
 Tokens expire within hours and AWS may refuse a resubmitted one, so each result is kept by the
-SHA-256 of its token and repeats are answered from the store (the token itself is never stored).
+SHA-256 of its token and repeats are answered from the store (the token itself is never stored), and
+a token is sent again only when AWS surely did not act on it: a call that may have landed unanswered
+ends in UNAVAILABLE saying the outcome is unknown.
 """
 
 from __future__ import annotations
@@ -61,10 +63,16 @@ class Onboarding:
             )
             return customer, False
         try:
+            # At most one send per attempt AWS may have seen: retried only when AWS surely did not act.
             resolved = await with_retries(
-                lambda: self.marketplace.resolve_customer(registration_token=token), within=within
+                lambda: self.marketplace.resolve_customer(registration_token=token),
+                within=within,
+                only_unprocessed=True,
             )
         except RemoteError as exc:
+            if exc.outcome_unknown:
+                log.warning("ResolveCustomer may have reached AWS without an answer; not resent",
+                            extra={"fields": {"error": exc.code, "tenant_id": tenant_id}})  # fmt: skip
             raise _mapped(exc) from None
         customer, new = await self.store.bind_customer(resolved, digest, tenant_id, self.clock.now())
         log.info("customer resolved", extra={"fields": {"new": new, "license_arn": customer.license_arn,
@@ -73,12 +81,22 @@ class Onboarding:
 
 
 def _mapped(exc: RemoteError) -> Exception:
+    if exc.outcome_unknown:
+        return RemoteError(
+            "OutcomeUnknown",
+            f"the outcome of ResolveCustomer is unknown ({exc.code}): the call may have reached AWS, which "
+            "may have resolved the token, and the sidecar did not resend it. Call ResolveCustomer again with "
+            "the same token: if AWS answers, the customer is stored; if AWS says the token expired, the "
+            "buyer must restart registration from AWS Marketplace",
+            retryable=True,
+        )
     if exc.code == "InvalidTokenException":
         return InvalidUsage("registration_token", f"AWS says the token is invalid: {exc.message}")
     if exc.code == "ExpiredTokenException":
         return Refused(
-            "the registration token has expired: send the buyer back to AWS Marketplace to restart "
-            "registration (Your Marketplace Software, then Set up your account)"
+            "the registration token has expired or was already used (AWS refuses a resubmitted token): "
+            "send the buyer back to AWS Marketplace to restart registration (Your Marketplace Software, "
+            "then Set up your account)"
         )
     if exc.code == "DisabledApiException":
         return Refused(f"AWS says ResolveCustomer is disabled for this account or region: {exc.message}")

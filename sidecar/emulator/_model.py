@@ -18,12 +18,15 @@ class ApiError(Exception):
 
 
 class DropConnection(Exception):
-    """Bill the call, then close the connection without answering."""
+    """Act on the call (bill it, resolve the token), then close the connection without answering."""
 
 
 @dataclass
 class Faults:
-    """Injected faults; rates are probabilities per call (unprocessed: per record)."""
+    """Injected faults; rates are probabilities per call (unprocessed: per record).
+
+    drop_rate applies to BatchMeterUsage and ResolveCustomer: the call takes effect, the answer is lost.
+    """
 
     throttle_rate: float = 0.0
     error_rate: float = 0.0
@@ -33,6 +36,8 @@ class Faults:
     disabled: bool = False
     delay_seconds: float = 0.0
     throttle_next: int = 0  # the next N calls (any operation) are throttled: deterministic retries
+    # Every call is accepted on TCP and never answered until cleared, then closed unanswered: a hung AWS.
+    hang: bool = False
     # customer id -> AWS error code: a call holding that customer fails whole with that code.
     poison: dict[str, str] = field(default_factory=dict)
 
@@ -81,6 +86,7 @@ class Stats:
     products_seen: list[str] = field(default_factory=list)
     resolve_calls: int = 0
     entitlement_calls: int = 0
+    hung: int = 0  # calls held by the hang fault (never read, never answered)
 
 
 @dataclass
@@ -98,6 +104,8 @@ class EmulatorSettings:
     # ResolveCustomer: token -> {CustomerAWSAccountId, CustomerIdentifier, ProductCode, LicenseArn}
     tokens: dict[str, dict[str, str]] = field(default_factory=dict)
     expired_tokens: set[str] = field(default_factory=set)
+    # AWS lists a resubmitted token as a cause of ExpiredTokenException; False: it answers again instead.
+    expire_resubmitted_tokens: bool = True
     # GetEntitlements: AWS-shaped entitlements (ExpirationDate as epoch seconds)
     entitlements: list[dict[str, Any]] = field(default_factory=list)
     empty_pages: bool = False

@@ -1,7 +1,9 @@
 """The emulated ResolveCustomer and GetEntitlements, with AWS's rules and the same injected faults.
 
 Tokens: a known token resolves once; resolving it again answers ExpiredTokenException, as AWS may
-(MARKETPLACE.md), so callers must keep results. Entitlements: filters (values of one key OR-ed, keys
+(MARKETPLACE.md), so callers must keep results (``expire_resubmitted_tokens=False``: AWS answers the
+resubmission instead, which it may also do). The drop fault resolves the token, then closes the
+connection unanswered, so a blind resend burns the registration. Entitlements: filters (values of one key OR-ed, keys
 AND-ed), MaxResults 1..25, and NextToken paging that can include empty pages which still carry a token.
 """
 
@@ -12,7 +14,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sidecar.emulator._model import ApiError, EmulatorSettings, Faults, Stats
+from sidecar.emulator._model import ApiError, DropConnection, EmulatorSettings, Faults, Stats
 
 FILTER_FIELDS = {
     "CUSTOMER_IDENTIFIER": "CustomerIdentifier",
@@ -32,6 +34,9 @@ class OnboardingOperations:
     _resolved: set[str]
 
     def _inject_call_faults(self) -> None: ...  # provided by MeteringState
+
+    def _roll(self, rate: float) -> bool:  # provided by MeteringState
+        raise NotImplementedError
 
     def add_tokens(self, tokens: Mapping[str, Mapping[str, str]]) -> None:
         """Seed registration tokens."""
@@ -54,12 +59,17 @@ class OnboardingOperations:
             token = body.get("RegistrationToken")
             if not isinstance(token, str) or not token:
                 raise ApiError("ValidationException", "RegistrationToken is required")
-            if token in self.settings.expired_tokens or token in self._resolved:
+            resubmitted = token in self._resolved and self.settings.expire_resubmitted_tokens
+            if token in self.settings.expired_tokens or resubmitted:
                 raise ApiError("ExpiredTokenException", "Registration token is expired")
             customer = self.settings.tokens.get(token)
             if customer is None:
                 raise ApiError("InvalidTokenException", "Registration token is invalid")
             self._resolved.add(token)
+            if self._roll(self.faults.drop_rate):
+                # Resolved, but the caller never hears so: a resend now gets ExpiredTokenException.
+                self.stats.dropped += 1
+                raise DropConnection()
             return {
                 "CustomerIdentifier": customer.get("CustomerIdentifier", ""),
                 "CustomerAWSAccountId": customer.get("CustomerAWSAccountId", ""),

@@ -12,7 +12,7 @@ import random
 import re
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -39,6 +39,7 @@ class MeteringState(OnboardingOperations):
         self.clock = clock or SystemClock()
         self.stats = Stats()
         self._lock = threading.Lock()
+        self._unhung = threading.Condition(self._lock)
         self._random = random.Random(self.settings.seed)
         self._slots: dict[tuple[str, str, str, int], BilledRecord] = {}
         self._resolved: set[str] = set()
@@ -57,6 +58,23 @@ class MeteringState(OnboardingOperations):
         """Change faults at run time."""
         with self._lock:
             self.faults.update(values)
+            self._unhung.notify_all()
+
+    def hold_if_hung(self, stopping: Callable[[], bool]) -> bool:
+        """Block while the hang fault is set; return True if the call was held (close it unanswered)."""
+        with self._lock:
+            if not self.faults.hang:
+                return False
+            self.stats.hung += 1
+            while self.faults.hang and not stopping():
+                # A timeout as well as the notification: a stopping server need not know every state.
+                self._unhung.wait(0.5)
+            return True
+
+    def wake_hung(self) -> None:
+        """Wake held calls so they re-check the fault (used when the server stops)."""
+        with self._lock:
+            self._unhung.notify_all()
 
     def _roll(self, rate: float) -> bool:
         return rate > 0 and self._random.random() < rate

@@ -4,7 +4,8 @@
 Admin API:
     GET  /_emulator/billed        every billed record (JSON list)
     GET  /_emulator/stats         counters and faults in force
-    POST /_emulator/faults        change faults, e.g. {"throttle_rate": 0.3, "outage": true}
+    POST /_emulator/faults        change faults, e.g. {"throttle_rate": 0.3, "outage": true}; {"hang": true}
+                                  holds every AWS call unanswered until {"hang": false} closes them
     POST /_emulator/tokens        add registration tokens: {"TOKEN": {"CustomerAWSAccountId": ...}}
     POST /_emulator/entitlements  replace the entitlements: [{"ProductCode": ..., "Dimension": ...}]
 """
@@ -78,12 +79,24 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, {"__type": "NotFound", "message": self.path}, "application/json")
 
+    def _close_unanswered(self) -> None:
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
     def do_POST(self) -> None:
-        raw = self._body()
         state = self.server.state
         if self.path.startswith("/_emulator/"):
-            self._admin(raw)
+            self._admin(self._body())
             return
+        if state.hold_if_hung(lambda: self.server.stopping):
+            # A hung AWS: the call was accepted on TCP but is neither read nor acted on, and its
+            # connection closes without an answer once the fault is cleared.
+            self._close_unanswered()
+            return
+        raw = self._body()
         content_type = "application/x-amz-json-1.1"
         if self.path.startswith("/service/"):
             # Smithy RPC v2 CBOR: /service/{service}/operation/{operation}
@@ -115,11 +128,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         except DropConnection:
             # The call was billed; the caller never hears so. Its identical retry must be safe.
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            self._close_unanswered()
             return
         except (ValueError, TypeError, KeyError, AttributeError, cbor2.CBORDecodeError) as exc:
             self._send(400, {"__type": "SerializationException", "message": str(exc)}, content_type)
@@ -151,6 +160,7 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], state: MeteringState) -> None:
         self.state = state
+        self.stopping = False
         super().__init__(address, _Handler)
 
 
@@ -180,6 +190,8 @@ class EmulatorServer:
 
     def stop(self) -> None:
         """Stop serving; safe to call twice."""
+        self._server.stopping = True
+        self.state.wake_hung()  # hung calls end unanswered instead of outliving the server
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join()

@@ -1,11 +1,26 @@
-"""The boto3 adapter: calls run in a thread; ClientError codes become RemoteError in one place."""
+"""The boto3 adapter: every call runs on its own daemon thread under a total deadline, and every
+error botocore can raise becomes a RemoteError in one place (``_remote_error``).
+
+Why a thread per call and not the default executor: a call to a hung endpoint blocks its thread
+until the socket times out. Such threads must neither starve other work in a shared pool nor hold up
+the process's exit, so they are daemons and are counted until they return; past
+``max_calls_in_flight`` new calls fail fast with a retryable RemoteError instead of piling up.
+
+Why a total deadline: botocore's own retries make one call last up to timeout times attempts. The
+deadline bounds the whole call; once it passes, the caller gets a retryable RemoteError at once and
+a ``before-send`` hook stops botocore from sending any further attempt of the abandoned call.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
+import re
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -22,7 +37,11 @@ from sidecar.marketplace._interface import (
 )
 from sidecar.model import Entitlement, EntitlementValue, ResolvedCustomer
 
+log = logging.getLogger("sidecar.marketplace")
+
 ENTITLEMENT_REGION = "us-east-1"
+DEFAULT_CALL_DEADLINE_SECONDS = 30.0
+DEFAULT_MAX_CALLS_IN_FLIGHT = 16
 
 # AWS error codes that fail a whole call but may succeed when the identical call is repeated.
 RETRYABLE_CODES = frozenset(
@@ -38,11 +57,73 @@ RETRYABLE_CODES = frozenset(
     }
 )
 
+_exc = botocore.exceptions
+# The connection was never made, so the request never left this process even though botocore was
+# about to send it: AWS certainly did not see it.
+_CONNECT_FAILURES: tuple[type[Exception], ...] = (
+    _exc.EndpointConnectionError,
+    _exc.ConnectTimeoutError,
+    _exc.ProxyConnectionError,
+)
+# The SDK could not get or use credentials: raised while signing, before anything is sent. Looked up
+# by name so that an older botocore without one of them still imports.
+_CREDENTIAL_ERRORS: tuple[type[Exception], ...] = tuple(
+    cls
+    for name in (
+        "NoCredentialsError",
+        "PartialCredentialsError",
+        "CredentialRetrievalError",
+        "TokenRetrievalError",
+        "NoAuthTokenError",
+        "UnknownCredentialError",
+        "RefreshWithMFAUnsupportedError",
+        "MetadataRetrievalError",
+        "SSOError",
+        "LoginError",
+        "ProfileNotFound",
+        "ConfigNotFound",
+        "ConfigParseError",
+        "InvalidConfigError",
+    )
+    if isinstance(cls := getattr(_exc, name, None), type)
+)
+_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}\b")
+_URL_USERINFO = re.compile(r"(://)[^/@\s]+@")
+_HTTP_STATUS = re.compile(r"response (\d{3})")
+MAX_MESSAGE = 500
+
 CallObserver = Callable[[str, str, float], None]
 
 
 def _observe_nothing(operation: str, outcome: str, seconds: float) -> None:
     pass
+
+
+class _DeadlinePassed(Exception):
+    """Raised inside botocore's send path to stop further attempts of an abandoned call."""
+
+
+@dataclass
+class _Call:
+    """What one call's thread and its waiter share."""
+
+    deadline: float  # time.monotonic()
+    sends: int = 0  # attempts botocore handed to the HTTP layer
+    abandoned: bool = False  # the waiter gave up: send nothing more
+
+
+_current = threading.local()
+
+
+def _before_send(**kwargs: Any) -> None:
+    """botocore hook, run on the calling thread just before each attempt goes out."""
+    call: _Call | None = getattr(_current, "call", None)
+    if call is None:
+        return
+    if call.abandoned or time.monotonic() >= call.deadline:
+        # The caller already answered with a timeout; another attempt would only add load.
+        raise _DeadlinePassed()
+    call.sends += 1
 
 
 class BotoMarketplace(Marketplace):
@@ -56,31 +137,79 @@ class BotoMarketplace(Marketplace):
         entitlement_endpoint_url: str = "",
         max_attempts: int = 3,
         timeout_seconds: float = 10.0,
+        call_deadline_seconds: float = DEFAULT_CALL_DEADLINE_SECONDS,
+        max_calls_in_flight: int = DEFAULT_MAX_CALLS_IN_FLIGHT,
         session: boto3.Session | None = None,
         observe: CallObserver = _observe_nothing,
     ) -> None:
-        session = session or boto3.Session()
-        # botocore's standard retry mode handles transport retries (throttling, 5xx, resets) with
-        # its own jittered backoff; record-level retries sit on top in the store's next_attempt_s.
+        self._session = session or boto3.Session()
+        self._region = region or self._session.region_name or "us-east-1"
+        self._endpoint_url = endpoint_url
+        self._entitlement_endpoint_url = entitlement_endpoint_url
+        self._max_attempts = max_attempts
+        self._timeout = timeout_seconds
+        self.call_deadline = max(call_deadline_seconds, 0.001)
+        self.max_calls_in_flight = max(1, max_calls_in_flight)
+        self._observe = observe
+        # Clients are made on first use, on a call's thread: making one resolves credentials, which
+        # can fail or block (a container credential endpoint that is down), and that must be a
+        # RemoteError of one call, never a failed start.
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
+        self._in_flight = 0
+        self._in_flight_lock = threading.Lock()
+
+    @property
+    def calls_in_flight(self) -> int:
+        """Return how many call threads have not returned yet (abandoned ones included)."""
+        with self._in_flight_lock:
+            return self._in_flight
+
+    @property
+    def _metering(self) -> Any:
+        return self._client("metering")
+
+    @property
+    def _entitlement(self) -> Any:
+        return self._client("entitlement")
+
+    def _client(self, name: str) -> Any:
+        with self._clients_lock:
+            client = self._clients.get(name)
+            if client is None:
+                client = self._make_client(name)
+                self._clients[name] = client
+            return client
+
+    def _forget_client(self, name: str) -> None:
+        with self._clients_lock:
+            self._clients.pop(name, None)
+
+    def _make_client(self, name: str) -> Any:
+        # ResolveCustomer is not idempotent (AWS may refuse a resubmitted token), so it gets a client
+        # of its own that never resends: one attempt, whatever --aws-max-attempts says.
+        attempts = 1 if name == "resolve" else self._max_attempts
         config = botocore.config.Config(
-            retries={"mode": "standard", "total_max_attempts": max_attempts},
-            connect_timeout=timeout_seconds,
-            read_timeout=timeout_seconds,
+            retries={"mode": "standard", "total_max_attempts": attempts},
+            connect_timeout=self._timeout,
+            read_timeout=self._timeout,
             user_agent_extra="metering-sidecar",
         )
-        kwargs: dict[str, Any] = {
-            "config": config,
-            "region_name": region or session.region_name or "us-east-1",
-        }
-        if endpoint_url:
-            kwargs["endpoint_url"] = endpoint_url
-        self._metering = session.client("meteringmarketplace", **kwargs)
-        # The entitlement service lives in us-east-1 only: pin it, whatever the metering region.
-        entitlement_kwargs: dict[str, Any] = {"config": config, "region_name": ENTITLEMENT_REGION}
-        if entitlement_endpoint_url:
-            entitlement_kwargs["endpoint_url"] = entitlement_endpoint_url
-        self._entitlement = session.client("marketplace-entitlement", **entitlement_kwargs)
-        self._observe = observe
+        kwargs: dict[str, Any] = {"config": config}
+        if name == "entitlement":
+            service = "marketplace-entitlement"
+            # The entitlement service lives in us-east-1 only: pin it, whatever the metering region.
+            kwargs["region_name"] = ENTITLEMENT_REGION
+            endpoint = self._entitlement_endpoint_url
+        else:
+            service = "meteringmarketplace"
+            kwargs["region_name"] = self._region
+            endpoint = self._endpoint_url
+        if endpoint:
+            kwargs["endpoint_url"] = endpoint
+        client = self._session.client(service, **kwargs)  # type: ignore[call-overload]
+        client.meta.events.register("before-send", _before_send)
+        return client
 
     async def batch_meter_usage(
         self, *, product_code: str | None, records: Sequence[UsageRecord]
@@ -89,7 +218,7 @@ class BotoMarketplace(Marketplace):
         params: dict[str, Any] = {"UsageRecords": [_to_boto(r) for r in records]}
         if product_code:
             params["ProductCode"] = product_code
-        answer = await self._call("BatchMeterUsage", self._metering.batch_meter_usage, params)
+        answer = await self._call("BatchMeterUsage", "metering", "batch_meter_usage", params)
         return BatchMeterUsageResult(
             results=[
                 UsageRecordResult(
@@ -103,9 +232,13 @@ class BotoMarketplace(Marketplace):
         )
 
     async def resolve_customer(self, *, registration_token: str) -> ResolvedCustomer:
-        """Call ResolveCustomer."""
+        """Call ResolveCustomer once: no transport retry, since AWS may refuse a resubmitted token."""
         answer = await self._call(
-            "ResolveCustomer", self._metering.resolve_customer, {"RegistrationToken": registration_token}
+            "ResolveCustomer",
+            "resolve",
+            "resolve_customer",
+            {"RegistrationToken": registration_token},
+            secrets=(registration_token,),
         )
         return ResolvedCustomer(
             customer_identifier=str(answer.get("CustomerIdentifier") or ""),
@@ -123,40 +256,175 @@ class BotoMarketplace(Marketplace):
             params["Filter"] = {k: list(v) for k, v in filters.items()}
         if next_token:
             params["NextToken"] = next_token
-        answer = await self._call("GetEntitlements", self._entitlement.get_entitlements, params)
+        answer = await self._call("GetEntitlements", "entitlement", "get_entitlements", params)
         return EntitlementsPage(
             entitlements=[_entitlement(e) for e in answer.get("Entitlements", [])],
             next_token=str(answer.get("NextToken") or ""),
         )
 
-    async def _call(self, operation: str, method: Callable[..., Any], params: dict[str, Any]) -> Any:
+    async def _call(
+        self,
+        operation: str,
+        client_name: str,
+        method_name: str,
+        params: dict[str, Any],
+        *,
+        secrets: Sequence[str] = (),
+    ) -> Any:
         started = time.monotonic()
         outcome = "error"
+        call = _Call(deadline=started + self.call_deadline)
         try:
-            answer = await asyncio.to_thread(lambda: method(**params))
+            self._reserve(operation)
+            future = self._start(call, operation, client_name, method_name, params)
+            try:
+                answer = await asyncio.wait_for(future, self.call_deadline)
+            except TimeoutError:
+                raise RemoteError(
+                    "CallDeadlineExceeded",
+                    f"AWS did not answer {operation} within {self.call_deadline:g} s, botocore's own "
+                    "retries included (--aws-call-deadline-seconds); the call may still land",
+                    retryable=True,
+                    outcome_unknown=call.sends > 0,
+                ) from None
+            except Exception as exc:
+                if isinstance(exc, RemoteError):
+                    raise
+                if isinstance(exc, _exc.NoCredentialsError):
+                    # A client made while no credentials were found keeps none: make a new one next
+                    # time, so credentials that appear later (an instance role that came up) are used.
+                    self._forget_client(client_name)
+                raise _remote_error(exc, operation, call, secrets) from None
             outcome = "ok"
             return answer
-        except botocore.exceptions.ClientError as exc:
-            error = exc.response.get("Error", {})
-            code = str(error.get("Code", "Unknown"))
-            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-            outcome = code
-            raise RemoteError(
-                code, str(error.get("Message", "")), retryable=code in RETRYABLE_CODES or status >= 500
-            ) from exc
-        except (
-            botocore.exceptions.ConnectionError,
-            botocore.exceptions.HTTPClientError,
-            botocore.exceptions.ConnectTimeoutError,
-            botocore.exceptions.ReadTimeoutError,
-        ) as exc:
-            outcome = "ConnectionError"
-            raise RemoteError("ConnectionError", str(exc), retryable=True) from exc
-        except botocore.exceptions.NoCredentialsError as exc:
-            outcome = "NoCredentials"
-            raise RemoteError("NoCredentials", str(exc), retryable=True) from exc
+        except RemoteError as exc:
+            outcome = exc.code
+            raise
         finally:
+            # Also on cancellation (the caller's own deadline): send no further attempt.
+            call.abandoned = True
             self._observe(operation, outcome, time.monotonic() - started)
+
+    def _reserve(self, operation: str) -> None:
+        with self._in_flight_lock:
+            if self._in_flight >= self.max_calls_in_flight:
+                raise RemoteError(
+                    "TooManyCallsInFlight",
+                    f"{self._in_flight} AWS calls are still waiting for an answer (at most "
+                    f"{self.max_calls_in_flight}, --aws-max-calls-in-flight); {operation} was not sent",
+                    retryable=True,
+                )
+            self._in_flight += 1
+
+    def _release(self) -> None:
+        with self._in_flight_lock:
+            self._in_flight -= 1
+
+    def _start(
+        self, call: _Call, operation: str, client_name: str, method_name: str, params: dict[str, Any]
+    ) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+
+        def settle(result: Any, error: BaseException | None) -> None:
+            if future.done():  # the waiter gave up (deadline or cancellation)
+                return
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+
+        def work() -> None:
+            _current.call = call
+            result: Any = None
+            error: BaseException | None = None
+            try:
+                result = getattr(self._client(client_name), method_name)(**params)
+            except BaseException as exc:
+                error = exc
+            finally:
+                _current.call = None
+                self._release()
+            try:
+                loop.call_soon_threadsafe(settle, result, error)
+            except RuntimeError:
+                pass  # the loop is closed: nobody waits for this answer any more
+
+        try:
+            threading.Thread(target=work, name=f"aws-{operation}", daemon=True).start()
+        except BaseException:
+            self._release()
+            raise
+        return future
+
+
+def _remote_error(exc: Exception, operation: str, call: _Call, secrets: Sequence[str]) -> RemoteError:
+    """Translate anything a boto3 call raised into a RemoteError; nothing from botocore escapes."""
+    if isinstance(exc, _exc.ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", "Unknown"))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+        return RemoteError(
+            code,
+            _scrub(str(error.get("Message", "")), secrets),
+            retryable=code in RETRYABLE_CODES or status >= 500,
+            # AWS answered the last attempt; an earlier unanswered one may still have landed.
+            outcome_unknown=call.sends > 1,
+        )
+    # Nothing reached AWS if nothing was sent, or if the only attempt could not even connect.
+    not_sent = call.sends == 0 or (call.sends == 1 and isinstance(exc, _CONNECT_FAILURES))
+    name = type(exc).__name__
+    if isinstance(exc, _exc.ParamValidationError | _exc.ValidationError):
+        # botocore refused to send the request: repeating it cannot help. AWS's name for the same
+        # refusal lets the shipper isolate the bad record instead of retrying the batch until expiry.
+        return RemoteError(
+            "ValidationException",
+            f"botocore refused the {operation} request before sending it: {_scrub(str(exc), secrets)}",
+            retryable=False,
+        )
+    if isinstance(exc, _CREDENTIAL_ERRORS):
+        message = _credential_message(exc)
+    elif isinstance(exc, _exc.BotoCoreError):
+        message = _scrub(str(exc), secrets)
+    elif isinstance(exc, _DeadlinePassed):
+        name, message = "CallDeadlineExceeded", f"{operation} passed its deadline inside botocore"
+    else:
+        # Not botocore's own error type (a bug in botocore, urllib3 or here): still a failed call
+        # that a later pass retries, but logged, since nothing should reach this branch.
+        message = _scrub(str(exc), secrets)
+        log.error("unexpected error from an AWS call",
+                  extra={"fields": {"operation": operation, "error_type": name, "error": message}})  # fmt: skip
+    return RemoteError(name, message, retryable=True, outcome_unknown=not not_sent)
+
+
+def _credential_message(exc: Exception) -> str:
+    """Say which provider failed and how, without anything the provider returned (it may hold secrets)."""
+    kwargs: Mapping[str, Any] = getattr(exc, "kwargs", {}) or {}
+    provider = str(kwargs.get("provider") or "")
+    detail = str(kwargs.get("error_msg") or "")
+    parts = ["the AWS SDK could not get credentials"]
+    if provider:
+        parts.append(f"from {provider}")
+    status = _HTTP_STATUS.search(detail)
+    if status:
+        parts.append(f"(HTTP {status.group(1)})")
+    if isinstance(exc, _exc.PartialCredentialsError):
+        parts.append(f"(missing {kwargs.get('cred_var', '?')})")
+    parts.append(
+        "so the call was not sent; it is retried. Check the pod's IAM role: EKS Pod Identity or the "
+        "ECS credential endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI), web identity, or the instance role"
+    )
+    return " ".join(parts)
+
+
+def _scrub(text: str, secrets: Sequence[str]) -> str:
+    """Remove what must never reach a log line: the caller's secrets, key ids, URL passwords."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "<redacted>")
+    text = _KEY_ID.sub("<key-id>", text)
+    text = _URL_USERINFO.sub(r"\1<redacted>@", text)
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + "…"
 
 
 def _entitlement(raw: Mapping[str, Any]) -> Entitlement:
