@@ -50,7 +50,18 @@ SPLIT_CODES = frozenset(
 DISABLED = "DisabledApiException"
 # Whole-call failures that mean the endpoint is not answering at all (a hang, no credentials): the rest
 # of the pass would only wait out the same deadline, so it stops and the records stay due.
-UNREACHABLE_CODES = frozenset({"CallDeadlineExceeded", "CredentialsUnavailable", "NoCredentials"})
+UNREACHABLE_CODES = frozenset(
+    {
+        "CallDeadlineExceeded",
+        "TooManyCallsInFlight",
+        "ReadTimeoutError",
+        "ConnectTimeoutError",
+        "NoCredentialsError",
+        "PartialCredentialsError",
+        "CredentialRetrievalError",
+        "TokenRetrievalError",
+    }
+)
 BASE_BACKOFF_SECONDS = 1.0
 
 
