@@ -38,6 +38,9 @@ class Faults:
     throttle_next: int = 0  # the next N calls (any operation) are throttled: deterministic retries
     # Every call is accepted on TCP and never answered until cleared, then closed unanswered: a hung AWS.
     hang: bool = False
+    # The next N BatchMeterUsage answers echo each record with another dimension (billing is unchanged):
+    # an answer the caller cannot match to what it sent.
+    garble_echo_next: int = 0
     # customer id -> AWS error code: a call holding that customer fails whole with that code.
     poison: dict[str, str] = field(default_factory=dict)
 

@@ -106,6 +106,12 @@ class MeteringState(OnboardingOperations):
             if self._roll(self.faults.drop_rate):
                 self.stats.dropped += 1
                 raise DropConnection()
+            if self.faults.garble_echo_next > 0:
+                self.faults.garble_echo_next -= 1
+                for result in results:
+                    echoed = dict(result["UsageRecord"])
+                    echoed["Dimension"] = f"{echoed.get('Dimension', '')}-garbled"
+                    result["UsageRecord"] = echoed
             return {"Results": results, "UnprocessedRecords": unprocessed}
 
     def _inject_call_faults(self) -> None:

@@ -65,22 +65,26 @@ class SealingMixin(StoreCore):
     async def _roll_into_unsealed(self, watermark: int, target: int) -> int:
         # Events for sealed windows (written by a process whose cached watermark was stale) roll into
         # the earliest unsealed window (I5), and so does usage whose key and window already has a
-        # record: a second record for it would be refused by AWS, and by the UNIQUE key here.
+        # record: a second record for it would be refused by AWS, and by the UNIQUE key here. Rolled
+        # events are marked 2 first, so an event moved twice is counted once.
         cursor = await self.db.execute(
-            "UPDATE events SET window_start = ?, rolled = 1 WHERE record_id IS NULL AND window_start < ?",
+            "UPDATE events SET window_start = ?, rolled = 2 WHERE record_id IS NULL AND window_start < ?",
             (watermark, watermark),
         )
-        rolled = max(cursor.rowcount, 0)
+        moved = max(cursor.rowcount, 0)
         # Records only exist below the watermark unless the file was written by two processes at once.
-        if not await self._scalar("SELECT 1 FROM records WHERE window_start >= ? LIMIT 1", (watermark,)):
-            return rolled
-        cursor = await self.db.execute(
-            f"UPDATE events SET window_start = ?, rolled = 1 WHERE record_id IS NULL AND window_start < ? AND "
-            f"EXISTS (SELECT 1 FROM records r WHERE ({', '.join('r.' + c for c in KEY.split(', '))}) = "
-            f"({', '.join('events.' + c for c in KEY.split(', '))}))",
-            (target, target),
-        )
-        return rolled + max(cursor.rowcount, 0)
+        if await self._scalar("SELECT 1 FROM records WHERE window_start >= ? LIMIT 1", (watermark,)):
+            cursor = await self.db.execute(
+                f"UPDATE events SET window_start = ?, rolled = 2 WHERE record_id IS NULL AND window_start < ? "
+                f"AND EXISTS (SELECT 1 FROM records r WHERE ({', '.join('r.' + c for c in KEY.split(', '))}) = "
+                f"({', '.join('events.' + c for c in KEY.split(', '))}))",
+                (target, target),
+            )
+            moved += max(cursor.rowcount, 0)
+        if not moved:
+            return 0
+        cursor = await self.db.execute("UPDATE events SET rolled = 1 WHERE record_id IS NULL AND rolled = 2")
+        return max(cursor.rowcount, 0)
 
     async def _roll_overflow(self, target: int) -> int:
         # A sum past AWS's Quantity limit rolls the whole events that pass it into the next open window.

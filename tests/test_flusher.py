@@ -1,0 +1,194 @@
+"""The flusher never dies (I11), never seals the future (I9), cannot be wedged by the database (I10), and
+says so loudly when an answer matches nothing sent."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import grpc
+import pytest
+
+from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from sidecar.clock import ManualClock
+from sidecar.emulator import EmulatorServer
+from sidecar.errors import DatabaseLocked
+from sidecar.marketplace import BatchMeterUsageResult, EntitlementsPage, Marketplace, UsageRecord
+from sidecar.model import CustomerField, ResolvedCustomer, UsageEvent
+from sidecar.store import Store, StoreSettings
+from tests.conftest import HOUR, START, SidecarFactory, advance_and_flush, boto_marketplace, db_rows, event
+from tests.test_health import http_async
+
+WINDOW = (int(START) // HOUR) * HOUR
+NEXT = WINDOW + HOUR
+SETTINGS = StoreSettings(window_seconds=HOUR, max_record_age=6 * HOUR, expiry_margin=900)
+
+
+class BrokenThenHealed(Marketplace):
+    """A marketplace with a bug for its first calls (an exception no adapter maps), then the real one."""
+
+    def __init__(self, real: Marketplace, failures: int) -> None:
+        self.real = real
+        self.failures = failures
+        self.calls = 0
+
+    async def batch_meter_usage(
+        self, *, product_code: str | None, records: Sequence[UsageRecord]
+    ) -> BatchMeterUsageResult:
+        """Fail with a plain RuntimeError ``failures`` times, then ship for real."""
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise RuntimeError("a bug nobody mapped")
+        return await self.real.batch_meter_usage(product_code=product_code, records=records)
+
+    async def resolve_customer(self, *, registration_token: str) -> ResolvedCustomer:
+        """Delegate."""
+        return await self.real.resolve_customer(registration_token=registration_token)
+
+    async def get_entitlements(
+        self, *, product_code: str, filters: Mapping[str, Sequence[str]], next_token: str, max_results: int
+    ) -> EntitlementsPage:
+        """Delegate."""
+        return await self.real.get_entitlements(
+            product_code=product_code, filters=filters, next_token=next_token, max_results=max_results
+        )
+
+
+async def test_a_pass_that_raises_is_counted_and_the_loops_go_on(
+    tmp_path: Path, clock: ManualClock, emulator: EmulatorServer
+) -> None:
+    """I11: an unmapped exception in shipping is logged, counted by type and retried; liveness holds."""
+    from sidecar import config as config_module
+    from sidecar.app import Sidecar
+
+    marketplace = BrokenThenHealed(boto_marketplace(emulator.url), failures=3)
+    cfg = config_module.from_mapping(
+        {}, listen="127.0.0.1:0", health_listen="", metrics_listen="127.0.0.1:0", db=str(tmp_path / "f.db"),
+        product_code="prod-x", flush_interval_seconds=0.02, max_backoff_seconds=0.0,
+        metering_endpoint_url=emulator.url,
+    )  # fmt: skip
+    sidecar = Sidecar(cfg, clock=clock, marketplace=marketplace)
+    await sidecar.start()
+    try:
+        clock.set(NEXT + 60)
+        async with grpc.aio.insecure_channel(sidecar.target) as channel:
+            stub = pb_grpc.MeteringSidecarStub(channel)
+            await stub.RecordUsage(pb.RecordUsageRequest(event=event(event_id="x", quantity=4)))
+            clock.advance(HOUR)  # the loops seal and ship by themselves
+            for _ in range(500):
+                if emulator.state.billed():
+                    break
+                await asyncio.sleep(0.02)
+        assert [r["quantity"] for r in emulator.state.billed()] == [4]
+        failures = sidecar.metrics.registry.get_sample_value(
+            "metering_sidecar_flush_pass_failures_total", {"loop": "shipping", "error_type": "RuntimeError"}
+        )
+        assert failures == 3
+        assert (await http_async(sidecar, "/healthz/live"))[0] == 200
+        assert sidecar.store.watermark == NEXT + HOUR
+    finally:
+        await sidecar.shutdown(grace=1)
+
+
+async def test_shutdown_never_seals_a_window_that_starts_after_now(
+    make_sidecar: SidecarFactory, clock: ManualClock
+) -> None:
+    """I9: usage rolled into the next window by a fresh start stays there through repeated shutdowns."""
+    first = await make_sidecar()
+    async with grpc.aio.insecure_channel(first.target) as channel:
+        await pb_grpc.MeteringSidecarStub(channel).RecordUsage(
+            pb.RecordUsageRequest(event=event(event_id="a"))
+        )
+    await first.shutdown(grace=0.5)
+    for restart in range(3):
+        clock.advance(60)
+        sidecar = await make_sidecar()
+        assert sidecar.store.watermark == NEXT  # the next window is still open
+        async with grpc.aio.insecure_channel(sidecar.target) as channel:
+            stub = pb_grpc.MeteringSidecarStub(channel)
+            await stub.RecordUsage(pb.RecordUsageRequest(event=event(event_id=f"r{restart}")))
+        await sidecar.shutdown(grace=0.5)
+    assert db_rows(first.config.db, "SELECT COUNT(*) FROM records") == [(0,)]
+    last = await make_sidecar()
+    async with grpc.aio.insecure_channel(last.target) as channel:
+        stub = pb_grpc.MeteringSidecarStub(channel)
+        await advance_and_flush(clock, stub, 2 * HOUR)  # the loops may get there first: check the state
+    assert db_rows(last.config.db, "SELECT timestamp_s, quantity, state FROM records") == [
+        (NEXT, 4, "billed")
+    ]
+
+
+async def test_sealing_goes_on_over_a_database_two_processes_wrote(tmp_path: Path) -> None:
+    """I10: records above the watermark and events below it (two writers once) cannot wedge sealing."""
+    path = tmp_path / "twice.db"
+    clock = ManualClock(START)  # a fresh database: NEXT is the first open window
+    async with Store(path, SETTINGS, clock) as store:
+        await store.append([_event("a", NEXT + 100)])
+        clock.set(NEXT + HOUR + 120)
+        assert (await store.seal(clock.now(), 60)).records == 1
+    with sqlite3.connect(path) as conn:  # what a second writer with a stale watermark leaves behind
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'watermark'", (str(NEXT),))
+        conn.execute(
+            "INSERT INTO events (event_id, fingerprint, product, license_arn, customer_field, customer, "
+            "dimension, quantity, event_ms, window_start, tags, received_ms) SELECT 'stale', fingerprint, "
+            "product, license_arn, customer_field, customer, dimension, 5, event_ms, ?, tags, received_ms "
+            "FROM events WHERE event_id = 'a'",
+            (NEXT - HOUR,),
+        )
+    async with Store(path, SETTINGS, clock) as store:
+        await store.append([_event("b", NEXT + HOUR + 200)])
+        clock.set(NEXT + 2 * HOUR + 120)
+        sealed = await store.seal(clock.now(), 60)
+        # 'stale' would collide with the record of its key at NEXT: it waits in the next open window.
+        assert (sealed.records, sealed.rolled_forward) == (1, 1)
+        assert store.watermark == NEXT + 2 * HOUR
+        clock.set(NEXT + 3 * HOUR + 120)
+        assert (await store.seal(clock.now(), 60)).records == 1
+    rows = db_rows(path, "SELECT window_start, quantity FROM records ORDER BY window_start")
+    assert rows == [(NEXT, 1), (NEXT + HOUR, 1), (NEXT + 2 * HOUR, 5)]
+    assert db_rows(path, "SELECT COUNT(*) FROM events WHERE record_id IS NULL") == [(0,)]
+
+
+async def test_a_second_store_on_one_file_is_refused(tmp_path: Path) -> None:
+    """I10: the OS lock refuses a second opener and names the holder; it is free again after close."""
+    path = tmp_path / "one.db"
+    async with Store(path, SETTINGS, ManualClock(START)):
+        with pytest.raises(DatabaseLocked, match=r"pid \d+ on host"):
+            async with Store(path, SETTINGS, ManualClock(START)):
+                pass
+    async with Store(path, SETTINGS, ManualClock(START)) as again:
+        assert again.watermark == NEXT
+
+
+async def test_an_unmatched_result_is_logged_counted_and_retried(
+    make_sidecar: SidecarFactory,
+    clock: ManualClock,
+    emulator: EmulatorServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An answer whose echoed record matches nothing sent is an ERROR and a metric; the record is resent."""
+    sidecar = await make_sidecar()
+    clock.set(NEXT + 60)
+    async with grpc.aio.insecure_channel(sidecar.target) as channel:
+        stub = pb_grpc.MeteringSidecarStub(channel)
+        await stub.RecordUsage(pb.RecordUsageRequest(event=event(event_id="u", quantity=3)))
+        emulator.state.update_faults({"garble_echo_next": 1})
+        with caplog.at_level(logging.ERROR, logger="sidecar.shipping"):
+            first = await advance_and_flush(clock, stub, HOUR)
+        assert (first.billed_records, first.retry_records) == (0, 1)
+        second = await stub.Flush(pb.FlushRequest())
+        assert second.billed_records == 1
+    assert sidecar.metrics.registry.get_sample_value("metering_sidecar_unmatched_results_total") == 1
+    [line] = [r for r in caplog.records if "did not send" in r.getMessage()]
+    assert "requests-garbled" in line.fields["echoed_record"]  # type: ignore[attr-defined]
+    assert emulator.state.stats.identical_repeats == 1
+    assert emulator.state.stats.duplicate_records == 0
+
+
+def _event(event_id: str, at: float) -> UsageEvent:
+    return UsageEvent(event_id, f"fp-{event_id}", "prod-x", "", CustomerField.ACCOUNT_ID, "111122223333",
+                      "requests", 1, at)  # fmt: skip
