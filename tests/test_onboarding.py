@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 
 import grpc
 import pytest
@@ -12,7 +13,7 @@ from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from sidecar.app import Sidecar
 from sidecar.emulator import EmulatorServer
-from tests.conftest import db_rows
+from tests.conftest import SidecarFactory, db_rows
 from tests.test_operations import cli
 
 LICENSE_A = "arn:aws:license-manager::123456789012:license:l-aaaaaaaaaaaaaaaa"
@@ -177,3 +178,118 @@ async def test_customers_list_command(
         (LICENSE_A, "tenant-1"),
         (LICENSE_B, "tenant-2"),
     ]
+
+
+UNKNOWN = "the outcome of ResolveCustomer is unknown"
+RESTART = "restart registration"
+
+
+async def test_dropped_answer_is_not_resent_and_says_the_outcome_is_unknown(
+    make_sidecar: SidecarFactory, tokens: EmulatorServer
+) -> None:
+    """AWS resolved the token but the answer was lost: one call (no SDK or stamina resend, even with
+    --aws-max-attempts 3), UNAVAILABLE saying the outcome is unknown; AWS then refuses the token as
+    resubmitted, and the RPC says the buyer must restart registration from AWS Marketplace."""
+    sidecar = await make_sidecar(aws_max_attempts=3)
+    tokens.state.update_faults({"drop_rate": 1.0})
+    async with grpc.aio.insecure_channel(sidecar.target) as channel:
+        stub = pb_grpc.MeteringSidecarStub(channel)
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await resolve(stub, "tok-a", "tenant-1")
+        assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert UNKNOWN in (info.value.details() or "")
+        assert "Call ResolveCustomer again" in (info.value.details() or "")
+        assert (tokens.state.stats.resolve_calls, tokens.state.stats.dropped) == (1, 1)
+        tokens.state.update_faults({"drop_rate": 0.0})
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await resolve(stub, "tok-a", "tenant-1")
+        assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert RESTART in (info.value.details() or "")
+        assert "AWS Marketplace" in (info.value.details() or "")
+    assert tokens.state.stats.resolve_calls == 2
+    assert db_rows(sidecar.config.db, "SELECT COUNT(*) FROM customers") == [(0,)]
+
+
+async def test_later_call_that_aws_answers_stores_the_customer_once(
+    make_sidecar: SidecarFactory, tokens: EmulatorServer
+) -> None:
+    """After an unknown outcome, a later call that AWS answers stores the customer exactly once, and
+    the call after that is answered from the store."""
+    tokens.state.settings.expire_resubmitted_tokens = False  # AWS may also answer a resubmission
+    sidecar = await make_sidecar(aws_max_attempts=3)
+    tokens.state.update_faults({"drop_rate": 1.0})
+    async with grpc.aio.insecure_channel(sidecar.target) as channel:
+        stub = pb_grpc.MeteringSidecarStub(channel)
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await resolve(stub, "tok-a", "tenant-1")
+        assert UNKNOWN in (info.value.details() or "")
+        tokens.state.update_faults({"drop_rate": 0.0})
+        answer = await resolve(stub, "tok-a", "tenant-1")
+        assert (answer.license_arn, answer.new_customer) == (LICENSE_A, True)
+        again = await resolve(stub, "tok-a", "tenant-1")
+        assert (again.license_arn, again.new_customer) == (LICENSE_A, False)
+    assert tokens.state.stats.resolve_calls == 2
+    assert db_rows(sidecar.config.db, "SELECT license_arn, tenant_id FROM customers") == [
+        (LICENSE_A, "tenant-1")
+    ]
+
+
+async def test_hung_resolve_is_sent_once_and_its_outcome_is_unknown(
+    make_sidecar: SidecarFactory, tokens: EmulatorServer
+) -> None:
+    """A read timeout (AWS hung after taking the call) is not resent: one send, outcome unknown."""
+    sidecar = await make_sidecar(aws_max_attempts=3, aws_timeout_seconds=0.3)
+    tokens.state.update_faults({"hang": True})
+    async with grpc.aio.insecure_channel(sidecar.target) as channel:
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await resolve(pb_grpc.MeteringSidecarStub(channel), "tok-a", "tenant-1")
+    assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert UNKNOWN in (info.value.details() or "")
+    assert "ReadTimeoutError" in (info.value.details() or "")
+    assert tokens.state.stats.hung == 1
+
+
+async def test_resolve_past_its_call_deadline_is_not_resent(
+    make_sidecar: SidecarFactory, tokens: EmulatorServer
+) -> None:
+    """The call deadline passing while AWS holds the call: one send, outcome unknown."""
+    sidecar = await make_sidecar(aws_timeout_seconds=0.3, aws_call_deadline_seconds=0.3)
+    tokens.state.update_faults({"hang": True})
+    async with grpc.aio.insecure_channel(sidecar.target) as channel:
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await resolve(pb_grpc.MeteringSidecarStub(channel), "tok-a", "tenant-1")
+    assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert UNKNOWN in (info.value.details() or "")
+    assert tokens.state.stats.hung == 1
+
+
+async def test_unsent_and_refused_calls_are_still_retried_without_sdk_resends(
+    make_sidecar: SidecarFactory, tokens: EmulatorServer
+) -> None:
+    """Throttling came with an answer (not processed): retried by the RPC (3 attempts) but never by the
+    SDK, even with --aws-max-attempts 3 (that would be 9 calls)."""
+    sidecar = await make_sidecar(aws_max_attempts=3)
+    tokens.state.update_faults({"throttle_rate": 1.0})
+    async with grpc.aio.insecure_channel(sidecar.target) as channel:
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await resolve(pb_grpc.MeteringSidecarStub(channel), "tok-a", "tenant-1")
+    assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert "ThrottlingException" in (info.value.details() or "")
+    assert UNKNOWN not in (info.value.details() or "")
+    assert tokens.state.stats.resolve_calls == 3
+
+
+async def test_unreachable_aws_is_retried_and_not_called_unknown(
+    make_sidecar: SidecarFactory, tokens: EmulatorServer
+) -> None:
+    """Connection refused: the token never left, so retrying is safe and the answer is plain UNAVAILABLE."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+        sidecar = await make_sidecar(metering_endpoint_url=url)
+        async with grpc.aio.insecure_channel(sidecar.target) as channel:
+            with pytest.raises(grpc.aio.AioRpcError) as info:
+                await resolve(pb_grpc.MeteringSidecarStub(channel), "tok-a", "tenant-1")
+    assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert "EndpointConnectionError" in (info.value.details() or "")
+    assert UNKNOWN not in (info.value.details() or "")

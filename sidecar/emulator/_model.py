@@ -90,6 +90,7 @@ class Stats:
     resolve_calls: int = 0
     entitlement_calls: int = 0
     hung: int = 0  # calls held by the hang fault (never read, never answered)
+    hung_open_peak: int = 0  # most held calls whose callers were still waiting at one time
 
 
 @dataclass

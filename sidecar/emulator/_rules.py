@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import socket
 import threading
 import uuid
 from collections.abc import Callable, Mapping
@@ -40,6 +41,7 @@ class MeteringState(OnboardingOperations):
         self.stats = Stats()
         self._lock = threading.Lock()
         self._unhung = threading.Condition(self._lock)
+        self._held: set[socket.socket] = set()
         self._random = random.Random(self.settings.seed)
         self._slots: dict[tuple[str, str, str, int], BilledRecord] = {}
         self._resolved: set[str] = set()
@@ -60,15 +62,25 @@ class MeteringState(OnboardingOperations):
             self.faults.update(values)
             self._unhung.notify_all()
 
-    def hold_if_hung(self, stopping: Callable[[], bool]) -> bool:
-        """Block while the hang fault is set; return True if the call was held (close it unanswered)."""
+    def hold_if_hung(self, connection: socket.socket, stopping: Callable[[], bool]) -> bool:
+        """Block while the hang fault is set; return True if the call was held (close it unanswered).
+
+        A held call whose caller gave up (closed its end) stops counting as open, so
+        ``stats.hung_open_peak`` is the most calls a caller kept waiting at once.
+        """
         with self._lock:
             if not self.faults.hang:
                 return False
             self.stats.hung += 1
-            while self.faults.hang and not stopping():
-                # A timeout as well as the notification: a stopping server need not know every state.
-                self._unhung.wait(0.5)
+            self._held = {c for c in self._held if not _peer_closed(c)}
+            self._held.add(connection)
+            self.stats.hung_open_peak = max(self.stats.hung_open_peak, len(self._held))
+            try:
+                while self.faults.hang and not stopping() and not _peer_closed(connection):
+                    # A timeout as well as the notification: the caller may hang up at any time.
+                    self._unhung.wait(0.1)
+            finally:
+                self._held.discard(connection)
             return True
 
     def wake_hung(self) -> None:
@@ -262,3 +274,13 @@ class MeteringState(OnboardingOperations):
         self._slots[slot] = billed
         self.stats.success += 1
         return {"UsageRecord": record, "Status": "Success", "MeteringRecordId": billed.metering_record_id}
+
+
+def _peer_closed(connection: socket.socket) -> bool:
+    """Return whether the caller closed its end (peeked, so nothing of the request is consumed)."""
+    try:
+        return connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True

@@ -91,7 +91,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/_emulator/"):
             self._admin(self._body())
             return
-        if state.hold_if_hung(lambda: self.server.stopping):
+        if state.hold_if_hung(self.connection, lambda: self.server.stopping):
             # A hung AWS: the call was accepted on TCP but is neither read nor acted on, and its
             # connection closes without an answer once the fault is cleared.
             self._close_unanswered()

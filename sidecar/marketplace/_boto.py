@@ -374,7 +374,7 @@ def _remote_error(exc: Exception, operation: str, call: _Call, secrets: Sequence
     # Nothing reached AWS if nothing was sent, or if the only attempt could not even connect.
     not_sent = call.sends == 0 or (call.sends == 1 and isinstance(exc, _CONNECT_FAILURES))
     name = type(exc).__name__
-    if isinstance(exc, _exc.ParamValidationError | _exc.ValidationError):
+    if isinstance(exc, _exc.ParamValidationError):
         # botocore refused to send the request: repeating it cannot help. AWS's name for the same
         # refusal lets the shipper isolate the bad record instead of retrying the batch until expiry.
         return RemoteError(
