@@ -13,6 +13,7 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from sidecar._http import stop_now
 from sidecar.health import Health
 from sidecar.metrics import Metrics
 
@@ -75,7 +76,5 @@ class ProbeServer:
 
     def stop(self) -> None:
         """Stop serving; safe to call twice."""
-        if self._thread.is_alive():
-            self._server.shutdown()
-            self._thread.join()
+        stop_now(self._server, self._thread)
         self._server.server_close()

@@ -24,6 +24,7 @@ from typing import Any
 
 import cbor2
 
+from sidecar._http import stop_now
 from sidecar.emulator._model import ApiError, DropConnection
 from sidecar.emulator._rules import MeteringState
 
@@ -192,10 +193,8 @@ class EmulatorServer:
         """Stop serving; safe to call twice."""
         self._server.stopping = True
         self.state.wake_hung()  # hung calls end unanswered instead of outliving the server
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-            self._thread = None
+        stop_now(self._server, self._thread)
+        self._thread = None
         self._server.server_close()
 
     def __enter__(self) -> EmulatorServer:
