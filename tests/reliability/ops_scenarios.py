@@ -98,7 +98,7 @@ async def graceful_restarts(workdir: Path, *, long: bool) -> Finding:
         status = await sidecar.drain(within=4 * window)
         lag = _stamp_lag(db)
         finding = Finding(
-            "5. graceful restarts",
+            "10. graceful restarts",
             f"{restarts} SIGTERM restarts, four within each window; the latest record stamp was {lag:.1f} s "
             f"after its last event (window {window} s)",
             dead_letters=status.dead_letter_records,
@@ -135,7 +135,7 @@ async def second_process(workdir: Path, *, long: bool) -> Finding:
         status = await first.drain(within=60)
         assert first.proc is not None
         finding = Finding(
-            "6. a second process on one database",
+            "11. a second process on one database",
             f"{len(refusals)} second `serve` processes refused with exit 2 while the first served "
             f"{load.sent} events",
             dead_letters=status.dead_letter_records,
@@ -194,7 +194,7 @@ async def changed_configuration(workdir: Path, *, long: bool) -> Finding:
         for record in emulator.get("/_emulator/billed"):
             billed_products[record["product_code"]] += record["quantity"]
         finding = Finding(
-            "7. configuration changes between restarts",
+            "12. configuration changes between restarts",
             "restarts with a changed product code and tag-key allow-list took over the stored usage; "
             "a changed window was refused with exit 2",
             dead_letters=status.dead_letter_records,
@@ -232,7 +232,7 @@ async def hung_endpoint(workdir: Path, *, long: bool) -> Finding:
         status = await sidecar.drain(within=120)
         advanced = during.sealed_through.seconds - before
         finding = Finding(
-            "8. a hung AWS endpoint",
+            "13. a hung AWS endpoint",
             f"for {hang_seconds:.0f} s every AWS call hung; sealing moved {advanced} s on and ingest "
             f"acknowledged {acked_during} events meanwhile",
             dead_letters=status.dead_letter_records,
