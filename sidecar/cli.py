@@ -11,16 +11,21 @@ import sys
 import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
 from sidecar import config as config_module
 from sidecar import operator_cli
-from sidecar.app import Sidecar
-from sidecar.emulator import EmulatorServer, EmulatorSettings, Faults, MeteringState
 from sidecar.errors import ConfigError, DatabaseLocked, SidecarError
 from sidecar.logs import configure
+
+if TYPE_CHECKING:
+    from sidecar.emulator import EmulatorSettings
+
+# The server (sidecar.app: boto3, SQLite, the flusher) and the emulator are imported by the commands
+# that run them: `metering-sidecar health` is the image's HEALTHCHECK, run every 10 s, and must stay cheap.
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -29,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="metering-sidecar", description="Bill usage to AWS Marketplace exactly once."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the sidecar")
@@ -85,6 +91,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    try:
+        return version("metering-sidecar")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def _csv(text: str | None) -> frozenset[str] | None:
     return None if text is None else frozenset(x.strip() for x in text.split(",") if x.strip())
 
@@ -120,6 +133,8 @@ def _seed(settings: EmulatorSettings, args: argparse.Namespace) -> None:
 
 
 def _run_emulator(args: argparse.Namespace) -> int:
+    from sidecar.emulator import EmulatorServer, EmulatorSettings, Faults, MeteringState
+
     if args.action in ("billed", "stats"):
         path = "/_emulator/billed" if args.action == "billed" else "/_emulator/stats"
         with urllib.request.urlopen(args.url.rstrip("/") + path, timeout=10) as response:
@@ -152,6 +167,8 @@ def _run_emulator(args: argparse.Namespace) -> int:
 
 
 async def _serve(cfg: config_module.Config, env: Mapping[str, str]) -> int:
+    from sidecar.app import Sidecar
+
     sidecar = Sidecar(cfg, env=env)
     loop = asyncio.get_running_loop()
     signals = 0

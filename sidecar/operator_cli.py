@@ -19,7 +19,10 @@ from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from sidecar.auth import read_token
 from sidecar.config import parse_time
 from sidecar.errors import ConfigError
-from sidecar.health import SERVICE
+
+# The service readiness is reported for (sidecar.health.SERVICE), taken from the descriptor rather than
+# imported: sidecar.health pulls in the store, and `health` (the image's HEALTHCHECK) must stay cheap.
+SERVICE = pb.DESCRIPTOR.services_by_name["MeteringSidecar"].full_name
 
 EXPORT_FIELDS = (
     "id", "state", "product_code", "license_arn", "customer_aws_account_id", "customer_identifier", "dimension",
