@@ -54,3 +54,29 @@ def test_entrypoint_and_healthcheck_are_real_commands(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert "--listen" in help_text
+
+
+def test_healthcheck_imports_neither_boto3_nor_the_server() -> None:
+    """The HEALTHCHECK (`metering-sidecar health`, every 10 s) loads no AWS SDK, store, flusher or emulator."""
+    code = (
+        "import sys\n"
+        "from sidecar.cli import main\n"
+        "code = main(['health', '--target', '127.0.0.1:1', '--timeout', '0.5'])\n"
+        "print(code, ' '.join(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    exit_code, modules = result.stdout.split(" ", 1)
+    assert exit_code == "1"  # nothing listens there: not healthy
+    loaded = set(modules.split())
+    assert "sidecar.operator_cli" in loaded  # the command really ran
+    heavy = {"boto3", "botocore", "aiosqlite", "sqlite3", "psycopg", "sidecar.app", "sidecar.health"}
+    heavy |= {m for m in loaded if m.startswith(("sidecar.store", "sidecar.flusher", "sidecar.emulator"))}
+    heavy |= {m for m in loaded if m.startswith(("sidecar.api", "sidecar.marketplace", "sidecar.cluster"))}
+    assert heavy & loaded == set()
+
+
+def test_health_service_name_matches_the_servers() -> None:
+    """operator_cli's service name, taken from the descriptor, is the one the server reports readiness for."""
+    from sidecar import health, operator_cli
+
+    assert operator_cli.SERVICE == health.SERVICE
