@@ -10,8 +10,8 @@ import signal
 import sys
 import urllib.request
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import grpc

@@ -127,7 +127,9 @@ async def test_dashboard_and_alerts_query_only_real_metrics(
     # sample until its first count: the alerts are written for exactly that.
     exposed |= {f.name + "_total" for f in families if f.type == "counter"}
     dashboard = json.loads((DEPLOY / "grafana" / "metering-sidecar.json").read_text())
-    queried = {m for p in dashboard["panels"] for t in p.get("targets", []) for m in METRIC.findall(t["expr"])}
+    queried = {
+        m for p in dashboard["panels"] for t in p.get("targets", []) for m in METRIC.findall(t["expr"])
+    }
     rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yaml").read_text())
     alerted = {m for g in rules["groups"] for r in g["rules"] for m in METRIC.findall(r["expr"])}
     assert len(queried) >= 10

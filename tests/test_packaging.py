@@ -92,7 +92,7 @@ def test_every_kustomization_renders_and_a_broken_one_fails(rendered: dict[str, 
     shutil.copytree(KUSTOMIZE, tmp_path / "kustomize")
     broken = tmp_path / "kustomize" / "overlays" / "single" / "kustomization.yaml"
     broken.write_text(broken.read_text().replace("- deployment.yaml", "- deployment-typo.yaml"))
-    with pytest.raises(SystemExit, match="deployment-typo.yaml"):
+    with pytest.raises(SystemExit, match=r"deployment-typo\.yaml"):
         render(broken.parent)
 
 
@@ -129,9 +129,14 @@ def test_cluster_overlay_is_complete_and_safe(rendered: dict[str, str]) -> None:
     """StatefulSet with a claim per pod, headless Service, PDB, zone spread, and the DSN's password from a Secret."""
     documents = docs(rendered["overlays/cluster"])
     kinds = {d["kind"]: d for d in documents}
-    assert {"ServiceAccount", "Secret", "Service", "StatefulSet", "PodDisruptionBudget", "NetworkPolicy"} <= set(
-        kinds
-    )
+    assert {
+        "ServiceAccount",
+        "Secret",
+        "Service",
+        "StatefulSet",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
+    } <= set(kinds)
     assert "PersistentVolumeClaim" not in kinds  # replaced by volumeClaimTemplates
     statefulset = kinds["StatefulSet"]
     assert statefulset["spec"]["replicas"] > 1
@@ -225,9 +230,7 @@ def test_pod_security_fails_a_planted_defect(rendered: dict[str, str], psa_check
     """The example app container allowing privilege escalation is refused, naming the check."""
     documents = docs(rendered["overlays/cluster"])
     _pod(documents)["containers"][0]["securityContext"]["allowPrivilegeEscalation"] = True
-    result = subprocess.run(
-        [psa_check], input=dump(documents), capture_output=True, text=True, check=False
-    )
+    result = subprocess.run([psa_check], input=dump(documents), capture_output=True, text=True, check=False)
     assert result.returncode == 1
     assert "allowPrivilegeEscalation" in result.stdout
 
@@ -245,9 +248,7 @@ def test_psa_check_go_tests() -> None:
 def _checkov(paths: list[Path]) -> dict[str, Any]:
     checkov = tool("checkov", TOOLS / "checkov-venv" / "bin" / "checkov")
     files = [arg for p in paths for arg in ("-f", str(p))]
-    result = run(
-        checkov, "--framework", "kubernetes", "--skip-download", "-o", "json", *files
-    )
+    result = run(checkov, "--framework", "kubernetes", "--skip-download", "-o", "json", *files)
     assert result.stdout, result.stderr
     report: dict[str, Any] = json.loads(result.stdout)
     report["returncode"] = result.returncode
@@ -368,7 +369,9 @@ def test_podmonitor_scrapes_the_injected_sidecar(rendered: dict[str, str]) -> No
     [endpoint] = monitor["spec"]["podMetricsEndpoints"]
     sidecar = _pod(docs(rendered["overlays/single"]))["initContainers"][0]
     assert endpoint["port"] in {p["name"] for p in sidecar["ports"]}
-    assert {"targetLabel": "job", "replacement": "metering-sidecar"}.items() <= endpoint["relabelings"][0].items()
+    assert {"targetLabel": "job", "replacement": "metering-sidecar"}.items() <= endpoint["relabelings"][
+        0
+    ].items()
     alerts = (DEPLOY / "prometheus" / "alerts.yaml").read_text()
     assert 'job="metering-sidecar"' in alerts
 
@@ -393,7 +396,8 @@ def test_dashboard_configmap_variables_and_cluster_row(rendered: dict[str, str])
         if "rate(" in expr:
             assert "[$__rate_interval]" in expr, expr
         for selector in re.findall(r"metering_sidecar_[a-z_]+(\{[^}]*\})?", expr):
-            assert 'namespace=~"$namespace"' in selector and 'pod=~"$pod"' in selector, expr
+            assert 'namespace=~"$namespace"' in selector, expr
+            assert 'pod=~"$pod"' in selector, expr
     rows = [p["title"] for p in dashboard["panels"] if p["type"] == "row"]
     assert "Cluster mode" in rows
     assert any("cluster_postgres_up" in e for e in exprs)
@@ -409,7 +413,9 @@ def test_hadolint_passes_and_fails_a_planted_defect(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     broken = tmp_path / "Dockerfile"
     broken.write_text(
-        (ROOT / "Dockerfile").read_text().replace("WORKDIR /src", "WORKDIR /src\nRUN cd /tmp && pip install requests", 1)
+        (ROOT / "Dockerfile")
+        .read_text()
+        .replace("WORKDIR /src", "WORKDIR /src\nRUN cd /tmp && pip install requests", 1)
     )
     result = run(hadolint, str(broken))
     assert result.returncode != 0
@@ -422,7 +428,8 @@ def test_image_base_is_pinned_and_labelled() -> None:
     froms = re.findall(r"^FROM\s+(\S+)", dockerfile, re.MULTILINE)
     assert len(froms) == 2
     assert all(re.search(r"@sha256:[0-9a-f]{64}$", f) for f in froms)
-    assert "--require-hashes" in dockerfile and "requirements.lock" in dockerfile
+    assert "--require-hashes" in dockerfile
+    assert "requirements.lock" in dockerfile
     for label in ("source", "version", "revision", "created", "licenses"):
         assert f"org.opencontainers.image.{label}=" in dockerfile
 
@@ -463,8 +470,10 @@ def test_release_workflow_builds_signs_and_publishes() -> None:
     assert set(workflow["jobs"]) >= {"python-dist", "publish-pypi", "image", "publish-npm", "go-vulncheck"}
     assert "--sdist --wheel" in text
     assert "platforms: linux/amd64,linux/arm64" in text
-    assert "cosign sign" in text and "cosign verify" in text
-    assert "pypa/gh-action-pypi-publish" in text and "npm publish" in text
+    assert "cosign sign" in text
+    assert "cosign verify" in text
+    assert "pypa/gh-action-pypi-publish" in text
+    assert "npm publish" in text
     assert "govulncheck" in text
 
 
@@ -478,7 +487,8 @@ def test_pyproject_license_extras_and_bounds() -> None:
     assert not [c for c in project["classifiers"] if c.startswith("License ::")]
     assert {"Homepage", "Source", "Issues"} <= set(project["urls"])
     license_text = (ROOT / "LICENSE").read_text()
-    assert "Apache License" in license_text and "Version 2.0, January 2004" in license_text
+    assert "Apache License" in license_text
+    assert "Version 2.0, January 2004" in license_text
     assert "END OF TERMS AND CONDITIONS" in license_text
     for text in [*project["dependencies"], *project["optional-dependencies"]["cluster"]]:
         requirement = Requirement(text)
