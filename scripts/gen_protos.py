@@ -7,7 +7,7 @@ run as ``python -m grpc_tools.protoc`` with each language's plugin, and for Java
 from Maven Central (com.google.protobuf:protoc, the version in clients/java/pom.xml).
 
   python   sidecar/_proto and clients/python/metering_sidecar_client/_proto (messages, stubs, .pyi)
-  node     clients/node/proto (the .proto, loaded at run time) and clients/node/generated (TS types)
+  node     clients/node/proto (the .proto, loaded at run time) and clients/node/src/generated (TS types)
   go       clients/go/meteringsidecarv1 (protoc-gen-go and protoc-gen-go-grpc, pinned below, installed
            with `go install` from the module proxy; the Go import path is passed with M options)
   java     clients/java/src/generated/java (protoc and protoc-gen-grpc-java from Maven Central)
@@ -100,7 +100,7 @@ def _generate_node(out_root: Path) -> None:
     for proto in PROTOS:
         (proto_copy / proto).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(PROTO_ROOT / proto, proto_copy / proto)
-    generated = out_root / NODE / "generated"
+    generated = out_root / NODE / "src" / "generated"
     generated.mkdir(parents=True, exist_ok=True)
     # Relative paths from proto/, so the "Original file" header is the same on every machine.
     subprocess.run(
@@ -207,7 +207,7 @@ def install_tools() -> None:
 
 GENERATORS: dict[str, tuple[Callable[[Path], None], list[Path]]] = {
     "python": (_generate_python, list(PYTHON_TARGETS)),
-    "node": (_generate_node, [NODE / "proto", NODE / "generated"]),
+    "node": (_generate_node, [NODE / "proto", NODE / "src" / "generated"]),
     "go": (_generate_go, [GO_OUT]),
     "java": (_generate_java, [JAVA_OUT]),
 }
