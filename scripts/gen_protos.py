@@ -122,7 +122,7 @@ def _go_bin() -> Path:
 
 def _go_plugin(name: str) -> Path:
     """The pinned plugin in go's bin folder (never Debian's /usr/bin one): its build info names the version."""
-    package, version = GO_PLUGINS[name]
+    _package, version = GO_PLUGINS[name]
     path = _go_bin() / name
     if not path.exists():
         raise Missing(f"{name} {version}")
@@ -196,7 +196,9 @@ def install_tools() -> None:
                            env={**os.environ, "GOBIN": str(_go_bin())})  # fmt: skip
     for prop, version in _java_versions().items():
         group, artifact = JAVA_TOOLS[prop]
-        if not (_maven_repo() / group / artifact / version / f"{artifact}-{version}-{JAVA_CLASSIFIER}.exe").exists():
+        if not (
+            _maven_repo() / group / artifact / version / f"{artifact}-{version}-{JAVA_CLASSIFIER}.exe"
+        ).exists():
             coordinates = f"{group.replace('/', '.')}:{artifact}:{version}:exe:{JAVA_CLASSIFIER}"
             subprocess.run(
                 ["mvn", "-B", "-q", "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:get",
@@ -232,7 +234,9 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="fail if committed stubs are stale")
     parser.add_argument("--allow-missing", nargs="*", default=[], choices=sorted(GENERATORS),
                         help="skip these languages when their tools are not installed")  # fmt: skip
-    parser.add_argument("--install-tools", action="store_true", help="install the Go and Java generators, then exit")
+    parser.add_argument(
+        "--install-tools", action="store_true", help="install the Go and Java generators, then exit"
+    )
     args = parser.parse_args()
     if args.install_tools:
         install_tools()

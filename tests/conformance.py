@@ -53,7 +53,7 @@ class Attempt:
 
 
 @dataclass
-class FaultProxy(grpc.GenericRpcHandler):
+class FaultProxy(grpc.GenericRpcHandler):  # type: ignore[type-arg]
     """A loopback gRPC proxy in front of a sidecar that records attempts and injects faults."""
 
     upstream: str
@@ -80,9 +80,11 @@ class FaultProxy(grpc.GenericRpcHandler):
         with self._lock:
             return list(self.attempts)
 
-    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
+    def service(
+        self, handler_call_details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler[bytes, bytes] | None:
         """Handle every method as raw bytes."""
-        method = handler_call_details.method  # type: ignore[attr-defined]
+        method = handler_call_details.method
         return grpc.unary_unary_rpc_method_handler(
             lambda request, context: self._handle(method, request, context)
         )
@@ -107,9 +109,10 @@ class FaultProxy(grpc.GenericRpcHandler):
             action = "forward"
         if action != "forward":
             context.abort(grpc.StatusCode[action], "injected by the conformance proxy")
-        forwarded = [(k, v) for k, v in metadata.items() if k == "authorization"]
+        forwarded = tuple((k, v) for k, v in metadata.items() if k == "authorization")
+        forward = self._channel.unary_unary(method, request_serializer=None, response_deserializer=None)
         try:
-            answer: bytes = self._channel.unary_unary(method)(request, metadata=forwarded, timeout=10)
+            answer: bytes = forward(request, metadata=forwarded, timeout=10)
         except grpc.RpcError as exc:
             context.abort(exc.code(), exc.details() or "")
         return answer
