@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -87,3 +88,13 @@ def test_mypy_strict_passes() -> None:
     """mypy --strict is clean on sidecar/."""
     result = _run(sys.executable, "-m", "mypy")
     assert result.returncode == 0, result.stdout
+
+
+def test_release_workflow_runs_govulncheck_on_go_module_tags() -> None:
+    """The release workflow runs govulncheck (its database is unreachable from CI here) on tags that
+    follow Go's rule for a module in a subdirectory (clients/go/vX.Y.Z)."""
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "release-clients.yml").read_text())
+    assert "clients/go/v*" in workflow[True]["push"]["tags"]  # YAML 1.1 reads the key `on` as True
+    steps = workflow["jobs"]["go"]["steps"]
+    assert any("govulncheck" in step.get("run", "") for step in steps)
+    assert any(step.get("run") == "go test -race ./..." for step in steps)
