@@ -247,6 +247,9 @@ public final class MeteringClient implements AutoCloseable {
             Status.DEADLINE_EXCEEDED.withDescription("the call's deadline passed").asRuntimeException());
         return;
       }
+      // When the caller's deadline is sooner than the attempt timeout, this attempt's deadline IS the
+      // caller's: its DEADLINE_EXCEEDED ends the call, even if it fires a hair before our clock says so.
+      boolean boundByCaller = remaining <= attemptTimeoutNanos;
       ListenableFuture<T> future;
       try {
         future =
@@ -270,19 +273,20 @@ public final class MeteringClient implements AutoCloseable {
 
             @Override
             public void onFailure(Throwable error) {
-              failed(n, error);
+              failed(n, error, boundByCaller);
             }
           },
           MoreExecutors.directExecutor());
     }
 
-    private void failed(int n, Throwable error) {
+    private void failed(int n, Throwable error, boolean boundByCaller) {
       if (isDone()) {
         return; // the caller cancelled: never retried
       }
       long now = System.nanoTime();
       Status status = Status.fromThrowable(error);
-      if (now - callerDeadline >= 0) {
+      boolean callerTimedOut = boundByCaller && status.getCode() == Status.Code.DEADLINE_EXCEEDED;
+      if (callerTimedOut || now - callerDeadline >= 0) {
         completeExceptionally(
             Status.DEADLINE_EXCEEDED.withDescription("the call's deadline passed").withCause(error).asRuntimeException());
         return;
