@@ -71,13 +71,17 @@ class MeteringClient:
         request = pb.RecordUsageBatchRequest(events=[u.to_proto() for u in usages])
         return self._call(self._stub.RecordUsageBatch, request, deadline)
 
-    def get_entitlements(self, **filters: str) -> pb.GetEntitlementsResponse:
+    def get_entitlements(
+        self, *, deadline: float | None = None, **filters: str
+    ) -> pb.GetEntitlementsResponse:
         """Return entitlements (filters: product_code, customer_aws_account_id, license_arn, dimension, ...)."""
-        return self._call(self._stub.GetEntitlements, pb.GetEntitlementsRequest(**filters))
+        return self._call(self._stub.GetEntitlements, pb.GetEntitlementsRequest(**filters), deadline)
 
-    def check_entitlement(self, **fields: str) -> pb.CheckEntitlementResponse:
+    def check_entitlement(
+        self, *, deadline: float | None = None, **fields: str
+    ) -> pb.CheckEntitlementResponse:
         """Return whether a customer is entitled (to a dimension)."""
-        return self._call(self._stub.CheckEntitlement, pb.CheckEntitlementRequest(**fields))
+        return self._call(self._stub.CheckEntitlement, pb.CheckEntitlementRequest(**fields), deadline)
 
     def resolve_customer(self, registration_token: str, tenant_id: str = "") -> pb.ResolveCustomerResponse:
         """Resolve a buyer's registration token (x-amzn-marketplace-token) and bind it to a tenant."""
@@ -144,13 +148,17 @@ class AsyncMeteringClient:
         request = pb.RecordUsageBatchRequest(events=[u.to_proto() for u in usages])
         return await self._call(self._stub.RecordUsageBatch, request, deadline)
 
-    async def get_entitlements(self, **filters: str) -> pb.GetEntitlementsResponse:
+    async def get_entitlements(
+        self, *, deadline: float | None = None, **filters: str
+    ) -> pb.GetEntitlementsResponse:
         """Return entitlements."""
-        return await self._call(self._stub.GetEntitlements, pb.GetEntitlementsRequest(**filters))
+        return await self._call(self._stub.GetEntitlements, pb.GetEntitlementsRequest(**filters), deadline)
 
-    async def check_entitlement(self, **fields: str) -> pb.CheckEntitlementResponse:
+    async def check_entitlement(
+        self, *, deadline: float | None = None, **fields: str
+    ) -> pb.CheckEntitlementResponse:
         """Return whether a customer is entitled (to a dimension)."""
-        return await self._call(self._stub.CheckEntitlement, pb.CheckEntitlementRequest(**fields))
+        return await self._call(self._stub.CheckEntitlement, pb.CheckEntitlementRequest(**fields), deadline)
 
     async def resolve_customer(
         self, registration_token: str, tenant_id: str = ""

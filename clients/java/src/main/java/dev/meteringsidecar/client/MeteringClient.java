@@ -127,13 +127,25 @@ public final class MeteringClient implements AutoCloseable {
   /** Whether a customer is entitled (to a dimension). */
   public CompletableFuture<CheckEntitlementResponse> checkEntitlementAsync(
       CheckEntitlementRequest request) {
-    return call(s -> s.checkEntitlement(request), null);
+    return checkEntitlementAsync(request, null);
+  }
+
+  /** Whether a customer is entitled (to a dimension), within {@code deadline}. */
+  public CompletableFuture<CheckEntitlementResponse> checkEntitlementAsync(
+      CheckEntitlementRequest request, Duration deadline) {
+    return call(s -> s.checkEntitlement(request), deadline);
   }
 
   /** Every matching entitlement. */
   public CompletableFuture<GetEntitlementsResponse> getEntitlementsAsync(
       GetEntitlementsRequest request) {
-    return call(s -> s.getEntitlements(request), null);
+    return getEntitlementsAsync(request, null);
+  }
+
+  /** Every matching entitlement, within {@code deadline}. */
+  public CompletableFuture<GetEntitlementsResponse> getEntitlementsAsync(
+      GetEntitlementsRequest request, Duration deadline) {
+    return call(s -> s.getEntitlements(request), deadline);
   }
 
   /** The sidecar's counters. */
@@ -165,12 +177,24 @@ public final class MeteringClient implements AutoCloseable {
 
   /** Whether a customer is entitled (to a dimension). */
   public CheckEntitlementResponse checkEntitlement(CheckEntitlementRequest request) {
-    return await(checkEntitlementAsync(request));
+    return await(checkEntitlementAsync(request, null));
+  }
+
+  /** Whether a customer is entitled (to a dimension), within {@code deadline}. */
+  public CheckEntitlementResponse checkEntitlement(
+      CheckEntitlementRequest request, Duration deadline) {
+    return await(checkEntitlementAsync(request, deadline));
   }
 
   /** Every matching entitlement. */
   public GetEntitlementsResponse getEntitlements(GetEntitlementsRequest request) {
-    return await(getEntitlementsAsync(request));
+    return await(getEntitlementsAsync(request, null));
+  }
+
+  /** Every matching entitlement, within {@code deadline}. */
+  public GetEntitlementsResponse getEntitlements(
+      GetEntitlementsRequest request, Duration deadline) {
+    return await(getEntitlementsAsync(request, deadline));
   }
 
   /** The sidecar's counters. */
