@@ -202,7 +202,7 @@ def install_tools() -> None:
             coordinates = f"{group.replace('/', '.')}:{artifact}:{version}:exe:{JAVA_CLASSIFIER}"
             subprocess.run(
                 ["mvn", "-B", "-q", "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:get",
-                 "-Dtransitive=false", f"-Dartifact={coordinates}"],
+                 "-Dtransitive=false", f"-Dartifact={coordinates}", f"-Dmaven.repo.local={_maven_repo()}"],
                 check=True, cwd=ROOT / JAVA,
             )  # fmt: skip
 
