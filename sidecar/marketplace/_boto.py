@@ -20,7 +20,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -110,6 +110,21 @@ class _Call:
     deadline: float  # time.monotonic()
     sends: int = 0  # attempts botocore handed to the HTTP layer
     abandoned: bool = False  # the waiter gave up: send nothing more
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def abandon(self) -> int:
+        """Send nothing more; return how many attempts went out (none can start after this)."""
+        with self.lock:
+            self.abandoned = True
+            return self.sends
+
+    def may_send(self) -> bool:
+        """Count an attempt about to go out, unless the waiter gave up or the deadline passed."""
+        with self.lock:
+            if self.abandoned or time.monotonic() >= self.deadline:
+                return False
+            self.sends += 1
+            return True
 
 
 _current = threading.local()
@@ -118,12 +133,10 @@ _current = threading.local()
 def _before_send(**kwargs: Any) -> None:
     """botocore hook, run on the calling thread just before each attempt goes out."""
     call: _Call | None = getattr(_current, "call", None)
-    if call is None:
-        return
-    if call.abandoned or time.monotonic() >= call.deadline:
-        # The caller already answered with a timeout; another attempt would only add load.
+    if call is not None and not call.may_send():
+        # The caller already answered with a timeout; another attempt would only add load, and for
+        # ResolveCustomer could reach AWS after the caller was told it was never sent.
         raise _DeadlinePassed()
-    call.sends += 1
 
 
 class BotoMarketplace(Marketplace):
@@ -280,12 +293,13 @@ class BotoMarketplace(Marketplace):
             try:
                 answer = await asyncio.wait_for(future, self.call_deadline)
             except TimeoutError:
+                sent = call.abandon()  # first: no attempt may start once it is reported unsent
                 raise RemoteError(
                     "CallDeadlineExceeded",
                     f"AWS did not answer {operation} within {self.call_deadline:g} s, botocore's own "
                     "retries included (--aws-call-deadline-seconds); the call may still land",
                     retryable=True,
-                    outcome_unknown=call.sends > 0,
+                    outcome_unknown=sent > 0,
                 ) from None
             except Exception as exc:
                 if isinstance(exc, RemoteError):
@@ -302,7 +316,7 @@ class BotoMarketplace(Marketplace):
             raise
         finally:
             # Also on cancellation (the caller's own deadline): send no further attempt.
-            call.abandoned = True
+            call.abandon()
             self._observe(operation, outcome, time.monotonic() - started)
 
     def _reserve(self, operation: str) -> None:
@@ -352,9 +366,11 @@ class BotoMarketplace(Marketplace):
 
         try:
             threading.Thread(target=work, name=f"aws-{operation}", daemon=True).start()
-        except BaseException:
+        except RuntimeError as exc:  # the OS refused another thread
             self._release()
-            raise
+            raise RemoteError(
+                "ThreadStartFailed", f"{operation} was not sent: {exc}", retryable=True
+            ) from None
         return future
 
 
