@@ -255,10 +255,13 @@ async def test_resolve_past_its_call_deadline_is_not_resent(
 ) -> None:
     """The call deadline passing while AWS holds the call: one send, outcome unknown."""
     sidecar = await make_sidecar(aws_timeout_seconds=0.3, aws_call_deadline_seconds=0.3)
-    tokens.state.update_faults({"hang": True})
     async with grpc.aio.insecure_channel(sidecar.target) as channel:
+        stub = pb_grpc.MeteringSidecarStub(channel)
+        with pytest.raises(grpc.aio.AioRpcError):  # makes the SDK client, so the deadline is all AWS's
+            await resolve(stub, "no-such-token", "tenant-1")
+        tokens.state.update_faults({"hang": True})
         with pytest.raises(grpc.aio.AioRpcError) as info:
-            await resolve(pb_grpc.MeteringSidecarStub(channel), "tok-a", "tenant-1")
+            await resolve(stub, "tok-a", "tenant-1")
     assert info.value.code() == grpc.StatusCode.UNAVAILABLE
     assert UNKNOWN in (info.value.details() or "")
     assert tokens.state.stats.hung == 1

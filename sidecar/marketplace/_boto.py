@@ -155,8 +155,11 @@ class BotoMarketplace(Marketplace):
         session: boto3.Session | None = None,
         observe: CallObserver = _observe_nothing,
     ) -> None:
-        self._session = session or boto3.Session()
-        self._region = region or self._session.region_name or "us-east-1"
+        # The default session and its region are made with the first client: they read the profile,
+        # which can fail to load (AWS_PROFILE naming no profile), and that must be a failed call
+        # (logged, retried), not a failed start.
+        self._session = session
+        self._region = region
         self._endpoint_url = endpoint_url
         self._entitlement_endpoint_url = entitlement_endpoint_url
         self._max_attempts = max_attempts
@@ -178,6 +181,7 @@ class BotoMarketplace(Marketplace):
         with self._in_flight_lock:
             return self._in_flight
 
+    # The clients by their old attribute names, for tests that check each one's region.
     @property
     def _metering(self) -> Any:
         return self._client("metering")
@@ -208,6 +212,9 @@ class BotoMarketplace(Marketplace):
             read_timeout=self._timeout,
             user_agent_extra="metering-sidecar",
         )
+        if self._session is None:
+            self._session = boto3.Session()
+        session = self._session
         kwargs: dict[str, Any] = {"config": config}
         if name == "entitlement":
             service = "marketplace-entitlement"
@@ -216,11 +223,11 @@ class BotoMarketplace(Marketplace):
             endpoint = self._entitlement_endpoint_url
         else:
             service = "meteringmarketplace"
-            kwargs["region_name"] = self._region
+            kwargs["region_name"] = self._region or session.region_name or "us-east-1"
             endpoint = self._endpoint_url
         if endpoint:
             kwargs["endpoint_url"] = endpoint
-        client = self._session.client(service, **kwargs)  # type: ignore[call-overload]
+        client = session.client(service, **kwargs)  # type: ignore[call-overload]
         client.meta.events.register("before-send", _before_send)
         return client
 
@@ -399,7 +406,7 @@ def _remote_error(exc: Exception, operation: str, call: _Call, secrets: Sequence
             retryable=False,
         )
     if isinstance(exc, _CREDENTIAL_ERRORS):
-        message = _credential_message(exc)
+        message = _scrub(_credential_message(exc), secrets)
     elif isinstance(exc, _exc.BotoCoreError):
         message = _scrub(str(exc), secrets)
     elif isinstance(exc, _DeadlinePassed):
@@ -416,21 +423,20 @@ def _remote_error(exc: Exception, operation: str, call: _Call, secrets: Sequence
 def _credential_message(exc: Exception) -> str:
     """Say which provider failed and how, without anything the provider returned (it may hold secrets)."""
     kwargs: Mapping[str, Any] = getattr(exc, "kwargs", {}) or {}
-    provider = str(kwargs.get("provider") or "")
-    detail = str(kwargs.get("error_msg") or "")
-    parts = ["the AWS SDK could not get credentials"]
-    if provider:
-        parts.append(f"from {provider}")
-    status = _HTTP_STATUS.search(detail)
-    if status:
-        parts.append(f"(HTTP {status.group(1)})")
-    if isinstance(exc, _exc.PartialCredentialsError):
-        parts.append(f"(missing {kwargs.get('cred_var', '?')})")
-    parts.append(
-        "so the call was not sent; it is retried. Check the pod's IAM role: EKS Pod Identity or the "
-        "ECS credential endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI), web identity, or the instance role"
+    text = str(exc)
+    if "error_msg" in kwargs:
+        # error_msg can quote the provider's answer (a credential endpoint's body): keep only its status.
+        status = _HTTP_STATUS.search(str(kwargs["error_msg"]))
+        detail = f"HTTP {status.group(1)}" if status else "details withheld, they may quote the provider"
+        try:
+            text = str(getattr(exc, "fmt", "")).format(**{**kwargs, "error_msg": detail})
+        except (KeyError, IndexError, ValueError):
+            text = f"{type(exc).__name__} ({detail})"
+    return (
+        f"the AWS SDK could not get credentials: {text}; the call was not sent and is retried. Check the "
+        "pod's IAM role: EKS Pod Identity or the ECS credential endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI), "
+        "web identity, the profile, or the instance role"
     )
-    return " ".join(parts)
 
 
 def _scrub(text: str, secrets: Sequence[str]) -> str:
