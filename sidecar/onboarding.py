@@ -44,8 +44,8 @@ class Onboarding:
         self.store = store
         self.marketplace = marketplace
         self.clock = clock
-        # Token digest -> AWS's answer for a resolve in progress, set once that caller has bound it.
-        self._resolving: dict[str, asyncio.Future[ResolvedCustomer]] = {}
+        # Token digest -> a resolve in progress: AWS's answer, or None when it came from the store.
+        self._resolving: dict[str, asyncio.Future[ResolvedCustomer | None]] = {}
 
     async def resolve(self, token: str, tenant_id: str, *, within: float | None) -> tuple[Customer, bool]:
         """Return the customer for ``token`` and whether it is new; bind it to ``tenant_id``."""
@@ -61,38 +61,52 @@ class Onboarding:
         digest = hashlib.sha256(token.encode()).hexdigest()
         running = self._resolving.get(digest)
         if running is not None:
-            # The same token is already on its way to AWS (a buyer's double submit): share that one
-            # call, since a second send would be refused as a resubmitted token.
+            # The same token is already being resolved (a buyer's double submit): share that call,
+            # since a second send would be refused as a resubmitted token.
             resolved = await asyncio.shield(running)
             known = await self.store.customer_for_token(digest)
-            if known is None:  # the first caller could not bind it (another tenant): bind it here
+            if known is None and resolved is not None:
+                # The first caller could not bind it (another tenant's license): bind it here.
                 return await self.store.bind_customer(resolved, digest, tenant_id, self.clock.now())
-            customer, _ = await self.store.bind_customer(
-                None, digest, tenant_id, self.clock.now(), known=known
-            )
-            return customer, False
-        known = await self.store.customer_for_token(digest)
-        if known is not None:
-            customer, _ = await self.store.bind_customer(
-                None, digest, tenant_id, self.clock.now(), known=known
-            )
-            return customer, False
-        shared: asyncio.Future[ResolvedCustomer] = asyncio.get_running_loop().create_future()
+            return await self._from_store(known, digest, tenant_id)
+        # Registered before the first await, so a concurrent caller for this token always finds it.
+        shared: asyncio.Future[ResolvedCustomer | None] = asyncio.get_running_loop().create_future()
         self._resolving[digest] = shared
         try:
+            known = await self.store.customer_for_token(digest)
+            if known is not None:
+                return await self._from_store(known, digest, tenant_id)
             resolved = await self._call_aws(token, tenant_id, within, shared)
             try:
                 customer, new = await self.store.bind_customer(resolved, digest, tenant_id, self.clock.now())
             finally:
-                shared.set_result(resolved)  # AWS answered, whether or not this tenant could bind it
+                # After the bind, so waiters find the customer stored (or bind AWS's answer themselves
+                # if this tenant could not), never binding alongside it.
+                shared.set_result(resolved)
+        except Exception as exc:
+            _fail(shared, exc)  # waiters hear the same (a no-op once AWS's answer is shared)
+            raise
         finally:
             del self._resolving[digest]
+            if not shared.done():
+                shared.set_result(None)  # answered from the store, or this caller left: waiters look there
         log.info("customer resolved", extra={"fields": {"new": new, "license_arn": customer.license_arn,
                                                         "tenant_id": customer.tenant_id}})  # fmt: skip
         return customer, new
 
+    async def _from_store(self, known: Customer | None, digest: str, tenant_id: str) -> tuple[Customer, bool]:
+        """Answer a token resolved before from the store, binding it to ``tenant_id``."""
+        if known is None:  # a concurrent call for this token was cancelled before it asked AWS
+            raise Refused("a concurrent ResolveCustomer for this token ended without an answer; call again")
+        customer, _ = await self.store.bind_customer(None, digest, tenant_id, self.clock.now(), known=known)
+        return customer, False
+
     async def _call_aws(
-        self, token: str, tenant_id: str, within: float | None, shared: asyncio.Future[ResolvedCustomer]
+        self,
+        token: str,
+        tenant_id: str,
+        within: float | None,
+        shared: asyncio.Future[ResolvedCustomer | None],
     ) -> ResolvedCustomer:
         """Call ResolveCustomer; on failure hand the mapped error to callers sharing this call too."""
         try:
@@ -115,12 +129,9 @@ class Onboarding:
             _fail(shared, _mapped(RemoteError("Cancelled", "the first caller gave up", retryable=True,
                                               outcome_unknown=True)))  # fmt: skip
             raise
-        except BaseException as exc:
-            _fail(shared, exc)
-            raise
 
 
-def _fail(shared: asyncio.Future[ResolvedCustomer], error: BaseException) -> None:
+def _fail(shared: asyncio.Future[ResolvedCustomer | None], error: BaseException) -> None:
     if not shared.done():
         shared.set_exception(error)
         shared.exception()  # marked retrieved: there may be nobody sharing the call

@@ -73,6 +73,7 @@ def test_hang_fault_holds_every_call_unanswered(emulator: EmulatorServer) -> Non
             call()
     stats = emulator.state.stats
     assert stats.hung == 3
+    assert stats.hung_open_peak == 1  # each caller hung up before the next call: never two waiting
     # Held calls are never read nor acted on: nothing billed, no token resolved, no operation counted.
     assert (stats.calls, stats.resolve_calls, stats.entitlement_calls) == (0, 0, 0)
     assert emulator.state.billed() == []
