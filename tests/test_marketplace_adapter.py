@@ -22,7 +22,7 @@ from botocore.utils import ContainerMetadataFetcher
 from sidecar import config as config_module
 from sidecar.emulator import EmulatorServer
 from sidecar.errors import ConfigError, RemoteError
-from sidecar.marketplace import BotoMarketplace
+from sidecar.marketplace import UNREACHABLE_CODES, BotoMarketplace
 from tests.conftest import ACCOUNT, PRODUCT, START, fake_session
 from tests.credentials_endpoint import ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN, CredentialsEndpoint
 
@@ -405,3 +405,12 @@ async def test_missing_profile_is_a_failed_call_not_a_failed_start(
     error = await failure(meter(marketplace))
     assert (error.code, error.retryable, error.outcome_unknown) == ("ProfileNotFound", True, False)
     assert "no-such-profile" in error.message
+
+
+def test_unreachable_codes_name_what_the_adapter_raises() -> None:
+    """UNREACHABLE_CODES (for callers that stop early) holds the codes the tests above see for it."""
+    assert {"CallDeadlineExceeded", "TooManyCallsInFlight", "ReadTimeoutError", "ConnectTimeoutError",
+            "EndpointConnectionError", "NoCredentialsError", "PartialCredentialsError",
+            "CredentialRetrievalError", "TokenRetrievalError", "ProfileNotFound"} <= UNREACHABLE_CODES  # fmt: skip
+    assert "ThrottlingException" not in UNREACHABLE_CODES
+    assert "ConnectionClosedError" not in UNREACHABLE_CODES  # one lost answer says little of the next

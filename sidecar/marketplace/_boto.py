@@ -87,6 +87,21 @@ _CREDENTIAL_ERRORS: tuple[type[Exception], ...] = tuple(
     )
     if isinstance(cls := getattr(_exc, name, None), type)
 )
+# RemoteError codes of a call that got no answer because AWS is unreachable, hung or cannot be signed
+# for: the next call would most likely meet the same, so a caller with more calls queued can stop early.
+UNREACHABLE_CODES = frozenset(
+    {
+        "CallDeadlineExceeded",
+        "TooManyCallsInFlight",
+        "ThreadStartFailed",
+        "ReadTimeoutError",
+        "ConnectTimeoutError",
+        "EndpointConnectionError",
+        "ProxyConnectionError",
+        "SSLError",
+        *(cls.__name__ for cls in _CREDENTIAL_ERRORS),
+    }
+)
 _KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}\b")
 _URL_USERINFO = re.compile(r"(://)[^/@\s]+@")
 _HTTP_STATUS = re.compile(r"response (\d{3})")
