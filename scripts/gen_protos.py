@@ -1,22 +1,30 @@
 """Regenerate every stub from proto/ (the only way generated code changes).
 
-Usage: python scripts/gen_protos.py [--check] [--allow-missing LANG ...]
+Usage: python scripts/gen_protos.py [--check] [--allow-missing LANG ...] [--install-tools]
 
-One protoc for every language: the one bundled in grpcio-tools (pinned in pyproject.toml), run as
-``python -m grpc_tools.protoc`` with each language's plugin.
+One protoc release (35.1) for every language: the one bundled in grpcio-tools (pinned in pyproject.toml),
+run as ``python -m grpc_tools.protoc`` with each language's plugin, and for Java the same release taken
+from Maven Central (com.google.protobuf:protoc, the version in clients/java/pom.xml).
 
   python   sidecar/_proto and clients/python/metering_sidecar_client/_proto (messages, stubs, .pyi)
-  node     clients/node/proto (the .proto, loaded at run time) and clients/node/generated (TS types)
-  go       clients/go/meteringsidecarv1 (protoc-gen-go 1.3 from Debian, matching Debian's grpc-go)
+  node     clients/node/proto (the .proto, loaded at run time) and clients/node/src/generated (TS types)
+  go       clients/go/meteringsidecarv1 (protoc-gen-go and protoc-gen-go-grpc, pinned below, installed
+           with `go install` from the module proxy; the Go import path is passed with M options)
+  java     clients/java/src/generated/java (protoc and protoc-gen-grpc-java from Maven Central)
 
 --check regenerates into a temporary tree and fails on any difference, as CI does.
+--install-tools installs the Go plugins and fetches the Maven executables (scripts/install-deps runs it).
 """
 
 from __future__ import annotations
 
 import argparse
 import filecmp
+import importlib.resources
+import os
+import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -32,7 +40,19 @@ PYTHON_TARGETS = {  # output folder -> the package it lives in
 }
 NODE = Path("clients") / "node"
 GO_OUT = Path("clients") / "go" / "meteringsidecarv1"
-GO_TIMESTAMP = "github.com/golang/protobuf/ptypes/timestamp"
+# The proto's own go_package stays as it is (buf breaking's FILE rules); M options say the same explicitly.
+GO_IMPORT = "github.com/metering-sidecar/metering-sidecar/clients/go/meteringsidecarv1;meteringsidecarv1"
+GO_PLUGINS = {  # binary -> (package to `go install`, pinned version)
+    "protoc-gen-go": ("google.golang.org/protobuf/cmd/protoc-gen-go", "v1.36.12"),
+    "protoc-gen-go-grpc": ("google.golang.org/grpc/cmd/protoc-gen-go-grpc", "v1.6.0"),
+}
+JAVA = Path("clients") / "java"
+JAVA_OUT = JAVA / "src" / "generated" / "java"
+JAVA_TOOLS = {  # pom.xml property -> (group path, artifact): executables for linux-x86_64
+    "protoc.version": ("com/google/protobuf", "protoc"),
+    "grpc.plugin.version": ("io/grpc", "protoc-gen-grpc-java"),
+}
+JAVA_CLASSIFIER = "linux-x86_64"
 
 
 class Missing(Exception):
@@ -80,7 +100,7 @@ def _generate_node(out_root: Path) -> None:
     for proto in PROTOS:
         (proto_copy / proto).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(PROTO_ROOT / proto, proto_copy / proto)
-    generated = out_root / NODE / "generated"
+    generated = out_root / NODE / "src" / "generated"
     generated.mkdir(parents=True, exist_ok=True)
     # Relative paths from proto/, so the "Original file" header is the same on every machine.
     subprocess.run(
@@ -90,13 +110,37 @@ def _generate_node(out_root: Path) -> None:
     )  # fmt: skip
 
 
+def _go_bin() -> Path:
+    if shutil.which("go") is None:
+        raise Missing("go")
+    gobin = subprocess.run(["go", "env", "GOBIN"], capture_output=True, text=True, check=True).stdout.strip()
+    if gobin:
+        return Path(gobin)
+    gopath = subprocess.run(["go", "env", "GOPATH"], capture_output=True, text=True, check=True).stdout
+    return Path(gopath.strip().split(os.pathsep)[0]) / "bin"
+
+
+def _go_plugin(name: str) -> Path:
+    """The pinned plugin in go's bin folder (never Debian's /usr/bin one): its build info names the version."""
+    _package, version = GO_PLUGINS[name]
+    path = _go_bin() / name
+    if not path.exists():
+        raise Missing(f"{name} {version}")
+    info = subprocess.run(["go", "version", "-m", str(path)], capture_output=True, text=True).stdout
+    if f"\t{version}\t" not in info:
+        raise Missing(f"{name} {version} (another version is installed)")
+    return path
+
+
 def _generate_go(out_root: Path) -> None:
     out = out_root / GO_OUT
     out.mkdir(parents=True, exist_ok=True)
+    mapping = ",".join(f"M{proto}={GO_IMPORT}" for proto in PROTOS)
     _protoc(
-        f"--plugin=protoc-gen-go={_plugin('protoc-gen-go')}",
-        f"--go_opt=Mgoogle/protobuf/timestamp.proto={GO_TIMESTAMP}",
-        f"--go_out=plugins=grpc,paths=source_relative:{out}",
+        f"--plugin=protoc-gen-go={_go_plugin('protoc-gen-go')}",
+        f"--go_out=paths=source_relative,{mapping}:{out}",
+        f"--plugin=protoc-gen-go-grpc={_go_plugin('protoc-gen-go-grpc')}",
+        f"--go-grpc_out=paths=source_relative,{mapping}:{out}",
     )
     # paths=source_relative keeps proto's folders; the Go package is flat.
     for path in out.rglob("*.go"):
@@ -106,10 +150,68 @@ def _generate_go(out_root: Path) -> None:
         sub.rmdir()
 
 
+def _java_versions() -> dict[str, str]:
+    pom = (ROOT / JAVA / "pom.xml").read_text()
+    return {prop: re.search(rf"<{re.escape(prop)}>([^<]+)</", pom).group(1) for prop in JAVA_TOOLS}  # type: ignore[union-attr]
+
+
+def _maven_repo() -> Path:
+    return Path(os.environ.get("MAVEN_REPO_LOCAL") or Path.home() / ".m2" / "repository")
+
+
+def _java_tool(prop: str, version: str, into: Path) -> Path:
+    group, artifact = JAVA_TOOLS[prop]
+    name = f"{artifact}-{version}-{JAVA_CLASSIFIER}.exe"
+    found = _maven_repo() / group / artifact / version / name
+    if not found.exists():
+        raise Missing(f"{artifact} {version} from Maven Central")
+    copy = into / name  # Maven stores executables without the execute bit
+    shutil.copyfile(found, copy)
+    copy.chmod(copy.stat().st_mode | stat.S_IXUSR)
+    return copy
+
+
+def _generate_java(out_root: Path) -> None:
+    out = out_root / JAVA_OUT
+    out.mkdir(parents=True, exist_ok=True)
+    versions = _java_versions()
+    with tempfile.TemporaryDirectory() as tools:
+        protoc = _java_tool("protoc.version", versions["protoc.version"], Path(tools))
+        plugin = _java_tool("grpc.plugin.version", versions["grpc.plugin.version"], Path(tools))
+        well_known = importlib.resources.files("grpc_tools") / "_proto"
+        subprocess.run(
+            [str(protoc), f"-I{PROTO_ROOT}", f"-I{well_known}", f"--java_out={out}",
+             f"--plugin=protoc-gen-grpc-java={plugin}", f"--grpc-java_out=@generated=omit:{out}", *PROTOS],
+            check=True,
+        )  # fmt: skip
+
+
+def install_tools() -> None:
+    """Install the pinned Go plugins (`go install`) and fetch the Java executables (Maven)."""
+    for name, (package, version) in GO_PLUGINS.items():
+        try:
+            _go_plugin(name)
+        except Missing:
+            subprocess.run(["go", "install", f"{package}@{version}"], check=True,
+                           env={**os.environ, "GOBIN": str(_go_bin())})  # fmt: skip
+    for prop, version in _java_versions().items():
+        group, artifact = JAVA_TOOLS[prop]
+        if not (
+            _maven_repo() / group / artifact / version / f"{artifact}-{version}-{JAVA_CLASSIFIER}.exe"
+        ).exists():
+            coordinates = f"{group.replace('/', '.')}:{artifact}:{version}:exe:{JAVA_CLASSIFIER}"
+            subprocess.run(
+                ["mvn", "-B", "-q", "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:get",
+                 "-Dtransitive=false", f"-Dartifact={coordinates}", f"-Dmaven.repo.local={_maven_repo()}"],
+                check=True, cwd=ROOT / JAVA,
+            )  # fmt: skip
+
+
 GENERATORS: dict[str, tuple[Callable[[Path], None], list[Path]]] = {
     "python": (_generate_python, list(PYTHON_TARGETS)),
-    "node": (_generate_node, [NODE / "proto", NODE / "generated"]),
+    "node": (_generate_node, [NODE / "proto", NODE / "src" / "generated"]),
     "go": (_generate_go, [GO_OUT]),
+    "java": (_generate_java, [JAVA_OUT]),
 }
 
 
@@ -132,7 +234,13 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="fail if committed stubs are stale")
     parser.add_argument("--allow-missing", nargs="*", default=[], choices=sorted(GENERATORS),
                         help="skip these languages when their tools are not installed")  # fmt: skip
+    parser.add_argument(
+        "--install-tools", action="store_true", help="install the Go and Java generators, then exit"
+    )
     args = parser.parse_args()
+    if args.install_tools:
+        install_tools()
+        return 0
     problems: list[str] = []
     for language, (generate, outputs) in GENERATORS.items():
         with tempfile.TemporaryDirectory() as tmp:

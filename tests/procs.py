@@ -34,9 +34,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
+def _env(extra: dict[str, str] | None = None, *, fake_keys: bool = True) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "METERING_SIDECAR_"))}
-    env.update(FAKE_AWS)
+    env.update(FAKE_AWS if fake_keys else {k: v for k, v in FAKE_AWS.items() if "_KEY" not in k})
     env.update(extra or {})
     return env
 
@@ -80,7 +80,15 @@ class Emulator:
 class SidecarProcess:
     """`metering-sidecar serve` in a subprocess, restartable on the same database and port."""
 
-    def __init__(self, db: Path, emulator_url: str, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        db: Path,
+        emulator_url: str,
+        *args: str,
+        env: dict[str, str] | None = None,
+        fake_keys: bool = True,
+    ) -> None:
+        """``fake_keys=False`` leaves AWS_ACCESS_KEY_ID out, so the SDK's credential chain runs for real."""
         self.port = free_port()
         self.health_port = free_port()
         self.metrics_port = free_port()
@@ -92,6 +100,7 @@ class SidecarProcess:
             *args,
         ]  # fmt: skip
         self.env = env or {}
+        self.fake_keys = fake_keys
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = db.with_suffix(".log")
 
@@ -102,7 +111,7 @@ class SidecarProcess:
                 [sys.executable, "-m", "sidecar", "serve", *self.args],
                 stdout=log,
                 stderr=log,
-                env=_env({**self.env, **(extra_env or {})}),
+                env=_env({**self.env, **(extra_env or {})}, fake_keys=self.fake_keys),
             )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

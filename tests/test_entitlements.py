@@ -1,4 +1,4 @@
-"""GetEntitlements and CheckEntitlement through the sidecar, real boto3 (CBOR) and the emulator."""
+"""GetEntitlements and CheckEntitlement through the sidecar, real boto3 and the emulator (JSON 1.1 or CBOR)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,22 @@ def seed(emulator: EmulatorServer, count: int = 60) -> None:
         for i in range(count)
     ] + [{"ProductCode": "other-product", "Dimension": "dim-0", "CustomerAWSAccountId": "100000000000",
           "Value": {"IntegerValue": 1}}])  # fmt: skip
+
+
+async def test_the_wire_protocol_is_the_one_botocore_resolves(
+    stub: pb_grpc.MeteringSidecarStub, emulator: EmulatorServer
+) -> None:
+    """The entitlement model lists CBOR first and JSON second; this says which one boto3 really sends."""
+    import botocore
+
+    seed(emulator, count=3)
+    await get(stub)
+    client = fake_session().client("marketplace-entitlement", region_name="us-east-1")
+    resolved = getattr(client.meta.service_model, "resolved_protocol", client.meta.service_model.protocol)
+    sent = emulator.state.stats.protocols["get_entitlements"]
+    assert sent == {"json": "json", "smithy-rpc-v2-cbor": "cbor"}[resolved]
+    if tuple(int(p) for p in botocore.__version__.split(".")[:2]) <= (1, 43):
+        assert sent == "json"  # observed with botocore 1.40 to 1.43; a newer one may switch to CBOR
 
 
 async def get(stub: pb_grpc.MeteringSidecarStub, **filters: str) -> pb.GetEntitlementsResponse:

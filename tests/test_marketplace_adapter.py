@@ -22,7 +22,7 @@ from botocore.utils import ContainerMetadataFetcher
 from sidecar import config as config_module
 from sidecar.emulator import EmulatorServer
 from sidecar.errors import ConfigError, RemoteError
-from sidecar.marketplace import BotoMarketplace
+from sidecar.marketplace import UNREACHABLE_CODES, BotoMarketplace
 from tests.conftest import ACCOUNT, PRODUCT, START, fake_session
 from tests.credentials_endpoint import ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN, CredentialsEndpoint
 
@@ -73,6 +73,7 @@ def test_hang_fault_holds_every_call_unanswered(emulator: EmulatorServer) -> Non
             call()
     stats = emulator.state.stats
     assert stats.hung == 3
+    assert stats.hung_open_peak == 1  # each caller hung up before the next call: never two waiting
     # Held calls are never read nor acted on: nothing billed, no token resolved, no operation counted.
     assert (stats.calls, stats.resolve_calls, stats.entitlement_calls) == (0, 0, 0)
     assert emulator.state.billed() == []
@@ -183,6 +184,13 @@ async def meter(marketplace: BotoMarketplace, **record: Any) -> Any:
     return await marketplace.batch_meter_usage(
         product_code=PRODUCT, records=[{**RECORD, "Timestamp": START, **record}]
     )
+
+
+async def warm(marketplace: BotoMarketplace) -> None:
+    """Make the adapter's clients (a real call each), so a short deadline is not spent making them."""
+    await meter(marketplace, Dimension="warm-up")
+    with pytest.raises(RemoteError):
+        await marketplace.resolve_customer(registration_token="warm-up")  # InvalidTokenException
 
 
 async def failure(call: Awaitable[Any]) -> RemoteError:
@@ -329,8 +337,9 @@ async def test_aws_error_answers_keep_their_code(emulator: EmulatorServer) -> No
 
 async def test_deadline_bounds_a_hung_call_and_stops_further_attempts(emulator: EmulatorServer) -> None:
     """A hung call ends at the deadline (not timeout x attempts); botocore sends no attempt after it."""
-    emulator.state.update_faults({"hang": True})
     marketplace = adapter(emulator.url, max_attempts=3, timeout_seconds=5.0, call_deadline_seconds=0.5)
+    await warm(marketplace)
+    emulator.state.update_faults({"hang": True})
     error = await failure(meter(marketplace))
     assert (error.code, error.retryable, error.outcome_unknown) == ("CallDeadlineExceeded", True, True)
     assert "--aws-call-deadline-seconds" in error.message
@@ -338,15 +347,16 @@ async def test_deadline_bounds_a_hung_call_and_stops_further_attempts(emulator: 
     emulator.state.update_faults({"hang": False})  # the held connection closes unanswered
     await asyncio.to_thread(wait_until, lambda: marketplace.calls_in_flight == 0)
     # botocore would retry the closed connection against a healthy AWS; the abandoned call must not.
-    assert (emulator.state.stats.hung, emulator.state.stats.calls) == (1, 0)
+    assert (emulator.state.stats.hung, emulator.state.stats.calls) == (1, 1)  # 1: the warm-up
     assert [r.status for r in (await meter(marketplace)).results] == ["Success"]
 
 
 async def test_calls_in_flight_are_bounded(emulator: EmulatorServer) -> None:
     """Beyond --aws-max-calls-in-flight threads still blocked, calls fail fast unsent; room comes back."""
     emulator.state.add_tokens({"tok-secret": {"CustomerAWSAccountId": ACCOUNT, "ProductCode": PRODUCT}})
-    emulator.state.update_faults({"hang": True})
     marketplace = adapter(emulator.url, timeout_seconds=5.0, call_deadline_seconds=0.3, max_calls_in_flight=2)
+    await warm(marketplace)
+    emulator.state.update_faults({"hang": True})
     for dimension in ("a", "b"):
         assert (await failure(meter(marketplace, Dimension=dimension))).code == "CallDeadlineExceeded"
     for call in (meter(marketplace), marketplace.resolve_customer(registration_token="tok-secret")):
@@ -363,14 +373,15 @@ async def test_calls_in_flight_are_bounded(emulator: EmulatorServer) -> None:
 
 async def test_a_cancelled_call_sends_nothing_more(emulator: EmulatorServer) -> None:
     """A caller that gives up first (its own deadline) abandons the call the same way."""
-    emulator.state.update_faults({"hang": True})
     marketplace = adapter(emulator.url, max_attempts=3, timeout_seconds=5.0, call_deadline_seconds=30)
+    await warm(marketplace)
+    emulator.state.update_faults({"hang": True})
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(0.3):
             await meter(marketplace)
     emulator.state.update_faults({"hang": False})
     await asyncio.to_thread(wait_until, lambda: marketplace.calls_in_flight == 0)
-    assert (emulator.state.stats.hung, emulator.state.stats.calls) == (1, 0)
+    assert (emulator.state.stats.hung, emulator.state.stats.calls) == (1, 1)  # 1: the warm-up
 
 
 def test_call_deadline_setting() -> None:
@@ -381,3 +392,25 @@ def test_call_deadline_setting() -> None:
         ConfigError, match="--aws-call-deadline-seconds: must be at least --aws-timeout-seconds"
     ):
         config_module.from_mapping({}, aws_timeout_seconds=20.0, aws_call_deadline_seconds=10.0)
+
+
+async def test_missing_profile_is_a_failed_call_not_a_failed_start(
+    emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ProfileNotFound (AWS_PROFILE names no profile): the adapter is made, each call fails retryably."""
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+    marketplace = BotoMarketplace(endpoint_url=emulator.url)
+    error = await failure(meter(marketplace))
+    assert (error.code, error.retryable, error.outcome_unknown) == ("ProfileNotFound", True, False)
+    assert "no-such-profile" in error.message
+
+
+def test_unreachable_codes_name_what_the_adapter_raises() -> None:
+    """UNREACHABLE_CODES (for callers that stop early) holds the codes the tests above see for it."""
+    assert {"CallDeadlineExceeded", "TooManyCallsInFlight", "ReadTimeoutError", "ConnectTimeoutError",
+            "EndpointConnectionError", "NoCredentialsError", "PartialCredentialsError",
+            "CredentialRetrievalError", "TokenRetrievalError", "ProfileNotFound"} <= UNREACHABLE_CODES  # fmt: skip
+    assert "ThrottlingException" not in UNREACHABLE_CODES
+    assert "ConnectionClosedError" not in UNREACHABLE_CODES  # one lost answer says little of the next

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import socket
@@ -254,10 +255,13 @@ async def test_resolve_past_its_call_deadline_is_not_resent(
 ) -> None:
     """The call deadline passing while AWS holds the call: one send, outcome unknown."""
     sidecar = await make_sidecar(aws_timeout_seconds=0.3, aws_call_deadline_seconds=0.3)
-    tokens.state.update_faults({"hang": True})
     async with grpc.aio.insecure_channel(sidecar.target) as channel:
+        stub = pb_grpc.MeteringSidecarStub(channel)
+        with pytest.raises(grpc.aio.AioRpcError):  # makes the SDK client, so the deadline is all AWS's
+            await resolve(stub, "no-such-token", "tenant-1")
+        tokens.state.update_faults({"hang": True})
         with pytest.raises(grpc.aio.AioRpcError) as info:
-            await resolve(pb_grpc.MeteringSidecarStub(channel), "tok-a", "tenant-1")
+            await resolve(stub, "tok-a", "tenant-1")
     assert info.value.code() == grpc.StatusCode.UNAVAILABLE
     assert UNKNOWN in (info.value.details() or "")
     assert tokens.state.stats.hung == 1
@@ -293,3 +297,33 @@ async def test_unreachable_aws_is_retried_and_not_called_unknown(
     assert info.value.code() == grpc.StatusCode.UNAVAILABLE
     assert "EndpointConnectionError" in (info.value.details() or "")
     assert UNKNOWN not in (info.value.details() or "")
+
+
+async def test_double_submit_shares_one_call(
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, tokens: EmulatorServer
+) -> None:
+    """A buyer's double submit (two ResolveCustomer at once for one token) sends the token once: both
+    answered, the customer stored once (a second send would be refused as resubmitted)."""
+    tokens.state.update_faults({"delay_seconds": 0.5})
+    first, second = await asyncio.gather(
+        resolve(stub, "tok-a", "tenant-1"), resolve(stub, "tok-a", "tenant-1")
+    )
+    assert {first.license_arn, second.license_arn} == {LICENSE_A}
+    assert sorted([first.new_customer, second.new_customer]) == [False, True]
+    assert tokens.state.stats.resolve_calls == 1
+    assert db_rows(sidecar.config.db, "SELECT COUNT(*) FROM customers") == [(1,)]
+
+
+async def test_double_submit_with_a_lost_answer_is_unknown_for_both(
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, tokens: EmulatorServer
+) -> None:
+    """When the one shared call loses its answer, both callers hear the outcome is unknown; one send."""
+    tokens.state.update_faults({"delay_seconds": 0.5, "drop_rate": 1.0})
+    answers = await asyncio.gather(
+        resolve(stub, "tok-a", "tenant-1"), resolve(stub, "tok-a", "tenant-1"), return_exceptions=True
+    )
+    for answer in answers:
+        assert isinstance(answer, grpc.aio.AioRpcError)
+        assert answer.code() == grpc.StatusCode.UNAVAILABLE
+        assert UNKNOWN in (answer.details() or "")
+    assert tokens.state.stats.resolve_calls == 1

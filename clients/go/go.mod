@@ -1,8 +1,12 @@
 module github.com/metering-sidecar/metering-sidecar/clients/go
 
-go 1.19
+go 1.26.0
 
 require (
-	github.com/golang/protobuf v1.3.5
-	google.golang.org/grpc v1.33.3
+	golang.org/x/net v0.60.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/text v0.42.0 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
+	google.golang.org/grpc v1.85.0 // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
 )

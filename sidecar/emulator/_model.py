@@ -89,6 +89,8 @@ class Stats:
     products_seen: list[str] = field(default_factory=list)
     resolve_calls: int = 0
     entitlement_calls: int = 0
+    # wire protocol of each call seen, by operation: "json" (AWS JSON 1.1) or "cbor" (Smithy RPC v2 CBOR)
+    protocols: dict[str, str] = field(default_factory=dict)
     hung: int = 0  # calls held by the hang fault (never read, never answered)
     hung_open_peak: int = 0  # most held calls whose callers were still waiting at one time
 

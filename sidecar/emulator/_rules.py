@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import select
 import socket
 import threading
 import uuid
@@ -277,7 +278,16 @@ class MeteringState(OnboardingOperations):
 
 
 def _peer_closed(connection: socket.socket) -> bool:
-    """Return whether the caller closed its end (peeked, so nothing of the request is consumed)."""
+    """Return whether the caller closed its end, without reading anything of its request.
+
+    POLLRDHUP sees the caller's FIN even behind the unread request body, where a peek would only see
+    the body; without it (not Linux) a peek is the best guess.
+    """
+    hang_up = getattr(select, "POLLRDHUP", 0)
+    if hang_up:
+        poller = select.poll()
+        poller.register(connection, hang_up | select.POLLHUP | select.POLLERR)
+        return any(events & (hang_up | select.POLLHUP | select.POLLERR) for _, events in poller.poll(0))
     try:
         return connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
     except BlockingIOError:

@@ -107,6 +107,8 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             target = self.headers.get("X-Amz-Target", "")
         operation = _OPERATIONS.get(target)
+        if operation is not None:
+            state.stats.protocols[operation] = "cbor" if content_type == "application/cbor" else "json"
         if operation is None:
             self._send(
                 400,

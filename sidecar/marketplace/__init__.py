@@ -1,6 +1,6 @@
 """The AWS Marketplace interface and its boto3 adapter."""
 
-from sidecar.marketplace._boto import BotoMarketplace
+from sidecar.marketplace._boto import UNREACHABLE_CODES, BotoMarketplace
 from sidecar.marketplace._interface import (
     BatchMeterUsageResult,
     EntitlementsPage,
@@ -10,6 +10,7 @@ from sidecar.marketplace._interface import (
 )
 
 __all__ = [
+    "UNREACHABLE_CODES",
     "BatchMeterUsageResult",
     "BotoMarketplace",
     "EntitlementsPage",

@@ -20,7 +20,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -87,6 +87,21 @@ _CREDENTIAL_ERRORS: tuple[type[Exception], ...] = tuple(
     )
     if isinstance(cls := getattr(_exc, name, None), type)
 )
+# RemoteError codes of a call that got no answer because AWS is unreachable, hung or cannot be signed
+# for: the next call would most likely meet the same, so a caller with more calls queued can stop early.
+UNREACHABLE_CODES = frozenset(
+    {
+        "CallDeadlineExceeded",
+        "TooManyCallsInFlight",
+        "ThreadStartFailed",
+        "ReadTimeoutError",
+        "ConnectTimeoutError",
+        "EndpointConnectionError",
+        "ProxyConnectionError",
+        "SSLError",
+        *(cls.__name__ for cls in _CREDENTIAL_ERRORS),
+    }
+)
 _KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}\b")
 _URL_USERINFO = re.compile(r"(://)[^/@\s]+@")
 _HTTP_STATUS = re.compile(r"response (\d{3})")
@@ -110,6 +125,21 @@ class _Call:
     deadline: float  # time.monotonic()
     sends: int = 0  # attempts botocore handed to the HTTP layer
     abandoned: bool = False  # the waiter gave up: send nothing more
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def abandon(self) -> int:
+        """Send nothing more; return how many attempts went out (none can start after this)."""
+        with self.lock:
+            self.abandoned = True
+            return self.sends
+
+    def may_send(self) -> bool:
+        """Count an attempt about to go out, unless the waiter gave up or the deadline passed."""
+        with self.lock:
+            if self.abandoned or time.monotonic() >= self.deadline:
+                return False
+            self.sends += 1
+            return True
 
 
 _current = threading.local()
@@ -118,12 +148,10 @@ _current = threading.local()
 def _before_send(**kwargs: Any) -> None:
     """botocore hook, run on the calling thread just before each attempt goes out."""
     call: _Call | None = getattr(_current, "call", None)
-    if call is None:
-        return
-    if call.abandoned or time.monotonic() >= call.deadline:
-        # The caller already answered with a timeout; another attempt would only add load.
+    if call is not None and not call.may_send():
+        # The caller already answered with a timeout; another attempt would only add load, and for
+        # ResolveCustomer could reach AWS after the caller was told it was never sent.
         raise _DeadlinePassed()
-    call.sends += 1
 
 
 class BotoMarketplace(Marketplace):
@@ -142,8 +170,11 @@ class BotoMarketplace(Marketplace):
         session: boto3.Session | None = None,
         observe: CallObserver = _observe_nothing,
     ) -> None:
-        self._session = session or boto3.Session()
-        self._region = region or self._session.region_name or "us-east-1"
+        # The default session and its region are made with the first client: they read the profile,
+        # which can fail to load (AWS_PROFILE naming no profile), and that must be a failed call
+        # (logged, retried), not a failed start.
+        self._session = session
+        self._region = region
         self._endpoint_url = endpoint_url
         self._entitlement_endpoint_url = entitlement_endpoint_url
         self._max_attempts = max_attempts
@@ -165,6 +196,7 @@ class BotoMarketplace(Marketplace):
         with self._in_flight_lock:
             return self._in_flight
 
+    # The clients by their old attribute names, for tests that check each one's region.
     @property
     def _metering(self) -> Any:
         return self._client("metering")
@@ -195,6 +227,9 @@ class BotoMarketplace(Marketplace):
             read_timeout=self._timeout,
             user_agent_extra="metering-sidecar",
         )
+        if self._session is None:
+            self._session = boto3.Session()
+        session = self._session
         kwargs: dict[str, Any] = {"config": config}
         if name == "entitlement":
             service = "marketplace-entitlement"
@@ -203,11 +238,11 @@ class BotoMarketplace(Marketplace):
             endpoint = self._entitlement_endpoint_url
         else:
             service = "meteringmarketplace"
-            kwargs["region_name"] = self._region
+            kwargs["region_name"] = self._region or session.region_name or "us-east-1"
             endpoint = self._endpoint_url
         if endpoint:
             kwargs["endpoint_url"] = endpoint
-        client = self._session.client(service, **kwargs)  # type: ignore[call-overload]
+        client = session.client(service, **kwargs)  # type: ignore[call-overload]
         client.meta.events.register("before-send", _before_send)
         return client
 
@@ -280,12 +315,13 @@ class BotoMarketplace(Marketplace):
             try:
                 answer = await asyncio.wait_for(future, self.call_deadline)
             except TimeoutError:
+                sent = call.abandon()  # first: no attempt may start once it is reported unsent
                 raise RemoteError(
                     "CallDeadlineExceeded",
                     f"AWS did not answer {operation} within {self.call_deadline:g} s, botocore's own "
                     "retries included (--aws-call-deadline-seconds); the call may still land",
                     retryable=True,
-                    outcome_unknown=call.sends > 0,
+                    outcome_unknown=sent > 0,
                 ) from None
             except Exception as exc:
                 if isinstance(exc, RemoteError):
@@ -302,7 +338,7 @@ class BotoMarketplace(Marketplace):
             raise
         finally:
             # Also on cancellation (the caller's own deadline): send no further attempt.
-            call.abandoned = True
+            call.abandon()
             self._observe(operation, outcome, time.monotonic() - started)
 
     def _reserve(self, operation: str) -> None:
@@ -352,9 +388,11 @@ class BotoMarketplace(Marketplace):
 
         try:
             threading.Thread(target=work, name=f"aws-{operation}", daemon=True).start()
-        except BaseException:
+        except RuntimeError as exc:  # the OS refused another thread
             self._release()
-            raise
+            raise RemoteError(
+                "ThreadStartFailed", f"{operation} was not sent: {exc}", retryable=True
+            ) from None
         return future
 
 
@@ -383,7 +421,7 @@ def _remote_error(exc: Exception, operation: str, call: _Call, secrets: Sequence
             retryable=False,
         )
     if isinstance(exc, _CREDENTIAL_ERRORS):
-        message = _credential_message(exc)
+        message = _scrub(_credential_message(exc), secrets)
     elif isinstance(exc, _exc.BotoCoreError):
         message = _scrub(str(exc), secrets)
     elif isinstance(exc, _DeadlinePassed):
@@ -400,21 +438,20 @@ def _remote_error(exc: Exception, operation: str, call: _Call, secrets: Sequence
 def _credential_message(exc: Exception) -> str:
     """Say which provider failed and how, without anything the provider returned (it may hold secrets)."""
     kwargs: Mapping[str, Any] = getattr(exc, "kwargs", {}) or {}
-    provider = str(kwargs.get("provider") or "")
-    detail = str(kwargs.get("error_msg") or "")
-    parts = ["the AWS SDK could not get credentials"]
-    if provider:
-        parts.append(f"from {provider}")
-    status = _HTTP_STATUS.search(detail)
-    if status:
-        parts.append(f"(HTTP {status.group(1)})")
-    if isinstance(exc, _exc.PartialCredentialsError):
-        parts.append(f"(missing {kwargs.get('cred_var', '?')})")
-    parts.append(
-        "so the call was not sent; it is retried. Check the pod's IAM role: EKS Pod Identity or the "
-        "ECS credential endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI), web identity, or the instance role"
+    text = str(exc)
+    if "error_msg" in kwargs:
+        # error_msg can quote the provider's answer (a credential endpoint's body): keep only its status.
+        status = _HTTP_STATUS.search(str(kwargs["error_msg"]))
+        detail = f"HTTP {status.group(1)}" if status else "details withheld, they may quote the provider"
+        try:
+            text = str(getattr(exc, "fmt", "")).format(**{**kwargs, "error_msg": detail})
+        except (KeyError, IndexError, ValueError):
+            text = f"{type(exc).__name__} ({detail})"
+    return (
+        f"the AWS SDK could not get credentials: {text}; the call was not sent and is retried. Check the "
+        "pod's IAM role: EKS Pod Identity or the ECS credential endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI), "
+        "web identity, the profile, or the instance role"
     )
-    return " ".join(parts)
 
 
 def _scrub(text: str, secrets: Sequence[str]) -> str:

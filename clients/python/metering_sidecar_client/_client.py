@@ -1,5 +1,6 @@
-"""MeteringClient (blocking) and AsyncMeteringClient (asyncio): every call has a deadline, and
-UNAVAILABLE, DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED are retried with backoff, reusing event ids."""
+"""MeteringClient (blocking) and AsyncMeteringClient (asyncio): every attempt has a deadline, and
+UNAVAILABLE, RESOURCE_EXHAUSTED, a server's CANCELLED and an attempt's own deadline are retried with
+backoff, reusing event ids. ``deadline=`` bounds one call, retries included; it is never retried."""
 
 from __future__ import annotations
 
@@ -8,20 +9,13 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import grpc
-import stamina
 
 from metering_sidecar_client._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar_client._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
-from metering_sidecar_client._retry import Settings, is_retryable
+from metering_sidecar_client._retry import Call, Settings
 from metering_sidecar_client._usage import Usage
 
 T = TypeVar("T")
-
-
-def _retrying(settings: Settings) -> Any:
-    return stamina.retry_context(
-        on=is_retryable, attempts=None, timeout=settings.retry_budget, wait_initial=0.05, wait_max=2.0
-    )
 
 
 class MeteringClient:
@@ -53,32 +47,41 @@ class MeteringClient:
         """Close the channel."""
         self._channel.close()
 
-    def _call(self, method: Callable[..., T], request: Any) -> T:
-        for attempt in _retrying(self.settings):
+    def _call(self, method: Callable[..., T], request: Any, deadline: float | None = None) -> T:
+        call = Call(self.settings, deadline)
+        for attempt in call.retrying():
             with attempt:
-                return method(request, timeout=self.settings.timeout, metadata=self.settings.metadata)
+                return method(request, timeout=call.attempt_timeout(), metadata=self.settings.metadata)
         raise AssertionError("unreachable")
 
-    def record(self, usage: Usage) -> pb.RecordUsageResponse:
-        """Record one event; retried with the same event_id until acknowledged or the budget is spent."""
-        return self._call(self._stub.RecordUsage, pb.RecordUsageRequest(event=usage.to_proto()))
+    def record(self, usage: Usage, *, deadline: float | None = None) -> pb.RecordUsageResponse:
+        """Record one event; retried with the same event_id until acknowledged, the call's ``deadline``
+        (seconds) passes or the budget is spent."""
+        request = pb.RecordUsageRequest(event=usage.to_proto())
+        return self._call(self._stub.RecordUsage, request, deadline)
 
     def record_usage(self, dimension: str, quantity: int, **fields: Any) -> pb.RecordUsageResponse:
         """Record one event built from keyword arguments (see Usage)."""
         return self.record(Usage(dimension=dimension, quantity=quantity, **fields))
 
-    def record_batch(self, usages: Sequence[Usage]) -> pb.RecordUsageBatchResponse:
+    def record_batch(
+        self, usages: Sequence[Usage], *, deadline: float | None = None
+    ) -> pb.RecordUsageBatchResponse:
         """Record up to 1000 events, all or nothing."""
         request = pb.RecordUsageBatchRequest(events=[u.to_proto() for u in usages])
-        return self._call(self._stub.RecordUsageBatch, request)
+        return self._call(self._stub.RecordUsageBatch, request, deadline)
 
-    def get_entitlements(self, **filters: str) -> pb.GetEntitlementsResponse:
+    def get_entitlements(
+        self, *, deadline: float | None = None, **filters: str
+    ) -> pb.GetEntitlementsResponse:
         """Return entitlements (filters: product_code, customer_aws_account_id, license_arn, dimension, ...)."""
-        return self._call(self._stub.GetEntitlements, pb.GetEntitlementsRequest(**filters))
+        return self._call(self._stub.GetEntitlements, pb.GetEntitlementsRequest(**filters), deadline)
 
-    def check_entitlement(self, **fields: str) -> pb.CheckEntitlementResponse:
+    def check_entitlement(
+        self, *, deadline: float | None = None, **fields: str
+    ) -> pb.CheckEntitlementResponse:
         """Return whether a customer is entitled (to a dimension)."""
-        return self._call(self._stub.CheckEntitlement, pb.CheckEntitlementRequest(**fields))
+        return self._call(self._stub.CheckEntitlement, pb.CheckEntitlementRequest(**fields), deadline)
 
     def resolve_customer(self, registration_token: str, tenant_id: str = "") -> pb.ResolveCustomerResponse:
         """Resolve a buyer's registration token (x-amzn-marketplace-token) and bind it to a tenant."""
@@ -119,33 +122,43 @@ class AsyncMeteringClient:
         """Close the channel."""
         await self._channel.close(None)
 
-    async def _call(self, method: Callable[..., Awaitable[T]], request: Any) -> T:
-        async for attempt in _retrying(self.settings):
+    async def _call(
+        self, method: Callable[..., Awaitable[T]], request: Any, deadline: float | None = None
+    ) -> T:
+        call = Call(self.settings, deadline)
+        async for attempt in call.retrying():
             with attempt:
-                return await method(request, timeout=self.settings.timeout, metadata=self.settings.metadata)
+                return await method(request, timeout=call.attempt_timeout(), metadata=self.settings.metadata)
         raise AssertionError("unreachable")
 
-    async def record(self, usage: Usage) -> pb.RecordUsageResponse:
-        """Record one event; retried with the same event_id until acknowledged or the budget is spent."""
-        return await self._call(self._stub.RecordUsage, pb.RecordUsageRequest(event=usage.to_proto()))
+    async def record(self, usage: Usage, *, deadline: float | None = None) -> pb.RecordUsageResponse:
+        """Record one event; retried with the same event_id until acknowledged, the call's ``deadline``
+        passes or the budget is spent. Cancelling the task cancels the call, never retried."""
+        request = pb.RecordUsageRequest(event=usage.to_proto())
+        return await self._call(self._stub.RecordUsage, request, deadline)
 
     async def record_usage(self, dimension: str, quantity: int, **fields: Any) -> pb.RecordUsageResponse:
         """Record one event built from keyword arguments (see Usage)."""
         return await self.record(Usage(dimension=dimension, quantity=quantity, **fields))
 
-    async def record_batch(self, usages: Sequence[Usage]) -> pb.RecordUsageBatchResponse:
+    async def record_batch(
+        self, usages: Sequence[Usage], *, deadline: float | None = None
+    ) -> pb.RecordUsageBatchResponse:
         """Record up to 1000 events, all or nothing."""
-        return await self._call(
-            self._stub.RecordUsageBatch, pb.RecordUsageBatchRequest(events=[u.to_proto() for u in usages])
-        )
+        request = pb.RecordUsageBatchRequest(events=[u.to_proto() for u in usages])
+        return await self._call(self._stub.RecordUsageBatch, request, deadline)
 
-    async def get_entitlements(self, **filters: str) -> pb.GetEntitlementsResponse:
+    async def get_entitlements(
+        self, *, deadline: float | None = None, **filters: str
+    ) -> pb.GetEntitlementsResponse:
         """Return entitlements."""
-        return await self._call(self._stub.GetEntitlements, pb.GetEntitlementsRequest(**filters))
+        return await self._call(self._stub.GetEntitlements, pb.GetEntitlementsRequest(**filters), deadline)
 
-    async def check_entitlement(self, **fields: str) -> pb.CheckEntitlementResponse:
+    async def check_entitlement(
+        self, *, deadline: float | None = None, **fields: str
+    ) -> pb.CheckEntitlementResponse:
         """Return whether a customer is entitled (to a dimension)."""
-        return await self._call(self._stub.CheckEntitlement, pb.CheckEntitlementRequest(**fields))
+        return await self._call(self._stub.CheckEntitlement, pb.CheckEntitlementRequest(**fields), deadline)
 
     async def resolve_customer(
         self, registration_token: str, tenant_id: str = ""

@@ -10,12 +10,12 @@ import (
 	"strconv"
 	"time"
 
-	meteringsidecar "github.com/metering-sidecar/metering-sidecar/clients/go"
+	"github.com/metering-sidecar/metering-sidecar/clients/go/meteringsidecar"
 )
 
 func main() {
 	count, _ := strconv.Atoi(os.Getenv("COUNT"))
-	client, err := meteringsidecar.Dial(os.Getenv("TARGET"), meteringsidecar.Options{Timeout: 2 * time.Second})
+	client, err := meteringsidecar.New(os.Getenv("TARGET"), meteringsidecar.Options{AttemptTimeout: 2 * time.Second})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
