@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from sidecar.errors import RemoteError
 from sidecar.faults import crash_point
-from sidecar.marketplace import Marketplace
+from sidecar.marketplace import UNREACHABLE_CODES, Marketplace
 from sidecar.model import Outcome, PassResult, Record, RecordOutcome
 from sidecar.shipping._batching import Call, plan_calls
 
@@ -48,20 +48,6 @@ SPLIT_CODES = frozenset(
     }
 )
 DISABLED = "DisabledApiException"
-# Whole-call failures that mean the endpoint is not answering at all (a hang, no credentials): the rest
-# of the pass would only wait out the same deadline, so it stops and the records stay due.
-UNREACHABLE_CODES = frozenset(
-    {
-        "CallDeadlineExceeded",
-        "TooManyCallsInFlight",
-        "ReadTimeoutError",
-        "ConnectTimeoutError",
-        "NoCredentialsError",
-        "PartialCredentialsError",
-        "CredentialRetrievalError",
-        "TokenRetrievalError",
-    }
-)
 BASE_BACKOFF_SECONDS = 1.0
 
 
@@ -241,6 +227,8 @@ class Shipper:
             right = await self._attempt(Call(call.product_code, call.records[middle:]), now)
             return left + right
         if exc.code in UNREACHABLE_CODES:
+            # No answer at all (a hang, no credentials, nothing listening): the rest of the pass would
+            # only wait out the same deadline, so it stops and the records stay due.
             self._unreachable = True
         log.warning("AWS call failed; records will be retried",
                     extra={"fields": {"error": exc.code, "records": len(call.records)}})  # fmt: skip

@@ -22,6 +22,12 @@ class ResultsMixin(StoreCore):
 
     async def expire(self, now: float) -> list[int]:
         """Dead-letter pending records about to pass AWS's maximum age (I6); return their ids."""
+        # A read first: most passes expire nothing, and a write would take the lock ingest commits under.
+        rows = await self.db.execute_fetchall(
+            "SELECT 1 FROM records WHERE state = 'pending' AND expires_s <= ? LIMIT 1", (now,)
+        )
+        if not list(rows):
+            return []
         async with self._lock, self._transaction():
             rows = await self.db.execute_fetchall(
                 "UPDATE records SET state = 'dead', reason = 'expired', finished_ms = ?, "
