@@ -193,6 +193,12 @@ class Config:
     )
     """A window is shipped when every live member handed it over, or this long after it ended."""
 
+    cluster_call_timeout_seconds: float = _setting(
+        10.0, _float(0.5), "total deadline of one PostgreSQL call in cluster mode"
+    )
+    """Also the statement timeout (half of it the lock timeout): an unanswering PostgreSQL fails a call
+    within this, so it never hangs a pass."""
+
     region: str = _setting("", _str, "AWS region (default: the SDK chain, else us-east-1)")
     """Region of the metering client."""
 

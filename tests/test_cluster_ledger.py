@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -127,28 +126,34 @@ async def test_deadline_closes_a_window_a_live_member_never_handed_over(
     assert [r["quantity"] for r in emulator.state.billed()] == [5]
 
 
-async def test_other_content_under_the_same_key_raises_an_alarm(
-    cluster: Any, clock: ManualClock, tmp_path: Path, caplog: pytest.LogCaptureFixture
+async def test_a_new_disk_under_a_reused_instance_id_is_a_new_contributor(
+    cluster: Any, clock: ManualClock, tmp_path: Path, emulator: EmulatorServer, dsn: str
 ) -> None:
-    """An instance id reused with a new disk: the differing contribution is a dead letter plus an alarm."""
+    """An instance id reused with a new disk: its own incarnation, so both disks' usage bills, no conflict."""
     first = await cluster("same", db=str(tmp_path / "disk1.db"))
     clock.set(NEXT + 60)
     await call(first, "RecordUsage", pb.RecordUsageRequest(event=event(event_id="one", quantity=1)))
     clock.advance(HOUR)
     await call(first, "Flush", pb.FlushRequest())
     await first.shutdown(grace=0.5)
-    clock.set(NEXT - 600)  # the new disk's fresh start must leave the same window open
+    clock.set(NEXT - 600)  # the new disk's fresh start leaves the same window open
     second = await cluster("same", db=str(tmp_path / "disk2.db"))
     clock.set(NEXT + 60)
     await call(second, "RecordUsage", pb.RecordUsageRequest(event=event(event_id="two", quantity=2)))
     clock.advance(HOUR)
-    with caplog.at_level(logging.ERROR, logger="sidecar"):
+    await call(second, "Flush", pb.FlushRequest())
+    clock.advance(HOUR)  # the first disk's window was shipped: this usage rolls into the next one
+    for _ in range(2):
         await call(second, "Flush", pb.FlushRequest())
-    assert any("ALARM" in r.getMessage() for r in caplog.records)
     assert second.cluster is not None
-    assert second.cluster.conflicts == 1
-    rows = await second.store.db.execute_fetchall("SELECT state, reason FROM records")
-    assert list(rows) == [("dead", "handover-conflict")]
+    assert second.cluster.conflicts == 0
+    assert sorted(r["quantity"] for r in emulator.state.billed()) == [1, 2]
+    assert [tuple(r) for r in await second.store.db.execute_fetchall("SELECT state FROM records")] == [
+        ("billed",)
+    ]
+    with psycopg.connect(dsn) as conn:
+        incarnations = conn.execute("SELECT DISTINCT incarnation FROM ms_contributions").fetchall()
+    assert len(incarnations) == 2
 
 
 async def test_postgres_down_keeps_ingest_and_readiness(cluster: Any, clock: ManualClock, dsn: str) -> None:
