@@ -42,6 +42,7 @@ T = TypeVar("T")
 Work = Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]]
 KEY_COLUMNS = ("product", "license_arn", "customer_field", "customer", "dimension", "window_start")
 LEDGER_LOST = "ledger-lost"
+FREEZE_CHUNK = 400  # records frozen per transaction (one call, one deadline)
 # Holding OLD_SHIPPER_LOCK shared, on this very session (classid/objid/objsubid of a one-bigint key).
 _HOLDS_SHARED = (
     "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND classid = 0 "
@@ -529,52 +530,76 @@ class ClusterLedger:
         return row is not None
 
     async def freeze(self, now: float, *, member_timeout: float, deadline: float) -> int:
-        """Sum open contributions into frozen cluster records where every live member has handed over."""
+        """Sum open contributions into frozen cluster records where every live member has handed over.
 
-        async def run(conn: psycopg.AsyncConnection[Any]) -> int:
-            frozen = 0
-            async with conn.transaction():
-                if not await self._fenced(conn):
-                    return 0
-                held = await (await conn.execute(
-                    "SELECT CAST(value AS DOUBLE PRECISION) FROM ms_meta WHERE key = 'rebuild_until'"
-                )).fetchone()  # fmt: skip
-                if held is not None and now < float(held[0]):
-                    return 0  # the ledger was lost: members are still offering their records again
-                members = await (await conn.execute(
-                    "SELECT sealed_through FROM ms_members WHERE left_s IS NULL AND heartbeat_s > %s",
-                    (now - member_timeout,),
+        In transactions of at most FREEZE_CHUNK records each, so every call stays within its deadline.
+        """
+        total = 0
+        while True:
+
+            async def run(conn: psycopg.AsyncConnection[Any]) -> tuple[int, bool]:
+                return await self._freeze_some(conn, now, member_timeout, deadline)
+
+            frozen, more = await self._run(run)
+            total += frozen
+            if not more:
+                return total
+
+    async def _freeze_some(
+        self, conn: psycopg.AsyncConnection[Any], now: float, member_timeout: float, deadline: float
+    ) -> tuple[int, bool]:
+        frozen = 0
+        async with conn.transaction():
+            if not await self._fenced(conn):
+                return 0, False
+            held = await (await conn.execute(
+                "SELECT CAST(value AS DOUBLE PRECISION) FROM ms_meta WHERE key = 'rebuild_until'"
+            )).fetchone()  # fmt: skip
+            if held is not None and now < float(held[0]):
+                return 0, False  # the ledger was lost: members are still offering their records again
+            members = await (await conn.execute(
+                "SELECT sealed_through FROM ms_members WHERE left_s IS NULL AND heartbeat_s > %s",
+                (now - member_timeout,),
+            )).fetchall()  # fmt: skip
+            horizon = min((int(m[0]) for m in members), default=2**62)
+            # Settled re-offers of a window that still has its record change nothing: attach them.
+            await conn.execute(
+                "UPDATE ms_settled s SET record_id = r.id FROM ms_records r WHERE s.record_id IS NULL AND "
+                "r.product = s.product AND r.license_arn = s.license_arn AND r.customer_field = s.customer_field "
+                "AND r.customer = s.customer AND r.dimension = s.dimension AND r.window_start = s.window_start"
+            )  # fmt: skip
+            by_key: dict[Key, list[_Open]] = defaultdict(list)
+            for table, settled in (("ms_contributions", False), ("ms_settled", True)):
+                rows = await (await conn.execute(
+                    f"SELECT instance_id, incarnation, product, license_arn, customer_field, customer, dimension, "
+                    f"window_start, quantity, first_event_ms, event_count, request_json, "
+                    f"{'false' if settled else 'reoffered'} FROM {table} WHERE record_id IS NULL FOR UPDATE"
                 )).fetchall()  # fmt: skip
-                horizon = min((int(m[0]) for m in members), default=2**62)
-                # Settled re-offers of a window that still has its record change nothing: attach them.
-                await conn.execute(
-                    "UPDATE ms_settled s SET record_id = r.id FROM ms_records r WHERE s.record_id IS NULL AND "
-                    "r.product = s.product AND r.license_arn = s.license_arn AND r.customer_field = s.customer_field "
-                    "AND r.customer = s.customer AND r.dimension = s.dimension AND r.window_start = s.window_start"
-                )  # fmt: skip
-                by_key: dict[Key, list[_Open]] = defaultdict(list)
-                for table, settled in (("ms_contributions", False), ("ms_settled", True)):
-                    rows = await (await conn.execute(
-                        f"SELECT instance_id, incarnation, product, license_arn, customer_field, customer, dimension, "
-                        f"window_start, quantity, first_event_ms, event_count, request_json, "
-                        f"{'false' if settled else 'reoffered'} FROM {table} WHERE record_id IS NULL FOR UPDATE"
-                    )).fetchall()  # fmt: skip
-                    for r in rows:
-                        by_key[(r[2], r[3], r[4], r[5], r[6])].append(
-                            _Open((str(r[0]), str(r[1])), int(r[7]), int(r[8]), int(r[9]), int(r[10]), str(r[11]),
-                                  bool(r[12]), settled)
-                        )  # fmt: skip
-                for key in sorted(by_key):
-                    contributions = sorted(by_key[key], key=lambda c: (c.first_event_ms, c.contributor))
-                    last = await (await conn.execute(
-                        "SELECT MAX(window_start) FROM ms_records WHERE product = %s AND license_arn = %s AND "
-                        "customer_field = %s AND customer = %s AND dimension = %s", key,
-                    )).fetchone()  # fmt: skip
-                    floor = (int(last[0]) + self.window) if last and last[0] is not None else 0
-                    frozen += await self._freeze_key(conn, key, contributions, floor, now, horizon, deadline)
-            return frozen
-
-        return await self._run(run)
+                for r in rows:
+                    by_key[(r[2], r[3], r[4], r[5], r[6])].append(
+                        _Open((str(r[0]), str(r[1])), int(r[7]), int(r[8]), int(r[9]), int(r[10]), str(r[11]),
+                              bool(r[12]), settled)
+                    )  # fmt: skip
+            if not by_key:
+                return 0, False
+            floors = {
+                tuple(r[:5]): int(r[5]) + self.window
+                for r in await (await conn.execute(
+                    "SELECT product, license_arn, customer_field, customer, dimension, MAX(window_start) FROM ms_records "
+                    "WHERE (product, license_arn, customer_field, customer, dimension) IN (SELECT product, license_arn, "
+                    "customer_field, customer, dimension FROM ms_contributions WHERE record_id IS NULL UNION SELECT "
+                    "product, license_arn, customer_field, customer, dimension FROM ms_settled WHERE record_id IS NULL) "
+                    "GROUP BY 1, 2, 3, 4, 5"
+                )).fetchall()
+            }  # fmt: skip
+            for key in sorted(by_key):
+                if frozen >= FREEZE_CHUNK:
+                    return frozen, True
+                contributions = sorted(by_key[key], key=lambda c: (c.first_event_ms, c.contributor))
+                frozen += await self._freeze_key(
+                    conn, key, contributions, floors.get(key, 0), now, horizon, deadline
+                )
+        return frozen, False
 
     async def _freeze_key(
         self, conn: psycopg.AsyncConnection[Any], key: Key, contributions: list[_Open], floor: int, now: float,
@@ -621,13 +646,15 @@ class ClusterLedger:
              built.timestamp_s + self.expiry_after, rebuilt),
         )).fetchone()  # fmt: skip
         assert row is not None
-        for c in chosen:
-            await conn.execute(
-                f"UPDATE {'ms_settled' if c.settled else 'ms_contributions'} SET record_id = %s WHERE instance_id = %s "
-                "AND incarnation = %s AND product = %s AND license_arn = %s AND customer_field = %s AND customer = %s "
-                "AND dimension = %s AND window_start = %s",
-                (row[0], *c.contributor, *key, c.window_start),
-            )  # fmt: skip
+        for table, settled in (("ms_contributions", False), ("ms_settled", True)):
+            mine = [(row[0], *c.contributor, *key, c.window_start) for c in chosen if c.settled is settled]
+            if mine:
+                await conn.cursor().executemany(
+                    f"UPDATE {table} SET record_id = %s WHERE instance_id = %s AND incarnation = %s AND product = %s "
+                    "AND license_arn = %s AND customer_field = %s AND customer = %s AND dimension = %s "
+                    "AND window_start = %s",
+                    mine,
+                )  # fmt: skip
         return 1
 
     async def expire(self, now: float) -> list[int]:
