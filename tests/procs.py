@@ -80,7 +80,14 @@ class Emulator:
 class SidecarProcess:
     """`metering-sidecar serve` in a subprocess, restartable on the same database and port."""
 
-    def __init__(self, db: Path, emulator_url: str, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        db: Path,
+        emulator_url: str,
+        *args: str,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
         self.port = free_port()
         self.health_port = free_port()
         self.metrics_port = free_port()
@@ -92,6 +99,7 @@ class SidecarProcess:
             *args,
         ]  # fmt: skip
         self.env = env or {}
+        self.cwd = cwd  # `python -m sidecar` imports the package found here first (another version's code)
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = db.with_suffix(".log")
 
@@ -103,6 +111,7 @@ class SidecarProcess:
                 stdout=log,
                 stderr=log,
                 env=_env({**self.env, **(extra_env or {})}),
+                cwd=self.cwd,
             )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -155,10 +155,12 @@ def cluster_env(dedup: int = WINDOW) -> Iterator[tuple[pg.Postgres, Emulator, li
 
 
 def member(workdir: Path, emulator: Emulator, dsn: str, name: str, *, instance: str = "", db: str = "",
-           window: int = WINDOW, env: dict[str, str] | None = None) -> SidecarProcess:  # fmt: skip
-    """Return (not started) a cluster member on its own disk."""
+           window: int = WINDOW, env: dict[str, str] | None = None, code: Path | None = None) -> SidecarProcess:  # fmt: skip
+    """Return (not started) a cluster member on its own disk; ``code``: run the sidecar package found there."""
+    if code is not None:
+        env = {**(env or {}), "PYTHONPATH": str(code)}
     return SidecarProcess(workdir / (db or f"{name}.db"), emulator.url, *cluster_args(window),
-                          "--cluster-postgres-dsn", dsn, "--instance-id", instance or name, env=env)  # fmt: skip
+                          "--cluster-postgres-dsn", dsn, "--instance-id", instance or name, env=env, cwd=code)  # fmt: skip
 
 
 async def load_all(loads: list[Load], seconds: float, prefix: str) -> None:
@@ -386,6 +388,14 @@ def _old_tree(workdir: Path) -> Path | None:
     return target
 
 
+def _ledger_version(dsn: str) -> int:
+    with psycopg.connect(dsn) as conn:
+        if conn.execute("SELECT to_regclass('ms_meta')").fetchone() == (None,):
+            return 1
+        row = conn.execute("SELECT value FROM ms_meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 1
+
+
 async def rolling_upgrade(workdir: Path, *, long: bool) -> Finding:
     """Members of the previous version (no ledger version, no incarnations, advisory-lock shipper) are
     replaced one by one by this version under load, on their disks: the ledger is migrated in place and
@@ -396,13 +406,13 @@ async def rolling_upgrade(workdir: Path, *, long: bool) -> Finding:
                        figures={"skipped": True})  # fmt: skip
     with cluster_env() as (server, emulator, members):
         dsn = ledger_dsn(server)
-        old_env = {"PYTHONPATH": str(old)}
-        versions = [member(workdir, emulator, dsn, f"m{i}", env=old_env) for i in range(3)]
+        versions = [member(workdir, emulator, dsn, f"m{i}", code=old) for i in range(3)]
         members.extend(versions)
         for sidecar in versions:
             sidecar.start()
         loads = [Load(m.target, seed=50 + n) for n, m in enumerate(versions)]
         await load_all(loads, 2.0, "old")
+        version_before = _ledger_version(dsn)  # 1: the previous version knows no ledger versions
         exits, mixed_version = [], 0
         for i in range(3):
             exits.append(versions[i].terminate())
@@ -413,14 +423,13 @@ async def rolling_upgrade(workdir: Path, *, long: bool) -> Finding:
             loads[i].target = upgraded.target
             await load_all(loads, 3.0 if long else 2.0, f"mix{i}")
             if i == 0:
-                with psycopg.connect(dsn) as conn:
-                    row = conn.execute("SELECT value FROM ms_meta WHERE key = 'schema_version'").fetchone()
-                mixed_version = int(row[0]) if row else 1
+                mixed_version = _ledger_version(dsn)
         await load_all(loads, 1.0, "new")
         pending = await drain_all(versions, within=120)
         finding = Finding("C7. rolling upgrade", "3 members of the previous version replaced one by one under load; "
                           "the ledger was migrated in place while the others still ran the previous version")  # fmt: skip
-        finding.figures.update({"old_exit_codes": exits, "schema_version_while_mixed": mixed_version})
+        finding.figures.update({"old_exit_codes": exits, "schema_version_before": version_before,
+                                "schema_version_while_mixed": mixed_version})  # fmt: skip
         return finish(finding, total(loads), emulator, pending)
 
 

@@ -80,5 +80,6 @@ async def test_rolling_upgrade_from_the_previous_version(tmp_path: Path) -> None
     if finding.figures.get("skipped"):
         pytest.skip(finding.done)
     _exact(finding)
+    assert finding.figures["schema_version_before"] == 1, finding  # the previous version really ran
     assert finding.figures["schema_version_while_mixed"] == 2, finding
     assert finding.figures["old_exit_codes"] == [0, 0, 0], finding
