@@ -298,7 +298,7 @@ async def test_a_version_1_ledger_is_migrated_in_place_and_stays_writable_by_ver
         await ledger.current_identity()
         await ledger.try_lead()
         with psycopg.connect(dsn, autocommit=True) as conn:
-            meta = dict(conn.execute("SELECT key, value FROM ms_meta").fetchall())
+            meta: dict[str, str] = dict(conn.execute("SELECT key, value FROM ms_meta").fetchall())
             assert (meta["schema_version"], meta["min_member_version"]) == ("2", "1")
             assert conn.execute("SELECT instance_id, incarnation FROM ms_contributions").fetchall() == [
                 ("legacy", "")
