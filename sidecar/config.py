@@ -186,7 +186,9 @@ class Config:
     cluster_member_timeout_seconds: float = _setting(
         30.0, _float(1), "a member without heartbeat this long is gone"
     )
-    """The shipper stops waiting for a member's hand-over once its heartbeat is this old."""
+    """The shipper stops waiting for a member's hand-over once its heartbeat is this old, and the shipper's
+    lease lapses after this long without renewal. Keep it well above --flush-interval-seconds: both are
+    renewed once a pass."""
 
     cluster_close_deadline_seconds: float = _setting(
         1800.0, _float(0), "close a window this long after it ends anyway"

@@ -205,18 +205,14 @@ class ClusterLedger:
         """Run ``work`` on a connection within the call deadline; PostgreSQL failures become RemoteError."""
         slot = self._rpc if rpc else self._main
         task = asyncio.ensure_future(self._call(slot, work))
-        done, _ = await asyncio.wait({task}, timeout=self.call_timeout)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.call_timeout)
+        except BaseException:
+            done = set()  # the caller was cancelled (shutdown): abandon the call the same way
+            self._abandon(task, rpc=rpc)
+            raise
         if not done:
-            # Never wait for a black-holed server: abandon the call (it closes its own session when
-            # psycopg gives up cancelling) and give the next call a fresh connection.
-            task.cancel()
-            self._orphans.add(task)
-            task.add_done_callback(self._orphan_done)
-            if rpc:
-                self._rpc = _Slot()
-            else:
-                self._main = _Slot()
-                self.leader = False
+            self._abandon(task, rpc=rpc)
             raise RemoteError(
                 "PostgresTimeout", f"no answer from PostgreSQL within {self.call_timeout:g} s", retryable=True
             )
@@ -232,6 +228,18 @@ class ClusterLedger:
             raise RemoteError(
                 type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "", retryable=True
             ) from None
+
+    def _abandon(self, task: asyncio.Task[Any], *, rpc: bool) -> None:
+        # Never wait for a black-holed server: cancel the call (it closes its own session once psycopg
+        # gives up cancelling the query) and give the next call a fresh connection.
+        task.cancel()
+        self._orphans.add(task)
+        task.add_done_callback(self._orphan_done)
+        if rpc:
+            self._rpc = _Slot()
+        else:
+            self._main = _Slot()
+            self.leader = False
 
     def _orphan_done(self, task: asyncio.Task[Any]) -> None:
         self._orphans.discard(task)
@@ -483,7 +491,12 @@ class ClusterLedger:
                 (OLD_SHIPPER_LOCK,),
             )).fetchone()  # fmt: skip
             if not (shared and shared[0]):
-                return None  # a member of the previous version ships; it keeps doing so until it is upgraded
+                if not self._waiting_for_old_shipper:
+                    log.warning("a member of the previous version is the cluster's shipper; this one hands over "
+                                "and takes over once that member is upgraded")  # fmt: skip
+                self._waiting_for_old_shipper = True
+                return None
+            self._waiting_for_old_shipper = False
             row = await (await conn.execute(
                 "UPDATE ms_lease SET holder = %(me)s, token = CASE WHEN holder = %(me)s AND token = %(token)s "
                 "THEN token ELSE token + 1 END, expires_at = clock_timestamp() + make_interval(secs => %(ttl)s) "
