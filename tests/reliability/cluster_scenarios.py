@@ -255,7 +255,7 @@ async def stopped_leader(workdir: Path, *, long: bool) -> Finding:
             sidecar.start()
         loads = [Load(m.target, seed=n) for n, m in enumerate(members)]
         await load_all(loads, 2.0, "warm")
-        took_over, old_still_shipper, billed_while_stopped = 0, 0, 0
+        took_over, old_still_shipper, billed_while_stopped, fenced = 0, 0, 0, 0
         for cycle in range(cycles):
             leader = await shipper_among(members)
             assert leader is not None, "no shipper"
@@ -268,8 +268,11 @@ async def stopped_leader(workdir: Path, *, long: bool) -> Finding:
             took_over += await shipper_among(others, within=MEMBER_TIMEOUT + 8) is not None
             await running
             billed_while_stopped += emulator.get("/_emulator/stats")["stats"]["success"] - stopped_at
+            log_before = leader.log.read_text()
             leader.proc.send_signal(signal.SIGCONT)
             await asyncio.sleep(1.5)
+            resumed = leader.log.read_text()[len(log_before) :]
+            fenced += "lost the shipper lease" in resumed or "results are discarded" in resumed
             old_still_shipper += metric(leader, "metering_sidecar_cluster_shipper") == 1 and any(
                 metric(m, "metering_sidecar_cluster_shipper") == 1 for m in others
             )
@@ -278,7 +281,7 @@ async def stopped_leader(workdir: Path, *, long: bool) -> Finding:
         finding = Finding("C3. a stopped shipper", f"{cycles} SIGSTOPs of the shipper for {MEMBER_TIMEOUT + 3:g} s "
                           f"(member timeout {MEMBER_TIMEOUT:g} s), then SIGCONT")  # fmt: skip
         finding.figures.update({"cycles": cycles, "took_over": took_over, "two_shippers_after_sigcont": old_still_shipper,
-                                "billed_while_stopped": billed_while_stopped})  # fmt: skip
+                                "billed_while_stopped": billed_while_stopped, "old_shipper_fenced": fenced})  # fmt: skip
         return finish(finding, total(loads), emulator, pending)
 
 
@@ -295,6 +298,7 @@ async def ledger_recreated(workdir: Path, *, long: bool) -> Finding:
         for drop in range(drops):
             running = asyncio.create_task(load_all(loads, 3.0, f"b{drop}"))
             await asyncio.sleep(2.0)
+            await wait_for(workdir / "m0.db", "state = 'billed'")  # AWS holds records of the ledger to lose
             await wait_for(workdir / "m0.db", "state = 'handed'")
             handed_at_drop += sum(local_count(workdir / f"m{i}.db", "state = 'handed'") for i in range(3))
             ledger_dsn(server)  # DROP DATABASE ... WITH (FORCE), CREATE DATABASE: an empty ledger

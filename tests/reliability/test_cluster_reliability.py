@@ -48,6 +48,7 @@ async def test_stopped_shipper_loses_its_lease(tmp_path: Path) -> None:
     assert finding.figures["took_over"] == finding.figures["cycles"], finding
     assert finding.figures["billed_while_stopped"] > 0, finding
     assert finding.figures["two_shippers_after_sigcont"] == 0, finding
+    assert finding.figures["old_shipper_fenced"] == finding.figures["cycles"], finding
 
 
 async def test_ledger_dropped_and_recreated_empty(tmp_path: Path) -> None:
@@ -56,6 +57,7 @@ async def test_ledger_dropped_and_recreated_empty(tmp_path: Path) -> None:
     _exact(finding)
     assert finding.figures["handed_at_drop"] > 0, finding
     assert finding.dead_letters == 0, finding
+    assert finding.figures["identical_resends"] > 0, finding  # rebuilt records were byte-identical
 
 
 async def test_postgres_black_hole(tmp_path: Path) -> None:
