@@ -43,9 +43,9 @@ Work = Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]]
 KEY_COLUMNS = ("product", "license_arn", "customer_field", "customer", "dimension", "window_start")
 LEDGER_LOST = "ledger-lost"
 FREEZE_CHUNK = 400  # records frozen per transaction (one call, one deadline)
-# Holding OLD_SHIPPER_LOCK shared, on this very session (classid/objid/objsubid of a one-bigint key).
-_HOLDS_SHARED = (
-    "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND classid = 0 "
+# OLD_SHIPPER_LOCK held shared by this member's fence session (classid/objid/objsubid of a one-bigint key).
+_FENCE_HOLDS = (
+    "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = %(fence)s AND classid = 0 "
     f"AND objid = {OLD_SHIPPER_LOCK} AND objsubid = 1 AND mode = 'ShareLock' AND granted)"
 )
 
@@ -145,6 +145,9 @@ class ClusterLedger:
         self._rpc = _Slot()  # RPCs (customer bindings, operator retries), never queued behind a pass
         self._orphans: set[asyncio.Task[Any]] = set()
         self._waiting_for_old_shipper = False
+        self._fence_task: asyncio.Task[None] | None = None
+        self._fence_pid = -1
+        self._fenced_event = asyncio.Event()
 
     @property
     def contributor(self) -> Contributor:
@@ -178,9 +181,6 @@ class ClusterLedger:
                 (str(statement_ms), str(max(1, statement_ms // 2)), str(max(1000, idle_ms))),
             )
             await self._prepare(conn)
-            if slot is self._main:
-                await conn.execute(f"SELECT CASE WHEN {_HOLDS_SHARED} THEN true ELSE pg_try_advisory_lock_shared(%s) END",
-                                   (OLD_SHIPPER_LOCK,))  # fmt: skip
         except BaseException:
             await conn.close()
             raise
@@ -258,8 +258,9 @@ class ClusterLedger:
             if slot.conn is not None and not slot.conn.closed:
                 await slot.conn.close()
             slot.conn = None
-        for task in list(self._orphans):
+        for task in [*self._orphans, *([self._fence_task] if self._fence_task else [])]:
             task.cancel()
+        self._fence_task = None
         self.leader = False
 
     # -- schema, version and identity -------------------------------------------------------------
@@ -484,13 +485,20 @@ class ClusterLedger:
 
     async def try_lead(self) -> bool:
         """Take or renew the shipper lease; it lapses after the member timeout without renewal."""
+        await self._ensure_fence()
 
         async def run(conn: psycopg.AsyncConnection[Any]) -> int | None:
             shared = await (await conn.execute(
-                f"SELECT CASE WHEN {_HOLDS_SHARED} THEN true ELSE pg_try_advisory_lock_shared(%s) END",
-                (OLD_SHIPPER_LOCK,),
+                f"SELECT {_FENCE_HOLDS}, EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 "
+                f"AND objid = {OLD_SHIPPER_LOCK} AND objsubid = 1 AND mode = 'ExclusiveLock' AND granted)",
+                {"fence": self._fence_pid},
             )).fetchone()  # fmt: skip
-            if not (shared and shared[0]):
+            assert shared is not None
+            if not shared[0]:
+                if self._fence_pid != -1 and self._fence_task is not None:
+                    self._fence_task.cancel()  # its session is gone (a restart): a new one next pass
+                if not shared[1]:
+                    return None  # the fence is on its way
                 if not self._waiting_for_old_shipper:
                     log.warning("a member of the previous version is the cluster's shipper; this one hands over "
                                 "and takes over once that member is upgraded")  # fmt: skip
@@ -529,14 +537,61 @@ class ClusterLedger:
         )
         self.leader = False
 
+    async def _ensure_fence(self) -> None:
+        if self._fence_task is None or self._fence_task.done():
+            self._fence_pid = -1
+            self._fenced_event = asyncio.Event()
+            self._fence_task = asyncio.create_task(self._hold_fence(), name="cluster-fence")
+            # Usually granted at once; a previous-version shipper makes it wait in the background.
+            try:
+                await asyncio.wait_for(self._fenced_event.wait(), min(1.0, self.call_timeout))
+            except TimeoutError:
+                pass
+
+    async def _hold_fence(self) -> None:
+        """Hold OLD_SHIPPER_LOCK shared on a session of its own for as long as it lives.
+
+        Previous-version members elect their shipper with that lock exclusive, so while any member of this
+        version holds it shared, none of them can become the shipper. The request queues behind a previous
+        shipper's exclusive hold, so it is granted the moment that member goes (a rolling upgrade), before
+        another previous-version member can take it. Only this version's shipper, whose fence holds the
+        lock, freezes or applies (checked in the same transaction).
+        """
+        timeout = max(1, int(self.call_timeout))
+        try:
+            conn = await asyncio.wait_for(
+                psycopg.AsyncConnection.connect(
+                    self.dsn, autocommit=True, connect_timeout=timeout, keepalives=1,
+                    keepalives_idle=max(1, timeout // 2), keepalives_interval=max(1, timeout // 4),
+                    keepalives_count=3,
+                ),
+                self.call_timeout,
+            )  # fmt: skip
+        except (TimeoutError, psycopg.Error):
+            return  # tried again next pass
+        try:
+            # No statement timeout: the wait for a previous-version shipper to go may be long.
+            await conn.execute("SELECT set_config('statement_timeout', '0', false)")
+            await conn.execute("SELECT pg_advisory_lock_shared(%s)", (OLD_SHIPPER_LOCK,))
+            self._fence_pid = conn.info.backend_pid
+            self._fenced_event.set()
+            while not conn.closed:
+                await asyncio.sleep(self.member_timeout)
+                await asyncio.wait_for(conn.execute("SELECT 1"), self.call_timeout)
+        except (TimeoutError, psycopg.Error):
+            pass  # the session is gone: a new one next pass
+        finally:
+            self._fence_pid = -1
+            await conn.close()
+
     async def _fenced(self, conn: psycopg.AsyncConnection[Any]) -> bool:
         """Inside a transaction: lock the lease row if this process still holds it; False otherwise."""
         if self._token is None:
             return False
         row = await (await conn.execute(
-            f"SELECT token FROM ms_lease WHERE name = 'shipper' AND holder = %s AND token = %s AND "
-            f"expires_at > clock_timestamp() AND {_HOLDS_SHARED} FOR UPDATE",
-            (self.holder, self._token),
+            "SELECT token FROM ms_lease WHERE name = 'shipper' AND holder = %(me)s AND token = %(token)s AND "
+            f"expires_at > clock_timestamp() AND {_FENCE_HOLDS} FOR UPDATE",
+            {"me": self.holder, "token": self._token, "fence": self._fence_pid},
         )).fetchone()  # fmt: skip
         if row is None:
             self.leader = False

@@ -417,23 +417,42 @@ async def rolling_upgrade(workdir: Path, *, long: bool) -> Finding:
         loads = [Load(m.target, seed=50 + n) for n, m in enumerate(versions)]
         await load_all(loads, 2.0, "old")
         version_before = _ledger_version(dsn)  # 1: the previous version knows no ledger versions
-        exits, mixed_version = [], 0
-        for i in range(3):
+        exits, mixed_version, new_shipper_while_mixed = [], 0, False
+        remaining = list(range(3))
+        while remaining:
+            # Upgrade the previous version's shipper first: once a member of this version is connected, no
+            # member of the previous version can become the shipper again.
+            old_shipper = await shipper_among([versions[i] for i in remaining], within=3)
+            i = versions.index(old_shipper) if old_shipper is not None else remaining[0]
+            remaining.remove(i)
             exits.append(versions[i].terminate())
             upgraded = member(workdir, emulator, dsn, f"m{i}")
             members.append(upgraded)
             upgraded.start()
             versions[i] = upgraded
             loads[i].target = upgraded.target
-            await load_all(loads, 3.0 if long else 2.0, f"mix{i}")
-            if i == 0:
+            running = asyncio.create_task(load_all(loads, 3.0 if long else 2.0, f"mix{i}"))
+            if remaining:
+                upgraded_ones = [versions[j] for j in range(3) if j not in remaining]
+                new_shipper_while_mixed |= await shipper_among(upgraded_ones, within=3) is not None
+            await running
+            if len(remaining) == 2:
                 mixed_version = _ledger_version(dsn)
-        await load_all(loads, 1.0, "new")
-        pending = await drain_all(versions, within=120)
-        finding = Finding("C7. rolling upgrade", "3 members of the previous version replaced one by one under load; "
-                          "the ledger was migrated in place while the others still ran the previous version")  # fmt: skip
+        # A pod of the previous version joins the migrated ledger late (a rollback, a stale ReplicaSet).
+        late = member(workdir, emulator, dsn, "late", code=old)
+        members.append(late)
+        late.start()
+        loads.append(Load(late.target, seed=59))
+        await load_all(loads, 2.0 if long else 1.5, "late")
+        late_shipper = metric(late, "metering_sidecar_cluster_shipper")
+        pending = await drain_all([*versions, late], within=120)
+        finding = Finding("C7. rolling upgrade", "3 members of the previous version replaced one by one under load, "
+                          "the shipper first; the ledger was migrated in place while the others still ran the "
+                          "previous version; then a previous-version pod joined late")  # fmt: skip
         finding.figures.update({"old_exit_codes": exits, "schema_version_before": version_before,
-                                "schema_version_while_mixed": mixed_version})  # fmt: skip
+                                "schema_version_while_mixed": mixed_version,
+                                "new_shipper_while_mixed": new_shipper_while_mixed,
+                                "late_old_member_shipper": late_shipper})  # fmt: skip
         return finish(finding, total(loads), emulator, pending)
 
 

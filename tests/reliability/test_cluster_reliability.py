@@ -85,3 +85,5 @@ async def test_rolling_upgrade_from_the_previous_version(tmp_path: Path) -> None
     assert finding.figures["schema_version_before"] == 1, finding  # the previous version really ran
     assert finding.figures["schema_version_while_mixed"] == 2, finding
     assert finding.figures["old_exit_codes"] == [0, 0, 0], finding
+    assert finding.figures["new_shipper_while_mixed"], finding  # and old members could no longer lead
+    assert finding.figures["late_old_member_shipper"] == 0, finding
