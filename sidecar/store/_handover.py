@@ -190,18 +190,14 @@ class HandoverQueries:
         through = int(watermark) if watermark is not None else self.watermark
         return through if earliest is None else min(through, int(earliest))
 
-    async def mark_handed(
-        self: _StoreLike, record_ids: Sequence[int], contributor: Contributor | None = None
-    ) -> None:
-        """Mark records as committed to the shared ledger under ``contributor``."""
+    async def mark_handed(self: _StoreLike, record_ids: Sequence[int], contributor: Contributor) -> None:
+        """Mark records as committed to the shared ledger under ``contributor`` (instance id, incarnation)."""
         if record_ids:
-            instance, incarnation = contributor or (None, LEGACY_INCARNATION)
             async with self._lock, self._transaction():
                 await self.db.executemany(
                     "UPDATE records SET state = CASE WHEN state = 'pending' THEN 'handed' ELSE state END, "
-                    "handed_instance = COALESCE(?, handed_instance), handed_incarnation = ?, reoffer = 0 "
-                    f"WHERE id = ? AND ({_TO_HAND_OVER})",
-                    [(instance, incarnation, i) for i in record_ids],
+                    f"handed_instance = ?, handed_incarnation = ?, reoffer = 0 WHERE id = ? AND ({_TO_HAND_OVER})",
+                    [(*contributor, i) for i in record_ids],
                 )
 
     async def handed(self: _StoreLike, limit: int = 100_000) -> list[Handed]:
