@@ -174,6 +174,8 @@ class Sidecar:
                 ledger = ClusterLedger(
                     config.cluster_postgres_dsn, config.resolved_instance_id(self.env),
                     window_seconds=config.window_seconds, expiry_after=self.store.expiry_after,
+                    member_timeout=config.cluster_member_timeout_seconds,
+                    call_timeout=config.cluster_call_timeout_seconds,
                 )  # fmt: skip
                 cluster_shipper = Shipper(
                     ledger, marketplace, Backoff(cap=config.max_backoff_seconds),
@@ -224,11 +226,11 @@ class Sidecar:
             await self.health.start()
             await self.server.start()
             await self._start_health_and_probes()
+            if self.cluster is not None:
+                await self.cluster.join(self.clock.now())  # refuses (exit 2) a ledger too new for it
         except BaseException:
             await self._close_everything()
             raise
-        if self.cluster is not None:
-            await self.cluster.join(self.clock.now())
         self._flusher_task = asyncio.create_task(self.flusher.run(), name="flusher")
         self._flusher_task.add_done_callback(self._flusher_done)
         log.info(
@@ -321,7 +323,7 @@ class Sidecar:
     async def _close_everything(self) -> None:
         await self.health.stop()
         if self.cluster is not None:
-            await self.cluster.ledger.close()
+            await self.cluster.close()
         if self.health_server is not None:
             await self.health_server.stop(None)
         if self.server is not None:

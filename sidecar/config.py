@@ -186,12 +186,20 @@ class Config:
     cluster_member_timeout_seconds: float = _setting(
         30.0, _float(1), "a member without heartbeat this long is gone"
     )
-    """The shipper stops waiting for a member's hand-over once its heartbeat is this old."""
+    """The shipper stops waiting for a member's hand-over once its heartbeat is this old, and the shipper's
+    lease lapses after this long without renewal. Keep it well above --flush-interval-seconds: both are
+    renewed once a pass."""
 
     cluster_close_deadline_seconds: float = _setting(
         1800.0, _float(0), "close a window this long after it ends anyway"
     )
     """A window is shipped when every live member handed it over, or this long after it ended."""
+
+    cluster_call_timeout_seconds: float = _setting(
+        10.0, _float(0.5), "total deadline of one PostgreSQL call in cluster mode"
+    )
+    """Also the statement timeout (half of it the lock timeout): an unanswering PostgreSQL fails a call
+    within this, so it never hangs a pass."""
 
     region: str = _setting("", _str, "AWS region (default: the SDK chain, else us-east-1)")
     """Region of the metering client."""

@@ -87,6 +87,7 @@ class SidecarProcess:
         *args: str,
         env: dict[str, str] | None = None,
         fake_keys: bool = True,
+        cwd: Path | None = None,
     ) -> None:
         """``fake_keys=False`` leaves AWS_ACCESS_KEY_ID out, so the SDK's credential chain runs for real."""
         self.port = free_port()
@@ -101,6 +102,7 @@ class SidecarProcess:
         ]  # fmt: skip
         self.env = env or {}
         self.fake_keys = fake_keys
+        self.cwd = cwd  # `python -m sidecar` imports the package found here first (another version's code)
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = db.with_suffix(".log")
 
@@ -112,6 +114,7 @@ class SidecarProcess:
                 stdout=log,
                 stderr=log,
                 env=_env({**self.env, **(extra_env or {})}, fake_keys=self.fake_keys),
+                cwd=self.cwd,
             )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

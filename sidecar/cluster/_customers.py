@@ -12,21 +12,6 @@ from sidecar.errors import Refused
 from sidecar.model import Customer, ResolvedCustomer
 from sidecar.store._customers import binding_key
 
-DDL = (
-    """
-    CREATE TABLE IF NOT EXISTS ms_customers (
-        id BIGSERIAL PRIMARY KEY, binding_key TEXT NOT NULL UNIQUE, customer_identifier TEXT NOT NULL,
-        customer_aws_account_id TEXT NOT NULL, product_code TEXT NOT NULL, license_arn TEXT NOT NULL,
-        tenant_id TEXT NOT NULL, first_resolved_s DOUBLE PRECISION NOT NULL, last_resolved_s DOUBLE PRECISION NOT NULL
-    )
-    """,
-    """
-    CREATE TABLE IF NOT EXISTS ms_registration_tokens (
-        token_sha256 TEXT PRIMARY KEY, customer_id BIGINT NOT NULL REFERENCES ms_customers (id),
-        resolved_s DOUBLE PRECISION NOT NULL
-    )
-    """,
-)
 _COLUMNS = ("id, customer_identifier, customer_aws_account_id, product_code, license_arn, tenant_id, "
             "first_resolved_s, last_resolved_s")  # fmt: skip
 
@@ -41,17 +26,10 @@ class ClusterCustomers:
 
     def __init__(self, ledger: ClusterLedger) -> None:
         self.ledger = ledger
-        self._ready = False
 
     async def _run(self, work: Any) -> Any:
-        async def run(conn: psycopg.AsyncConnection[Any]) -> Any:
-            if not self._ready:
-                for statement in DDL:
-                    await conn.execute(statement)
-                self._ready = True
-            return await work(conn)
-
-        return await self.ledger._run(run)
+        # The ledger creates the tables with its schema; RPCs use their own connection and deadline.
+        return await self.ledger._run(work, rpc=True)
 
     async def customer_for_token(self, token_sha256: str) -> Customer | None:
         """Return the customer a token resolved to before, if any."""

@@ -82,6 +82,17 @@ MIGRATIONS: tuple[str, ...] = (
         resolved_ms INTEGER NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 5: cluster mode remembers which contributor (instance id, incarnation) each record was handed over
+    # as, so verdicts are fetched under that name after --instance-id changes; 'reoffer' marks records to
+    # offer again to a lost or replaced ledger. Records handed before this version were handed by the
+    # legacy contributor (incarnation '').
+    """
+    ALTER TABLE records ADD COLUMN handed_instance TEXT;
+    ALTER TABLE records ADD COLUMN handed_incarnation TEXT;
+    ALTER TABLE records ADD COLUMN reoffer INTEGER NOT NULL DEFAULT 0;
+    UPDATE records SET handed_incarnation = '' WHERE state = 'handed';
+    CREATE INDEX records_to_reoffer ON records (id) WHERE reoffer = 1;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
