@@ -80,6 +80,7 @@ class Sidecar:
                 id_retention_seconds=config.id_retention_days * 86400,
                 audit_retention_seconds=config.audit_retention_days * 86400,
                 ship_from=config.ship_from,
+                fresh_start_seals_current_window=not config.cluster_postgres_dsn,
             ),
             self.clock,
         )

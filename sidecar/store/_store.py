@@ -133,9 +133,12 @@ class Store(IngestMixin, SealingMixin, ResultsMixin, OperatorQueries, CustomerQu
         stored_window = await self._meta("window_seconds")
         if stored_window is None:
             # A new database treats the current window as sealed: a replacement pod must never send a
-            # second record for an hour its predecessor may already have shipped (DESIGN.md, Time).
+            # second record for an hour its predecessor may already have shipped (docs/architecture.md,
+            # Time). In cluster mode the ledger rolls a late contribution forward instead.
             now = self.clock.now()
-            watermark = (math.floor(now / window) + 1) * window
+            watermark = math.floor(now / window) * window
+            if self.settings.fresh_start_seals_current_window:
+                watermark += window
             await self._set_meta_txn({"window_seconds": str(window), "watermark": str(watermark)})
         elif int(stored_window) != window:
             raise ConfigError(
