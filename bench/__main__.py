@@ -31,10 +31,9 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
-from sidecar.store._schema import MIGRATIONS
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from metering_sidecar.store._schema import MIGRATIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 CONCURRENCY = (1, 16, 64)
@@ -153,9 +152,9 @@ def raw_storage(path: Path, size: int, total: int) -> dict[str, float]:
 def breakdown(workdir: Path, events: int) -> dict[str, float]:
     """Where a 1000-event batch's server time goes, measured in this process: validation (proto to
     domain, fingerprint), the store's group commit (dedup check, insert, fsync), and raw SQLite."""
-    from sidecar.api._validation import Rules, to_event
-    from sidecar.clock import SystemClock
-    from sidecar.store import Store, StoreSettings
+    from metering_sidecar.api._validation import Rules, to_event
+    from metering_sidecar.core._clock import SystemClock
+    from metering_sidecar.store import Store, StoreSettings
 
     messages = [_event(n, "bd") for n in range(events)]
     rules, now = Rules(default_product_code="bench"), time.time()

@@ -12,9 +12,9 @@ import threading
 import time
 import uuid
 
-from sidecar.clock import ManualClock
-from sidecar.model import CustomerField, UsageEvent
-from sidecar.store import Store, StoreSettings
+from metering_sidecar.core._clock import ManualClock
+from metering_sidecar.core._model import CustomerField, UsageEvent
+from metering_sidecar.store import Store, StoreSettings
 
 
 def rss_mb() -> float:

@@ -16,12 +16,11 @@ from typing import Any
 
 import aiosqlite
 import grpc
-
-from sidecar import config as config_module
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
-from sidecar.app import Sidecar
-from sidecar.store._schema import MIGRATIONS
+from metering_sidecar import config as config_module
+from metering_sidecar._app import Sidecar
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from metering_sidecar.store._schema import MIGRATIONS
 
 
 class NoopServicer(pb_grpc.MeteringSidecarServicer):

@@ -6,7 +6,7 @@ One protoc release (35.1) for every language: the one bundled in grpcio-tools (p
 run as ``python -m grpc_tools.protoc`` with each language's plugin, and for Java the same release taken
 from Maven Central (com.google.protobuf:protoc, the version in clients/java/pom.xml).
 
-  python   sidecar/_proto and clients/python/metering_sidecar_client/_proto (messages, stubs, .pyi)
+  python   sidecar/metering_sidecar/_proto and clients/python/metering_sidecar_client/_proto (messages, stubs, .pyi)
   node     clients/node/proto (the .proto, loaded at run time) and clients/node/src/generated (TS types)
   go       clients/go/meteringsidecarv1 (protoc-gen-go and protoc-gen-go-grpc, pinned below, installed
            with `go install` from the module proxy; the Go import path is passed with M options)
@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PROTO_ROOT = ROOT / "proto"
 PROTOS = sorted(str(p.relative_to(PROTO_ROOT)) for p in PROTO_ROOT.rglob("*.proto"))
 PYTHON_TARGETS = {  # output folder -> the package it lives in
-    Path("sidecar") / "_proto": "sidecar._proto",
+    Path("sidecar") / "metering_sidecar" / "_proto": "metering_sidecar._proto",
     Path("clients") / "python" / "metering_sidecar_client" / "_proto": "metering_sidecar_client._proto",
 }
 NODE = Path("clients") / "node"

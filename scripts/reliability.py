@@ -20,7 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sidecar.logs import configure  # noqa: E402
+from metering_sidecar.cli._logs import configure  # noqa: E402
+
 from tests.reliability.scenarios import SCENARIOS, Finding  # noqa: E402
 
 

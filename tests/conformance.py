@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from tests.procs import Emulator, SidecarProcess, _env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,7 +134,7 @@ class UnixSidecar(SidecarProcess):
     def start(self, extra_env: dict[str, str] | None = None) -> None:
         """Start and wait until the socket answers."""
         with self.log.open("ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "sidecar", "serve", *self.args],
+            self.proc = subprocess.Popen([sys.executable, "-m", "metering_sidecar", "serve", *self.args],
                                          stdout=log, stderr=log, env=_env(extra_env))  # fmt: skip
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -10,14 +10,13 @@ from typing import Any
 import boto3
 import grpc
 import pytest
-
-from sidecar import config as config_module
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
-from sidecar.app import Sidecar
-from sidecar.clock import ManualClock
-from sidecar.emulator import EmulatorServer, EmulatorSettings, MeteringState
-from sidecar.marketplace import BotoMarketplace
+from metering_sidecar import config as config_module
+from metering_sidecar._app import Sidecar
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from metering_sidecar.core._clock import ManualClock
+from metering_sidecar.emulator import EmulatorServer, EmulatorSettings, MeteringState
+from metering_sidecar.marketplace import BotoMarketplace
 
 # 2026-11-27 10:00:00 UTC plus 10 minutes: inside a window, far from its edges.
 START = 1_795_773_600.0 + 600

@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "AKIDTEST",
@@ -46,7 +45,7 @@ class Emulator:
 
     def __init__(self, *args: str) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sidecar", "emulator", "--listen", "127.0.0.1:0", *args],
+            [sys.executable, "-m", "metering_sidecar", "emulator", "--listen", "127.0.0.1:0", *args],
             stdout=subprocess.PIPE,
             text=True,
             env=_env(),
@@ -110,7 +109,7 @@ class SidecarProcess:
         """Start and wait until the API answers."""
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "sidecar", "serve", *self.args],
+                [sys.executable, "-m", "metering_sidecar", "serve", *self.args],
                 stdout=log,
                 stderr=log,
                 env=_env({**self.env, **(extra_env or {})}, fake_keys=self.fake_keys),

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from sidecar.model import Record
-from sidecar.shipping import MAX_CALL_BYTES, MAX_RECORDS_PER_CALL, plan_calls
+from metering_sidecar.core._model import Record
+from metering_sidecar.shipping import MAX_CALL_BYTES, MAX_RECORDS_PER_CALL, plan_calls
 
 
 def _record(i: int, product: str, size: int, license: bool = False) -> Record:

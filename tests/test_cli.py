@@ -12,10 +12,10 @@ from pathlib import Path
 
 import grpc
 import pytest
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from metering_sidecar.cli._demo import run_demo
 
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
-from sidecar.demo import run_demo
 from tests.procs import Emulator, SidecarProcess
 
 
@@ -33,12 +33,12 @@ def test_emulator_lists_billed_records(tmp_path: Path) -> None:
     emulator = Emulator()
     try:
         out = subprocess.run(
-            [sys.executable, "-m", "sidecar", "emulator", "billed", "--url", emulator.url],
+            [sys.executable, "-m", "metering_sidecar", "emulator", "billed", "--url", emulator.url],
             capture_output=True, text=True, check=True, timeout=30,
         )  # fmt: skip
         assert json.loads(out.stdout) == []
         stats = subprocess.run(
-            [sys.executable, "-m", "sidecar", "emulator", "stats", "--url", emulator.url],
+            [sys.executable, "-m", "metering_sidecar", "emulator", "stats", "--url", emulator.url],
             capture_output=True, text=True, check=True, timeout=30,
         )  # fmt: skip
         assert json.loads(stats.stdout)["stats"]["calls"] == 0
@@ -79,7 +79,7 @@ def test_serve_with_embedded_emulator_starts(tmp_path: Path) -> None:
     try:
         sidecar.start()
         out = subprocess.run(
-            [sys.executable, "-m", "sidecar", "status", "--target", sidecar.target],
+            [sys.executable, "-m", "metering_sidecar", "status", "--target", sidecar.target],
             capture_output=True, text=True, check=True, timeout=30,
         )  # fmt: skip
         assert "sealed through" in out.stdout
@@ -94,7 +94,7 @@ def test_damaged_database_stops_serve_with_instructions(tmp_path: Path) -> None:
     db = tmp_path / "broken.db"
     db.write_bytes(b"not sqlite" * 500)
     out = subprocess.run(
-        [sys.executable, "-m", "sidecar", "serve", "--db", str(db), "--listen", "127.0.0.1:0"],
+        [sys.executable, "-m", "metering_sidecar", "serve", "--db", str(db), "--listen", "127.0.0.1:0"],
         capture_output=True, text=True, timeout=30,
     )  # fmt: skip
     assert out.returncode == 1
@@ -106,7 +106,7 @@ def test_damaged_database_stops_serve_with_instructions(tmp_path: Path) -> None:
 def test_unbindable_listen_address_fails_clearly(argv: list[str], tmp_path: Path) -> None:
     """A --listen address that cannot be bound exits non-zero with the address in the message."""
     out = subprocess.run(
-        [sys.executable, "-m", "sidecar", *argv, "--db", str(tmp_path / "x.db")],
+        [sys.executable, "-m", "metering_sidecar", *argv, "--db", str(tmp_path / "x.db")],
         capture_output=True, text=True, timeout=30,
     )  # fmt: skip
     assert out.returncode != 0
@@ -143,7 +143,7 @@ def test_emulator_refuses_a_bad_seed_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     out = subprocess.run(
-        [sys.executable, "-m", "sidecar", "emulator", "--tokens-file", str(bad), "--listen", "127.0.0.1:0"],
+        [sys.executable, "-m", "metering_sidecar", "emulator", "--tokens-file", str(bad), "--listen", "127.0.0.1:0"],
         capture_output=True, text=True, timeout=30,
     )  # fmt: skip
     assert out.returncode == 2

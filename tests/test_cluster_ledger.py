@@ -11,19 +11,19 @@ from typing import Any
 import grpc
 import psycopg
 import pytest
+from metering_sidecar import config as config_module
+from metering_sidecar._app import Sidecar
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from metering_sidecar.cluster import ClusterLedger
+from metering_sidecar.cluster._schema import OLD_SHIPPER_LOCK, V1
+from metering_sidecar.core._clock import ManualClock
+from metering_sidecar.core._errors import RemoteError
+from metering_sidecar.core._model import Outcome, RecordOutcome
+from metering_sidecar.emulator import EmulatorServer
+from metering_sidecar.store._handover import Contribution
+from metering_sidecar.store._sealing import TagGroup, build_record
 
-from sidecar import config as config_module
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
-from sidecar.app import Sidecar
-from sidecar.clock import ManualClock
-from sidecar.cluster import ClusterLedger
-from sidecar.cluster._schema import OLD_SHIPPER_LOCK, V1
-from sidecar.emulator import EmulatorServer
-from sidecar.errors import RemoteError
-from sidecar.model import Outcome, RecordOutcome
-from sidecar.store._handover import Contribution
-from sidecar.store._sealing import TagGroup, build_record
 from tests import pg
 from tests.conftest import ACCOUNT, HOUR, START, event, fake_session
 from tests.tcpproxy import TcpProxy
@@ -325,7 +325,7 @@ def test_a_ledger_too_new_for_this_member_exits_2_with_instructions(dsn: str, tm
         conn.execute("CREATE TABLE ms_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         conn.execute("INSERT INTO ms_meta VALUES ('schema_version', '9'), ('min_member_version', '9')")
     done = subprocess.run(
-        [sys.executable, "-m", "sidecar", "serve", "--db", str(tmp_path / "old.db"), "--listen", "127.0.0.1:0",
+        [sys.executable, "-m", "metering_sidecar", "serve", "--db", str(tmp_path / "old.db"), "--listen", "127.0.0.1:0",
          "--health-listen", "", "--metrics-listen", "", "--product-code", "prod-abc123",
          "--metering-endpoint-url", "http://127.0.0.1:9", "--cluster-postgres-dsn", dsn,
          "--instance-id", "old-member"],

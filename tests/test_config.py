@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 
 import pytest
-
-from sidecar import config as config_module
-from sidecar.cli import main
-from sidecar.errors import ConfigError
+from metering_sidecar import config as config_module
+from metering_sidecar.cli._main import main
+from metering_sidecar.core._errors import ConfigError
 
 
 def _build(argv: list[str], env: dict[str, str]) -> config_module.Config:

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sidecar import config as config_module
-from sidecar.cli import main
+from metering_sidecar import config as config_module
+from metering_sidecar.cli._main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
@@ -48,7 +48,7 @@ def test_entrypoint_and_healthcheck_are_real_commands(tmp_path: Path) -> None:
     assert health is not None
     assert main(["health", "--target", "127.0.0.1:1"], env={}) == 1
     help_text = subprocess.run(
-        [sys.executable, "-m", "sidecar", *shlex.split("serve --help")],
+        [sys.executable, "-m", "metering_sidecar", *shlex.split("serve --help")],
         capture_output=True,
         text=True,
         check=True,
@@ -60,7 +60,7 @@ def test_healthcheck_imports_neither_boto3_nor_the_server() -> None:
     """The HEALTHCHECK (`metering-sidecar health`, every 10 s) loads no AWS SDK, store, flusher or emulator."""
     code = (
         "import sys\n"
-        "from sidecar.cli import main\n"
+        "from metering_sidecar.cli import main\n"
         "code = main(['health', '--target', '127.0.0.1:1', '--timeout', '0.5'])\n"
         "print(code, ' '.join(sorted(sys.modules)))\n"
     )
@@ -68,15 +68,31 @@ def test_healthcheck_imports_neither_boto3_nor_the_server() -> None:
     exit_code, modules = result.stdout.split(" ", 1)
     assert exit_code == "1"  # nothing listens there: not healthy
     loaded = set(modules.split())
-    assert "sidecar.operator_cli" in loaded  # the command really ran
-    heavy = {"boto3", "botocore", "aiosqlite", "sqlite3", "psycopg", "sidecar.app", "sidecar.health"}
-    heavy |= {m for m in loaded if m.startswith(("sidecar.store", "sidecar.flusher", "sidecar.emulator"))}
-    heavy |= {m for m in loaded if m.startswith(("sidecar.api", "sidecar.marketplace", "sidecar.cluster"))}
+    assert "metering_sidecar.cli._operator" in loaded  # the command really ran
+    heavy = {"boto3", "botocore", "aiosqlite", "sqlite3", "psycopg", "metering_sidecar._app"}
+    heavy |= {
+        m
+        for m in loaded
+        if m.startswith(
+            (
+                "metering_sidecar.store",
+                "metering_sidecar.shipping",
+                "metering_sidecar.emulator",
+                "metering_sidecar.ops",
+            )
+        )
+    }
+    heavy |= {
+        m
+        for m in loaded
+        if m.startswith(("metering_sidecar.api", "metering_sidecar.marketplace", "metering_sidecar.cluster"))
+    }
     assert heavy & loaded == set()
 
 
 def test_health_service_name_matches_the_servers() -> None:
     """operator_cli's service name, taken from the descriptor, is the one the server reports readiness for."""
-    from sidecar import health, operator_cli
+    from metering_sidecar.cli import _operator as operator_cli
+    from metering_sidecar.ops import _health as health
 
     assert operator_cli.SERVICE == health.SERVICE

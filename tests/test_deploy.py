@@ -9,14 +9,14 @@ from typing import Any
 
 import grpc
 import yaml
+from metering_sidecar import config as config_module
+from metering_sidecar._app import Sidecar
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from metering_sidecar.core._clock import ManualClock
+from metering_sidecar.emulator import EmulatorServer
 from prometheus_client.parser import text_string_to_metric_families
 
-from sidecar import config as config_module
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
-from sidecar.app import Sidecar
-from sidecar.clock import ManualClock
-from sidecar.emulator import EmulatorServer
 from tests.conftest import ACCOUNT, HOUR, OTHER, PRODUCT, START, advance_and_flush, boto_marketplace, event
 from tests.test_health import http_async
 

@@ -6,13 +6,13 @@ import asyncio
 
 import grpc
 import pytest
+from metering_sidecar._app import Sidecar
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from metering_sidecar.core._clock import ManualClock
+from metering_sidecar.emulator import EmulatorServer
+from metering_sidecar.marketplace import BotoMarketplace
 
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
-from sidecar.app import Sidecar
-from sidecar.clock import ManualClock
-from sidecar.emulator import EmulatorServer
-from sidecar.marketplace import BotoMarketplace
 from tests.conftest import PRODUCT, START, SidecarFactory, fake_session
 
 LICENSE = "arn:aws:license-manager::123456789012:license:l-{:016x}"

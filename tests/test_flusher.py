@@ -11,15 +11,15 @@ from pathlib import Path
 
 import grpc
 import pytest
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from metering_sidecar.core._clock import ManualClock
+from metering_sidecar.core._errors import DatabaseLocked
+from metering_sidecar.core._model import CustomerField, ResolvedCustomer, UsageEvent
+from metering_sidecar.emulator import EmulatorServer
+from metering_sidecar.marketplace import BatchMeterUsageResult, EntitlementsPage, Marketplace, UsageRecord
+from metering_sidecar.store import Store, StoreSettings
 
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
-from sidecar.clock import ManualClock
-from sidecar.emulator import EmulatorServer
-from sidecar.errors import DatabaseLocked
-from sidecar.marketplace import BatchMeterUsageResult, EntitlementsPage, Marketplace, UsageRecord
-from sidecar.model import CustomerField, ResolvedCustomer, UsageEvent
-from sidecar.store import Store, StoreSettings
 from tests.conftest import HOUR, START, SidecarFactory, advance_and_flush, boto_marketplace, db_rows, event
 from tests.test_health import http_async
 
@@ -62,8 +62,8 @@ async def test_a_pass_that_raises_is_counted_and_the_loops_go_on(
     tmp_path: Path, clock: ManualClock, emulator: EmulatorServer
 ) -> None:
     """I11: an unmapped exception in shipping is logged, counted by type and retried; liveness holds."""
-    from sidecar import config as config_module
-    from sidecar.app import Sidecar
+    from metering_sidecar import config as config_module
+    from metering_sidecar._app import Sidecar
 
     marketplace = BrokenThenHealed(boto_marketplace(emulator.url), failures=3)
     cfg = config_module.from_mapping(

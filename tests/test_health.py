@@ -9,12 +9,12 @@ import urllib.request
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from metering_sidecar._app import Sidecar
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from metering_sidecar.core._clock import ManualClock
+from metering_sidecar.emulator import EmulatorServer
 
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
-from sidecar.app import Sidecar
-from sidecar.clock import ManualClock
-from sidecar.emulator import EmulatorServer
 from tests.conftest import HOUR, START, SidecarFactory, event
 
 NEXT = (int(START) // HOUR) * HOUR + HOUR
@@ -157,7 +157,7 @@ async def test_liveness_fails_when_the_flusher_dies(sidecar: Sidecar) -> None:
 
 async def test_liveness_fails_when_the_event_loop_is_stuck(sidecar: Sidecar) -> None:
     """A blocked event loop cannot answer the probe thread, so /healthz/live fails."""
-    import sidecar.health as health_module
+    import metering_sidecar.ops._health as health_module
 
     original = health_module.LOOP_ANSWER_SECONDS
     health_module.LOOP_ANSWER_SECONDS = 0.3

@@ -18,11 +18,11 @@ import botocore.session
 import pytest
 from botocore.credentials import ContainerProvider, CredentialResolver, EnvProvider
 from botocore.utils import ContainerMetadataFetcher
+from metering_sidecar import config as config_module
+from metering_sidecar.core._errors import ConfigError, RemoteError
+from metering_sidecar.emulator import EmulatorServer
+from metering_sidecar.marketplace import UNREACHABLE_CODES, BotoMarketplace
 
-from sidecar import config as config_module
-from sidecar.emulator import EmulatorServer
-from sidecar.errors import ConfigError, RemoteError
-from sidecar.marketplace import UNREACHABLE_CODES, BotoMarketplace
 from tests.conftest import ACCOUNT, PRODUCT, START, fake_session
 from tests.credentials_endpoint import ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN, CredentialsEndpoint
 

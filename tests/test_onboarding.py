@@ -9,11 +9,11 @@ import socket
 
 import grpc
 import pytest
+from metering_sidecar._app import Sidecar
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from metering_sidecar.emulator import EmulatorServer
 
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
-from sidecar.app import Sidecar
-from sidecar.emulator import EmulatorServer
 from tests.conftest import SidecarFactory, db_rows
 from tests.test_operations import cli
 

@@ -11,14 +11,14 @@ from pathlib import Path
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from metering_sidecar._app import Sidecar
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from metering_sidecar.cli import _operator as operator_cli
+from metering_sidecar.cli._main import _parser
+from metering_sidecar.core._clock import ManualClock
+from metering_sidecar.emulator import EmulatorServer
 
-from sidecar import operator_cli
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
-from sidecar.app import Sidecar
-from sidecar.cli import _parser
-from sidecar.clock import ManualClock
-from sidecar.emulator import EmulatorServer
 from tests.conftest import ACCOUNT, HOUR, OTHER, START, SidecarFactory, advance_and_flush, event
 from tests.test_health import http_async
 
@@ -113,7 +113,7 @@ async def test_token_auth(make_sidecar: SidecarFactory, tmp_path: Path) -> None:
 
 async def test_missing_token_file_is_a_config_error(make_sidecar: SidecarFactory, tmp_path: Path) -> None:
     """A token file that does not exist or is empty stops start-up with a clear message."""
-    from sidecar.errors import ConfigError
+    from metering_sidecar.core._errors import ConfigError
 
     with pytest.raises(ConfigError, match="--api-token-file: cannot read"):
         await make_sidecar(api_token_file=str(tmp_path / "missing"))
@@ -230,8 +230,8 @@ async def test_ship_from_records_but_never_ships_earlier_usage(
 
 def test_ship_from_parses_iso_and_epoch() -> None:
     """--ship-from takes ISO 8601 or epoch seconds and refuses anything else clearly."""
-    from sidecar import config as config_module
-    from sidecar.errors import ConfigError
+    from metering_sidecar import config as config_module
+    from metering_sidecar.core._errors import ConfigError
 
     parser = argparse.ArgumentParser()
     config_module.add_arguments(parser)

@@ -501,7 +501,7 @@ def test_version_flag() -> None:
     """`metering-sidecar --version` prints the installed package's version."""
     from importlib.metadata import version
 
-    result = run(sys.executable, "-m", "sidecar", "--version")
+    result = run(sys.executable, "-m", "metering_sidecar", "--version")
     assert result.returncode == 0
     assert result.stdout.strip() == f"metering-sidecar {version('metering-sidecar')}"
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import grpc
 import pytest
+from metering_sidecar._app import Sidecar
+from metering_sidecar.emulator import EmulatorServer
 from metering_sidecar_client import AsyncBatcher, AsyncMeteringClient, Batcher, MeteringClient, Usage, plan
 
-from sidecar.app import Sidecar
-from sidecar.emulator import EmulatorServer
 from tests.conftest import ACCOUNT, PRODUCT, SidecarFactory, db_rows
 from tests.test_health import http_async
 from tests.test_operations import metric

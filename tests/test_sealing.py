@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
-from sidecar.app import Sidecar
-from sidecar.clock import ManualClock
-from sidecar.emulator import EmulatorServer
+from metering_sidecar._app import Sidecar
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from metering_sidecar.core._clock import ManualClock
+from metering_sidecar.emulator import EmulatorServer
+
 from tests.conftest import ACCOUNT, HOUR, OTHER, START, advance_and_flush, db_rows, event, stamp
 
 WINDOW = (int(START) // HOUR) * HOUR  # the window the tests start in (10:00)

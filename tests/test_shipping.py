@@ -6,13 +6,13 @@ import json
 import logging
 
 import pytest
+from metering_sidecar._app import Sidecar
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from metering_sidecar.core._clock import ManualClock
+from metering_sidecar.emulator import EmulatorServer
+from metering_sidecar.marketplace import BotoMarketplace
 
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
-from sidecar.app import Sidecar
-from sidecar.clock import ManualClock
-from sidecar.emulator import EmulatorServer
-from sidecar.marketplace import BotoMarketplace
 from tests.conftest import (
     ACCOUNT,
     HOUR,

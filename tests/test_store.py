@@ -6,12 +6,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from metering_sidecar.core._clock import ManualClock
+from metering_sidecar.core._errors import ConfigError, StorageError
+from metering_sidecar.core._model import CustomerField, Outcome, RecordOutcome, UsageEvent
+from metering_sidecar.store import Store, StoreSettings
+from metering_sidecar.store._schema import MIGRATIONS, SCHEMA_VERSION
 
-from sidecar.clock import ManualClock
-from sidecar.errors import ConfigError, StorageError
-from sidecar.model import CustomerField, Outcome, RecordOutcome, UsageEvent
-from sidecar.store import Store, StoreSettings
-from sidecar.store._schema import MIGRATIONS, SCHEMA_VERSION
 from tests.conftest import HOUR, START
 
 SETTINGS = StoreSettings(window_seconds=HOUR, max_record_age=6 * HOUR, expiry_margin=900)

@@ -84,6 +84,13 @@ def test_ruff_passes() -> None:
 
 
 @pytest.mark.timeout(300)
+def test_import_contracts_hold() -> None:
+    """import-linter: no part imports another's private modules, and parts depend downwards only."""
+    result = _run("lint-imports")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "2 kept, 0 broken" in result.stdout
+
+
 def test_mypy_strict_passes() -> None:
     """mypy --strict is clean on sidecar/."""
     result = _run(sys.executable, "-m", "mypy")

@@ -6,10 +6,10 @@ from typing import Any
 
 import grpc
 import pytest
+from metering_sidecar._app import Sidecar
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
-from sidecar.app import Sidecar
 from tests.conftest import START, SidecarFactory, db_rows, event, stamp
 
 GOOD_ARN = "arn:aws:license-manager::123456789012:license:l-0123456789abcdef"

@@ -14,9 +14,9 @@ from collections import Counter
 from pathlib import Path
 
 import grpc
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from tests.credentials_endpoint import ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN, CredentialsEndpoint
 from tests.procs import Emulator, SidecarProcess
 from tests.reliability.load import Key, Load, billed_by_key, compare

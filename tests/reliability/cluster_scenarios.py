@@ -18,9 +18,9 @@ from typing import Any
 
 import grpc
 import psycopg
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from tests import pg
 from tests.procs import Emulator, SidecarProcess
 from tests.reliability.load import Load, billed_by_key, compare, key_of

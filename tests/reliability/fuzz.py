@@ -12,9 +12,8 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 
 MAX = 2_147_483_647
 MAX_AGE = 6 * 3600

@@ -10,9 +10,8 @@ from collections import Counter
 from typing import Any
 
 import grpc
-
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 
 CUSTOMERS = ("111111111111", "222222222222", "333333333333")
 DIMENSIONS = ("requests", "storage")

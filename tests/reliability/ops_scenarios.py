@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from tests.procs import Emulator, SidecarProcess, _env
 from tests.reliability.load import Key, Load
 from tests.reliability.scenarios import Finding, _finish
@@ -126,7 +126,7 @@ async def second_process(workdir: Path, *, long: bool) -> Finding:
         for _ in range(3 if long else 1):
             await asyncio.sleep(0.5)
             out = await asyncio.to_thread(
-                subprocess.run, [sys.executable, "-m", "sidecar", "serve", *second.args],
+                subprocess.run, [sys.executable, "-m", "metering_sidecar", "serve", *second.args],
                 capture_output=True, text=True, timeout=60, env=_env(),
             )  # fmt: skip
             assert out.returncode == 2, (out.returncode, out.stderr[-2000:])
@@ -183,7 +183,7 @@ async def changed_configuration(workdir: Path, *, long: bool) -> Finding:
             if round_number == 0:
                 other = SidecarProcess(db, emulator.url, "--window-seconds", str(window * 2), *base)
                 out = await asyncio.to_thread(
-                    subprocess.run, [sys.executable, "-m", "sidecar", "serve", *other.args],
+                    subprocess.run, [sys.executable, "-m", "metering_sidecar", "serve", *other.args],
                     capture_output=True, text=True, timeout=60, env=_env(),
                 )  # fmt: skip
                 assert out.returncode == 2, (out.returncode, out.stderr[-2000:])

@@ -17,14 +17,14 @@ from typing import Any
 
 import boto3
 import grpc
+from metering_sidecar import config as config_module
+from metering_sidecar._app import Sidecar
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from metering_sidecar.core._clock import ManualClock
+from metering_sidecar.core._faults import POINTS
+from metering_sidecar.emulator import EmulatorServer, EmulatorSettings, MeteringState
 
-from sidecar import config as config_module
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
-from sidecar.app import Sidecar
-from sidecar.clock import ManualClock
-from sidecar.emulator import EmulatorServer, EmulatorSettings, MeteringState
-from sidecar.faults import POINTS
 from tests.procs import Emulator, SidecarProcess
 from tests.reliability.load import Load, billed_by_key, compare, key_of
 

@@ -1,0 +1,349 @@
+"""Wiring: build the parts from a Config, start them in order, shut them down in reverse.
+
+Shutdown (STYLE.md 8, issue "Run it in Kubernetes"): keep serving for --shutdown-delay-seconds,
+report NOT_SERVING, stop taking RPCs and let in-flight ones finish, seal every window (the open one
+too), make one shipping attempt bounded by the remaining grace, close the store. Everything
+acknowledged is already on disk, so a hard stop at any point loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from types import TracebackType
+
+import boto3
+import grpc
+from grpc_health.v1 import health, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from metering_sidecar.api import MeteringServicer, Rules, TokenAuth
+from metering_sidecar.cluster import ClusterCustomers, ClusterLedger, ClusterShipping
+from metering_sidecar.config import Config, read_token
+from metering_sidecar.core import Clock, ConfigError, PassResult, SystemClock
+from metering_sidecar.emulator import EmulatorServer, EmulatorSettings, MeteringState
+from metering_sidecar.marketplace import BotoMarketplace, Marketplace
+from metering_sidecar.onboarding import CustomerRegistry, Entitlements, Onboarding
+from metering_sidecar.ops import Health, Metrics, ProbeServer
+from metering_sidecar.shipping import Backoff, Flusher, Shipper, Shipping
+from metering_sidecar.store import Store, StoreSettings
+
+log = logging.getLogger("sidecar.app")
+
+
+def split_host_port(address: str, flag: str) -> tuple[str, int]:
+    """Split host:port (IPv6 in brackets), or raise ConfigError naming the flag."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        raise ConfigError(f"{flag}: expected host:port, got {address!r}")
+    return host.strip("[]"), int(port)
+
+
+class Sidecar:
+    """The running sidecar; ``async with`` or start()/shutdown()."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        env: Mapping[str, str] | None = None,
+        clock: Clock | None = None,
+        marketplace: Marketplace | None = None,
+        boto_session: boto3.Session | None = None,
+    ) -> None:
+        self.config = config
+        self._boto_session = boto_session
+        self.env = dict(env or {})
+        self.clock = clock or SystemClock()
+        self._marketplace = marketplace
+        self.emulator: EmulatorServer | None = None
+        self.metrics = Metrics(config.max_record_age)
+        self.store = Store(
+            config.db,
+            StoreSettings(
+                window_seconds=config.window_seconds,
+                max_record_age=config.max_record_age,
+                expiry_margin=float(config.expiry_margin_seconds),
+                max_pending_events=config.max_pending_events,
+                max_db_bytes=config.max_db_bytes,
+                id_retention_seconds=config.id_retention_days * 86400,
+                audit_retention_seconds=config.audit_retention_days * 86400,
+                ship_from=config.ship_from,
+                fresh_start_seals_current_window=not config.cluster_postgres_dsn,
+            ),
+            self.clock,
+        )
+        self.health = Health(self.store, self._flusher_alive)
+        self.health.on_change = lambda serving: self.metrics.serving.set(1 if serving else 0)
+        self.server: grpc.aio.Server | None = None
+        self.health_server: grpc.aio.Server | None = None
+        self.probes: ProbeServer | None = None
+        self.flusher: Flusher | None = None
+        self.port = 0
+        self.health_port = 0
+        self._flusher_task: asyncio.Task[None] | None = None
+        self.cluster: ClusterShipping | None = None
+        self._stopped = asyncio.Event()
+        self._shutting_down = False
+
+    async def __aenter__(self) -> Sidecar:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.shutdown()
+
+    def _flusher_done(self, task: asyncio.Task[None]) -> None:
+        if not self._shutting_down:
+            error = None if task.cancelled() else task.exception()
+            log.error("the flusher stopped; liveness now fails so the container restarts",
+                      extra={"fields": {"error": repr(error)}})  # fmt: skip
+
+    def _flusher_alive(self) -> bool:
+        if self._flusher_task is None or self._flusher_task.done():
+            return False
+        return self.flusher is None or not self.flusher.stalled()
+
+    def _build_marketplace(self) -> Marketplace:
+        if self._marketplace is not None:
+            return self._marketplace
+        session = self._boto_session
+        endpoint = self.config.custom_endpoint(self.env)
+        entitlement_endpoint = self.config.entitlement_endpoint(self.env)
+        if self.config.emulator:
+            self.emulator = EmulatorServer(
+                MeteringState(EmulatorSettings(dedup_seconds=self.config.window_seconds), self.clock)
+            ).start()
+            endpoint = entitlement_endpoint = self.emulator.url
+            # The emulator checks no signatures; fixed fake keys keep real credentials out of the way.
+            session = boto3.Session(
+                aws_access_key_id="emulator", aws_secret_access_key="emulator", region_name="us-east-1"
+            )
+            log.info("embedded emulator started", extra={"fields": {"url": endpoint}})
+        return BotoMarketplace(
+            region=self.config.region,
+            endpoint_url=endpoint,
+            entitlement_endpoint_url=entitlement_endpoint,
+            max_attempts=self.config.aws_max_attempts,
+            timeout_seconds=self.config.aws_timeout_seconds,
+            call_deadline_seconds=self.config.aws_call_deadline_seconds,
+            max_calls_in_flight=self.config.aws_max_calls_in_flight,
+            session=session,
+            observe=self.metrics.observe_call,
+        )
+
+    async def _after_pass(self, result: PassResult) -> None:
+        self.metrics.observe_pass(result)
+        assert self.flusher is not None
+        status = await self.store.status()
+        self.metrics.observe_status(status, self.clock.now(), bool(self.flusher.shipper.disabled_reason))
+        if self.cluster is not None:
+            self.metrics.observe_cluster(
+                postgres_up=self.cluster.postgres_up, backlog=self.cluster.backlog,
+                leader=self.cluster.ledger.leader, conflicts=self.cluster.conflicts,
+            )  # fmt: skip
+
+    async def start(self) -> None:
+        """Open the store, start the flusher, serve the API, health and metrics."""
+        config = self.config
+        interceptors = [TokenAuth(read_token(config.api_token_file))] if config.api_token_file else []
+        await self.store.open()
+        try:
+            if not config.cluster_postgres_dsn:
+                await self._refuse_cluster_records()
+            marketplace = self._build_marketplace()
+            shipper = Shipper(
+                self.store, marketplace, Backoff(cap=config.max_backoff_seconds), self.metrics.observe_outcome,
+                self.metrics.observe_unmatched,
+            )  # fmt: skip
+            shipping: Shipping = shipper
+            registry: CustomerRegistry = self.store
+            if config.cluster_postgres_dsn:
+                ledger = ClusterLedger(
+                    config.cluster_postgres_dsn, config.resolved_instance_id(self.env),
+                    window_seconds=config.window_seconds, expiry_after=self.store.expiry_after,
+                    member_timeout=config.cluster_member_timeout_seconds,
+                    call_timeout=config.cluster_call_timeout_seconds,
+                )  # fmt: skip
+                cluster_shipper = Shipper(
+                    ledger, marketplace, Backoff(cap=config.max_backoff_seconds),
+                    self.metrics.observe_outcome, self.metrics.observe_unmatched,
+                )  # fmt: skip
+                self.cluster = ClusterShipping(
+                    self.store, ledger, cluster_shipper,
+                    member_timeout=config.cluster_member_timeout_seconds,
+                    deadline=config.cluster_close_deadline_seconds,
+                )  # fmt: skip
+                shipping = self.cluster
+                registry = ClusterCustomers(ledger)  # bindings shared by every replica
+            self.flusher = Flusher(
+                self.store, shipping, self.clock,
+                interval=config.flush_interval_seconds, close_delay=config.close_delay_seconds,
+                observe=self._after_pass, on_failure=self.metrics.observe_pass_failure,
+                on_outcome=self.metrics.observe_outcome,
+            )  # fmt: skip
+            rules = Rules(
+                default_product_code=config.product_code,
+                max_record_age=config.max_record_age,
+                allowed_tag_keys=frozenset(config.allocation_tag_keys),
+            )
+            self.server = grpc.aio.server(
+                interceptors=interceptors,
+                options=[
+                    ("grpc.max_receive_message_length", config.max_message_bytes),
+                    ("grpc.so_reuseport", 0),
+                ],
+            )
+            entitlements = Entitlements(
+                marketplace, self.clock, ttl=config.entitlement_ttl_seconds,
+                max_stale=config.entitlement_max_stale_seconds, default_product=config.product_code,
+            )  # fmt: skip
+            servicer = MeteringServicer(
+                self.store, self.flusher, rules, self.clock, Onboarding(registry, marketplace, self.clock),
+                entitlements, self.metrics.observe_ingest,
+            )  # fmt: skip
+            servicer.cluster_ledger = self.cluster.ledger if self.cluster is not None else None
+            pb_grpc.add_MeteringSidecarServicer_to_server(servicer, self.server)
+            health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, self.server)
+            reflection.enable_server_reflection(
+                [pb.DESCRIPTOR.services_by_name["MeteringSidecar"].full_name, health.SERVICE_NAME,
+                 reflection.SERVICE_NAME],
+                self.server,
+            )  # fmt: skip
+            self.port = self._bind(self.server, config.listen, "--listen")
+            await self.health.start()
+            await self.server.start()
+            await self._start_health_and_probes()
+            if self.cluster is not None:
+                await self.cluster.join(self.clock.now())  # refuses (exit 2) a ledger too new for it
+        except BaseException:
+            await self._close_everything()
+            raise
+        self._flusher_task = asyncio.create_task(self.flusher.run(), name="flusher")
+        self._flusher_task.add_done_callback(self._flusher_done)
+        log.info(
+            "metering-sidecar serving",
+            extra={"fields": {"listen": config.listen, "port": self.port, "health_port": self.health_port,
+                              "metrics_port": self.probes.port if self.probes else 0, "db": config.db,
+                              "new_database": self.store.created, "token_auth": bool(interceptors)}},
+        )  # fmt: skip
+
+    async def _refuse_cluster_records(self) -> None:
+        # Handed-over records belong to the cluster's summed record: shipping them alone would race it
+        # for the hour (DuplicateRecord), and single mode cannot learn their verdicts (I12).
+        handed = await self.store.handed()
+        if handed:
+            raise ConfigError(
+                f"--cluster-postgres-dsn: {self.config.db} holds {len(handed)} records handed over to a "
+                "cluster ledger that single mode cannot settle. Start it in cluster mode again (the same "
+                "--cluster-postgres-dsn) until GetStatus shows pending_events 0, then switch to single mode"
+            )
+
+    @staticmethod
+    def _bind(server: grpc.aio.Server, address: str, flag: str) -> int:
+        try:
+            port = server.add_insecure_port(address)
+        except RuntimeError as exc:
+            raise ConfigError(f"{flag}: cannot listen on {address}: {exc}") from None
+        if port == 0 and not address.startswith("unix:"):
+            raise ConfigError(f"{flag}: cannot listen on {address}")
+        return port
+
+    async def _start_health_and_probes(self) -> None:
+        config = self.config
+        if config.health_listen:
+            # kubelet probes arrive on the pod IP, while the API stays on loopback: health alone here.
+            self.health_server = grpc.aio.server()
+            health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, self.health_server)
+            self.health_port = self._bind(self.health_server, config.health_listen, "--health-listen")
+            await self.health_server.start()
+        if config.metrics_listen:
+            host, port = split_host_port(config.metrics_listen, "--metrics-listen")
+            try:
+                self.probes = ProbeServer(host, port, self.health, self.metrics).start()
+            except OSError as exc:
+                raise ConfigError(
+                    f"--metrics-listen: cannot listen on {config.metrics_listen}: {exc}"
+                ) from None
+
+    @property
+    def target(self) -> str:
+        """Return the address a client dials."""
+        listen = self.config.listen
+        if listen.startswith("unix:"):
+            return listen
+        host = listen.rsplit(":", 1)[0]
+        return f"{host}:{self.port}"
+
+    async def drain(self) -> PassResult | None:
+        """SIGTERM: keep serving for the shutdown delay, then shut down within the grace."""
+        if self.config.shutdown_delay_seconds:
+            log.info("SIGTERM: still serving for the shutdown delay",
+                     extra={"fields": {"seconds": self.config.shutdown_delay_seconds}})  # fmt: skip
+            await asyncio.sleep(self.config.shutdown_delay_seconds)
+        return await self.shutdown()
+
+    async def shutdown(self, grace: float | None = None) -> PassResult | None:
+        """NOT_SERVING, stop RPCs, seal everything, one bounded final shipment, close; safe to call twice."""
+        if self._shutting_down:
+            await self._stopped.wait()
+            return None
+        self._shutting_down = True
+        grace = self.config.shutdown_grace_seconds if grace is None else grace
+        deadline = time.monotonic() + grace
+        result: PassResult | None = None
+        try:
+            await self.health.drain()
+            if self.server is not None:
+                await self.server.stop(grace)
+            if self.flusher is not None:
+                self.flusher.stop()
+                # A shipping call hung on AWS must not eat the grace: give it half, then cancel it.
+                await self.flusher.wait_shipping((deadline - time.monotonic()) / 2)
+                if self._flusher_task is not None:
+                    await asyncio.wait([self._flusher_task])  # a dead flusher must not stop the drain
+                result = await self._final_pass(deadline)
+        finally:
+            await self._close_everything()
+        log.info("metering-sidecar stopped", extra={"fields": {"final_pass": str(result)}})
+        return result
+
+    async def _close_everything(self) -> None:
+        await self.health.stop()
+        if self.cluster is not None:
+            await self.cluster.close()
+        if self.health_server is not None:
+            await self.health_server.stop(None)
+        if self.server is not None:
+            await self.server.stop(None)
+        if self.probes is not None:
+            self.probes.stop()
+        await self.store.close()
+        if self.emulator is not None:
+            self.emulator.stop()
+        self._stopped.set()
+
+    async def _final_pass(self, deadline: float) -> PassResult | None:
+        assert self.flusher is not None
+        try:
+            return await asyncio.wait_for(
+                self.flusher.flush(everything=True), max(0.1, deadline - time.monotonic())
+            )
+        except TimeoutError:
+            log.warning("final shipping attempt ran out of time; unshipped records stay for the next start")
+        except Exception as exc:  # the store still closes: everything acknowledged is on disk
+            log.error(
+                "final pass failed; records stay for the next start",
+                extra={"fields": {"error_type": type(exc).__name__, "error": str(exc)}},
+            )
+        return None
+
+    async def wait_stopped(self) -> None:
+        """Return once shutdown() has finished."""
+        await self._stopped.wait()

@@ -1,0 +1,114 @@
+"""Operator RPCs: export records, list, discard and retry dead letters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar.api._errors import map_errors
+from metering_sidecar.cluster import ClusterLedger
+from metering_sidecar.core import Clock, CustomerField, InvalidUsage, RecordState, RecordView
+from metering_sidecar.store import Store
+
+Context = grpc.aio.ServicerContext[Any, Any]
+MAX_PAGE = 1000
+DEFAULT_PAGE = 500
+
+
+def timestamp_pb(seconds: float | None) -> Timestamp | None:
+    """Return a protobuf Timestamp, or None for None."""
+    if seconds is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromNanoseconds(round(seconds * 1e9))
+    return stamp
+
+
+def record_pb(view: RecordView) -> pb.MeteringRecord:
+    """Convert a stored record to its proto."""
+    account = view.customer if view.customer_field == CustomerField.ACCOUNT_ID else ""
+    return pb.MeteringRecord(
+        id=view.id, state=view.state, product_code=view.product_code, license_arn=view.license_arn,
+        customer_aws_account_id=account, customer_identifier="" if account else view.customer,
+        dimension=view.dimension, quantity=view.quantity, timestamp=timestamp_pb(view.timestamp),
+        window_start=timestamp_pb(view.window_start), metering_record_id=view.metering_record_id,
+        reason=view.reason, message=view.message, attempts=view.attempts, request_json=view.request_json,
+        sealed_at=timestamp_pb(view.sealed_at), finished_at=timestamp_pb(view.finished_at),
+        event_count=view.event_count, discard_reason=view.discard_reason,
+    )  # fmt: skip
+
+
+def page(size: int, token: str) -> tuple[int, int]:
+    if not 0 <= size <= MAX_PAGE:
+        raise InvalidUsage("page_size", f"must be between 0 and {MAX_PAGE}, got {size}")
+    if token and not token.isdigit():
+        raise InvalidUsage("page_token", "is not a token from a previous page")
+    return size or DEFAULT_PAGE, int(token or 0)
+
+
+def next_token(ids: list[int], size: int) -> str:
+    """Return the token for the page after one that ended at ``ids[-1]`` (empty on the last page)."""
+    return str(ids[-1]) if len(ids) == size else ""
+
+
+class OperatorServicer:
+    """Mixed into the servicer: the RPCs behind `records export` and `dead-letters`."""
+
+    store: Store
+    clock: Clock
+    cluster_ledger: ClusterLedger | None = None
+
+    @map_errors
+    async def ListRecords(self, request: pb.ListRecordsRequest, context: Context) -> pb.ListRecordsResponse:
+        """Page through records, for reconciliation."""
+        size, after = page(request.page_size, request.page_token)
+        if request.state and request.state not in set(RecordState):
+            raise InvalidUsage("state", f"must be one of {', '.join(RecordState)}, got {request.state!r}")
+        since = request.since.ToNanoseconds() / 1e9 if request.HasField("since") else None
+        records = await self.store.list_records(since=since, state=request.state, after_id=after, limit=size)
+        return pb.ListRecordsResponse(
+            records=[record_pb(r) for r in records], next_page_token=next_token([r.id for r in records], size)
+        )
+
+    @map_errors
+    async def ListDeadLetters(
+        self, request: pb.ListDeadLettersRequest, context: Context
+    ) -> pb.ListDeadLettersResponse:
+        """Page through dead letters."""
+        size, after = page(request.page_size, request.page_token)
+        records = await self.store.list_dead_letters(
+            include_discarded=request.include_discarded, after_id=after, limit=size
+        )
+        return pb.ListDeadLettersResponse(
+            records=[record_pb(r) for r in records], next_page_token=next_token([r.id for r in records], size)
+        )
+
+    @map_errors
+    async def DiscardDeadLetter(
+        self, request: pb.DiscardDeadLetterRequest, context: Context
+    ) -> pb.DiscardDeadLetterResponse:
+        """Close a dead letter with the operator's reason."""
+        if not request.reason.strip():
+            raise InvalidUsage("reason", "is required: say why this usage will not be billed")
+        await self.store.discard_dead_letter(request.id, request.reason.strip(), self.clock.now())
+        return pb.DiscardDeadLetterResponse(record=record_pb(await self.store.get_record(request.id)))
+
+    @map_errors
+    async def RetryDeadLetter(
+        self, request: pb.RetryDeadLetterRequest, context: Context
+    ) -> pb.RetryDeadLetterResponse:
+        """Send a dead letter again while AWS would still accept it."""
+        now = self.clock.now()
+        if self.cluster_ledger is not None:
+            # Cluster mode: the cluster's record is what AWS refused; it must be retried there too.
+            view = await self.store.get_record(request.id)
+            if view.state == "dead" and view.reason != "handover-conflict":
+                await self.cluster_ledger.retry(
+                    (view.product_code, view.license_arn, view.customer_field, view.customer, view.dimension,
+                     int(view.window_start)), now,
+                )  # fmt: skip
+        await self.store.retry_dead_letter(request.id, now)
+        return pb.RetryDeadLetterResponse(record=record_pb(await self.store.get_record(request.id)))

@@ -1,0 +1,813 @@
+"""The shared ledger: hand-over of per-instance totals, freezing of cluster totals, and the record
+store the shipper uses while this instance holds the shipper lease (psycopg 3, async).
+
+Every call has a total client-side deadline (a black-holed network never hangs a pass), and every
+session has TCP keepalives, a statement timeout, a lock timeout and an idle-in-transaction timeout.
+Leadership is a lease row with an expiry on the database's clock and a fencing token; freezing, expiry
+and applying AWS's answers check the token in the same transaction, so a paused or partitioned old
+shipper can do none of them after another member took over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import psycopg
+
+from metering_sidecar.cluster._schema import (
+    CUSTOMERS,
+    MIN_MEMBER_VERSION,
+    OLD_SHIPPER_LOCK,
+    SCHEMA_LOCK,
+    SCHEMA_VERSION,
+    V1,
+    V2,
+)
+from metering_sidecar.core import (
+    MAX_QUANTITY,
+    ConfigError,
+    Outcome,
+    Record,
+    RecordOutcome,
+    Refused,
+    RemoteError,
+)
+from metering_sidecar.store import (
+    Contribution,
+    Contributor,
+    Handed,
+    RecordKey,
+    TagGroup,
+    build_record,
+    canonical,
+)
+
+log = logging.getLogger("sidecar.cluster")
+Key = tuple[str, str, str, str, str]  # product, license, customer field, customer, dimension
+T = TypeVar("T")
+Work = Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]]
+KEY_COLUMNS = ("product", "license_arn", "customer_field", "customer", "dimension", "window_start")
+LEDGER_LOST = "ledger-lost"
+FREEZE_CHUNK = 400  # records frozen per transaction (one call, one deadline)
+# OLD_SHIPPER_LOCK held shared by this member's fence session (classid/objid/objsubid of a one-bigint key).
+_FENCE_HOLDS = (
+    "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = %(fence)s AND classid = 0 "
+    f"AND objid = {OLD_SHIPPER_LOCK} AND objsubid = 1 AND mode = 'ShareLock' AND granted)"
+)
+
+
+class LedgerRefused(ConfigError):
+    """The ledger's schema is newer than this member may write: upgrade the member (exit 2)."""
+
+
+def _pg_error(exc: Exception) -> RemoteError:
+    return RemoteError(
+        "PostgresUnavailable", str(exc).strip().splitlines()[0] if str(exc) else repr(exc), retryable=True
+    )
+
+
+def groups_of(contribution: tuple[str, int, int, int]) -> list[TagGroup]:
+    """Rebuild tag groups from a contribution's frozen request (its allocations)."""
+    request_json, quantity, first_ms, events = contribution
+    request = json.loads(request_json)
+    allocations = request.get("UsageAllocations")
+    if not allocations:
+        return [TagGroup("", quantity, first_ms, events)]
+    groups = []
+    for allocation in allocations:
+        tags = sorted((t["Key"], t["Value"]) for t in allocation.get("Tags", []))
+        groups.append(
+            TagGroup(canonical(tags) if tags else "", allocation["AllocatedUsageQuantity"], first_ms, 0)
+        )
+    return groups
+
+
+def _merge(groups: Sequence[TagGroup]) -> list[TagGroup]:
+    merged: dict[str, list[int]] = defaultdict(lambda: [0, 2**62, 0])
+    for g in groups:
+        entry = merged[g.tags_json]
+        entry[0] += g.quantity
+        entry[1] = min(entry[1], g.first_event_ms)
+        entry[2] += g.events
+    return [TagGroup(t, q, f, e) for t, (q, f, e) in sorted(merged.items())]
+
+
+@dataclass(frozen=True, slots=True)
+class _Open:
+    """A contribution not yet in a frozen record (from ms_contributions, or a settled re-offer)."""
+
+    contributor: Contributor
+    window_start: int
+    quantity: int
+    first_event_ms: int
+    event_count: int
+    request_json: str
+    reoffered: bool
+    settled: bool
+
+
+@dataclass
+class Verdicts:
+    """What the ledger says about handed records."""
+
+    settled: list[tuple[int, str, str, str]] = field(default_factory=list)  # id, state, detail, message
+    missing: list[int] = field(default_factory=list)  # handed, but the ledger does not hold them
+    found: list[tuple[int, Contributor]] = field(default_factory=list)  # old records: who they are under
+
+
+class _Slot:
+    """One connection and the lock that gives it to one call at a time."""
+
+    def __init__(self) -> None:
+        self.conn: psycopg.AsyncConnection[Any] | None = None
+        self.lock = asyncio.Lock()
+
+
+class ClusterLedger:
+    """PostgreSQL access for one instance."""
+
+    def __init__(
+        self,
+        dsn: str,
+        instance_id: str,
+        *,
+        window_seconds: int,
+        expiry_after: float,
+        member_timeout: float = 30.0,
+        call_timeout: float = 10.0,
+    ) -> None:
+        self.dsn = dsn
+        self.instance_id = instance_id
+        self.incarnation = ""  # this database's, set when the member joins
+        self.window = window_seconds
+        self.expiry_after = expiry_after
+        self.member_timeout = member_timeout
+        self.call_timeout = call_timeout
+        self.identity = ""  # "<ledger identity>/<epoch>" of the ledger last connected to
+        self.leader = False
+        self._nonce = secrets.token_hex(4)  # this process: a restarted one never reuses a lease
+        self._token: int | None = None
+        self._main = _Slot()  # the flusher's calls
+        self._rpc = _Slot()  # RPCs (customer bindings, operator retries), never queued behind a pass
+        self._orphans: set[asyncio.Task[Any]] = set()
+        self._waiting_for_old_shipper = False
+        self._fence_task: asyncio.Task[None] | None = None
+        self._fence_pid = -1
+        self._fenced_event = asyncio.Event()
+
+    @property
+    def contributor(self) -> Contributor:
+        """Return who this instance hands over as: (instance id, incarnation)."""
+        return (self.instance_id, self.incarnation)
+
+    @property
+    def holder(self) -> str:
+        """Return this process's name in the shipper lease."""
+        return f"{self.instance_id}/{self.incarnation}/{self._nonce}"
+
+    # -- connections and deadlines ----------------------------------------------------------------
+
+    async def _connect(self, slot: _Slot) -> psycopg.AsyncConnection[Any]:
+        if slot.conn is not None and not slot.conn.closed:
+            return slot.conn
+        timeout = max(1, int(self.call_timeout))
+        conn = await psycopg.AsyncConnection.connect(
+            self.dsn, autocommit=True, connect_timeout=timeout,
+            # A peer that vanished (partition, dead node) is noticed by the OS, not after hours.
+            keepalives=1, keepalives_idle=max(1, timeout // 2), keepalives_interval=max(1, timeout // 4),
+            keepalives_count=3, tcp_user_timeout=timeout * 1000,
+        )  # fmt: skip
+        try:
+            statement_ms = int(self.call_timeout * 1000)
+            # A stopped shipper in the middle of a transaction must not keep its locks past its lease.
+            idle_ms = int(min(self.call_timeout, self.member_timeout) * 1000)
+            await conn.execute(
+                "SELECT set_config('statement_timeout', %s, false), set_config('lock_timeout', %s, false), "
+                "set_config('idle_in_transaction_session_timeout', %s, false)",
+                (str(statement_ms), str(max(1, statement_ms // 2)), str(max(1000, idle_ms))),
+            )
+            await self._prepare(conn)
+        except BaseException:
+            await conn.close()
+            raise
+        slot.conn = conn
+        return conn
+
+    async def _call(self, slot: _Slot, work: Work[T]) -> T:
+        async with slot.lock:
+            conn: psycopg.AsyncConnection[Any] | None = None
+            try:
+                conn = await self._connect(slot)
+                return await work(conn)
+            except BaseException:
+                # Failed, timed out or cancelled: the session's state is unknown (maybe mid-transaction,
+                # maybe on a replaced database), so the next call starts a new one.
+                if conn is not None:
+                    await conn.close()
+                slot.conn = None
+                raise
+
+    async def _run(self, work: Work[T], *, rpc: bool = False) -> T:
+        """Run ``work`` on a connection within the call deadline; PostgreSQL failures become RemoteError."""
+        slot = self._rpc if rpc else self._main
+        task = asyncio.ensure_future(self._call(slot, work))
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.call_timeout)
+        except BaseException:
+            done = set()  # the caller was cancelled (shutdown): abandon the call the same way
+            self._abandon(task, rpc=rpc)
+            raise
+        if not done:
+            self._abandon(task, rpc=rpc)
+            raise RemoteError(
+                "PostgresTimeout", f"no answer from PostgreSQL within {self.call_timeout:g} s", retryable=True
+            )
+        try:
+            return task.result()
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            if not rpc:
+                self.leader = False
+            raise _pg_error(exc) from None
+        except psycopg.Error as exc:
+            # e.g. two shippers freezing the same window after a failover: the unique key lets one win;
+            # the other's transaction rolls back and it tries again next pass.
+            raise RemoteError(
+                type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "", retryable=True
+            ) from None
+
+    def _abandon(self, task: asyncio.Task[Any], *, rpc: bool) -> None:
+        # Never wait for a black-holed server: cancel the call (it closes its own session once psycopg
+        # gives up cancelling the query) and give the next call a fresh connection.
+        task.cancel()
+        self._orphans.add(task)
+        task.add_done_callback(self._orphan_done)
+        if rpc:
+            self._rpc = _Slot()
+        else:
+            self._main = _Slot()
+            self.leader = False
+
+    def _orphan_done(self, task: asyncio.Task[Any]) -> None:
+        self._orphans.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: an abandoned call's error was already reported as a timeout
+
+    async def close(self) -> None:
+        """Give the shipper lease back and close both connections; safe to call twice."""
+        if self.leader and self._token is not None:
+            # A rolling restart's next shipper need not wait out the lease.
+            try:
+                await self._run(self._release)
+            except RemoteError:
+                pass  # it lapses by itself within the member timeout
+        for slot in (self._main, self._rpc):
+            if slot.conn is not None and not slot.conn.closed:
+                await slot.conn.close()
+            slot.conn = None
+        for task in [*self._orphans, *([self._fence_task] if self._fence_task else [])]:
+            task.cancel()
+        self._fence_task = None
+        self.leader = False
+
+    # -- schema, version and identity -------------------------------------------------------------
+
+    async def _prepare(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """Create or migrate the schema, refuse a ledger too new for this member, read its identity."""
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            row = await (await conn.execute(
+                "SELECT to_regclass('ms_meta') IS NOT NULL, to_regclass('ms_contributions') IS NOT NULL"
+            )).fetchone()  # fmt: skip
+            assert row is not None
+            meta: dict[str, str] = {}
+            if row[0]:
+                meta = {
+                    str(k): str(v)
+                    for k, v in await (await conn.execute("SELECT key, value FROM ms_meta")).fetchall()
+                }
+            version = int(meta.get("schema_version", 1 if row[1] else 0))
+            needed = int(meta.get("min_member_version", 0))
+            if needed > SCHEMA_VERSION:
+                raise LedgerRefused(
+                    f"the cluster ledger has schema version {version} and accepts members of version {needed} "
+                    f"or newer; this metering-sidecar writes version {SCHEMA_VERSION}. Nothing was changed and "
+                    "this member's usage stays on its disk: upgrade this member to the version the other "
+                    "members run, on the same volume"
+                )
+            if version < SCHEMA_VERSION:
+                for statement in (*V1, *V2, *CUSTOMERS):
+                    await conn.execute(statement)
+                meta.setdefault("identity", str(uuid.uuid4()))
+                meta.setdefault("epoch", str(uuid.uuid4()))
+                meta["schema_version"] = str(SCHEMA_VERSION)
+                meta["min_member_version"] = str(max(needed, MIN_MEMBER_VERSION))
+                await conn.cursor().executemany(
+                    "INSERT INTO ms_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    list(meta.items()),
+                )  # fmt: skip
+                log.warning(
+                    "cluster ledger created" if version == 0 else "cluster ledger migrated in place",
+                    extra={"fields": {"from_version": version, "to_version": SCHEMA_VERSION,
+                                      "identity": meta["identity"]}},
+                )  # fmt: skip
+            self.identity = f"{meta['identity']}/{meta['epoch']}"
+
+    async def current_identity(self) -> str:
+        """Return the identity of the ledger as it is now ("<identity>/<epoch>")."""
+
+        async def run(conn: psycopg.AsyncConnection[Any]) -> str:
+            rows = await (await conn.execute(
+                "SELECT key, value FROM ms_meta WHERE key IN ('identity', 'epoch')"
+            )).fetchall()  # fmt: skip
+            meta = {str(k): str(v) for k, v in rows}
+            return f"{meta.get('identity', '')}/{meta.get('epoch', '')}"
+
+        self.identity = await self._run(run)
+        return self.identity
+
+    async def report_loss(self, now: float, *, new_epoch: bool) -> str:
+        """Some handed-over history is gone: hold freezing for a member timeout while members offer again.
+
+        ``new_epoch`` also gives the ledger a new epoch, so every member (not only the one that noticed)
+        offers its recent records again. Returns the ledger's identity afterwards.
+        """
+
+        async def run(conn: psycopg.AsyncConnection[Any]) -> str:
+            async with conn.transaction():
+                if new_epoch:
+                    await conn.execute(
+                        "UPDATE ms_meta SET value = %s WHERE key = 'epoch'", (str(uuid.uuid4()),)
+                    )
+                await conn.execute(
+                    "INSERT INTO ms_meta (key, value) VALUES ('rebuild_until', %s) ON CONFLICT (key) DO UPDATE "
+                    "SET value = GREATEST(CAST(ms_meta.value AS DOUBLE PRECISION), CAST(excluded.value AS DOUBLE "
+                    "PRECISION))::text",
+                    (str(now + self.member_timeout),),
+                )  # fmt: skip
+            return ""
+
+        await self._run(run)
+        return await self.current_identity()
+
+    # -- membership and hand-over -----------------------------------------------------------------
+
+    async def heartbeat(self, now: float, handed_through: int, *, leaving: bool = False) -> None:
+        """Record that this instance is alive and has handed over everything before ``handed_through``."""
+
+        async def run(conn: psycopg.AsyncConnection[Any]) -> None:
+            await conn.execute(
+                "INSERT INTO ms_members (instance_id, heartbeat_s, sealed_through, left_s, incarnation) "
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (instance_id) DO UPDATE SET heartbeat_s = excluded.heartbeat_s, "
+                "sealed_through = excluded.sealed_through, left_s = excluded.left_s, incarnation = excluded.incarnation",
+                (self.instance_id, now, handed_through, now if leaving else None, self.incarnation),
+            )  # fmt: skip
+
+        await self._run(run)
+
+    async def hand_over(self, contributions: Sequence[Contribution]) -> tuple[list[int], list[int]]:
+        """Insert contributions idempotently; return (record ids now handed, ids whose stored content differs)."""
+        fresh = [c for c in contributions if not c.settled]
+        settled = [c for c in contributions if c.settled]
+        instance, incarnation = self.contributor
+
+        def columns(items: Sequence[Contribution]) -> list[list[Any]]:
+            return [
+                [c.product for c in items], [c.license_arn for c in items], [c.customer_field for c in items],
+                [c.customer for c in items], [c.dimension for c in items], [c.window_start for c in items],
+                [c.quantity for c in items], [c.first_event_ms for c in items], [c.event_count for c in items],
+                [c.request_json for c in items], [c.digest for c in items],
+            ]  # fmt: skip
+
+        unnest = (
+            "unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::bigint[], "
+            "%s::bigint[], %s::bigint[], %s::text[], %s::text[]{extra}) AS u(product, license_arn, customer_field, "
+            "customer, dimension, window_start, quantity, first_event_ms, event_count, request_json, "
+            "content_sha256{extra_names})"
+        )
+        values = "u.product, u.license_arn, u.customer_field, u.customer, u.dimension, u.window_start, u.quantity, " \
+                 "u.first_event_ms, u.event_count, u.request_json, u.content_sha256"  # fmt: skip
+        target = "instance_id, incarnation, product, license_arn, customer_field, customer, dimension, window_start, " \
+                 "quantity, first_event_ms, event_count, request_json, content_sha256"  # fmt: skip
+
+        async def run(conn: psycopg.AsyncConnection[Any]) -> tuple[list[int], list[int]]:
+            handed: list[int] = [c.record_id for c in settled]
+            conflicting: list[int] = []
+            async with conn.transaction():
+                if fresh:
+                    await conn.execute(
+                        f"INSERT INTO ms_contributions ({target}, reoffered) SELECT %s, %s, {values}, u.reoffered "
+                        f"FROM {unnest.format(extra=', %s::boolean[]', extra_names=', reoffered')} ON CONFLICT DO NOTHING",
+                        (instance, incarnation, *columns(fresh), [c.reoffered for c in fresh]),
+                    )  # fmt: skip
+                    rows = await (await conn.execute(
+                        "SELECT product, license_arn, customer_field, customer, dimension, window_start, content_sha256 "
+                        "FROM ms_contributions WHERE instance_id = %s AND incarnation = %s AND (product, license_arn, "
+                        "customer_field, customer, dimension, window_start) IN (SELECT * FROM unnest(%s::text[], "
+                        "%s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[]))",
+                        (instance, incarnation, *columns(fresh)[:6]),
+                    )).fetchall()  # fmt: skip
+                    stored = {tuple(r[:6]): r[6] for r in rows}
+                    for c in fresh:
+                        (handed if stored.get(c.key) == c.digest else conflicting).append(c.record_id)
+                if settled:
+                    # Billed already: kept apart, only to rebuild their own window identically. Not when the
+                    # ledger still holds the original contribution (then the window is not lost).
+                    await conn.execute(
+                        f"INSERT INTO ms_settled ({target}) SELECT %s, %s, {values} FROM "
+                        f"{unnest.format(extra=', %s::text[], %s::text[]', extra_names=', orig_instance, orig_incarnation')} "
+                        "WHERE NOT EXISTS (SELECT 1 FROM ms_contributions c WHERE c.instance_id = u.orig_instance AND "
+                        "c.incarnation = u.orig_incarnation AND c.product = u.product AND c.license_arn = u.license_arn "
+                        "AND c.customer_field = u.customer_field AND c.customer = u.customer AND c.dimension = u.dimension "
+                        "AND c.window_start = u.window_start) ON CONFLICT DO NOTHING",
+                        (instance, incarnation, *columns(settled),
+                         [(c.original or self.contributor)[0] for c in settled],
+                         [(c.original or self.contributor)[1] for c in settled]),
+                    )  # fmt: skip
+            return handed, conflicting
+
+        return await self._run(run)
+
+    async def verdicts(self, handed: Sequence[Handed]) -> Verdicts:
+        """Return the cluster's verdicts on handed records, and which of them the ledger does not hold."""
+        out = Verdicts()
+        if not handed:
+            return out
+
+        async def run(conn: psycopg.AsyncConnection[Any]) -> list[Any]:
+            rows = await (await conn.execute(
+                "SELECT u.rid, c.instance_id, c.incarnation, r.state, r.metering_record_id, r.reason, r.message "
+                "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
+                "%s::text[], %s::bigint[], %s::text[]) AS u(rid, inst, inc, product, license_arn, customer_field, "
+                "customer, dimension, window_start, digest) "
+                "LEFT JOIN LATERAL (SELECT c.instance_id, c.incarnation, c.record_id FROM ms_contributions c "
+                "WHERE c.product = u.product AND c.license_arn = u.license_arn AND c.customer_field = u.customer_field "
+                "AND c.customer = u.customer AND c.dimension = u.dimension AND c.window_start = u.window_start AND "
+                # A record handed before contributors were remembered is found by its content.
+                "CASE WHEN u.inst IS NULL THEN c.incarnation = '' AND c.content_sha256 = u.digest "
+                "ELSE c.instance_id = u.inst AND c.incarnation = u.inc END LIMIT 1) c ON true "
+                "LEFT JOIN ms_records r ON r.id = c.record_id",
+                (
+                    [h.record_id for h in handed],
+                    [h.contributor[0] if h.contributor else None for h in handed],
+                    [h.contributor[1] if h.contributor else None for h in handed],
+                    *([h.key[i] for h in handed] for i in range(6)),
+                    [h.digest for h in handed],
+                ),
+            )).fetchall()  # fmt: skip
+            return list(rows)
+
+        legacy = {h.record_id for h in handed if h.contributor is None}
+        for rid, instance, incarnation, state, metering_id, reason, message in await self._run(run):
+            if instance is None:
+                out.missing.append(int(rid))
+                continue
+            if int(rid) in legacy:
+                out.found.append((int(rid), (str(instance), str(incarnation))))
+            if state in ("billed", "dead"):
+                detail = metering_id if state == "billed" else reason or ""
+                out.settled.append((int(rid), str(state), str(detail or ""), str(message or "")))
+        return out
+
+    async def retry(self, key: RecordKey, now: float, contributor: Contributor | None = None) -> None:
+        """Make the cluster record holding this instance's contribution pending again (operator retry)."""
+        instance, incarnation = contributor or self.contributor
+
+        async def run(conn: psycopg.AsyncConnection[Any]) -> str:
+            row = await (await conn.execute(
+                "UPDATE ms_records SET state = 'pending', next_attempt_s = %s, finished_s = NULL, reason = NULL, "
+                "message = 'retried by an operator' WHERE id = (SELECT record_id FROM ms_contributions WHERE "
+                "instance_id = %s AND incarnation = %s AND product = %s AND license_arn = %s AND customer_field = %s "
+                "AND customer = %s AND dimension = %s AND window_start = %s) AND state = 'dead' AND expires_s > %s "
+                "RETURNING id",
+                (now, instance, incarnation, *key, now),
+            )).fetchone()  # fmt: skip
+            return "" if row else "the cluster's record is not a dead letter young enough for AWS"
+
+        problem = await self._run(run, rpc=True)
+        if problem:
+            raise Refused(problem)
+
+    # -- the shipper's side -----------------------------------------------------------------------
+
+    async def try_lead(self) -> bool:
+        """Take or renew the shipper lease; it lapses after the member timeout without renewal."""
+        await self._ensure_fence()
+
+        async def run(conn: psycopg.AsyncConnection[Any]) -> int | None:
+            shared = await (await conn.execute(
+                f"SELECT {_FENCE_HOLDS}, EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 "
+                f"AND objid = {OLD_SHIPPER_LOCK} AND objsubid = 1 AND mode = 'ExclusiveLock' AND granted)",
+                {"fence": self._fence_pid},
+            )).fetchone()  # fmt: skip
+            assert shared is not None
+            if not shared[0]:
+                if self._fence_pid != -1 and self._fence_task is not None:
+                    self._fence_task.cancel()  # its session is gone (a restart): a new one next pass
+                if not shared[1]:
+                    return None  # the fence is on its way
+                if not self._waiting_for_old_shipper:
+                    log.warning("a member of the previous version is the cluster's shipper; this one hands over "
+                                "and takes over once that member is upgraded")  # fmt: skip
+                self._waiting_for_old_shipper = True
+                return None
+            self._waiting_for_old_shipper = False
+            row = await (await conn.execute(
+                "UPDATE ms_lease SET holder = %(me)s, token = CASE WHEN holder = %(me)s AND token = %(token)s "
+                "THEN token ELSE token + 1 END, expires_at = clock_timestamp() + make_interval(secs => %(ttl)s) "
+                "WHERE name = 'shipper' AND (expires_at < clock_timestamp() OR (holder = %(me)s AND token = %(token)s)) "
+                "RETURNING token",
+                {"me": self.holder, "token": self._token if self._token is not None else -1,
+                 "ttl": self.member_timeout},
+            )).fetchone()  # fmt: skip
+            return None if row is None else int(row[0])
+
+        token = await self._run(run)
+        was = self.leader
+        self.leader = token is not None
+        if token is not None and token != self._token:
+            log.info(
+                "this instance is now the cluster's shipper",
+                extra={"fields": {"instance": self.instance_id, "fencing_token": token}},
+            )
+        elif was and token is None:
+            log.warning(
+                "this instance lost the shipper lease", extra={"fields": {"instance": self.instance_id}}
+            )
+        self._token = token if token is not None else self._token
+        return self.leader
+
+    async def _release(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        await conn.execute(
+            "UPDATE ms_lease SET expires_at = '-infinity' WHERE name = 'shipper' AND holder = %s AND token = %s",
+            (self.holder, self._token),
+        )
+        self.leader = False
+
+    async def _ensure_fence(self) -> None:
+        if self._fence_task is None or self._fence_task.done():
+            self._fence_pid = -1
+            self._fenced_event = asyncio.Event()
+            self._fence_task = asyncio.create_task(self._hold_fence(), name="cluster-fence")
+            # Usually granted at once; a previous-version shipper makes it wait in the background.
+            try:
+                await asyncio.wait_for(self._fenced_event.wait(), min(1.0, self.call_timeout))
+            except TimeoutError:
+                pass
+
+    async def _hold_fence(self) -> None:
+        """Hold OLD_SHIPPER_LOCK shared on a session of its own for as long as it lives.
+
+        Previous-version members elect their shipper with that lock exclusive, so while any member of this
+        version holds it shared, none of them can become the shipper. The request queues behind a previous
+        shipper's exclusive hold, so it is granted the moment that member goes (a rolling upgrade), before
+        another previous-version member can take it. Only this version's shipper, whose fence holds the
+        lock, freezes or applies (checked in the same transaction).
+        """
+        timeout = max(1, int(self.call_timeout))
+        try:
+            conn = await asyncio.wait_for(
+                psycopg.AsyncConnection.connect(
+                    self.dsn, autocommit=True, connect_timeout=timeout, keepalives=1,
+                    keepalives_idle=max(1, timeout // 2), keepalives_interval=max(1, timeout // 4),
+                    keepalives_count=3,
+                ),
+                self.call_timeout,
+            )  # fmt: skip
+        except (TimeoutError, psycopg.Error):
+            return  # tried again next pass
+        try:
+            # No statement timeout: the wait for a previous-version shipper to go may be long.
+            await conn.execute("SELECT set_config('statement_timeout', '0', false)")
+            await conn.execute("SELECT pg_advisory_lock_shared(%s)", (OLD_SHIPPER_LOCK,))
+            self._fence_pid = conn.info.backend_pid
+            self._fenced_event.set()
+            while not conn.closed:
+                await asyncio.sleep(self.member_timeout)
+                await asyncio.wait_for(conn.execute("SELECT 1"), self.call_timeout)
+        except (TimeoutError, psycopg.Error):
+            pass  # the session is gone: a new one next pass
+        finally:
+            self._fence_pid = -1
+            await conn.close()
+
+    async def _fenced(self, conn: psycopg.AsyncConnection[Any]) -> bool:
+        """Inside a transaction: lock the lease row if this process still holds it; False otherwise."""
+        if self._token is None:
+            return False
+        row = await (await conn.execute(
+            "SELECT token FROM ms_lease WHERE name = 'shipper' AND holder = %(me)s AND token = %(token)s AND "
+            f"expires_at > clock_timestamp() AND {_FENCE_HOLDS} FOR UPDATE",
+            {"me": self.holder, "token": self._token, "fence": self._fence_pid},
+        )).fetchone()  # fmt: skip
+        if row is None:
+            self.leader = False
+        return row is not None
+
+    async def freeze(self, now: float, *, member_timeout: float, deadline: float) -> int:
+        """Sum open contributions into frozen cluster records where every live member has handed over.
+
+        In transactions of at most FREEZE_CHUNK records each, so every call stays within its deadline.
+        """
+        total = 0
+        while True:
+
+            async def run(conn: psycopg.AsyncConnection[Any]) -> tuple[int, bool]:
+                return await self._freeze_some(conn, now, member_timeout, deadline)
+
+            frozen, more = await self._run(run)
+            total += frozen
+            if not more:
+                return total
+
+    async def _freeze_some(
+        self, conn: psycopg.AsyncConnection[Any], now: float, member_timeout: float, deadline: float
+    ) -> tuple[int, bool]:
+        frozen = 0
+        async with conn.transaction():
+            if not await self._fenced(conn):
+                return 0, False
+            held = await (await conn.execute(
+                "SELECT CAST(value AS DOUBLE PRECISION) FROM ms_meta WHERE key = 'rebuild_until'"
+            )).fetchone()  # fmt: skip
+            if held is not None and now < float(held[0]):
+                return 0, False  # the ledger was lost: members are still offering their records again
+            members = await (await conn.execute(
+                "SELECT sealed_through FROM ms_members WHERE left_s IS NULL AND heartbeat_s > %s",
+                (now - member_timeout,),
+            )).fetchall()  # fmt: skip
+            horizon = min((int(m[0]) for m in members), default=2**62)
+            # Settled re-offers of a window that still has its record change nothing: attach them.
+            await conn.execute(
+                "UPDATE ms_settled s SET record_id = r.id FROM ms_records r WHERE s.record_id IS NULL AND "
+                "r.product = s.product AND r.license_arn = s.license_arn AND r.customer_field = s.customer_field "
+                "AND r.customer = s.customer AND r.dimension = s.dimension AND r.window_start = s.window_start"
+            )  # fmt: skip
+            by_key: dict[Key, list[_Open]] = defaultdict(list)
+            for table, settled in (("ms_contributions", False), ("ms_settled", True)):
+                rows = await (await conn.execute(
+                    f"SELECT instance_id, incarnation, product, license_arn, customer_field, customer, dimension, "
+                    f"window_start, quantity, first_event_ms, event_count, request_json, "
+                    f"{'false' if settled else 'reoffered'} FROM {table} WHERE record_id IS NULL FOR UPDATE"
+                )).fetchall()  # fmt: skip
+                for r in rows:
+                    by_key[(r[2], r[3], r[4], r[5], r[6])].append(
+                        _Open((str(r[0]), str(r[1])), int(r[7]), int(r[8]), int(r[9]), int(r[10]), str(r[11]),
+                              bool(r[12]), settled)
+                    )  # fmt: skip
+            if not by_key:
+                return 0, False
+            floors = {
+                tuple(r[:5]): int(r[5]) + self.window
+                for r in await (await conn.execute(
+                    "SELECT product, license_arn, customer_field, customer, dimension, MAX(window_start) FROM ms_records "
+                    "WHERE (product, license_arn, customer_field, customer, dimension) IN (SELECT product, license_arn, "
+                    "customer_field, customer, dimension FROM ms_contributions WHERE record_id IS NULL UNION SELECT "
+                    "product, license_arn, customer_field, customer, dimension FROM ms_settled WHERE record_id IS NULL) "
+                    "GROUP BY 1, 2, 3, 4, 5"
+                )).fetchall()
+            }  # fmt: skip
+            for key in sorted(by_key):
+                if frozen >= FREEZE_CHUNK:
+                    return frozen, True
+                contributions = sorted(by_key[key], key=lambda c: (c.first_event_ms, c.contributor))
+                frozen += await self._freeze_key(
+                    conn, key, contributions, floors.get(key, 0), now, horizon, deadline
+                )
+        return frozen, False
+
+    async def _freeze_key(
+        self, conn: psycopg.AsyncConnection[Any], key: Key, contributions: list[_Open], floor: int, now: float,
+        horizon: int, deadline: float,
+    ) -> int:  # fmt: skip
+        # A settled re-offer only ever rebuilds its own window; where a later window is frozen already, it
+        # cannot (and was billed anyway), so it is dropped.
+        orphans = [c for c in contributions if c.settled and c.window_start < floor]
+        for c in orphans:
+            await conn.execute(
+                "DELETE FROM ms_settled WHERE instance_id = %s AND incarnation = %s AND product = %s AND "
+                "license_arn = %s AND customer_field = %s AND customer = %s AND dimension = %s AND window_start = %s",
+                (*c.contributor, *key, c.window_start),
+            )
+        contributions = [c for c in contributions if c not in orphans]
+        if not contributions:
+            return 0
+        # Late contributions for a frozen window roll forward to the first window after the last frozen one.
+        target = max(floor, min(c.window_start for c in contributions))
+        closes = target + self.window <= horizon or now >= target + self.window + deadline
+        if not closes:
+            return 0
+        chosen: list[_Open] = []
+        total = 0
+        for c in contributions:
+            if c.window_start > target or (c.settled and c.window_start != target):
+                continue  # a later window of its own: frozen in a later pass
+            if total + c.quantity > MAX_QUANTITY:
+                break  # what passes AWS's limit rolls forward
+            chosen.append(c)
+            total += c.quantity
+        if not chosen:
+            return 0
+        groups = _merge([g for c in chosen for g in groups_of((c.request_json, c.quantity, c.first_event_ms,
+                                                                  c.event_count))])  # fmt: skip
+        built = build_record(customer_field=key[2], customer=key[3], dimension=key[4], license_arn=key[1],
+                             window_start=target, groups=groups)  # fmt: skip
+        rebuilt = any(c.reoffered or c.settled for c in chosen)
+        row = await (await conn.execute(
+            "INSERT INTO ms_records (product, license_arn, customer_field, customer, dimension, window_start, "
+            "timestamp_s, quantity, request_json, next_attempt_s, expires_s, rebuilt) VALUES (%s, %s, %s, %s, %s, %s, "
+            "%s, %s, %s, %s, %s, %s) RETURNING id",
+            (*key, target, built.timestamp_s, built.quantity, built.request_json, max(now, built.timestamp_s),
+             built.timestamp_s + self.expiry_after, rebuilt),
+        )).fetchone()  # fmt: skip
+        assert row is not None
+        for table, settled in (("ms_contributions", False), ("ms_settled", True)):
+            mine = [(row[0], *c.contributor, *key, c.window_start) for c in chosen if c.settled is settled]
+            if mine:
+                await conn.cursor().executemany(
+                    f"UPDATE {table} SET record_id = %s WHERE instance_id = %s AND incarnation = %s AND product = %s "
+                    "AND license_arn = %s AND customer_field = %s AND customer = %s AND dimension = %s "
+                    "AND window_start = %s",
+                    mine,
+                )  # fmt: skip
+        return 1
+
+    async def expire(self, now: float) -> list[int]:
+        """Dead-letter cluster records about to pass AWS's maximum age (only while holding the lease)."""
+
+        async def run(conn: psycopg.AsyncConnection[Any]) -> list[int]:
+            async with conn.transaction():
+                if not await self._fenced(conn):
+                    return []
+                rows = await (await conn.execute(
+                    "UPDATE ms_records SET state = 'dead', reason = 'expired', finished_s = %s, "
+                    "message = 'not confirmed by AWS before the maximum record age' "
+                    "WHERE state = 'pending' AND expires_s <= %s RETURNING id", (now, now),
+                )).fetchall()  # fmt: skip
+            return [int(r[0]) for r in rows]
+
+        return await self._run(run)
+
+    async def due_records(self, now: float, limit: int = 10_000) -> list[Record]:
+        """Return frozen cluster records due for an attempt."""
+
+        async def run(conn: psycopg.AsyncConnection[Any]) -> list[Record]:
+            rows = await (await conn.execute(
+                "SELECT id, product, license_arn, request_json, attempts, expires_s FROM ms_records "
+                "WHERE state = 'pending' AND next_attempt_s <= %s ORDER BY product, license_arn <> '', id LIMIT %s",
+                (now, limit),
+            )).fetchall()  # fmt: skip
+            return [Record(int(r[0]), str(r[1]), bool(r[2]), str(r[3]), int(r[4]), float(r[5])) for r in rows]
+
+        return await self._run(run)
+
+    async def apply(self, outcomes: Sequence[RecordOutcome], now: float) -> None:
+        """Store one shipping attempt's results, unless the lease was lost meanwhile (then discard them:
+        the new shipper resends the same frozen records, and AWS answers with the same MeteringRecordId)."""
+
+        async def run(conn: psycopg.AsyncConnection[Any]) -> bool:
+            async with conn.transaction():
+                if not await self._fenced(conn):
+                    return False
+                for o in outcomes:
+                    if o.outcome is Outcome.BILLED:
+                        await conn.execute(
+                            "UPDATE ms_records SET state = 'billed', metering_record_id = %s, finished_s = %s, "
+                            "attempts = attempts + 1 WHERE id = %s AND state = 'pending'",
+                            (o.metering_record_id, now, o.record_id),
+                        )
+                    elif o.outcome is Outcome.DEAD:
+                        # A rebuilt record that AWS calls a duplicate differs from the one AWS holds: a
+                        # contributor of the lost ledger is gone, and this usage cannot be billed.
+                        await conn.execute(
+                            "UPDATE ms_records SET state = 'dead', reason = CASE WHEN rebuilt AND %(reason)s = "
+                            "'DuplicateRecord' THEN %(lost)s ELSE %(reason)s END, message = CASE WHEN rebuilt AND "
+                            "%(reason)s = 'DuplicateRecord' THEN %(lost_message)s ELSE %(message)s END, finished_s = "
+                            "%(now)s, attempts = attempts + 1 WHERE id = %(id)s AND state = 'pending'",
+                            {"reason": o.reason, "lost": LEDGER_LOST, "message": o.message, "now": now,
+                             "id": o.record_id,
+                             "lost_message": "the shared ledger was lost and this window, rebuilt from the "
+                                             "contributions offered again, differs from the record AWS holds "
+                                             "(a contributor is gone); AWS answered DuplicateRecord"},
+                        )  # fmt: skip
+                    else:
+                        await conn.execute(
+                            "UPDATE ms_records SET attempts = attempts + 1, next_attempt_s = %s, message = %s "
+                            "WHERE id = %s AND state = 'pending'",
+                            (o.retry_at, o.message or None, o.record_id),
+                        )
+            return True
+
+        if not await self._run(run):
+            log.warning(
+                "the shipper lease was lost during an attempt; its results are discarded (the new shipper "
+                "resends the same frozen records)",
+                extra={"fields": {"records": len(outcomes)}},
+            )

@@ -1,0 +1,168 @@
+"""Cluster mode's flusher step: hand sealed totals over to PostgreSQL, and, on the instance holding the
+shipper lease, freeze cluster totals and ship them with the same shipper as single mode."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from metering_sidecar.cluster._ledger import ClusterLedger, LedgerRefused
+from metering_sidecar.core import Outcome, PassResult, RecordOutcome, RemoteError
+from metering_sidecar.shipping import Shipper
+from metering_sidecar.store import Store
+
+log = logging.getLogger("sidecar.cluster")
+BATCH = 2000  # contributions per ledger call; a pass hands over everything in batches
+BREAKER_CAP_SECONDS = 5.0  # after PostgreSQL failures, passes skip it for up to this long
+
+
+class ClusterShipping:
+    """Runs in every flusher pass in cluster mode."""
+
+    def __init__(
+        self, store: Store, ledger: ClusterLedger, shipper: Shipper, *, member_timeout: float, deadline: float
+    ) -> None:
+        self.store = store
+        self.ledger = ledger
+        self.shipper = shipper
+        self.member_timeout = member_timeout
+        self.deadline = deadline
+        self.leaving = False
+        self.postgres_up = True
+        self.backlog = 0
+        self.conflicts = 0
+        self.refused = ""  # why this member may not write to the ledger (a newer schema), if so
+        self._failures = 0
+        self._skip_until = 0.0  # monotonic: a black-holed PostgreSQL costs one call deadline, not every pass
+
+    @property
+    def disabled_reason(self) -> str:
+        """Return why AWS shipping is stopped, when this instance ships."""
+        return self.refused or self.shipper.disabled_reason
+
+    async def join(self, now: float) -> None:
+        """Announce this member at start, so the shipper waits for its hand-over from the first window on.
+
+        Raises LedgerRefused (exit 2) when the ledger's schema is too new for this member.
+        """
+        self.ledger.incarnation = await self.store.incarnation()
+        try:
+            await self._check_identity(now)
+            await self.ledger.heartbeat(now, await self.store.handed_through())
+        except RemoteError as exc:
+            self.postgres_up = False
+            log.error(
+                "PostgreSQL unreachable at start; hand-over will retry",
+                extra={"fields": {"error": exc.message}},
+            )
+
+    async def close(self) -> None:
+        """Close the ledger's connections."""
+        await self.ledger.close()
+
+    async def ship_due(self, now: float, result: PassResult) -> None:
+        """Hand over, heartbeat, lead if elected, and bring the cluster's verdicts back."""
+        expired = await self.store.expire(now)  # never handed over before the maximum age
+        if expired:
+            log.error(
+                "records expired before they could be handed over",
+                extra={"fields": {"records": len(expired)}},
+            )
+            result.dead += len(expired)
+        if not self.refused and time.monotonic() >= self._skip_until:
+            await self._guarded_pass(now, result)
+        self.backlog = await self.store.count_to_hand_over()
+
+    async def _guarded_pass(self, now: float, result: PassResult) -> None:
+        try:
+            if not self.ledger.incarnation:
+                self.ledger.incarnation = await self.store.incarnation()
+            await self._pass(now, result)
+            if not self.postgres_up:
+                log.info("PostgreSQL reachable again; hand-over resumed")
+            self.postgres_up = True
+            self._failures = 0
+        except LedgerRefused as exc:
+            self.refused = str(exc)
+            self.postgres_up = False
+            log.critical("ALARM: this member stopped handing over: %s", exc)
+        except RemoteError as exc:
+            if self.postgres_up:
+                log.error("PostgreSQL unreachable: ingest and local sealing go on, hand-over will retry",
+                          extra={"fields": {"error": exc.message}})  # fmt: skip
+            self.postgres_up = False
+            if exc.code == "PostgresTimeout":
+                # Only an unanswering server costs a whole call deadline per try: back off from it.
+                # Fast failures (refused, reset) retry every pass, the final pass at shutdown included.
+                self._failures += 1
+                self._skip_until = time.monotonic() + min(BREAKER_CAP_SECONDS, 0.25 * 2**self._failures)
+
+    async def _check_identity(self, now: float) -> None:
+        """Offer everything again when the ledger is not the one this database handed over to."""
+        identity = await self.ledger.current_identity()
+        seen = await self.store.ledger_seen()
+        if seen is None:
+            await self.store.adopt_ledger(identity)
+        elif seen != identity:
+            # A new ledger (recreated, restored, failed over without the latest writes) or one that lost
+            # history: hold its freezing while every member offers its records again.
+            identity = await self.ledger.report_loss(now, new_epoch=False)
+            handed, billed = await self.store.reoffer_all(identity, now)
+            log.error(
+                "ALARM: the cluster ledger is not the one this instance handed over to (lost, recreated or "
+                "restored); offering its records again so the windows are rebuilt identically",
+                extra={"fields": {"handed_again": handed, "billed_offered_again": billed,
+                                  "instance": self.ledger.instance_id}},
+            )  # fmt: skip
+
+    async def _pass(self, now: float, result: PassResult) -> None:
+        await self._check_identity(now)
+        await self._hand_over_all(now)
+        # Only windows handed over completely count as handed over: the shipper freezes by this.
+        await self.ledger.heartbeat(now, await self.store.handed_through(), leaving=self.leaving)
+        if await self.ledger.try_lead():
+            frozen = await self.ledger.freeze(now, member_timeout=self.member_timeout, deadline=self.deadline)
+            result.sealed_records += frozen
+            await self.shipper.ship_due(now, result)
+        await self._collect_verdicts(now)
+
+    async def _hand_over_all(self, now: float) -> None:
+        after = 0
+        while True:
+            contributions = await self.store.to_hand_over(limit=BATCH, after_id=after)
+            if not contributions:
+                return
+            handed, conflicting = await self.ledger.hand_over(contributions)
+            await self.store.mark_handed(handed, self.ledger.contributor)
+            if conflicting:
+                self.conflicts += len(conflicting)
+                log.error(
+                    "ALARM: the shared ledger holds other content for this database's contribution (was the "
+                    "database copied?); the local records are dead letters",
+                    extra={"fields": {"records": len(conflicting), "instance": self.ledger.instance_id,
+                                      "incarnation": self.ledger.incarnation}},
+                )  # fmt: skip
+                await self.store.apply([RecordOutcome(i, Outcome.DEAD, reason="handover-conflict",
+                                                      message="the ledger holds other content") for i in conflicting], now)  # fmt: skip
+            after = contributions[-1].record_id
+            if len(contributions) < BATCH:
+                return
+
+    async def _collect_verdicts(self, now: float) -> None:
+        handed = await self.store.handed()
+        for start in range(0, len(handed), BATCH):
+            verdicts = await self.ledger.verdicts(handed[start : start + BATCH])
+            await self.store.remember_contributor(verdicts.found)
+            if verdicts.settled:
+                await self.store.settle(verdicts.settled, now)
+            if verdicts.missing:
+                await self.store.reoffer_missing(verdicts.missing)
+                # A new epoch makes every member offer its recent records again (this one included), or
+                # rebuilt windows would differ from what AWS holds.
+                identity = await self.ledger.report_loss(now, new_epoch=True)
+                await self.store.reoffer_all(identity, now)
+                log.error(
+                    "ALARM: records this instance handed over are missing from the cluster ledger (restored "
+                    "from an old backup?); offering them again",
+                    extra={"fields": {"records": len(verdicts.missing), "instance": self.ledger.instance_id}},
+                )  # fmt: skip

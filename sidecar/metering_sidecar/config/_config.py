@@ -1,0 +1,385 @@
+"""Configuration: one frozen dataclass built from flags and an env mapping that is passed in.
+
+Every field is a ``serve`` flag ``--field-name`` and an env var ``METERING_SIDECAR_FIELD_NAME``; a flag
+wins over the env var, and the env var over the default. Bad values raise ConfigError naming the
+flag or env var and what was expected, so a typo never starts a sidecar with a surprising setting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import re
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from metering_sidecar.core import ConfigError
+
+ENV_PREFIX = "METERING_SIDECAR_"
+STANDARD_WINDOW_SECONDS = 3600
+_TAG_KEY = re.compile(r"^[a-zA-Z0-9+ -=._:\/@]{1,100}$")
+
+
+def _int(low: int, high: int | None = None) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"expected an integer, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise ValueError(f"must be {bound}, got {value}")
+        return value
+
+    return parse
+
+
+def _float(low: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"expected a number, got {text!r}") from None
+        if not value >= low:  # also refuses NaN
+            raise ValueError(f"must be at least {low}, got {text}")
+        return value
+
+    return parse
+
+
+def _str(text: str) -> str:
+    return text.strip()
+
+
+def _bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def parse_time(text: str) -> float:
+    """Parse an ISO 8601 time (UTC unless it says otherwise) or epoch seconds."""
+    text = text.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"expected an ISO 8601 time such as 2026-11-27T10:00:00Z or epoch seconds, got {text!r}"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.timestamp()
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = text.strip().lower()
+        if value not in options:
+            raise ValueError(f"expected one of {', '.join(options)}, got {text!r}")
+        return value
+
+    return parse
+
+
+def _tag_keys(text: str) -> tuple[str, ...]:
+    keys = tuple(k.strip() for k in text.split(",") if k.strip())
+    if len(keys) > 5:
+        raise ValueError(f"AWS allows at most 5 allocation tag keys per record, got {len(keys)}")
+    for key in keys:
+        if not _TAG_KEY.match(key):
+            raise ValueError(f"tag key {key!r} must be 1-100 characters matching AWS's tag pattern")
+    return keys
+
+
+def _setting(default: Any, parse: Callable[[str], Any], help: str, **extra: Any) -> Any:
+    return field(default=default, metadata={"parse": parse, "help": help, **extra})
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything ``serve`` needs; built once at start-up and never changed."""
+
+    listen: str = _setting("127.0.0.1:50051", _str, "gRPC API address: host:port or unix:///path")
+    """Where the API listens. Loopback by default: the application shares the pod's network."""
+
+    db: str = _setting("metering-sidecar.db", _str, "SQLite database file (keep it on a volume)")
+    """The database file; its WAL and journal live beside it."""
+
+    product_code: str = _setting("", _str, "default AWS Marketplace product code for events without one")
+    """Used for events that carry neither product_code nor license_arn."""
+
+    window_seconds: int = _setting(STANDARD_WINDOW_SECONDS, _int(1), "aggregation window (3600 for AWS)")
+    """Length of a metering window. Only a custom metering endpoint may use anything but 3600."""
+
+    close_delay_seconds: float = _setting(60.0, _float(0), "wait after a window ends before sealing it")
+    """Grace for late events; a window is sealed at its end plus this delay."""
+
+    flush_interval_seconds: float = _setting(10.0, _float(0.01), "time between sealing/shipping passes")
+    """How often the flusher wakes."""
+
+    max_record_age_seconds: int = _setting(
+        6 * 3600, _int(60), "oldest usage AWS accepts (6 h; some docs say 24 h)"
+    )
+    """AWS refuses records this old; events older than this are refused at ingest."""
+
+    expiry_margin_seconds: int = _setting(
+        900, _int(0), "dead-letter a record this long before AWS would refuse it"
+    )
+    """Safety margin before the maximum age."""
+
+    max_backoff_seconds: float = _setting(60.0, _float(0), "cap on the retry delay of one record")
+    """Record-level exponential backoff never waits longer than this."""
+
+    id_retention_days: float = _setting(7.0, _float(0), "how long event ids are remembered for dedup")
+    """Billed events are pruned once this has passed; until then a repeated id is a duplicate."""
+
+    audit_retention_days: float = _setting(90.0, _float(0), "how long billed records are kept for audit")
+    """Compact per-record audit rows (with the MeteringRecordId) live this long."""
+
+    allocation_tag_keys: tuple[str, ...] = _setting((), _tag_keys, "comma-separated allow-list of tag keys")
+    """When set, tags with other keys are refused at ingest (at most 5 keys)."""
+
+    max_pending_events: int = _setting(5_000_000, _int(1), "buffer cap: refuse ingest beyond this many")
+    """Unshipped events allowed on disk before ingest answers RESOURCE_EXHAUSTED."""
+
+    max_db_bytes: int = _setting(0, _int(0), "cap on the database size in bytes (0: the disk's size)")
+    """A disk budget enforced by SQLite's max_page_count; past it ingest answers RESOURCE_EXHAUSTED."""
+
+    max_message_bytes: int = _setting(4 * 1024 * 1024, _int(1024), "largest gRPC request accepted")
+    """Larger requests get RESOURCE_EXHAUSTED from gRPC itself."""
+
+    metering_endpoint_url: str = _setting("", _str, "custom AWS Marketplace Metering endpoint (emulator)")
+    """Overrides the SDK's endpoint; AWS_ENDPOINT_URL_MARKETPLACE_METERING does the same."""
+
+    entitlement_endpoint_url: str = _setting(
+        "", _str, "custom AWS Marketplace Entitlement endpoint (emulator)"
+    )
+    """Overrides the SDK's endpoint; AWS_ENDPOINT_URL_MARKETPLACE_ENTITLEMENT_SERVICE does the same."""
+
+    entitlement_ttl_seconds: float = _setting(60.0, _float(0), "how long a GetEntitlements answer is fresh")
+    """Queries within this time of the last answer are served from the cache."""
+
+    entitlement_max_stale_seconds: float = _setting(
+        3600.0, _float(0), "serve a cached answer this long while AWS fails"
+    )
+    """Past this, a failing GetEntitlements answers UNAVAILABLE instead of an old answer."""
+
+    cluster_postgres_dsn: str = _setting("", _str, "PostgreSQL DSN: turns cluster mode on (several replicas)")
+    """Cluster mode: sealed per-instance totals go to this shared ledger and one elected instance ships the
+    sums. Never logged (it may hold a password)."""
+
+    instance_id: str = _setting(
+        "", _str, "this instance's stable id in cluster mode (default: pod name or hostname)"
+    )
+    """Must be stable across restarts on the same disk, and unique in the cluster."""
+
+    cluster_member_timeout_seconds: float = _setting(
+        30.0, _float(1), "a member without heartbeat this long is gone"
+    )
+    """The shipper stops waiting for a member's hand-over once its heartbeat is this old, and the shipper's
+    lease lapses after this long without renewal. Keep it well above --flush-interval-seconds: both are
+    renewed once a pass."""
+
+    cluster_close_deadline_seconds: float = _setting(
+        1800.0, _float(0), "close a window this long after it ends anyway"
+    )
+    """A window is shipped when every live member handed it over, or this long after it ended."""
+
+    cluster_call_timeout_seconds: float = _setting(
+        10.0, _float(0.5), "total deadline of one PostgreSQL call in cluster mode"
+    )
+    """Also the statement timeout (half of it the lock timeout): an unanswering PostgreSQL fails a call
+    within this, so it never hangs a pass."""
+
+    region: str = _setting("", _str, "AWS region (default: the SDK chain, else us-east-1)")
+    """Region of the metering client."""
+
+    aws_max_attempts: int = _setting(3, _int(1, 10), "botocore transport attempts per AWS call")
+    """Transport-level retries inside one shipping attempt; record-level retries come on top."""
+
+    aws_timeout_seconds: float = _setting(10.0, _float(0.1), "connect and read timeout of AWS calls")
+    """A call that takes longer is retried later with the identical records."""
+
+    aws_call_deadline_seconds: float = _setting(
+        30.0, _float(0.1), "total time for one AWS call, botocore's own retries included"
+    )
+    """Past it the call counts as failed (retried later with the identical records; ResolveCustomer answers
+    that its outcome is unknown), and botocore sends no further attempt of it."""
+
+    aws_max_calls_in_flight: int = _setting(
+        16, _int(1, 1024), "AWS calls waiting for an answer at once; more fail fast and are retried"
+    )
+    """Calls to a hung endpoint hold a thread until their socket times out, even past the deadline; this
+    bounds them."""
+
+    emulator: bool = _setting(False, _bool, "start the embedded AWS emulator and ship to it", flag_only=True)
+    """For local development: ships to an in-process emulator instead of AWS."""
+
+    log_level: str = _setting(
+        "info", _choice("debug", "info", "warning", "error"), "debug, info, warning or error"
+    )
+    """Minimum level of log lines."""
+
+    log_format: str = _setting("json", _choice("json", "text"), "log line format: json or text")
+    """JSON lines for log collectors, text for people."""
+
+    health_listen: str = _setting(
+        "0.0.0.0:50052", _str, "gRPC health port for kubelet probes ('' turns it off)"
+    )
+    """Serves only grpc.health.v1, on the pod IP, so probes reach it while the API stays on loopback."""
+
+    metrics_listen: str = _setting(
+        "0.0.0.0:9464", _str, "HTTP port for /metrics and /healthz/* ('' turns it off)"
+    )
+    """Prometheus metrics and HTTP liveness/readiness."""
+
+    shutdown_delay_seconds: float = _setting(0.0, _float(0), "keep serving this long after SIGTERM")
+    """For clusters without native sidecars, where the application gets SIGTERM at the same moment."""
+
+    shutdown_grace_seconds: float = _setting(
+        20.0, _float(0), "time for in-flight RPCs and the final shipment"
+    )
+    """Bounds the whole drain after the delay; keep terminationGracePeriodSeconds above delay plus grace."""
+
+    api_token_file: str = _setting("", _str, "file holding a bearer token every API call must carry")
+    """When set, API calls without `authorization: Bearer <token>` get UNAUTHENTICATED (health is exempt)."""
+
+    ship_from: float = _setting(
+        0.0, parse_time, "record usage before this time but never ship it (migration)"
+    )
+    """Windows starting before this are sealed as 'skipped', so an hour billed by a previous integration is
+    never billed twice."""
+
+    def custom_endpoint(self, env: Mapping[str, str]) -> str:
+        """Return the metering endpoint that overrides AWS's, or an empty string."""
+        return (
+            self.metering_endpoint_url
+            or env.get("AWS_ENDPOINT_URL_MARKETPLACE_METERING", "")
+            or env.get("AWS_ENDPOINT_URL", "")
+        )
+
+    def resolved_instance_id(self, env: Mapping[str, str]) -> str:
+        """Return --instance-id, else the pod name, else the hostname."""
+        return self.instance_id or env.get("POD_NAME", "") or env.get("HOSTNAME", "") or socket.gethostname()
+
+    def entitlement_endpoint(self, env: Mapping[str, str]) -> str:
+        """Return the entitlement endpoint that overrides AWS's, or an empty string."""
+        return (
+            self.entitlement_endpoint_url
+            or env.get("AWS_ENDPOINT_URL_MARKETPLACE_ENTITLEMENT_SERVICE", "")
+            or env.get("AWS_ENDPOINT_URL", "")
+        )
+
+    @property
+    def max_record_age(self) -> float:
+        """Return the maximum age as a float of seconds."""
+        return float(self.max_record_age_seconds)
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _env_name(name: str) -> str:
+    return ENV_PREFIX + name.upper()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add one flag per Config field; defaults stay None so env and defaults apply later."""
+    for f in dataclasses.fields(Config):
+        help_text = f"{f.metadata['help']} (env {_env_name(f.name)}; default {f.default!r})"
+        if f.type == "bool":
+            parser.add_argument(_flag(f.name), action="store_true", default=None, help=help_text)
+        else:
+            parser.add_argument(_flag(f.name), default=None, metavar=f.name.upper(), help=help_text)
+
+
+def build(args: argparse.Namespace, env: Mapping[str, str], **overrides: Any) -> Config:
+    """Build the Config from parsed flags, then env vars, then defaults; validate the whole."""
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(Config):
+        parse: Callable[[str], Any] = f.metadata["parse"]
+        raw = getattr(args, f.name, None)
+        if raw is True or raw is False:
+            values[f.name] = raw
+            continue
+        source = _flag(f.name)
+        if raw is None:
+            raw = env.get(_env_name(f.name))
+            source = _env_name(f.name)
+        if raw is None:
+            continue
+        try:
+            values[f.name] = parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+    values.update(overrides)
+    config = Config(**values)
+    _validate(config, env)
+    return config
+
+
+def from_mapping(env: Mapping[str, str], **overrides: Any) -> Config:
+    """Build a Config from env vars and keyword overrides only (for embedding and tests)."""
+    return build(argparse.Namespace(), env, **overrides)
+
+
+def _validate(config: Config, env: Mapping[str, str]) -> None:
+    if (
+        config.window_seconds != STANDARD_WINDOW_SECONDS
+        and not config.custom_endpoint(env)
+        and not config.emulator
+    ):
+        raise ConfigError(
+            f"--window-seconds: must be {STANDARD_WINDOW_SECONDS} against AWS (AWS bills per hour); "
+            "other values are only for tests against a custom metering endpoint "
+            "(--metering-endpoint-url, AWS_ENDPOINT_URL_MARKETPLACE_METERING or --emulator)"
+        )
+    if config.expiry_margin_seconds >= config.max_record_age_seconds:
+        raise ConfigError("--expiry-margin-seconds: must be smaller than --max-record-age-seconds")
+    if config.window_seconds + config.close_delay_seconds >= (
+        config.max_record_age_seconds - config.expiry_margin_seconds
+    ):
+        raise ConfigError(
+            "--close-delay-seconds: a window plus its close delay must end before records expire "
+            "(--max-record-age-seconds minus --expiry-margin-seconds)"
+        )
+    if not config.db:
+        raise ConfigError("--db: a database path is required")
+    if config.aws_call_deadline_seconds < config.aws_timeout_seconds:
+        raise ConfigError(
+            f"--aws-call-deadline-seconds: must be at least --aws-timeout-seconds "
+            f"({config.aws_timeout_seconds:g}), or no attempt could ever wait for its full timeout; "
+            f"got {config.aws_call_deadline_seconds:g}"
+        )
+    budget = config.max_record_age_seconds - config.expiry_margin_seconds - config.window_seconds
+    if (
+        config.cluster_postgres_dsn
+        and config.cluster_close_deadline_seconds + config.close_delay_seconds >= budget
+    ):
+        raise ConfigError(
+            "--cluster-close-deadline-seconds: a window must be shipped well inside the maximum record age "
+            f"(deadline plus close delay must stay under {budget} s)"
+        )
+
+
+def read_token(path: str) -> str:
+    """Read the token file; refuse a missing or empty one."""
+    try:
+        token = Path(path).read_text().strip()
+    except OSError as exc:
+        raise ConfigError(f"--api-token-file: cannot read {path}: {exc.strerror}") from None
+    if not token:
+        raise ConfigError(f"--api-token-file: {path} is empty")
+    return token

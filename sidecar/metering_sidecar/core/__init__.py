@@ -1,0 +1,74 @@
+"""The shared kernel every part uses: the error tree, the domain types, the clock, crash points.
+
+Domain types are plain dataclasses: protobuf stops at the API servicers, boto3 dicts at the marketplace
+adapter. Nothing here imports another part.
+"""
+
+from metering_sidecar.core._clock import Clock, ManualClock, SystemClock
+from metering_sidecar.core._errors import (
+    ConfigError,
+    ConflictingEvent,
+    DatabaseLocked,
+    InvalidUsage,
+    NotFound,
+    Refused,
+    RemoteError,
+    SidecarError,
+    StorageError,
+    StorageFull,
+)
+from metering_sidecar.core._faults import POINTS, crash_point
+from metering_sidecar.core._http import stop_now
+from metering_sidecar.core._model import (
+    MAX_QUANTITY,
+    AppendResult,
+    Customer,
+    CustomerField,
+    Entitlement,
+    EntitlementValue,
+    Outcome,
+    PassResult,
+    Record,
+    RecordOutcome,
+    RecordState,
+    RecordView,
+    ResolvedCustomer,
+    SealResult,
+    Status,
+    UsageEvent,
+)
+
+__all__ = [
+    "MAX_QUANTITY",
+    "POINTS",
+    "AppendResult",
+    "Clock",
+    "ConfigError",
+    "ConflictingEvent",
+    "Customer",
+    "CustomerField",
+    "DatabaseLocked",
+    "Entitlement",
+    "EntitlementValue",
+    "InvalidUsage",
+    "ManualClock",
+    "NotFound",
+    "Outcome",
+    "PassResult",
+    "Record",
+    "RecordOutcome",
+    "RecordState",
+    "RecordView",
+    "Refused",
+    "RemoteError",
+    "ResolvedCustomer",
+    "SealResult",
+    "SidecarError",
+    "Status",
+    "StorageError",
+    "StorageFull",
+    "SystemClock",
+    "UsageEvent",
+    "crash_point",
+    "stop_now",
+]

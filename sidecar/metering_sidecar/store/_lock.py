@@ -1,0 +1,74 @@
+"""One process per database (I10): an exclusive OS lock on ``<db>.lock``, held while the store is open.
+
+Two processes sealing one file would each seal from their own idea of the watermark. The lock is
+``flock`` on a file beside the database, so the kernel releases it when the holder dies, however it
+dies; the file names the holder (pid, host, start time) for the refusal message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import fcntl
+import os
+import socket
+from pathlib import Path
+
+from metering_sidecar.core import DatabaseLocked
+
+# flock answers these where the filesystem cannot lock (some NFS mounts, FUSE filesystems).
+_NO_LOCKING = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL, errno.ENOSYS})
+
+
+def lock_path(db_path: str) -> Path:
+    """Return the lock file that guards ``db_path``."""
+    return Path(db_path + ".lock")
+
+
+class DatabaseLock:
+    """Take with acquire(), give back with release() (safe to call twice)."""
+
+    def __init__(self, db_path: str) -> None:
+        self.path = lock_path(db_path)
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock or raise DatabaseLocked naming the holder, or why the filesystem cannot lock."""
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise DatabaseLocked(
+                    f"another metering-sidecar serves this database: {self._holder()} holds {self.path}. "
+                    "One process per database: stop the other one (or give this one its own --db); two "
+                    "processes sealing one file would bill an hour twice or not at all"
+                ) from None
+            if exc.errno in _NO_LOCKING:
+                raise DatabaseLocked(
+                    f"the filesystem of {self.path} cannot lock files ({os.strerror(exc.errno or 0)}), so "
+                    "the sidecar cannot make sure it is the only process on this database. Put --db on a "
+                    "local disk or a ReadWriteOnce volume (not NFS or another shared filesystem)"
+                ) from None
+            raise
+        holder = (
+            f"pid {os.getpid()} on host {socket.gethostname()}, "
+            f"started {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%M:%SZ}\n"
+        )
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, holder.encode(), 0)
+        self._fd = fd
+
+    def _holder(self) -> str:
+        try:
+            text = self.path.read_text().strip()
+        except OSError:
+            text = ""
+        return text or "a process that has not written its name yet"
+
+    def release(self) -> None:
+        """Give the lock back; safe to call twice."""
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)  # closing the descriptor releases the flock

@@ -1,0 +1,161 @@
+"""Sealing: closed windows become one frozen record per key, in one transaction (I3, I4, I5)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from metering_sidecar.core import MAX_QUANTITY, RecordState, SealResult, crash_point
+from metering_sidecar.store._core import CHUNK, KEY, StoreCore, log
+from metering_sidecar.store._sealing import TagGroup, build_record
+
+
+class SealingMixin(StoreCore):
+    """seal() and the record building behind it."""
+
+    def watermark_for(self, now: float, close_delay: float) -> int:
+        """Return the watermark that ``now`` allows: windows that ended ``close_delay`` ago are sealed."""
+        window = self.settings.window_seconds
+        return math.floor((now - close_delay) / window) * window
+
+    async def seal(self, now: float, close_delay: float, *, everything: bool = False) -> SealResult:
+        """Seal every closed window into one frozen record per key (I3, I4) in one transaction.
+
+        ``everything`` also seals the open window, the one holding ``now`` (shutdown). A window that
+        starts after ``now`` is never sealed (I9): after a fresh start or an earlier restart in the same
+        window, usage waits there for the next process, so N restarts move it at most one window.
+        """
+        window = self.settings.window_seconds
+        target = self.watermark_for(now, close_delay)
+        if everything:
+            target = max(target, (math.floor(now / window) + 1) * window)
+        async with self._lock:
+            if target <= self._watermark:
+                return SealResult(0, 0)
+            async with self._transaction():
+                # The stored watermark, not the cached one, decides (I10): whatever the file holds,
+                # sealing can go on.
+                watermark = int(await self._meta("watermark") or 0)
+                if target <= watermark:
+                    self._watermark = watermark
+                    return SealResult(0, 0)
+                rolled = await self._roll_into_unsealed(watermark, target)
+                rolled += await self._roll_overflow(target)
+                built, events, folded, skipped = await self._build_records(target, now)
+                await self.db.execute(
+                    f"UPDATE events SET record_id = (SELECT r.id FROM records r WHERE "
+                    f"({', '.join('r.' + c for c in KEY.split(', '))}) = "
+                    f"({', '.join('events.' + c for c in KEY.split(', '))})) "
+                    "WHERE record_id IS NULL AND window_start < ?",
+                    (target,),
+                )
+                await self._set_meta({"watermark": str(target)})
+                await self._add_counter("rolled_forward_events", rolled)
+                crash_point("seal-before-commit")
+            self._watermark = target
+            self._pending_events -= skipped
+        if built:
+            log.info(
+                "sealed windows",
+                extra={"fields": {"records": built, "events": events, "sealed_through": target}},
+            )
+        return SealResult(built, events, folded, rolled)
+
+    async def _roll_into_unsealed(self, watermark: int, target: int) -> int:
+        # Events for sealed windows (written by a process whose cached watermark was stale) roll into
+        # the earliest unsealed window (I5), and so does usage whose key and window already has a
+        # record: a second record for it would be refused by AWS, and by the UNIQUE key here. Rolled
+        # events are marked 2 first, so an event moved twice is counted once.
+        cursor = await self.db.execute(
+            "UPDATE events SET window_start = ?, rolled = 2 WHERE record_id IS NULL AND window_start < ?",
+            (watermark, watermark),
+        )
+        moved = max(cursor.rowcount, 0)
+        # Records only exist below the watermark unless the file was written by two processes at once.
+        if await self._scalar("SELECT 1 FROM records WHERE window_start >= ? LIMIT 1", (watermark,)):
+            cursor = await self.db.execute(
+                f"UPDATE events SET window_start = ?, rolled = 2 WHERE record_id IS NULL AND window_start < ? "
+                f"AND EXISTS (SELECT 1 FROM records r WHERE ({', '.join('r.' + c for c in KEY.split(', '))}) = "
+                f"({', '.join('events.' + c for c in KEY.split(', '))}))",
+                (target, target),
+            )
+            moved += max(cursor.rowcount, 0)
+        if not moved:
+            return 0
+        cursor = await self.db.execute("UPDATE events SET rolled = 1 WHERE record_id IS NULL AND rolled = 2")
+        return max(cursor.rowcount, 0)
+
+    async def _roll_overflow(self, target: int) -> int:
+        # A sum past AWS's Quantity limit rolls the whole events that pass it into the next open window.
+        rows = await self.db.execute_fetchall(
+            f"SELECT seq FROM (SELECT seq, SUM(quantity) OVER (PARTITION BY {KEY} "
+            "ORDER BY event_ms, seq ROWS UNBOUNDED PRECEDING) AS running "
+            "FROM events WHERE record_id IS NULL AND window_start < ?) WHERE running > ?",
+            (target, MAX_QUANTITY),
+        )
+        seqs = [int(r[0]) for r in rows]
+        for start in range(0, len(seqs), CHUNK):
+            chunk = seqs[start : start + CHUNK]
+            await self.db.execute(
+                f"UPDATE events SET window_start = ?, rolled = 1 WHERE seq IN ({','.join('?' * len(chunk))})",
+                (target, *chunk),
+            )
+        return len(seqs)
+
+    async def _build_records(self, target: int, now: float) -> tuple[int, int, int, int]:
+        # A record is never sent before its own timestamp: AWS refuses future usage.
+        built = events = folded = skipped = 0
+        current: tuple[Any, ...] | None = None
+        groups: list[TagGroup] = []
+        rows_to_insert: list[tuple[Any, ...]] = []
+        sealed_ms = int(now * 1000)
+
+        def flush() -> None:
+            nonlocal built, events, folded, skipped
+            if current is None:
+                return
+            product, license_arn, customer_field, customer, dimension, window_start = current
+            record = build_record(
+                customer_field=customer_field, customer=customer, dimension=dimension,
+                license_arn=license_arn, window_start=window_start, groups=groups,
+            )  # fmt: skip
+            expires = record.timestamp_s + self.expiry_after
+            state = RecordState.SKIPPED if window_start < self.settings.ship_from else RecordState.PENDING
+            if state is RecordState.SKIPPED:
+                skipped += record.events
+            rows_to_insert.append((
+                product, license_arn, customer_field, customer, dimension, window_start,
+                record.timestamp_s, record.quantity, record.first_event_ms, record.events,
+                record.request_json, max(now, record.timestamp_s), expires, sealed_ms,
+                record.folded_tag_sets, str(state),
+            ))  # fmt: skip
+            built += 1
+            events += record.events
+            folded += record.folded_tag_sets
+
+        async with self.db.execute(
+            f"SELECT {KEY}, tags, SUM(quantity), MIN(event_ms), COUNT(*) FROM events "
+            f"WHERE record_id IS NULL AND window_start < ? GROUP BY {KEY}, tags ORDER BY {KEY}, tags",
+            (target,),
+        ) as cursor:
+            async for row in cursor:
+                key = tuple(row[:6])
+                if key != current:
+                    flush()
+                    current, groups = key, []
+                groups.append(TagGroup(str(row[6]), int(row[7]), int(row[8]), int(row[9])))
+                if len(rows_to_insert) >= 500:
+                    await self._insert_records(rows_to_insert)
+                    rows_to_insert = []
+        flush()
+        await self._insert_records(rows_to_insert)
+        return built, events, folded, skipped
+
+    async def _insert_records(self, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            await self.db.executemany(
+                f"INSERT INTO records ({KEY}, timestamp_s, quantity, first_event_ms, event_count, "
+                "request_json, next_attempt_s, expires_s, sealed_ms, folded_tag_sets, state) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
