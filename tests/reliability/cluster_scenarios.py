@@ -362,11 +362,9 @@ async def changed_instance_id(workdir: Path, *, long: bool) -> Finding:
             await wait_for(workdir / "renamed.db", "state = 'handed'")
             renamed.kill()
             handed_at_rename += local_count(workdir / "renamed.db", "state = 'handed'")
-            replacement = member(workdir, emulator, dsn, "renamed", instance=f"renamed-{n}")
-            members.append(replacement)
-            replacement.start()
-            loads[1].target = replacement.target  # its clients were retrying
-            renamed = replacement
+            # Same disk and port (its clients keep retrying), another --instance-id.
+            renamed.args[renamed.args.index("--instance-id") + 1] = f"renamed-{n}"
+            renamed.start()
             await running
         pending = await drain_all(members, within=120)
         finding = Finding("C6. changed --instance-id",
