@@ -511,18 +511,19 @@ class ClusterLedger:
             return None if row is None else int(row[0])
 
         token = await self._run(run)
-        was = self.leader
         self.leader = token is not None
         if token is not None and token != self._token:
             log.info(
                 "this instance is now the cluster's shipper",
                 extra={"fields": {"instance": self.instance_id, "fencing_token": token}},
             )
-        elif was and token is None:
+        elif token is None and self._token is not None:
+            # Held before and not renewable now: another member took over (or the fence session died).
             log.warning(
-                "this instance lost the shipper lease", extra={"fields": {"instance": self.instance_id}}
+                "this instance lost the shipper lease; it no longer freezes or ships",
+                extra={"fields": {"instance": self.instance_id, "fencing_token": self._token}},
             )
-        self._token = token if token is not None else self._token
+        self._token = token
         return self.leader
 
     async def _release(self, conn: psycopg.AsyncConnection[Any]) -> None:
