@@ -397,3 +397,28 @@ async def test_a_lost_ledger_rebuilds_and_a_differing_rebuild_is_a_ledger_lost_d
     [dead] = (await call(survivor, "ListDeadLetters", pb.ListDeadLettersRequest())).records
     assert dead.reason == "ledger-lost"
     assert (await call(survivor, "GetStatus", pb.GetStatusRequest())).pending_events == 0
+
+
+async def test_dead_letter_retry_after_a_rename_reaches_the_cluster_record(
+    cluster: Any, clock: ManualClock, emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    """Item 9: a dead letter handed over under the old --instance-id is retried under that name."""
+    emulator.state.settings.subscribed = frozenset()
+    db = str(tmp_path / "renamed.db")
+    before = await cluster("before", db=db)
+    clock.set(NEXT + 60)
+    await call(before, "RecordUsage", pb.RecordUsageRequest(event=event(event_id="r", quantity=6)))
+    clock.advance(HOUR)
+    for _ in range(2):
+        await call(before, "Flush", pb.FlushRequest())
+    await before.shutdown(grace=0.5)
+    after = await cluster("after", db=db)
+    [dead] = (await call(after, "ListDeadLetters", pb.ListDeadLettersRequest())).records
+    assert dead.reason == "CustomerNotSubscribed"
+    emulator.state.settings.subscribed = None
+    retried = await call(after, "RetryDeadLetter", pb.RetryDeadLetterRequest(id=dead.id))
+    assert retried.record.state == "pending"
+    for _ in range(3):
+        await call(after, "Flush", pb.FlushRequest())
+    assert [r["quantity"] for r in emulator.state.billed()] == [6]
+    assert (await call(after, "GetStatus", pb.GetStatusRequest())).pending_events == 0

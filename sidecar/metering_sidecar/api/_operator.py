@@ -108,7 +108,7 @@ class OperatorServicer:
             if view.state == "dead" and view.reason != "handover-conflict":
                 await self.cluster_ledger.retry(
                     (view.product_code, view.license_arn, view.customer_field, view.customer, view.dimension,
-                     int(view.window_start)), now,
+                     int(view.window_start)), now, await self.store.contributor_of(request.id),
                 )  # fmt: skip
         await self.store.retry_dead_letter(request.id, now)
         return pb.RetryDeadLetterResponse(record=record_pb(await self.store.get_record(request.id)))

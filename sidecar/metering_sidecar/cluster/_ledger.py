@@ -373,29 +373,31 @@ class ClusterLedger:
         await self._run(run)
 
     async def hand_over(self, contributions: Sequence[Contribution]) -> tuple[list[int], list[int]]:
-        """Insert contributions idempotently; return (record ids now handed, ids whose stored content differs)."""
+        """Insert contributions idempotently; return (record ids now handed, ids whose stored content differs).
+
+        A record handed over before keeps the name it was handed over as (another --instance-id, before a
+        rename): offered again under that name it is the same contribution, never a second one.
+        """
         fresh = [c for c in contributions if not c.settled]
         settled = [c for c in contributions if c.settled]
-        instance, incarnation = self.contributor
 
         def columns(items: Sequence[Contribution]) -> list[list[Any]]:
             return [
+                [(c.original or self.contributor)[0] for c in items], [(c.original or self.contributor)[1] for c in items],
                 [c.product for c in items], [c.license_arn for c in items], [c.customer_field for c in items],
                 [c.customer for c in items], [c.dimension for c in items], [c.window_start for c in items],
                 [c.quantity for c in items], [c.first_event_ms for c in items], [c.event_count for c in items],
                 [c.request_json for c in items], [c.digest for c in items],
             ]  # fmt: skip
 
+        names = ("instance_id, incarnation, product, license_arn, customer_field, customer, dimension, window_start, "
+                 "quantity, first_event_ms, event_count, request_json, content_sha256")  # fmt: skip
         unnest = (
-            "unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::bigint[], "
-            "%s::bigint[], %s::bigint[], %s::text[], %s::text[]{extra}) AS u(product, license_arn, customer_field, "
-            "customer, dimension, window_start, quantity, first_event_ms, event_count, request_json, "
-            "content_sha256{extra_names})"
-        )
-        values = "u.product, u.license_arn, u.customer_field, u.customer, u.dimension, u.window_start, u.quantity, " \
-                 "u.first_event_ms, u.event_count, u.request_json, u.content_sha256"  # fmt: skip
-        target = "instance_id, incarnation, product, license_arn, customer_field, customer, dimension, window_start, " \
-                 "quantity, first_event_ms, event_count, request_json, content_sha256"  # fmt: skip
+            "unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[], "
+            f"%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::text[]{{extra}}) AS u({names}{{extra_names}})"
+        )  # fmt: skip
+        values = ", ".join(f"u.{n}" for n in names.split(", "))
+        same_key = " AND ".join(f"c.{n} = u.{n}" for n in names.split(", ")[:8])
 
         async def run(conn: psycopg.AsyncConnection[Any]) -> tuple[list[int], list[int]]:
             handed: list[int] = [c.record_id for c in settled]
@@ -403,33 +405,26 @@ class ClusterLedger:
             async with conn.transaction():
                 if fresh:
                     await conn.execute(
-                        f"INSERT INTO ms_contributions ({target}, reoffered) SELECT %s, %s, {values}, u.reoffered "
+                        f"INSERT INTO ms_contributions ({names}, reoffered) SELECT {values}, u.reoffered "
                         f"FROM {unnest.format(extra=', %s::boolean[]', extra_names=', reoffered')} ON CONFLICT DO NOTHING",
-                        (instance, incarnation, *columns(fresh), [c.reoffered for c in fresh]),
+                        (*columns(fresh), [c.reoffered for c in fresh]),
                     )  # fmt: skip
                     rows = await (await conn.execute(
-                        "SELECT product, license_arn, customer_field, customer, dimension, window_start, content_sha256 "
-                        "FROM ms_contributions WHERE instance_id = %s AND incarnation = %s AND (product, license_arn, "
-                        "customer_field, customer, dimension, window_start) IN (SELECT * FROM unnest(%s::text[], "
-                        "%s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[]))",
-                        (instance, incarnation, *columns(fresh)[:6]),
+                        f"SELECT {', '.join('c.' + n for n in names.split(', ')[:8])}, c.content_sha256 FROM "
+                        f"{unnest.format(extra='', extra_names='')} JOIN ms_contributions c ON {same_key}",
+                        columns(fresh),
                     )).fetchall()  # fmt: skip
-                    stored = {tuple(r[:6]): r[6] for r in rows}
+                    stored = {(str(r[0]), str(r[1]), *r[2:8]): r[8] for r in rows}
                     for c in fresh:
-                        (handed if stored.get(c.key) == c.digest else conflicting).append(c.record_id)
+                        found = stored.get((*(c.original or self.contributor), *c.key))
+                        (handed if found == c.digest else conflicting).append(c.record_id)
                 if settled:
                     # Billed already: kept apart, only to rebuild their own window identically. Not when the
                     # ledger still holds the original contribution (then the window is not lost).
                     await conn.execute(
-                        f"INSERT INTO ms_settled ({target}) SELECT %s, %s, {values} FROM "
-                        f"{unnest.format(extra=', %s::text[], %s::text[]', extra_names=', orig_instance, orig_incarnation')} "
-                        "WHERE NOT EXISTS (SELECT 1 FROM ms_contributions c WHERE c.instance_id = u.orig_instance AND "
-                        "c.incarnation = u.orig_incarnation AND c.product = u.product AND c.license_arn = u.license_arn "
-                        "AND c.customer_field = u.customer_field AND c.customer = u.customer AND c.dimension = u.dimension "
-                        "AND c.window_start = u.window_start) ON CONFLICT DO NOTHING",
-                        (instance, incarnation, *columns(settled),
-                         [(c.original or self.contributor)[0] for c in settled],
-                         [(c.original or self.contributor)[1] for c in settled]),
+                        f"INSERT INTO ms_settled ({names}) SELECT {values} FROM {unnest.format(extra='', extra_names='')} "
+                        f"WHERE NOT EXISTS (SELECT 1 FROM ms_contributions c WHERE {same_key}) ON CONFLICT DO NOTHING",
+                        columns(settled),
                     )  # fmt: skip
             return handed, conflicting
 
@@ -530,18 +525,19 @@ class ClusterLedger:
             return None if row is None else int(row[0])
 
         token = await self._run(run)
-        was = self.leader
         self.leader = token is not None
         if token is not None and token != self._token:
             log.info(
                 "this instance is now the cluster's shipper",
                 extra={"fields": {"instance": self.instance_id, "fencing_token": token}},
             )
-        elif was and token is None:
+        elif token is None and self._token is not None:
+            # Held before and not renewable now: another member took over (or the fence session died).
             log.warning(
-                "this instance lost the shipper lease", extra={"fields": {"instance": self.instance_id}}
+                "this instance lost the shipper lease; it no longer freezes or ships",
+                extra={"fields": {"instance": self.instance_id, "fencing_token": self._token}},
             )
-        self._token = token if token is not None else self._token
+        self._token = token
         return self.leader
 
     async def _release(self, conn: psycopg.AsyncConnection[Any]) -> None:

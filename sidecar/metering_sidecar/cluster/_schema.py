@@ -14,9 +14,10 @@ SCHEMA_VERSION = 2
 # ledger's ``min_member_version`` refuses to start (exit 2) and says to upgrade it.
 MIN_MEMBER_VERSION = 1
 
-# Version 1 elected its shipper with pg_try_advisory_lock on this key. Version 2 members hold it *shared*
-# on every session, so a version-1 member cannot take it while any version-2 member is connected, and a
-# version-2 member does not freeze or ship while a version-1 shipper still holds it.
+# Version 1 elected its shipper with pg_try_advisory_lock on this key. Every version-2 member holds it
+# *shared* on a fence session of its own (queued behind a version-1 shipper, so granted the moment that
+# one goes): no version-1 member can take it while a version-2 member is connected, and a version-2 member
+# freezes and applies only while its fence holds it, so the two versions never ship at the same time.
 OLD_SHIPPER_LOCK = 0x6D657465  # "mete"
 # Serializes schema creation and migration between version-2 members (transaction-scoped).
 SCHEMA_LOCK = 0x6D657466

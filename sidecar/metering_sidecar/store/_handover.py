@@ -191,13 +191,15 @@ class HandoverQueries:
         return through if earliest is None else min(through, int(earliest))
 
     async def mark_handed(self: _StoreLike, record_ids: Sequence[int], contributor: Contributor) -> None:
-        """Mark records as committed to the shared ledger under ``contributor`` (instance id, incarnation)."""
+        """Mark records as committed to the shared ledger (first hand-over: as ``contributor``)."""
         if record_ids:
             async with self._lock, self._transaction():
+                # A record keeps the name it was first handed over as (the ledger holds it under that name).
                 await self.db.executemany(
                     "UPDATE records SET state = CASE WHEN state = 'pending' THEN 'handed' ELSE state END, "
-                    f"handed_instance = ?, handed_incarnation = ?, reoffer = 0 WHERE id = ? AND ({_TO_HAND_OVER})",
-                    [(*contributor, i) for i in record_ids],
+                    "handed_incarnation = CASE WHEN handed_instance IS NULL THEN ? ELSE handed_incarnation END, "
+                    f"handed_instance = COALESCE(handed_instance, ?), reoffer = 0 WHERE id = ? AND ({_TO_HAND_OVER})",
+                    [(contributor[1], contributor[0], i) for i in record_ids],
                 )
 
     async def handed(self: _StoreLike, limit: int = 100_000) -> list[Handed]:
@@ -212,6 +214,15 @@ class HandoverQueries:
                    _contributor(r[7], r[8]), content_digest(int(r[9]), int(r[10]), str(r[11])))
             for r in rows
         ]  # fmt: skip
+
+    async def contributor_of(self: _StoreLike, record_id: int) -> Contributor | None:
+        """Return who a record was handed over as (None: never handed, or by a member too old to say)."""
+        rows = list(
+            await self.db.execute_fetchall(
+                "SELECT handed_instance, handed_incarnation FROM records WHERE id = ?", (record_id,)
+            )
+        )
+        return _contributor(rows[0][0], rows[0][1]) if rows else None
 
     async def remember_contributor(self: _StoreLike, found: Sequence[tuple[int, Contributor]]) -> None:
         """Store who old records (handed before contributors were remembered) were found under."""
