@@ -192,3 +192,32 @@ async def test_an_unmatched_result_is_logged_counted_and_retried(
 def _event(event_id: str, at: float) -> UsageEvent:
     return UsageEvent(event_id, f"fp-{event_id}", "prod-x", "", CustomerField.ACCOUNT_ID, "111122223333",
                       "requests", 1, at)  # fmt: skip
+
+
+def test_a_database_on_a_shared_filesystem_is_refused(tmp_path: Path) -> None:
+    """I10: on NFS (as /proc/self/mountinfo tells) the lock cannot be trusted, so start-up says where to go."""
+    from metering_sidecar.store._lock import DatabaseLock, filesystem_type
+
+    mountinfo = tmp_path / "mountinfo"
+    mountinfo.write_text(
+        "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+        f"99 22 0:51 / {tmp_path} rw,relatime shared:2 - nfs4 fs-1.efs.us-east-1.amazonaws.com:/ rw,vers=4.1\n"
+    )
+    assert filesystem_type(tmp_path / "sub", str(mountinfo)) == "nfs4"
+    assert filesystem_type(Path("/"), str(mountinfo)) == "ext4"
+    with pytest.raises(DatabaseLocked, match=r"nfs4 filesystem.*ReadWriteOnce"):
+        DatabaseLock(str(tmp_path / "m.db"), mountinfo=str(mountinfo)).acquire()
+    lock = DatabaseLock(str(tmp_path / "m.db"))  # the real mount table: a local disk
+    lock.acquire()
+    lock.release()
+
+
+async def test_a_symlinked_database_shares_its_targets_lock(tmp_path: Path) -> None:
+    """I10: two paths to one file are one database: the second opener is refused."""
+    path = tmp_path / "real.db"
+    link = tmp_path / "link.db"
+    link.symlink_to(path)
+    async with Store(path, SETTINGS, ManualClock(START)):
+        with pytest.raises(DatabaseLocked):
+            async with Store(link, SETTINGS, ManualClock(START)):
+                pass

@@ -155,8 +155,7 @@ class Sidecar:
         interceptors = [TokenAuth(read_token(config.api_token_file))] if config.api_token_file else []
         await self.store.open()
         try:
-            if not config.cluster_postgres_dsn:
-                await self._refuse_cluster_records()
+            await self._check_mode_change()
             marketplace = self._build_marketplace()
             shipper = Shipper(
                 self.store, marketplace, Backoff(cap=config.max_backoff_seconds), self.metrics.observe_outcome,
@@ -234,16 +233,32 @@ class Sidecar:
                               "new_database": self.store.created, "token_auth": bool(interceptors)}},
         )  # fmt: skip
 
-    async def _refuse_cluster_records(self) -> None:
-        # Handed-over records belong to the cluster's summed record: shipping them alone would race it
-        # for the hour (DuplicateRecord), and single mode cannot learn their verdicts (I12).
-        handed = await self.store.handed()
-        if handed:
-            raise ConfigError(
-                f"--cluster-postgres-dsn: {self.config.db} holds {len(handed)} records handed over to a "
-                "cluster ledger that single mode cannot settle. Start it in cluster mode again (the same "
-                "--cluster-postgres-dsn) until GetStatus shows pending_events 0, then switch to single mode"
-            )
+    async def _check_mode_change(self) -> None:
+        # Records sealed in one mode cannot be settled by the other (I12). Cluster records belong to the
+        # cluster's summed record: shipping them alone races it for the hour (DuplicateRecord). Single-mode
+        # records that were sent may have landed at AWS: summed into a cluster record, they would make it a
+        # DuplicateRecord. Refuse the switch until they settle, and say how.
+        mode = "cluster" if self.config.cluster_postgres_dsn else "single"
+        last = await self.store.last_mode()
+        if last == "cluster" and mode == "single":
+            unsettled = await self.store.unsettled_records()
+            if unsettled:
+                raise ConfigError(
+                    f"--cluster-postgres-dsn: {self.config.db} was last served in cluster mode and holds "
+                    f"{unsettled} records the cluster has not settled yet, which single mode cannot settle. "
+                    "Start it in cluster mode again (the same --cluster-postgres-dsn and --instance-id) until "
+                    "GetStatus shows pending_events 0, then switch to single mode"
+                )
+        if last == "single" and mode == "cluster":
+            unsettled = await self.store.unsettled_records(attempted_only=True)
+            if unsettled:
+                raise ConfigError(
+                    f"--cluster-postgres-dsn: {self.config.db} was last served in single mode and holds "
+                    f"{unsettled} records already sent to AWS but not yet confirmed; summed into the cluster's "
+                    "records they could make AWS refuse them. Start it in single mode again until GetStatus "
+                    "shows pending_events 0 (or until those records settle), then switch to cluster mode"
+                )
+        await self.store.set_mode(mode)
 
     @staticmethod
     def _bind(server: grpc.aio.Server, address: str, flag: str) -> int:
@@ -301,7 +316,8 @@ class Sidecar:
         try:
             await self.health.drain()
             if self.server is not None:
-                await self.server.stop(grace)
+                # In-flight RPCs (ingest answers within milliseconds) get half; the final pass the rest.
+                await self.server.stop(grace / 2)
             if self.flusher is not None:
                 self.flusher.stop()
                 # A shipping call hung on AWS must not eat the grace: give it half, then cancel it.

@@ -120,7 +120,9 @@ class Flusher:
         return result
 
     def stalled(self) -> bool:
-        """Return whether the sealing loop has stopped beating (liveness fails on this)."""
+        """Return whether a loop is dead or the sealing loop has stopped beating (liveness fails on this)."""
+        if self._ship_task is not None and self._ship_task.done() and not self._stop.is_set():
+            return True
         return time.monotonic() - self._seal_beat > self.stall_after
 
     async def run(self) -> None:
@@ -129,10 +131,13 @@ class Flusher:
         self._ship_task = asyncio.create_task(self._loop("shipping", self._ship_pass), name="shipping")
         try:
             await self._loop("sealing", self._seal_pass)
+            # The shipping loop ends at stop() too, once its call returns; shutdown bounds that wait
+            # with wait_shipping().
+            await asyncio.wait([self._ship_task])
         finally:
             if not self._ship_task.done():
                 self._ship_task.cancel()
-            await asyncio.wait([self._ship_task])
+                await asyncio.wait([self._ship_task])
 
     async def wait_shipping(self, seconds: float) -> None:
         """After stop(): give the shipping loop ``seconds`` to finish its call, then cancel it."""

@@ -144,10 +144,20 @@ class _Transaction:
         self.store = store
 
     async def __aenter__(self) -> None:
+        db = self.store.db
+        if db.in_transaction:
+            # A transaction an earlier, cancelled caller left open (aiosqlite still ran its BEGIN):
+            # nothing in it was committed, and leaving it would refuse every write from now on.
+            log.warning("rolling back a transaction a cancelled caller left open")
+            await self._rollback()
         try:
-            await self.store.db.execute("BEGIN IMMEDIATE")
+            await db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise self._map(exc) from exc
+        except BaseException:
+            # Cancelled while BEGIN was queued: it still runs, so undo it before giving up.
+            await asyncio.shield(self._rollback())
+            raise
 
     async def __aexit__(
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
@@ -160,7 +170,7 @@ class _Transaction:
             except sqlite3.Error as exc:
                 await self._rollback()
                 raise self._map(exc) from exc
-        await self._rollback()
+        await asyncio.shield(self._rollback())
         if isinstance(e, sqlite3.Error):
             raise self._map(e) from e
 

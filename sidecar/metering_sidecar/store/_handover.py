@@ -154,12 +154,13 @@ class HandoverQueries:
 
     async def to_hand_over(self: _StoreLike, limit: int = 2000, after_id: int = 0) -> list[Contribution]:
         """Return sealed records not yet in the shared ledger (and settled ones to offer again), by id."""
-        rows = await self.db.execute_fetchall(
-            f"SELECT id, {', '.join(KEY)}, quantity, first_event_ms, event_count, request_json, state, reoffer, "
-            f"handed_instance, handed_incarnation FROM records WHERE ({_TO_HAND_OVER}) AND id > ? "
-            "ORDER BY id LIMIT ?",
-            (after_id, limit),
-        )
+        async with self._lock:  # committed rows only: the connection is shared with sealing
+            rows = await self.db.execute_fetchall(
+                f"SELECT id, {', '.join(KEY)}, quantity, first_event_ms, event_count, request_json, state, reoffer, "
+                f"handed_instance, handed_incarnation FROM records WHERE ({_TO_HAND_OVER}) AND id > ? "
+                "ORDER BY id LIMIT ?",
+                (after_id, limit),
+            )
         return [
             Contribution(
                 int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]), int(r[6]), int(r[7]), int(r[8]),
@@ -180,12 +181,13 @@ class HandoverQueries:
         That is the watermark, or the earliest window of a record still waiting for hand-over. One
         SELECT reads both, so sealing in between cannot make it claim a window it has not handed over.
         """
-        rows = list(
-            await self.db.execute_fetchall(
-                "SELECT (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'watermark'), "
-                f"(SELECT MIN(window_start) FROM records WHERE {_TO_HAND_OVER})"
+        async with self._lock:  # committed rows only: the connection is shared with sealing
+            rows = list(
+                await self.db.execute_fetchall(
+                    "SELECT (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'watermark'), "
+                    f"(SELECT MIN(window_start) FROM records WHERE {_TO_HAND_OVER})"
+                )
             )
-        )
         watermark, earliest = rows[0]
         through = int(watermark) if watermark is not None else self.watermark
         return through if earliest is None else min(through, int(earliest))

@@ -20,20 +20,55 @@ from metering_sidecar.core import DatabaseLocked
 _NO_LOCKING = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL, errno.ENOSYS})
 
 
+# Network and user-space filesystems: flock may be granted on two hosts at once (NFS with nolock or
+# local_lock, a partitioned NFSv4 holder), and SQLite's WAL needs shared memory that they do not share.
+_SHARED_FILESYSTEMS = frozenset(
+    {"nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph", "glusterfs", "lustre", "9p", "afs", "gpfs"}
+)
+
+
 def lock_path(db_path: str) -> Path:
-    """Return the lock file that guards ``db_path``."""
-    return Path(db_path + ".lock")
+    """Return the lock file that guards ``db_path`` (resolved, so a symlink shares its target's lock)."""
+    return Path(os.path.realpath(db_path) + ".lock")
+
+
+def filesystem_type(path: Path, mountinfo: str = "/proc/self/mountinfo") -> str:
+    """Return the type of the filesystem holding ``path`` ('' when it cannot be told)."""
+    best, kind = "", ""
+    try:
+        lines = Path(mountinfo).read_text().splitlines()
+    except OSError:
+        return ""
+    target = str(path.resolve())
+    for line in lines:
+        fields = line.split()
+        if " - " not in line or len(fields) < 5:
+            continue
+        mount_point = fields[4].replace("\\040", " ")
+        fstype = line.split(" - ", 1)[1].split()[0]
+        inside = target == mount_point or target.startswith(mount_point.rstrip("/") + "/")
+        if inside and len(mount_point) >= len(best):
+            best, kind = mount_point, fstype
+    return kind
 
 
 class DatabaseLock:
     """Take with acquire(), give back with release() (safe to call twice)."""
 
-    def __init__(self, db_path: str) -> None:
+    def __init__(self, db_path: str, *, mountinfo: str = "/proc/self/mountinfo") -> None:
         self.path = lock_path(db_path)
+        self.mountinfo = mountinfo
         self._fd: int | None = None
 
     def acquire(self) -> None:
         """Take the lock or raise DatabaseLocked naming the holder, or why the filesystem cannot lock."""
+        kind = filesystem_type(self.path.parent, self.mountinfo)
+        if kind in _SHARED_FILESYSTEMS or (kind.startswith("fuse.") and kind != "fuse.fuse-overlayfs"):
+            raise DatabaseLocked(
+                f"{self.path.parent} is on a {kind} filesystem, where neither the one-process lock nor "
+                "SQLite's WAL is reliable. Put --db on a local disk or a ReadWriteOnce volume (block "
+                "storage such as EBS), not NFS, EFS, SMB or another shared filesystem"
+            )
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

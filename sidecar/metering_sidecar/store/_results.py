@@ -13,11 +13,14 @@ class ResultsMixin(StoreCore):
 
     async def due_records(self, now: float, limit: int = 10_000) -> list[Record]:
         """Return pending records whose next attempt is due, grouped by product."""
-        rows = await self.db.execute_fetchall(
-            "SELECT id, product, license_arn, request_json, attempts, expires_s FROM records "
-            "WHERE state = 'pending' AND next_attempt_s <= ? ORDER BY product, license_arn != '', id LIMIT ?",
-            (now, limit),
-        )
+        # Under the write lock: the connection is shared, and a read outside it would see the rows of a
+        # sealing transaction that has not committed yet (and may roll back) and ship them.
+        async with self._lock:
+            rows = await self.db.execute_fetchall(
+                "SELECT id, product, license_arn, request_json, attempts, expires_s FROM records "
+                "WHERE state = 'pending' AND next_attempt_s <= ? ORDER BY product, license_arn != '', id LIMIT ?",
+                (now, limit),
+            )
         return [Record(int(r[0]), str(r[1]), bool(r[2]), str(r[3]), int(r[4]), float(r[5])) for r in rows]
 
     async def expire(self, now: float) -> list[int]:

@@ -148,6 +148,25 @@ class Store(IngestMixin, SealingMixin, ResultsMixin, OperatorQueries, CustomerQu
         self._watermark = int(await self._meta("watermark") or 0)
         self._pending_events = await self._count_pending_events()
 
+    async def last_mode(self) -> str:
+        """Return the mode the database was last served in: 'single', 'cluster' or '' (new database)."""
+        mode = await self._meta("mode")
+        if mode is not None:
+            return mode
+        # Databases from before the mode was recorded: handed-over records mean cluster mode.
+        handed = await self._scalar("SELECT COUNT(*) FROM records WHERE state = 'handed'")
+        return "cluster" if handed else ("" if self.created else "single")
+
+    async def unsettled_records(self, *, attempted_only: bool = False) -> int:
+        """Return how many sealed records are neither billed nor dead (``attempted_only``: sent at least once)."""
+        where = "state IN ('pending', 'handed')" + (" AND attempts > 0" if attempted_only else "")
+        return int(await self._scalar(f"SELECT COUNT(*) FROM records WHERE {where}"))
+
+    async def set_mode(self, mode: str) -> None:
+        """Record the mode this process serves the database in."""
+        async with self._lock:
+            await self._set_meta_txn({"mode": mode})
+
     async def close(self) -> None:
         """Finish queued appends and close the database; safe to call twice."""
         if self._writer is not None:
