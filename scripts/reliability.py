@@ -22,12 +22,20 @@ sys.path.insert(0, str(ROOT))
 
 from metering_sidecar.cli._logs import configure  # noqa: E402
 
+from tests.reliability import adapter_scenarios, cluster_scenarios, ops_scenarios  # noqa: E402
 from tests.reliability.scenarios import SCENARIOS, Finding  # noqa: E402
+
+ALL_SCENARIOS = [
+    *SCENARIOS,
+    *ops_scenarios.SCENARIOS,
+    *adapter_scenarios.ADAPTER_SCENARIOS,
+    *cluster_scenarios.CLUSTER_SCENARIOS,
+]
 
 
 async def _run(long: bool) -> list[tuple[Finding, float]]:
     results = []
-    for scenario in SCENARIOS:
+    for scenario in ALL_SCENARIOS:
         with tempfile.TemporaryDirectory(prefix="reliability-") as tmp:
             started = time.monotonic()
             print(f"running {scenario.__name__} ...", file=sys.stderr, flush=True)
@@ -37,11 +45,13 @@ async def _run(long: bool) -> list[tuple[Finding, float]]:
     return results
 
 
-def _report(results: list[tuple[Finding, float]], long: bool) -> str:
+def render(results: list[tuple[Finding, float]], *, long: bool, runner: str = "") -> str:
+    """Return RELIABILITY.md's text for these findings."""
+    runner = runner or f"python scripts/reliability.py{'' if long else ' --short'}"
     lines = [
         "# Reliability report",
         "",
-        f"Written by `python scripts/reliability.py{'' if long else ' --short'}` on "
+        f"Written by `{runner}` on "
         f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; every figure below was measured in that run.",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{platform.system()} {platform.release()}.",
@@ -88,7 +98,7 @@ def main() -> int:
     args = parser.parse_args()
     configure("critical", "text")  # in-process sidecars: their expected refusals are not news here
     results = asyncio.run(_run(long=not args.short))
-    Path(args.out).write_text(_report(results, long=not args.short))
+    Path(args.out).write_text(render(results, long=not args.short))
     print(f"wrote {args.out}", file=sys.stderr)
     return 0 if all(f.ok for f, _ in results) else 1
 
