@@ -221,3 +221,19 @@ async def test_a_symlinked_database_shares_its_targets_lock(tmp_path: Path) -> N
         with pytest.raises(DatabaseLocked):
             async with Store(link, SETTINGS, ManualClock(START)):
                 pass
+
+
+async def test_run_raises_when_a_part_dies_on_its_own(make_sidecar: SidecarFactory) -> None:
+    """Sidecar.run() returns after a shutdown, and raises (the process exits to be restarted) on a dead part."""
+    from metering_sidecar.core import SidecarError
+
+    sidecar = await make_sidecar()
+    assert sidecar._flusher_task is not None
+    sidecar._flusher_task.cancel()
+    with pytest.raises(SidecarError, match="flusher stopped on its own"):
+        await asyncio.wait_for(sidecar.run(), 30)
+    assert sidecar.store._db is None  # the parts were closed on the way out
+    other = await make_sidecar(db=str(Path(sidecar.config.db).with_name("other.db")))
+    running = asyncio.create_task(other.run())
+    await other.shutdown(grace=0.5)
+    await asyncio.wait_for(running, 30)  # a shutdown ends run() without an error

@@ -9,10 +9,12 @@ acknowledged is already on disk, so a hard stop at any point loses nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Mapping
 from types import TracebackType
+from typing import cast
 
 import boto3
 import grpc
@@ -24,7 +26,7 @@ from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_gr
 from metering_sidecar.api import MeteringServicer, Rules, TokenAuth
 from metering_sidecar.cluster import ClusterCustomers, ClusterLedger, ClusterShipping
 from metering_sidecar.config import Config, read_token
-from metering_sidecar.core import Clock, ConfigError, PassResult, SystemClock
+from metering_sidecar.core import Clock, ConfigError, PassResult, SidecarError, SystemClock
 from metering_sidecar.emulator import EmulatorServer, EmulatorSettings, MeteringState
 from metering_sidecar.marketplace import BotoMarketplace, Marketplace
 from metering_sidecar.onboarding import CustomerRegistry, Entitlements, Onboarding
@@ -89,6 +91,8 @@ class Sidecar:
         self.cluster: ClusterShipping | None = None
         self._stopped = asyncio.Event()
         self._shutting_down = False
+        # Every part is registered here as it starts, so it stops in the reverse order, always.
+        self._parts = contextlib.AsyncExitStack()
 
     async def __aenter__(self) -> Sidecar:
         await self.start()
@@ -153,10 +157,14 @@ class Sidecar:
         """Open the store, start the flusher, serve the API, health and metrics."""
         config = self.config
         interceptors = [TokenAuth(read_token(config.api_token_file))] if config.api_token_file else []
-        await self.store.open()
+        parts = self._parts
         try:
+            await self.store.open()
+            parts.push_async_callback(self.store.close)
             await self._check_mode_change()
             marketplace = self._build_marketplace()
+            if self.emulator is not None:
+                parts.callback(self.emulator.stop)
             shipper = Shipper(
                 self.store, marketplace, Backoff(cap=config.max_backoff_seconds), self.metrics.observe_outcome,
                 self.metrics.observe_unmatched,
@@ -217,15 +225,19 @@ class Sidecar:
             )  # fmt: skip
             self.port = self._bind(self.server, config.listen, "--listen")
             await self.health.start()
+            parts.push_async_callback(self.health.stop)
             await self.server.start()
+            parts.push_async_callback(self.server.stop, None)
             await self._start_health_and_probes()
             if self.cluster is not None:
+                parts.push_async_callback(self.cluster.close)
                 await self.cluster.join(self.clock.now())  # refuses (exit 2) a ledger too new for it
+            self._flusher_task = asyncio.create_task(self.flusher.run(), name="flusher")
+            self._flusher_task.add_done_callback(self._flusher_done)
+            parts.push_async_callback(self._cancel_flusher)
         except BaseException:
-            await self._close_everything()
+            await self._close_parts()
             raise
-        self._flusher_task = asyncio.create_task(self.flusher.run(), name="flusher")
-        self._flusher_task.add_done_callback(self._flusher_done)
         log.info(
             "metering-sidecar serving",
             extra={"fields": {"listen": config.listen, "port": self.port, "health_port": self.health_port,
@@ -278,6 +290,7 @@ class Sidecar:
             health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, self.health_server)
             self.health_port = self._bind(self.health_server, config.health_listen, "--health-listen")
             await self.health_server.start()
+            self._parts.push_async_callback(self.health_server.stop, None)
         if config.metrics_listen:
             host, port = split_host_port(config.metrics_listen, "--metrics-listen")
             try:
@@ -286,6 +299,7 @@ class Sidecar:
                 raise ConfigError(
                     f"--metrics-listen: cannot listen on {config.metrics_listen}: {exc}"
                 ) from None
+            self._parts.callback(self.probes.stop)
 
     @property
     def target(self) -> str:
@@ -326,24 +340,38 @@ class Sidecar:
                     await asyncio.wait([self._flusher_task])  # a dead flusher must not stop the drain
                 result = await self._final_pass(deadline)
         finally:
-            await self._close_everything()
+            await self._close_parts()
         log.info("metering-sidecar stopped", extra={"fields": {"final_pass": str(result)}})
         return result
 
-    async def _close_everything(self) -> None:
-        await self.health.stop()
-        if self.cluster is not None:
-            await self.cluster.close()
-        if self.health_server is not None:
-            await self.health_server.stop(None)
-        if self.server is not None:
-            await self.server.stop(None)
-        if self.probes is not None:
-            self.probes.stop()
-        await self.store.close()
-        if self.emulator is not None:
-            self.emulator.stop()
-        self._stopped.set()
+    async def _close_parts(self) -> None:
+        try:
+            await self._parts.aclose()  # in the reverse of the order they started
+        finally:
+            self._stopped.set()
+
+    async def _cancel_flusher(self) -> None:
+        task = self._flusher_task
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait([task])
+
+    async def run(self) -> None:
+        """Serve until a shutdown has finished; raise if a part died on its own first."""
+        stopped: asyncio.Task[object] = asyncio.create_task(self._stopped.wait())
+        watched: set[asyncio.Task[object]] = {stopped}
+        if self._flusher_task is not None:
+            watched.add(cast("asyncio.Task[object]", self._flusher_task))
+        await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+        flusher = self._flusher_task
+        if not self._shutting_down and flusher is not None and flusher.done():
+            stopped.cancel()
+            error = None if flusher.cancelled() else flusher.exception()
+            await self.shutdown()
+            raise SidecarError(
+                f"the flusher stopped on its own ({error!r}); the process exits to be restarted"
+            )
+        await stopped
 
     async def _final_pass(self, deadline: float) -> PassResult | None:
         assert self.flusher is not None

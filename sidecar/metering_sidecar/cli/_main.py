@@ -195,7 +195,7 @@ async def _serve(cfg: config_module.Config, env: Mapping[str, str]) -> int:
     started = True
     if signals:
         drain()
-    await sidecar.wait_stopped()
+    await sidecar.run()  # returns after a drain; raises (exit 1, restart) if a part died on its own
     return EXIT_OK
 
 
