@@ -134,7 +134,7 @@ async def advance_and_flush(
 
 @pytest.fixture(autouse=True)
 def no_retry_waits() -> Iterator[None]:
-    """stamina's testing mode: RPC-level retries make 3 attempts without waiting (STYLE.md 7)."""
+    """stamina's testing mode: RPC-level retries make 3 attempts without waiting ."""
     import stamina
 
     with stamina.set_testing(True, attempts=3):

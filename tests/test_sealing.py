@@ -1,4 +1,4 @@
-"""Sealing: fresh start (DESIGN Time), one record per key and window (I3), frozen records (I4), roll forward (I5)."""
+"""Sealing: fresh start (docs/architecture.md, Time and windows), one record per key and window (I3), frozen records (I4), roll forward (I5)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Wiring: build the parts from a Config, start them in order, shut them down in reverse.
 
-Shutdown (STYLE.md 8, issue "Run it in Kubernetes"): keep serving for --shutdown-delay-seconds,
+Shutdown (issue "Run it in Kubernetes"): keep serving for --shutdown-delay-seconds,
 report NOT_SERVING, stop taking RPCs and let in-flight ones finish, seal every window (the open one
 too), make one shipping attempt bounded by the remaining grace, close the store. Everything
 acknowledged is already on disk, so a hard stop at any point loses nothing.

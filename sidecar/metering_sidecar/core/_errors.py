@@ -6,7 +6,9 @@ SidecarError
 ├── StorageFull           the buffer cap or the disk is full
 ├── StorageError          the database failed (damaged, unreadable)
 ├── DatabaseLocked        another process holds the database, or its filesystem cannot lock
-├── RemoteError           an AWS call failed; ``retryable`` says whether to try again
+├── NotFound              the named record does not exist
+├── Refused               well-formed, but not possible in the current state; the message says why
+├── RemoteError           a marketplace call failed; ``retryable`` says whether to try again
 └── ConfigError           a flag, env var or setting is wrong
 """
 

@@ -1,7 +1,7 @@
 """The emulated ResolveCustomer and GetEntitlements, with AWS's rules and the same injected faults.
 
 Tokens: a known token resolves once; resolving it again answers ExpiredTokenException, as AWS may
-(MARKETPLACE.md), so callers must keep results (``expire_resubmitted_tokens=False``: AWS answers the
+(docs/aws-marketplace.md), so callers must keep results (``expire_resubmitted_tokens=False``: AWS answers the
 resubmission instead, which it may also do). The drop fault resolves the token, then closes the
 connection unanswered, so a blind resend burns the registration. Entitlements: filters (values of one key OR-ed, keys
 AND-ed), MaxResults 1..25, and NextToken paging that can include empty pages which still carry a token.

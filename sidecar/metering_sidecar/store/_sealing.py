@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# AWS limits on a record's allocations (MARKETPLACE.md).
+# AWS limits on a record's allocations (docs/aws-marketplace.md).
 MAX_ALLOCATIONS = 2500
 MAX_TAG_KEYS = 5
 # Keep a record far enough under the 1 MB call limit that it always fits a call by itself.
