@@ -31,7 +31,7 @@ from metering_sidecar.emulator import EmulatorServer, EmulatorSettings, Metering
 from metering_sidecar.marketplace import BotoMarketplace, Marketplace
 from metering_sidecar.onboarding import CustomerRegistry, Entitlements, Onboarding
 from metering_sidecar.ops import Health, Metrics, ProbeServer
-from metering_sidecar.shipping import Backoff, Flusher, Shipper, Shipping
+from metering_sidecar.shipping import Backoff, DeadLetters, Flusher, Shipper, Shipping
 from metering_sidecar.store import Store, StoreSettings
 
 log = logging.getLogger("sidecar.app")
@@ -214,8 +214,8 @@ class Sidecar:
             servicer = MeteringServicer(
                 self.store, self.flusher, rules, self.clock, Onboarding(registry, marketplace, self.clock),
                 entitlements, self.metrics.observe_ingest,
+                dead_letters=DeadLetters(self.store, self.clock, self.cluster.ledger if self.cluster else None),
             )  # fmt: skip
-            servicer.cluster_ledger = self.cluster.ledger if self.cluster is not None else None
             pb_grpc.add_MeteringSidecarServicer_to_server(servicer, self.server)
             health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, self.server)
             reflection.enable_server_reflection(

@@ -9,8 +9,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar.api._errors import map_errors
-from metering_sidecar.cluster import ClusterLedger
-from metering_sidecar.core import Clock, CustomerField, InvalidUsage, RecordState, RecordView
+from metering_sidecar.core import CustomerField, InvalidUsage, RecordState, RecordView
+from metering_sidecar.shipping import DeadLetters
 from metering_sidecar.store import Store
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -58,8 +58,7 @@ class OperatorServicer:
     """Mixed into the servicer: the RPCs behind `records export` and `dead-letters`."""
 
     store: Store
-    clock: Clock
-    cluster_ledger: ClusterLedger | None = None
+    dead_letters: DeadLetters
 
     @map_errors
     async def ListRecords(self, request: pb.ListRecordsRequest, context: Context) -> pb.ListRecordsResponse:
@@ -79,7 +78,7 @@ class OperatorServicer:
     ) -> pb.ListDeadLettersResponse:
         """Page through dead letters."""
         size, after = page(request.page_size, request.page_token)
-        records = await self.store.list_dead_letters(
+        records = await self.dead_letters.list(
             include_discarded=request.include_discarded, after_id=after, limit=size
         )
         return pb.ListDeadLettersResponse(
@@ -91,24 +90,13 @@ class OperatorServicer:
         self, request: pb.DiscardDeadLetterRequest, context: Context
     ) -> pb.DiscardDeadLetterResponse:
         """Close a dead letter with the operator's reason."""
-        if not request.reason.strip():
-            raise InvalidUsage("reason", "is required: say why this usage will not be billed")
-        await self.store.discard_dead_letter(request.id, request.reason.strip(), self.clock.now())
-        return pb.DiscardDeadLetterResponse(record=record_pb(await self.store.get_record(request.id)))
+        return pb.DiscardDeadLetterResponse(
+            record=record_pb(await self.dead_letters.discard(request.id, request.reason))
+        )
 
     @map_errors
     async def RetryDeadLetter(
         self, request: pb.RetryDeadLetterRequest, context: Context
     ) -> pb.RetryDeadLetterResponse:
         """Send a dead letter again while AWS would still accept it."""
-        now = self.clock.now()
-        if self.cluster_ledger is not None:
-            # Cluster mode: the cluster's record is what AWS refused; it must be retried there too.
-            view = await self.store.get_record(request.id)
-            if view.state == "dead" and view.reason != "handover-conflict":
-                await self.cluster_ledger.retry(
-                    (view.product_code, view.license_arn, view.customer_field, view.customer, view.dimension,
-                     int(view.window_start)), now, await self.store.contributor_of(request.id),
-                )  # fmt: skip
-        await self.store.retry_dead_letter(request.id, now)
-        return pb.RetryDeadLetterResponse(record=record_pb(await self.store.get_record(request.id)))
+        return pb.RetryDeadLetterResponse(record=record_pb(await self.dead_letters.retry(request.id)))

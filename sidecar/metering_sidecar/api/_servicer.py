@@ -16,7 +16,7 @@ from metering_sidecar.api._operator import OperatorServicer, timestamp_pb
 from metering_sidecar.api._validation import MAX_BATCH, Rules, to_event
 from metering_sidecar.core import AppendResult, Clock, InvalidUsage, SidecarError, UsageEvent
 from metering_sidecar.onboarding import Entitlements, Onboarding
-from metering_sidecar.shipping import Flusher
+from metering_sidecar.shipping import DeadLetters, Flusher
 from metering_sidecar.store import Store
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -44,8 +44,11 @@ class MeteringServicer(OperatorServicer, OnboardingServicer, pb_grpc.MeteringSid
         onboarding: Onboarding,
         entitlements: Entitlements,
         observe: IngestObserver = _ignore,
+        *,
+        dead_letters: DeadLetters | None = None,
     ) -> None:
         self.store = store
+        self.dead_letters = dead_letters or DeadLetters(store, clock)
         self.onboarding = onboarding
         self.entitlements = entitlements
         self.flusher = flusher

@@ -1,6 +1,7 @@
 """Batching, retries and result handling for BatchMeterUsage."""
 
 from metering_sidecar.shipping._batching import MAX_CALL_BYTES, MAX_RECORDS_PER_CALL, Call, plan_calls
+from metering_sidecar.shipping._dead_letters import ClusterRetry, DeadLetters
 from metering_sidecar.shipping._flusher import Flusher, Shipping
 from metering_sidecar.shipping._shipper import Backoff, Shipper
 
@@ -9,6 +10,8 @@ __all__ = [
     "MAX_RECORDS_PER_CALL",
     "Backoff",
     "Call",
+    "ClusterRetry",
+    "DeadLetters",
     "Flusher",
     "Shipper",
     "Shipping",
