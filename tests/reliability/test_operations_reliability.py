@@ -54,3 +54,15 @@ async def test_hung_endpoint_stops_neither_sealing_nor_ingest(tmp_path: Path) ->
     assert finding.figures["acked_during_hang"] > 0
     assert finding.figures["pending_after"] == 0
     assert finding.dead_letters == 0
+
+
+@pytest.mark.timeout(600 if LONG else 180)
+async def test_mode_switch_over_unsettled_records_is_refused_then_completes(tmp_path: Path) -> None:
+    """Cluster to single with unsettled records: exit 2 saying what to run; then nothing lost or stranded."""
+    finding = await ops_scenarios.mode_switch(tmp_path, long=LONG)
+    assert finding.ok, finding
+    assert finding.acked > 0
+    assert finding.figures["refusals"] >= 1
+    assert "Start it in cluster mode again" in finding.figures["message"]
+    assert finding.figures["pending_after"] == 0
+    assert finding.dead_letters == 0
