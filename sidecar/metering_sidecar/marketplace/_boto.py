@@ -186,14 +186,16 @@ class BotoMarketplace(Marketplace):
         # RemoteError of one call, never a failed start.
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
-        self._in_flight = 0
+        # One budget per endpoint: a hung entitlement endpoint (us-east-1 only) must not starve
+        # BatchMeterUsage of its slots, nor the other way round.
+        self._in_flight: dict[str, int] = {}
         self._in_flight_lock = threading.Lock()
 
     @property
     def calls_in_flight(self) -> int:
         """Return how many call threads have not returned yet (abandoned ones included)."""
         with self._in_flight_lock:
-            return self._in_flight
+            return sum(self._in_flight.values())
 
     # The clients by their old attribute names, for tests that check each one's region.
     @property
@@ -309,7 +311,7 @@ class BotoMarketplace(Marketplace):
         outcome = "error"
         call = _Call(deadline=started + self.call_deadline)
         try:
-            self._reserve(operation)
+            self._reserve(operation, _endpoint_of(client_name))
             future = self._start(call, operation, client_name, method_name, params)
             try:
                 answer = await asyncio.wait_for(future, self.call_deadline)
@@ -340,20 +342,21 @@ class BotoMarketplace(Marketplace):
             call.abandon()
             self._observe(operation, outcome, time.monotonic() - started)
 
-    def _reserve(self, operation: str) -> None:
+    def _reserve(self, operation: str, endpoint: str) -> None:
         with self._in_flight_lock:
-            if self._in_flight >= self.max_calls_in_flight:
+            waiting = self._in_flight.get(endpoint, 0)
+            if waiting >= self.max_calls_in_flight:
                 raise RemoteError(
                     "TooManyCallsInFlight",
-                    f"{self._in_flight} AWS calls are still waiting for an answer (at most "
+                    f"{waiting} calls to the {endpoint} endpoint are still waiting for an answer (at most "
                     f"{self.max_calls_in_flight}, --aws-max-calls-in-flight); {operation} was not sent",
                     retryable=True,
                 )
-            self._in_flight += 1
+            self._in_flight[endpoint] = waiting + 1
 
-    def _release(self) -> None:
+    def _release(self, endpoint: str) -> None:
         with self._in_flight_lock:
-            self._in_flight -= 1
+            self._in_flight[endpoint] -= 1
 
     def _start(
         self, call: _Call, operation: str, client_name: str, method_name: str, params: dict[str, Any]
@@ -379,7 +382,7 @@ class BotoMarketplace(Marketplace):
                 error = exc
             finally:
                 _current.call = None
-                self._release()
+                self._release(_endpoint_of(client_name))
             try:
                 loop.call_soon_threadsafe(settle, result, error)
             except RuntimeError:
@@ -388,11 +391,16 @@ class BotoMarketplace(Marketplace):
         try:
             threading.Thread(target=work, name=f"aws-{operation}", daemon=True).start()
         except RuntimeError as exc:  # the OS refused another thread
-            self._release()
+            self._release(_endpoint_of(client_name))
             raise RemoteError(
                 "ThreadStartFailed", f"{operation} was not sent: {exc}", retryable=True
             ) from None
         return future
+
+
+def _endpoint_of(client_name: str) -> str:
+    # ResolveCustomer has a client of its own (no transport retries) on the metering endpoint.
+    return "entitlement" if client_name == "entitlement" else "metering"
 
 
 def _remote_error(exc: Exception, operation: str, call: _Call, secrets: Sequence[str]) -> RemoteError:
