@@ -327,3 +327,25 @@ async def test_double_submit_with_a_lost_answer_is_unknown_for_both(
         assert answer.code() == grpc.StatusCode.UNAVAILABLE
         assert UNKNOWN in (answer.details() or "")
     assert tokens.state.stats.resolve_calls == 1
+
+
+async def test_an_answer_after_the_callers_deadline_is_stored_and_announced_once(
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, tokens: EmulatorServer
+) -> None:
+    """AWS answers after the caller gave up: the sidecar still stores the customer (the token is never
+    resent), and the next call with the token hears new_customer=true once, so the tenant is provisioned."""
+    tokens.state.update_faults({"delay_seconds": 1.0})
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await stub.ResolveCustomer(
+            pb.ResolveCustomerRequest(registration_token="tok-a", tenant_id="tenant-1"), timeout=0.4
+        )
+    assert info.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+    for _ in range(100):  # the sidecar keeps waiting for AWS's answer, and stores it
+        if db_rows(sidecar.config.db, "SELECT COUNT(*) FROM customers") == [(1,)]:
+            break
+        await asyncio.sleep(0.05)
+    tokens.state.update_faults({"delay_seconds": 0})
+    again = await resolve(stub, "tok-a", "tenant-1")
+    assert (again.license_arn, again.tenant_id, again.new_customer) == (LICENSE_A, "tenant-1", True)
+    assert (await resolve(stub, "tok-a", "tenant-1")).new_customer is False
+    assert tokens.state.stats.resolve_calls == 1  # never resent, although the first caller gave up

@@ -511,7 +511,7 @@ def test_cluster_mode_without_psycopg_exits_2_naming_the_extra(tmp_path: Path) -
     code = (
         "import sys\n"
         "sys.modules['psycopg'] = None  # as if the [cluster] extra were not installed\n"
-        "from sidecar.cli import main\n"
+        "from metering_sidecar.cli import main\n"
         "raise SystemExit(main(sys.argv[1:]))\n"
     )
     result = run(

@@ -173,7 +173,7 @@ async def hung_endpoint(workdir: Path, *, long: bool) -> Finding:
         finding = Finding(
             "adapter: hung AWS endpoint",
             f"every AWS call held unanswered for {hang:g} s under 3 ingest clients and 4 entitlement "
-            f"clients: {stats['hung']} calls held, at most {stats['hung_open_peak']} at once (bound {bound}); "
+            f"clients: {stats['hung']} calls held, at most {stats['hung_open_peak']} at once (bound {bound} per endpoint); "
             f"{outcomes['CallDeadlineExceeded']} calls ended at their deadline, {outcomes['TooManyCallsInFlight']} "
             f"refused unsent; liveness failed {live.failures} of {live.polls} probes; {load.sent} events",
             dead_letters=status.dead_letter_records,

@@ -28,8 +28,39 @@ def _retryable(exc: Exception) -> bool:
     return isinstance(exc, RemoteError) and exc.retryable
 
 
+# AWS's own answers that say it did not act on the call. A bare 5xx (a 502 or 504 from a proxy on the
+# way) may come after AWS acted, so it is not in here.
+NOT_PROCESSED_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "InternalServiceErrorException",
+        "ServiceUnavailableException",
+        "TooManyRequestsException",
+    }
+)
+
+# Failures before anything was sent (the adapter's codes): nothing listening, no credentials, no slot.
+NEVER_SENT_CODES = frozenset(
+    {
+        "EndpointConnectionError",
+        "ConnectTimeoutError",
+        "ProxyConnectionError",
+        "TooManyCallsInFlight",
+        "ThreadStartFailed",
+        "NoCredentialsError",
+        "PartialCredentialsError",
+        "CredentialRetrievalError",
+        "TokenRetrievalError",
+        "ProfileNotFound",
+    }
+)
+
+
 def _not_processed(exc: Exception) -> bool:
-    return isinstance(exc, RemoteError) and exc.retryable and not exc.outcome_unknown
+    if not isinstance(exc, RemoteError) or not exc.retryable or exc.outcome_unknown:
+        return False
+    # AWS said so, or the request never left this process.
+    return exc.code in NOT_PROCESSED_CODES or exc.code in NEVER_SENT_CODES
 
 
 async def with_retries(

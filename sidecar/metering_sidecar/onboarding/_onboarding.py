@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections import OrderedDict
 from typing import Protocol
 
 from metering_sidecar.core import Clock, Customer, InvalidUsage, Refused, RemoteError, ResolvedCustomer
@@ -19,6 +20,7 @@ from metering_sidecar.marketplace import Marketplace, with_retries
 log = logging.getLogger("sidecar.onboarding")
 MAX_TOKEN = 4096
 MAX_TENANT = 256
+MAX_UNBOUND = 1000
 
 
 class CustomerRegistry(Protocol):
@@ -41,8 +43,16 @@ class Onboarding:
         self.store = store
         self.marketplace = marketplace
         self.clock = clock
-        # Token digest -> a resolve in progress: AWS's answer, or None when it came from the store.
-        self._resolving: dict[str, asyncio.Future[ResolvedCustomer | None]] = {}
+        # Token digest -> the one resolve in progress for it. It belongs to no caller: AWS's answer is
+        # stored when it comes, even after every caller has given up (their deadlines, disconnects), so a
+        # later call with the same token finds it instead of resending a token AWS already resolved.
+        self._resolving: dict[str, asyncio.Task[tuple[Customer, bool]]] = {}
+        # AWS's answers that no caller could bind (another tenant's license), kept in memory so that the
+        # right tenant's call binds them without sending the token again (most recent last, bounded).
+        self._unbound: OrderedDict[str, ResolvedCustomer] = OrderedDict()
+        # Customers stored after their first caller gave up: the next caller hears new_customer=true, so
+        # the application provisions the tenant once.
+        self._unannounced: set[str] = set()
 
     async def resolve(self, token: str, tenant_id: str, *, within: float | None) -> tuple[Customer, bool]:
         """Return the customer for ``token`` and whether it is new; bind it to ``tenant_id``."""
@@ -56,82 +66,83 @@ class Onboarding:
         if len(tenant_id) > MAX_TENANT or not tenant_id.isprintable():
             raise InvalidUsage("tenant_id", f"must be at most {MAX_TENANT} printable characters")
         digest = hashlib.sha256(token.encode()).hexdigest()
-        running = self._resolving.get(digest)
-        if running is not None:
-            # The same token is already being resolved (a buyer's double submit): share that call,
-            # since a second send would be refused as a resubmitted token.
-            resolved = await asyncio.shield(running)
-            known = await self.store.customer_for_token(digest)
-            if known is None and resolved is not None:
-                # The first caller could not bind it (another tenant's license): bind it here.
-                return await self.store.bind_customer(resolved, digest, tenant_id, self.clock.now())
-            return await self._from_store(known, digest, tenant_id)
-        # Registered before the first await, so a concurrent caller for this token always finds it.
-        shared: asyncio.Future[ResolvedCustomer | None] = asyncio.get_running_loop().create_future()
-        self._resolving[digest] = shared
+        task = self._resolving.get(digest)
+        first = task is None
+        if task is None:
+            # Registered before any await, so a concurrent caller for this token (a buyer's double
+            # submit) always shares this one call: a second send would be refused as resubmitted.
+            task = asyncio.create_task(self._resolve_and_store(token, digest, tenant_id))
+            self._resolving[digest] = task
+            task.add_done_callback(lambda done: self._forget(digest, done))
         try:
-            known = await self.store.customer_for_token(digest)
-            if known is not None:
-                return await self._from_store(known, digest, tenant_id)
-            resolved = await self._call_aws(token, tenant_id, within, shared)
-            try:
-                customer, new = await self.store.bind_customer(resolved, digest, tenant_id, self.clock.now())
-            finally:
-                # After the bind, so waiters find the customer stored (or bind AWS's answer themselves
-                # if this tenant could not), never binding alongside it.
-                shared.set_result(resolved)
-        except Exception as exc:
-            _fail(shared, exc)  # waiters hear the same (a no-op once AWS's answer is shared)
-            raise
-        finally:
-            del self._resolving[digest]
-            if not shared.done():
-                shared.set_result(None)  # answered from the store, or this caller left: waiters look there
-        log.info("customer resolved", extra={"fields": {"new": new, "license_arn": customer.license_arn,
-                                                        "tenant_id": customer.tenant_id}})  # fmt: skip
+            stored, new = await asyncio.wait_for(asyncio.shield(task), within)
+        except Refused:
+            if first or digest not in self._unbound:
+                raise
+            # The first caller's tenant could not take this license; this caller's may.
+            return await self.resolve(token, tenant_id, within=within)
+        except TimeoutError:
+            if first:
+                task.add_done_callback(lambda done: self._announce_later(digest, done))
+            raise RemoteError(
+                "OutcomeUnknown",
+                "AWS has not answered ResolveCustomer within this call's deadline. The sidecar keeps "
+                "waiting for the answer (up to --aws-call-deadline-seconds) and stores the customer when it "
+                "comes: call ResolveCustomer again with the same token",
+                retryable=True,
+            ) from None
+        customer, _ = await self.store.bind_customer(None, digest, tenant_id, self.clock.now(), known=stored)
+        new = (first and new) or _pop(self._unannounced, digest)
+        if new:
+            log.info("customer resolved", extra={"fields": {"license_arn": customer.license_arn,
+                                                            "tenant_id": customer.tenant_id}})  # fmt: skip
         return customer, new
 
-    async def _from_store(self, known: Customer | None, digest: str, tenant_id: str) -> tuple[Customer, bool]:
-        """Answer a token resolved before from the store, binding it to ``tenant_id``."""
-        if known is None:  # a concurrent call for this token was cancelled before it asked AWS
-            raise Refused("a concurrent ResolveCustomer for this token ended without an answer; call again")
-        customer, _ = await self.store.bind_customer(None, digest, tenant_id, self.clock.now(), known=known)
-        return customer, False
+    def _announce_later(self, digest: str, done: asyncio.Task[tuple[Customer, bool]]) -> None:
+        if not done.cancelled() and done.exception() is None and done.result()[1]:
+            self._unannounced.add(digest)
 
-    async def _call_aws(
-        self,
-        token: str,
-        tenant_id: str,
-        within: float | None,
-        shared: asyncio.Future[ResolvedCustomer | None],
-    ) -> ResolvedCustomer:
-        """Call ResolveCustomer; on failure hand the mapped error to callers sharing this call too."""
+    def _forget(self, digest: str, done: asyncio.Task[tuple[Customer, bool]]) -> None:
+        if self._resolving.get(digest) is done:
+            del self._resolving[digest]
+        if not done.cancelled():
+            done.exception()  # retrieved: a failure nobody waits for any more is not an unhandled one
+
+    async def _resolve_and_store(self, token: str, digest: str, tenant_id: str) -> tuple[Customer, bool]:
+        """Answer from the store, or ask AWS once and store its answer bound to the first caller's tenant."""
+        known = await self.store.customer_for_token(digest)
+        if known is not None:
+            return known, False
+        resolved = self._unbound.pop(digest, None) or await self._ask_aws(token)
+        try:
+            return await self.store.bind_customer(resolved, digest, tenant_id, self.clock.now())
+        except Refused:
+            self._unbound[digest] = resolved
+            while len(self._unbound) > MAX_UNBOUND:
+                self._unbound.popitem(last=False)
+            raise
+
+    async def _ask_aws(self, token: str) -> ResolvedCustomer:
         try:
             # At most one send per attempt AWS may have seen: retried only when AWS surely did not act.
+            # The budget is the adapter's (its call deadline), not a caller's: see __init__.
             return await with_retries(
                 lambda: self.marketplace.resolve_customer(registration_token=token),
-                within=within,
+                within=None,
                 only_unprocessed=True,
             )
         except RemoteError as exc:
             if exc.outcome_unknown:
                 log.warning("ResolveCustomer may have reached AWS without an answer; not resent",
-                            extra={"fields": {"error": exc.code, "tenant_id": tenant_id}})  # fmt: skip
-            error = _mapped(exc)
-            _fail(shared, error)
-            raise error from None
-        except asyncio.CancelledError:
-            # This caller left mid-call (its deadline, a disconnect); those sharing the call cannot know
-            # whether AWS acted on it either.
-            _fail(shared, _mapped(RemoteError("Cancelled", "the first caller gave up", retryable=True,
-                                              outcome_unknown=True)))  # fmt: skip
-            raise
+                            extra={"fields": {"error": exc.code}})  # fmt: skip
+            raise _mapped(exc) from None
 
 
-def _fail(shared: asyncio.Future[ResolvedCustomer | None], error: BaseException) -> None:
-    if not shared.done():
-        shared.set_exception(error)
-        shared.exception()  # marked retrieved: there may be nobody sharing the call
+def _pop(items: set[str], item: str) -> bool:
+    if item in items:
+        items.remove(item)
+        return True
+    return False
 
 
 def _mapped(exc: RemoteError) -> Exception:
