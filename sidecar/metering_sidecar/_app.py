@@ -158,11 +158,11 @@ class Sidecar:
             await self._check_mode_change()
             marketplace = self._build_marketplace()
             shipper = Shipper(
-                self.store, marketplace, Backoff(cap=config.max_backoff_seconds), self.metrics.observe_outcome,
+                self.store.ledger, marketplace, Backoff(cap=config.max_backoff_seconds), self.metrics.observe_outcome,
                 self.metrics.observe_unmatched,
             )  # fmt: skip
             shipping: Shipping = shipper
-            registry: CustomerRegistry = self.store
+            registry: CustomerRegistry = self.store.customers
             if config.cluster_postgres_dsn:
                 ledger = ClusterLedger(
                     config.cluster_postgres_dsn, config.resolved_instance_id(self.env),

@@ -1,17 +1,67 @@
-"""Sealing: closed windows become one frozen record per key, in one transaction (I3, I4, I5)."""
+"""Sealing: closed windows become one frozen record per key, in one transaction (I3, I4, I5).
+
+Sealing owns the watermark, the start of the earliest window not yet sealed. Ingest reads it through
+the read-only ``SealedThrough`` view to roll late usage forward; only seal() and load() move it.
+"""
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Protocol
 
-from metering_sidecar.core import MAX_QUANTITY, RecordState, SealResult, crash_point
-from metering_sidecar.store._core import CHUNK, KEY, StoreCore, log
+from metering_sidecar.core import MAX_QUANTITY, Clock, ConfigError, RecordState, SealResult, crash_point
+from metering_sidecar.store._backlog import Backlog
+from metering_sidecar.store._database import Database
 from metering_sidecar.store._sealing import TagGroup, build_record
+from metering_sidecar.store._settings import CHUNK, KEY, StoreSettings, log
 
 
-class SealingMixin(StoreCore):
-    """seal() and the record building behind it."""
+class SealedThrough(Protocol):
+    """What ingest may know of sealing: where the unsealed windows begin."""
+
+    @property
+    def watermark(self) -> int: ...
+
+
+class Sealing:
+    """seal(), the record building behind it, and the watermark it moves."""
+
+    def __init__(self, database: Database, backlog: Backlog, settings: StoreSettings, clock: Clock) -> None:
+        self._database = database
+        self._backlog = backlog
+        self.settings = settings
+        self.clock = clock
+        self._watermark = 0
+
+    @property
+    def watermark(self) -> int:
+        """Return the start of the earliest window not yet sealed (every earlier one is sealed)."""
+        return self._watermark
+
+    async def load(self) -> None:
+        """Check the stored window length and read the watermark (on open; a new database gets one)."""
+        window = self.settings.window_seconds
+        stored_window = await self._database.meta("window_seconds")
+        if stored_window is None:
+            # A new database treats the current window as sealed: a replacement pod must never send a
+            # second record for an hour its predecessor may already have shipped (docs/architecture.md,
+            # Time). In cluster mode the ledger rolls a late contribution forward instead.
+            now = self.clock.now()
+            watermark = math.floor(now / window) * window
+            if self.settings.fresh_start_seals_current_window:
+                watermark += window
+            async with self._database.write_lock:
+                await self._database.set_meta_txn(
+                    {"window_seconds": str(window), "watermark": str(watermark)}
+                )
+        elif int(stored_window) != window:
+            raise ConfigError(
+                f"--window-seconds: {self._database.path} was written with --window-seconds {stored_window}, "
+                f"not {window}, and windows cannot change under a database that holds records. Start again "
+                f"with --window-seconds {stored_window}; to change it, let that run ship everything "
+                f"(GetStatus pending_events 0), then use the new value with a new --db"
+            )
+        self._watermark = int(await self._database.meta("watermark") or 0)
 
     def watermark_for(self, now: float, close_delay: float) -> int:
         """Return the watermark that ``now`` allows: windows that ended ``close_delay`` ago are sealed."""
@@ -29,31 +79,31 @@ class SealingMixin(StoreCore):
         target = self.watermark_for(now, close_delay)
         if everything:
             target = max(target, (math.floor(now / window) + 1) * window)
-        async with self._lock:
+        async with self._database.write_lock:
             if target <= self._watermark:
                 return SealResult(0, 0)
-            async with self._transaction():
+            async with self._database.transaction():
                 # The stored watermark, not the cached one, decides (I10): whatever the file holds,
                 # sealing can go on.
-                watermark = int(await self._meta("watermark") or 0)
+                watermark = int(await self._database.meta("watermark") or 0)
                 if target <= watermark:
                     self._watermark = watermark
                     return SealResult(0, 0)
                 rolled = await self._roll_into_unsealed(watermark, target)
                 rolled += await self._roll_overflow(target)
                 built, events, folded, skipped = await self._build_records(target, now)
-                await self.db.execute(
+                await self._database.conn.execute(
                     f"UPDATE events SET record_id = (SELECT r.id FROM records r WHERE "
                     f"({', '.join('r.' + c for c in KEY.split(', '))}) = "
                     f"({', '.join('events.' + c for c in KEY.split(', '))})) "
                     "WHERE record_id IS NULL AND window_start < ?",
                     (target,),
                 )
-                await self._set_meta({"watermark": str(target)})
-                await self._add_counter("rolled_forward_events", rolled)
+                await self._database.set_meta({"watermark": str(target)})
+                await self._database.add_counter("rolled_forward_events", rolled)
                 crash_point("seal-before-commit")
             self._watermark = target
-            self._pending_events -= skipped
+            self._backlog.settle(skipped)
         if built:
             log.info(
                 "sealed windows",
@@ -66,14 +116,14 @@ class SealingMixin(StoreCore):
         # the earliest unsealed window (I5), and so does usage whose key and window already has a
         # record: a second record for it would be refused by AWS, and by the UNIQUE key here. Rolled
         # events are marked 2 first, so an event moved twice is counted once.
-        cursor = await self.db.execute(
+        cursor = await self._database.conn.execute(
             "UPDATE events SET window_start = ?, rolled = 2 WHERE record_id IS NULL AND window_start < ?",
             (watermark, watermark),
         )
         moved = max(cursor.rowcount, 0)
         # Records only exist below the watermark unless the file was written by two processes at once.
-        if await self._scalar("SELECT 1 FROM records WHERE window_start >= ? LIMIT 1", (watermark,)):
-            cursor = await self.db.execute(
+        if await self._database.scalar("SELECT 1 FROM records WHERE window_start >= ? LIMIT 1", (watermark,)):
+            cursor = await self._database.conn.execute(
                 f"UPDATE events SET window_start = ?, rolled = 2 WHERE record_id IS NULL AND window_start < ? "
                 f"AND EXISTS (SELECT 1 FROM records r WHERE ({', '.join('r.' + c for c in KEY.split(', '))}) = "
                 f"({', '.join('events.' + c for c in KEY.split(', '))}))",
@@ -82,12 +132,14 @@ class SealingMixin(StoreCore):
             moved += max(cursor.rowcount, 0)
         if not moved:
             return 0
-        cursor = await self.db.execute("UPDATE events SET rolled = 1 WHERE record_id IS NULL AND rolled = 2")
+        cursor = await self._database.conn.execute(
+            "UPDATE events SET rolled = 1 WHERE record_id IS NULL AND rolled = 2"
+        )
         return max(cursor.rowcount, 0)
 
     async def _roll_overflow(self, target: int) -> int:
         # A sum past AWS's Quantity limit rolls the whole events that pass it into the next open window.
-        rows = await self.db.execute_fetchall(
+        rows = await self._database.conn.execute_fetchall(
             f"SELECT seq FROM (SELECT seq, SUM(quantity) OVER (PARTITION BY {KEY} "
             "ORDER BY event_ms, seq ROWS UNBOUNDED PRECEDING) AS running "
             "FROM events WHERE record_id IS NULL AND window_start < ?) WHERE running > ?",
@@ -96,7 +148,7 @@ class SealingMixin(StoreCore):
         seqs = [int(r[0]) for r in rows]
         for start in range(0, len(seqs), CHUNK):
             chunk = seqs[start : start + CHUNK]
-            await self.db.execute(
+            await self._database.conn.execute(
                 f"UPDATE events SET window_start = ?, rolled = 1 WHERE seq IN ({','.join('?' * len(chunk))})",
                 (target, *chunk),
             )
@@ -119,7 +171,7 @@ class SealingMixin(StoreCore):
                 customer_field=customer_field, customer=customer, dimension=dimension,
                 license_arn=license_arn, window_start=window_start, groups=groups,
             )  # fmt: skip
-            expires = record.timestamp_s + self.expiry_after
+            expires = record.timestamp_s + self.settings.expiry_after
             state = RecordState.SKIPPED if window_start < self.settings.ship_from else RecordState.PENDING
             if state is RecordState.SKIPPED:
                 skipped += record.events
@@ -133,7 +185,7 @@ class SealingMixin(StoreCore):
             events += record.events
             folded += record.folded_tag_sets
 
-        async with self.db.execute(
+        async with self._database.conn.execute(
             f"SELECT {KEY}, tags, SUM(quantity), MIN(event_ms), COUNT(*) FROM events "
             f"WHERE record_id IS NULL AND window_start < ? GROUP BY {KEY}, tags ORDER BY {KEY}, tags",
             (target,),
@@ -153,7 +205,7 @@ class SealingMixin(StoreCore):
 
     async def _insert_records(self, rows: list[tuple[Any, ...]]) -> None:
         if rows:
-            await self.db.executemany(
+            await self._database.conn.executemany(
                 f"INSERT INTO records ({KEY}, timestamp_s, quantity, first_event_ms, event_count, "
                 "request_json, next_attempt_s, expires_s, sealed_ms, folded_tag_sets, state) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
