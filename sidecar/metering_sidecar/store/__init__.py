@@ -7,10 +7,10 @@ from metering_sidecar.store._handover import Contribution, Contributor, Handed, 
 from metering_sidecar.store._ingest import Ingest
 from metering_sidecar.store._ledger import Ledger
 from metering_sidecar.store._operator import OperatorQueries
-from metering_sidecar.store._sealing import TagGroup, build_record, canonical
+from metering_sidecar.store._record import TagGroup, build_record, canonical
+from metering_sidecar.store._sealing import SealedThrough, Sealing
 from metering_sidecar.store._settings import StoreSettings
 from metering_sidecar.store._store import Store
-from metering_sidecar.store._windows import SealedThrough, Sealing
 
 __all__ = [
     "Backlog",

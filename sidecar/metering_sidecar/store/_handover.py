@@ -21,7 +21,7 @@ import aiosqlite
 from metering_sidecar.core import Outcome, RecordOutcome
 from metering_sidecar.store._database import Database, Transaction
 from metering_sidecar.store._ledger import Ledger
-from metering_sidecar.store._windows import SealedThrough
+from metering_sidecar.store._sealing import SealedThrough
 
 KEY = ("product", "license_arn", "customer_field", "customer", "dimension", "window_start")
 RecordKey = tuple[str, str, str, str, str, int]

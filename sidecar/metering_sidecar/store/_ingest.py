@@ -17,9 +17,9 @@ from metering_sidecar.core import (
 )
 from metering_sidecar.store._backlog import Backlog
 from metering_sidecar.store._database import Database
-from metering_sidecar.store._sealing import tags_json
+from metering_sidecar.store._record import tags_json
+from metering_sidecar.store._sealing import SealedThrough
 from metering_sidecar.store._settings import CHUNK
-from metering_sidecar.store._windows import SealedThrough
 
 _INSERT_EVENT = (
     "INSERT INTO events (event_id, fingerprint, product, license_arn, customer_field, customer, dimension, "

@@ -21,8 +21,8 @@ from metering_sidecar.store._handover import Handover
 from metering_sidecar.store._ingest import Ingest
 from metering_sidecar.store._ledger import Ledger
 from metering_sidecar.store._operator import OperatorQueries
+from metering_sidecar.store._sealing import Sealing
 from metering_sidecar.store._settings import StoreSettings
-from metering_sidecar.store._windows import Sealing
 
 
 class Store:
