@@ -166,11 +166,11 @@ class Sidecar:
             if self.emulator is not None:
                 parts.callback(self.emulator.stop)
             shipper = Shipper(
-                self.store, marketplace, Backoff(cap=config.max_backoff_seconds), self.metrics.observe_outcome,
+                self.store.ledger, marketplace, Backoff(cap=config.max_backoff_seconds), self.metrics.observe_outcome,
                 self.metrics.observe_unmatched,
             )  # fmt: skip
             shipping: Shipping = shipper
-            registry: CustomerRegistry = self.store
+            registry: CustomerRegistry = self.store.customers
             if config.cluster_postgres_dsn:
                 ledger = ClusterLedger(
                     config.cluster_postgres_dsn, config.resolved_instance_id(self.env),

@@ -1,16 +1,31 @@
-"""The durable buffer and record ledger (SQLite)."""
+"""The durable buffer and record ledger (SQLite), built from parts; Store wires them together."""
 
-from metering_sidecar.store._core import StoreSettings
-from metering_sidecar.store._customers import binding_key
-from metering_sidecar.store._handover import Contribution, Contributor, Handed, RecordKey
-from metering_sidecar.store._sealing import TagGroup, build_record, canonical
+from metering_sidecar.store._backlog import Backlog
+from metering_sidecar.store._customers import Customers, binding_key
+from metering_sidecar.store._database import Database
+from metering_sidecar.store._handover import Contribution, Contributor, Handed, Handover, RecordKey
+from metering_sidecar.store._ingest import Ingest
+from metering_sidecar.store._ledger import Ledger
+from metering_sidecar.store._operator import OperatorQueries
+from metering_sidecar.store._record import TagGroup, build_record, canonical
+from metering_sidecar.store._sealing import SealedThrough, Sealing
+from metering_sidecar.store._settings import StoreSettings
 from metering_sidecar.store._store import Store
 
 __all__ = [
+    "Backlog",
     "Contribution",
     "Contributor",
+    "Customers",
+    "Database",
     "Handed",
+    "Handover",
+    "Ingest",
+    "Ledger",
+    "OperatorQueries",
     "RecordKey",
+    "SealedThrough",
+    "Sealing",
     "Store",
     "StoreSettings",
     "TagGroup",

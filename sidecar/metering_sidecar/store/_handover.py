@@ -19,6 +19,9 @@ from typing import Any, Protocol
 import aiosqlite
 
 from metering_sidecar.core import Outcome, RecordOutcome
+from metering_sidecar.store._database import Database, Transaction
+from metering_sidecar.store._ledger import Ledger
+from metering_sidecar.store._sealing import SealedThrough
 
 KEY = ("product", "license_arn", "customer_field", "customer", "dimension", "window_start")
 RecordKey = tuple[str, str, str, str, str, int]
@@ -99,8 +102,40 @@ class _StoreLike(Protocol):
 _TO_HAND_OVER = "state = 'pending' OR (state = 'billed' AND reoffer = 1)"
 
 
-class HandoverQueries:
-    """Mixed into Store: what to hand over, and marking it handed or settled."""
+class Handover:
+    """What to hand over, and marking it handed or settled.
+
+    The query bodies see the parts it is built from under the names ``_StoreLike`` gives them.
+    """
+
+    def __init__(self, database: Database, ledger: Ledger, sealed: SealedThrough) -> None:
+        self._database = database
+        self._ledger = ledger
+        self._sealed = sealed
+        self._lock = database.write_lock
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        """Return the shared connection."""
+        return self._database.conn
+
+    @property
+    def watermark(self) -> int:
+        """Return sealing's watermark (what handed_through falls back to)."""
+        return self._sealed.watermark
+
+    def _transaction(self) -> Transaction:
+        return self._database.transaction()
+
+    async def _meta(self, key: str) -> str | None:
+        return await self._database.meta(key)
+
+    async def _set_meta(self, values: dict[str, str]) -> None:
+        await self._database.set_meta(values)
+
+    async def apply(self, outcomes: Sequence[RecordOutcome], now: float) -> None:
+        """Store verdicts through the ledger, which settles the backlog."""
+        await self._ledger.apply(outcomes, now)
 
     async def incarnation(self: _StoreLike) -> str:
         """Return this database's incarnation, creating it the first time cluster mode asks."""

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from metering_sidecar.core import (
     AppendResult,
+    Clock,
     ConflictingEvent,
     SidecarError,
-    StorageFull,
     UsageEvent,
     crash_point,
 )
-from metering_sidecar.store._core import CHUNK, Pending, StoreCore
-from metering_sidecar.store._sealing import tags_json
+from metering_sidecar.store._backlog import Backlog
+from metering_sidecar.store._database import Database
+from metering_sidecar.store._record import tags_json
+from metering_sidecar.store._sealing import SealedThrough
+from metering_sidecar.store._settings import CHUNK
 
 _INSERT_EVENT = (
     "INSERT INTO events (event_id, fingerprint, product, license_arn, customer_field, customer, dimension, "
@@ -23,12 +27,32 @@ _INSERT_EVENT = (
 )
 
 
+@dataclass
+class Pending:
+    """An append waiting for the next group commit."""
+
+    events: Sequence[UsageEvent]
+    future: asyncio.Future[AppendResult]
+
+
 class _KnownIds(Exception):
     """Raised inside the fast path's transaction to roll it back."""
 
 
-class IngestMixin(StoreCore):
-    """append() and the group-commit writer."""
+class Ingest:
+    """append() and the group-commit writer; the backlog decides what the buffer cap admits."""
+
+    def __init__(
+        self, database: Database, backlog: Backlog, sealed: SealedThrough, window_seconds: int, clock: Clock
+    ) -> None:
+        self._database = database
+        self._backlog = backlog
+        self._sealed = sealed
+        self.window_seconds = window_seconds
+        self.clock = clock
+        self._queue: list[Pending] = []
+        self._writer: asyncio.Task[None] | None = None
+        self.commits = 0  # group commits made (tests check that concurrent calls share them)
 
     async def append(self, events: Sequence[UsageEvent]) -> AppendResult:
         """Store ``events`` all or nothing; return once they are committed and fsynced (I1, I8)."""
@@ -38,11 +62,16 @@ class IngestMixin(StoreCore):
             self._writer = asyncio.create_task(self._write_loop(), name="store-writer")
         return await future
 
+    async def drain(self) -> None:
+        """Wait for queued appends to be committed (before closing the database)."""
+        if self._writer is not None:
+            await asyncio.shield(self._writer)
+
     async def _write_loop(self) -> None:
         # Group commit: whatever queued up while the last commit ran shares the next one.
         while self._queue:
             group, self._queue = self._queue, []
-            async with self._lock:
+            async with self._database.write_lock:
                 await self._commit_group(group)
 
     async def _commit_group(self, group: list[Pending]) -> None:
@@ -50,7 +79,7 @@ class IngestMixin(StoreCore):
             results = await self._commit_new(group)
             if results is None:
                 results = await self._commit_checked(group)
-            self._mark_healthy()
+            self._database.mark_healthy()
         except SidecarError as exc:
             results = [exc] * len(group)
         for pending, answer in zip(group, results, strict=True):
@@ -64,25 +93,27 @@ class IngestMixin(StoreCore):
     async def _commit_new(self, group: list[Pending]) -> list[AppendResult | SidecarError] | None:
         """The common case, every event new: one INSERT ... DO NOTHING, no lookups. None: not that case."""
         total = sum(len(p.events) for p in group)
-        if total > self.settings.max_pending_events - self._pending_events:
+        if not self._backlog.admits(total):
             return None
         if len({e.event_id for p in group for e in p.events}) != total:
             return None
         now_ms = int(self.clock.now() * 1000)
         rows, rolled = self._rows([e for p in group for e in p.events], now_ms)
         try:
-            async with self._transaction():
-                before = self.db.total_changes
-                await self.db.executemany(_INSERT_EVENT + " ON CONFLICT (event_id) DO NOTHING", rows)
-                if self.db.total_changes - before != len(rows):
+            async with self._database.transaction():
+                before = self._database.conn.total_changes
+                await self._database.conn.executemany(
+                    _INSERT_EVENT + " ON CONFLICT (event_id) DO NOTHING", rows
+                )
+                if self._database.conn.total_changes - before != len(rows):
                     raise _KnownIds()  # some ids were seen before: roll back, take the checked path
-                await self._add_counter("rolled_forward_events", rolled)
+                await self._database.add_counter("rolled_forward_events", rolled)
                 crash_point("ingest-before-commit")
         except _KnownIds:
             return None
         crash_point("ingest-after-commit")
-        self.ingest_commits += 1
-        self._pending_events += len(rows)
+        self.commits += 1
+        self._backlog.add(len(rows))
         return [AppendResult(len(p.events), 0) for p in group]
 
     async def _commit_checked(self, group: list[Pending]) -> list[AppendResult | SidecarError]:
@@ -90,7 +121,7 @@ class IngestMixin(StoreCore):
         results: list[AppendResult | SidecarError] = []
         known = await self._known_fingerprints(e.event_id for p in group for e in p.events)
         accepted: list[UsageEvent] = []
-        budget = self.settings.max_pending_events - self._pending_events
+        budget = self._backlog.room()
         for pending in group:
             outcome = self._admit(pending.events, known)
             if not isinstance(outcome, tuple):
@@ -98,10 +129,7 @@ class IngestMixin(StoreCore):
                 continue
             result, new = outcome
             if len(new) > budget:
-                results.append(StorageFull(
-                    f"buffer full: {self._pending_events} events await shipping "
-                    f"(cap {self.settings.max_pending_events}); retry later"
-                ))  # fmt: skip
+                results.append(self._backlog.refusal())
                 continue
             budget -= len(new)
             for event in new:
@@ -110,13 +138,13 @@ class IngestMixin(StoreCore):
             results.append(result)
         if accepted:
             rows, rolled = self._rows(accepted, int(self.clock.now() * 1000))
-            async with self._transaction():
-                await self.db.executemany(_INSERT_EVENT, rows)
-                await self._add_counter("rolled_forward_events", rolled)
+            async with self._database.transaction():
+                await self._database.conn.executemany(_INSERT_EVENT, rows)
+                await self._database.add_counter("rolled_forward_events", rolled)
                 crash_point("ingest-before-commit")
             crash_point("ingest-after-commit")
-            self.ingest_commits += 1
-            self._pending_events += len(rows)
+            self.commits += 1
+            self._backlog.add(len(rows))
         return results
 
     async def _known_fingerprints(self, ids: Iterable[str]) -> dict[str, str]:
@@ -125,7 +153,7 @@ class IngestMixin(StoreCore):
         for start in range(0, len(unique), CHUNK):
             chunk = unique[start : start + CHUNK]
             marks = ",".join("?" * len(chunk))
-            rows = await self.db.execute_fetchall(
+            rows = await self._database.conn.execute_fetchall(
                 f"SELECT event_id, fingerprint FROM events WHERE event_id IN ({marks})", chunk
             )
             known.update((str(r[0]), str(r[1])) for r in rows)
@@ -147,7 +175,7 @@ class IngestMixin(StoreCore):
         return AppendResult(len(new), len(events) - len(new)), new
 
     def _rows(self, events: Sequence[UsageEvent], now_ms: int) -> tuple[list[tuple[Any, ...]], int]:
-        window, watermark = self.settings.window_seconds, self._watermark
+        window, watermark = self.window_seconds, self._sealed.watermark
         rows: list[tuple[Any, ...]] = []
         rolled = 0
         for event in events:

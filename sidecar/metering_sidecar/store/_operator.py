@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any, Protocol
+from typing import Any
 
 import aiosqlite
 
 from metering_sidecar.core import NotFound, RecordState, RecordView, Refused
+from metering_sidecar.store._backlog import Backlog
+from metering_sidecar.store._database import Database
+from metering_sidecar.store._settings import StoreSettings
 
 _COLUMNS = (
     "id, state, product, license_arn, customer_field, customer, dimension, quantity, timestamp_s, window_start, "
     "metering_record_id, reason, message, attempts, request_json, sealed_ms, finished_ms, event_count, discard_reason"
 )
-
-
-class _StoreLike(Protocol):
-    @property
-    def db(self) -> aiosqlite.Connection: ...
-
-    _lock: asyncio.Lock
-
-    def _transaction(self) -> Any: ...
-
-    def _settled(self, events: int) -> None: ...
-
-    @property
-    def expiry_after(self) -> float: ...
 
 
 def _view(row: Any) -> RecordView:
@@ -41,10 +29,15 @@ def _view(row: Any) -> RecordView:
 
 
 class OperatorQueries:
-    """Mixed into Store: the read and repair paths an operator uses."""
+    """The read and repair paths an operator uses: listing records, retrying and discarding dead letters."""
+
+    def __init__(self, database: Database, backlog: Backlog, settings: StoreSettings) -> None:
+        self._database = database
+        self._backlog = backlog
+        self.settings = settings
 
     async def list_records(
-        self: _StoreLike, *, since: float | None, state: str, after_id: int, limit: int
+        self, *, since: float | None, state: str, after_id: int, limit: int
     ) -> list[RecordView]:
         """Return records in id order after ``after_id``, optionally from a window and in a state."""
         clauses, params = ["id > ?"], [after_id]
@@ -54,74 +47,76 @@ class OperatorQueries:
         if state:
             clauses.append("state = ?")
             params.append(state)  # type: ignore[arg-type]
-        rows = await self.db.execute_fetchall(
+        rows = await self._database.conn.execute_fetchall(
             f"SELECT {_COLUMNS} FROM records WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?",
             (*params, limit),
         )
         return [_view(r) for r in rows]
 
     async def list_dead_letters(
-        self: _StoreLike, *, include_discarded: bool, after_id: int, limit: int
+        self, *, include_discarded: bool, after_id: int, limit: int
     ) -> list[RecordView]:
         """Return dead letters in id order after ``after_id``."""
         extra = "" if include_discarded else " AND discarded_ms IS NULL"
-        rows = await self.db.execute_fetchall(
+        rows = await self._database.conn.execute_fetchall(
             f"SELECT {_COLUMNS} FROM records WHERE state = 'dead'{extra} AND id > ? ORDER BY id LIMIT ?",
             (after_id, limit),
         )
         return [_view(r) for r in rows]
 
-    async def get_record(self: _StoreLike, record_id: int) -> RecordView:
+    async def get_record(self, record_id: int) -> RecordView:
         """Return one record or raise NotFound."""
         rows = list(
-            await self.db.execute_fetchall(f"SELECT {_COLUMNS} FROM records WHERE id = ?", (record_id,))
+            await self._database.conn.execute_fetchall(
+                f"SELECT {_COLUMNS} FROM records WHERE id = ?", (record_id,)
+            )
         )
         if not rows:
             raise NotFound(f"record {record_id} does not exist")
         return _view(rows[0])
 
-    async def discard_dead_letter(self: _StoreLike, record_id: int, reason: str, now: float) -> None:
+    async def discard_dead_letter(self, record_id: int, reason: str, now: float) -> None:
         """Close a dead letter, keeping the operator's reason."""
-        async with self._lock, self._transaction():
-            rows = await self.db.execute_fetchall(
+        async with self._database.write_lock, self._database.transaction():
+            rows = await self._database.conn.execute_fetchall(
                 "UPDATE records SET discarded_ms = ?, discard_reason = ? "
                 "WHERE id = ? AND state = 'dead' RETURNING id",
                 (int(now * 1000), reason, record_id),
             )
         if not rows:
-            await _explain_not_dead(self, record_id)
+            await _explain_not_dead(self._database.conn, record_id)
 
-    async def retry_dead_letter(self: _StoreLike, record_id: int, now: float) -> None:
+    async def retry_dead_letter(self, record_id: int, now: float) -> None:
         """Make a dead letter pending again, only while AWS would still accept its timestamp."""
-        async with self._lock, self._transaction():
+        async with self._database.write_lock, self._database.transaction():
             rows = list(
-                await self.db.execute_fetchall(
+                await self._database.conn.execute_fetchall(
                     "SELECT timestamp_s, event_count FROM records "
                     "WHERE id = ? AND state = 'dead' AND discarded_ms IS NULL",
                     (record_id,),
                 )
             )
             if not rows:
-                await _explain_not_dead(self, record_id)
+                await _explain_not_dead(self._database.conn, record_id)
             timestamp, events = float(rows[0][0]), int(rows[0][1])
-            expires = timestamp + self.expiry_after
+            expires = timestamp + self.settings.expiry_after
             if expires <= now:
                 raise Refused(
                     f"record {record_id} is too old for AWS (its timestamp passed the maximum record age "
                     "minus the expiry margin); it can only be discarded"
                 )
-            await self.db.execute(
+            await self._database.conn.execute(
                 "UPDATE records SET state = 'pending', next_attempt_s = ?, expires_s = ?, finished_ms = NULL, "
                 "message = 'retried by an operator after: ' || COALESCE(reason, '') || ' ' || COALESCE(message, ''), "
                 "reason = NULL WHERE id = ?",
                 (now, expires, record_id),
             )
-        self._settled(-events)
+        self._backlog.reopen(events)
 
 
-async def _explain_not_dead(store: _StoreLike, record_id: int) -> None:
+async def _explain_not_dead(db: aiosqlite.Connection, record_id: int) -> None:
     rows = list(
-        await store.db.execute_fetchall("SELECT state, discarded_ms FROM records WHERE id = ?", (record_id,))
+        await db.execute_fetchall("SELECT state, discarded_ms FROM records WHERE id = ?", (record_id,))
     )
     if not rows:
         raise NotFound(f"record {record_id} does not exist")

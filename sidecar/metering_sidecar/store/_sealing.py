@@ -1,122 +1,216 @@
-"""Build one frozen AWS UsageRecord per key and window from aggregated tag groups (pure functions).
+"""Sealing: closed windows become one frozen record per key, in one transaction (I3, I4, I5).
 
-The request JSON is canonical (sorted keys, no spaces, allocations in a fixed order), so a record
-rebuilt from the same events is byte-identical, and the stored text is what goes to AWS every time.
+Sealing owns the watermark, the start of the earliest window not yet sealed. Ingest reads it through
+the read-only ``SealedThrough`` view to roll late usage forward; only seal() and load() move it.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+import math
+from typing import Any, Protocol
 
-# AWS limits on a record's allocations (docs/aws-marketplace.md).
-MAX_ALLOCATIONS = 2500
-MAX_TAG_KEYS = 5
-# Keep a record far enough under the 1 MB call limit that it always fits a call by itself.
-MAX_RECORD_BYTES = 800_000
+from metering_sidecar.core import MAX_QUANTITY, Clock, ConfigError, RecordState, SealResult, crash_point
+from metering_sidecar.store._backlog import Backlog
+from metering_sidecar.store._database import Database
+from metering_sidecar.store._record import TagGroup, build_record
+from metering_sidecar.store._settings import CHUNK, KEY, StoreSettings, log
 
-
-@dataclass(frozen=True, slots=True)
-class TagGroup:
-    """Usage of one key and window that carries one tag set ('' means untagged)."""
-
-    tags_json: str
-    quantity: int
-    first_event_ms: int
-    events: int
+# TagGroup and build_record lived here before the record builder got its own module (_record.py).
+__all__ = ["SealedThrough", "Sealing", "TagGroup", "build_record"]
 
 
-@dataclass(frozen=True, slots=True)
-class BuiltRecord:
-    """A record ready to insert."""
+class SealedThrough(Protocol):
+    """What ingest may know of sealing: where the unsealed windows begin."""
 
-    request_json: str
-    timestamp_s: int
-    quantity: int
-    first_event_ms: int
-    events: int
-    folded_tag_sets: int
+    @property
+    def watermark(self) -> int: ...
 
 
-def canonical(value: Any) -> str:
-    """Return the canonical JSON text of ``value``."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+class Sealing:
+    """seal(), the record building behind it, and the watermark it moves."""
 
+    def __init__(self, database: Database, backlog: Backlog, settings: StoreSettings, clock: Clock) -> None:
+        self._database = database
+        self._backlog = backlog
+        self.settings = settings
+        self.clock = clock
+        self._watermark = 0
 
-def tags_json(tags: Sequence[tuple[str, str]]) -> str:
-    """Return the canonical text of a tag set ('' for none)."""
-    return canonical(sorted(tags)) if tags else ""
+    @property
+    def watermark(self) -> int:
+        """Return the start of the earliest window not yet sealed (every earlier one is sealed)."""
+        return self._watermark
 
+    async def load(self) -> None:
+        """Check the stored window length and read the watermark (on open; a new database gets one)."""
+        window = self.settings.window_seconds
+        stored_window = await self._database.meta("window_seconds")
+        if stored_window is None:
+            # A new database treats the current window as sealed: a replacement pod must never send a
+            # second record for an hour its predecessor may already have shipped (docs/architecture.md,
+            # Time). In cluster mode the ledger rolls a late contribution forward instead.
+            now = self.clock.now()
+            watermark = math.floor(now / window) * window
+            if self.settings.fresh_start_seals_current_window:
+                watermark += window
+            async with self._database.write_lock:
+                await self._database.set_meta_txn(
+                    {"window_seconds": str(window), "watermark": str(watermark)}
+                )
+        elif int(stored_window) != window:
+            raise ConfigError(
+                f"--window-seconds: {self._database.path} was written with --window-seconds {stored_window}, "
+                f"not {window}, and windows cannot change under a database that holds records. Start again "
+                f"with --window-seconds {stored_window}; to change it, let that run ship everything "
+                f"(GetStatus pending_events 0), then use the new value with a new --db"
+            )
+        self._watermark = int(await self._database.meta("watermark") or 0)
 
-def build_record(
-    *,
-    customer_field: str,
-    customer: str,
-    dimension: str,
-    license_arn: str,
-    window_start: int,
-    groups: Sequence[TagGroup],
-) -> BuiltRecord:
-    """Freeze one record: quantity is the sum, the stamp the earliest event but never before the window."""
-    quantity = sum(g.quantity for g in groups)
-    first_ms = min(g.first_event_ms for g in groups)
-    timestamp_s = max(window_start, first_ms // 1000)
-    request: dict[str, Any] = {
-        customer_field: customer,
-        "Dimension": dimension,
-        "Quantity": quantity,
-        "Timestamp": timestamp_s,
-    }
-    if license_arn:
-        request["LicenseArn"] = license_arn
-    allocations, folded = _allocations(groups)
-    if allocations:
-        request["UsageAllocations"] = allocations
-    return BuiltRecord(
-        request_json=canonical(request),
-        timestamp_s=timestamp_s,
-        quantity=quantity,
-        first_event_ms=first_ms,
-        events=sum(g.events for g in groups),
-        folded_tag_sets=folded,
-    )
+    def watermark_for(self, now: float, close_delay: float) -> int:
+        """Return the watermark that ``now`` allows: windows that ended ``close_delay`` ago are sealed."""
+        window = self.settings.window_seconds
+        return math.floor((now - close_delay) / window) * window
 
+    async def seal(self, now: float, close_delay: float, *, everything: bool = False) -> SealResult:
+        """Seal every closed window into one frozen record per key (I3, I4) in one transaction.
 
-def _allocations(groups: Sequence[TagGroup]) -> tuple[list[dict[str, Any]], int]:
-    tagged = [g for g in groups if g.tags_json]
-    if not tagged:
-        return [], 0
-    untagged = sum(g.quantity for g in groups if not g.tags_json)
-    has_untagged = any(not g.tags_json for g in groups)
-    # Biggest tag sets first, so the limits fold away the least usage; ties break on the tags.
-    tagged.sort(key=lambda g: (-g.quantity, g.tags_json))
-    kept: list[tuple[str, int]] = []
-    keys: set[str] = set()
-    size = 0
-    folded = 0
-    for group in tagged:
-        pairs: list[list[str]] = json.loads(group.tags_json)
-        group_keys = {k for k, _ in pairs}
-        cost = len(group.tags_json) + 64
-        if (
-            len(kept) < MAX_ALLOCATIONS - 1
-            and len(keys | group_keys) <= MAX_TAG_KEYS
-            and size + cost <= MAX_RECORD_BYTES
-        ):
-            kept.append((group.tags_json, group.quantity))
-            keys |= group_keys
-            size += cost
-        else:
-            untagged += group.quantity
-            has_untagged = True
-            folded += 1
-    kept.sort()
-    allocations: list[dict[str, Any]] = [
-        {"AllocatedUsageQuantity": q, "Tags": [{"Key": k, "Value": v} for k, v in json.loads(t)]}
-        for t, q in kept
-    ]
-    if has_untagged:
-        allocations.append({"AllocatedUsageQuantity": untagged})
-    return allocations, folded
+        ``everything`` also seals the open window, the one holding ``now`` (shutdown). A window that
+        starts after ``now`` is never sealed (I9): after a fresh start or an earlier restart in the same
+        window, usage waits there for the next process, so N restarts move it at most one window.
+        """
+        window = self.settings.window_seconds
+        target = self.watermark_for(now, close_delay)
+        if everything:
+            target = max(target, (math.floor(now / window) + 1) * window)
+        async with self._database.write_lock:
+            if target <= self._watermark:
+                return SealResult(0, 0)
+            async with self._database.transaction():
+                # The stored watermark, not the cached one, decides (I10): whatever the file holds,
+                # sealing can go on.
+                watermark = int(await self._database.meta("watermark") or 0)
+                if target <= watermark:
+                    self._watermark = watermark
+                    return SealResult(0, 0)
+                rolled = await self._roll_into_unsealed(watermark, target)
+                rolled += await self._roll_overflow(target)
+                built, events, folded, skipped = await self._build_records(target, now)
+                await self._database.conn.execute(
+                    f"UPDATE events SET record_id = (SELECT r.id FROM records r WHERE "
+                    f"({', '.join('r.' + c for c in KEY.split(', '))}) = "
+                    f"({', '.join('events.' + c for c in KEY.split(', '))})) "
+                    "WHERE record_id IS NULL AND window_start < ?",
+                    (target,),
+                )
+                await self._database.set_meta({"watermark": str(target)})
+                await self._database.add_counter("rolled_forward_events", rolled)
+                crash_point("seal-before-commit")
+            self._watermark = target
+            self._backlog.settle(skipped)
+        if built:
+            log.info(
+                "sealed windows",
+                extra={"fields": {"records": built, "events": events, "sealed_through": target}},
+            )
+        return SealResult(built, events, folded, rolled)
+
+    async def _roll_into_unsealed(self, watermark: int, target: int) -> int:
+        # Events for sealed windows (written by a process whose cached watermark was stale) roll into
+        # the earliest unsealed window (I5), and so does usage whose key and window already has a
+        # record: a second record for it would be refused by AWS, and by the UNIQUE key here. Rolled
+        # events are marked 2 first, so an event moved twice is counted once.
+        cursor = await self._database.conn.execute(
+            "UPDATE events SET window_start = ?, rolled = 2 WHERE record_id IS NULL AND window_start < ?",
+            (watermark, watermark),
+        )
+        moved = max(cursor.rowcount, 0)
+        # Records only exist below the watermark unless the file was written by two processes at once.
+        if await self._database.scalar("SELECT 1 FROM records WHERE window_start >= ? LIMIT 1", (watermark,)):
+            cursor = await self._database.conn.execute(
+                f"UPDATE events SET window_start = ?, rolled = 2 WHERE record_id IS NULL AND window_start < ? "
+                f"AND EXISTS (SELECT 1 FROM records r WHERE ({', '.join('r.' + c for c in KEY.split(', '))}) = "
+                f"({', '.join('events.' + c for c in KEY.split(', '))}))",
+                (target, target),
+            )
+            moved += max(cursor.rowcount, 0)
+        if not moved:
+            return 0
+        cursor = await self._database.conn.execute(
+            "UPDATE events SET rolled = 1 WHERE record_id IS NULL AND rolled = 2"
+        )
+        return max(cursor.rowcount, 0)
+
+    async def _roll_overflow(self, target: int) -> int:
+        # A sum past AWS's Quantity limit rolls the whole events that pass it into the next open window.
+        rows = await self._database.conn.execute_fetchall(
+            f"SELECT seq FROM (SELECT seq, SUM(quantity) OVER (PARTITION BY {KEY} "
+            "ORDER BY event_ms, seq ROWS UNBOUNDED PRECEDING) AS running "
+            "FROM events WHERE record_id IS NULL AND window_start < ?) WHERE running > ?",
+            (target, MAX_QUANTITY),
+        )
+        seqs = [int(r[0]) for r in rows]
+        for start in range(0, len(seqs), CHUNK):
+            chunk = seqs[start : start + CHUNK]
+            await self._database.conn.execute(
+                f"UPDATE events SET window_start = ?, rolled = 1 WHERE seq IN ({','.join('?' * len(chunk))})",
+                (target, *chunk),
+            )
+        return len(seqs)
+
+    async def _build_records(self, target: int, now: float) -> tuple[int, int, int, int]:
+        # A record is never sent before its own timestamp: AWS refuses future usage.
+        built = events = folded = skipped = 0
+        current: tuple[Any, ...] | None = None
+        groups: list[TagGroup] = []
+        rows_to_insert: list[tuple[Any, ...]] = []
+        sealed_ms = int(now * 1000)
+
+        def flush() -> None:
+            nonlocal built, events, folded, skipped
+            if current is None:
+                return
+            product, license_arn, customer_field, customer, dimension, window_start = current
+            record = build_record(
+                customer_field=customer_field, customer=customer, dimension=dimension,
+                license_arn=license_arn, window_start=window_start, groups=groups,
+            )  # fmt: skip
+            expires = record.timestamp_s + self.settings.expiry_after
+            state = RecordState.SKIPPED if window_start < self.settings.ship_from else RecordState.PENDING
+            if state is RecordState.SKIPPED:
+                skipped += record.events
+            rows_to_insert.append((
+                product, license_arn, customer_field, customer, dimension, window_start,
+                record.timestamp_s, record.quantity, record.first_event_ms, record.events,
+                record.request_json, max(now, record.timestamp_s), expires, sealed_ms,
+                record.folded_tag_sets, str(state),
+            ))  # fmt: skip
+            built += 1
+            events += record.events
+            folded += record.folded_tag_sets
+
+        async with self._database.conn.execute(
+            f"SELECT {KEY}, tags, SUM(quantity), MIN(event_ms), COUNT(*) FROM events "
+            f"WHERE record_id IS NULL AND window_start < ? GROUP BY {KEY}, tags ORDER BY {KEY}, tags",
+            (target,),
+        ) as cursor:
+            async for row in cursor:
+                key = tuple(row[:6])
+                if key != current:
+                    flush()
+                    current, groups = key, []
+                groups.append(TagGroup(str(row[6]), int(row[7]), int(row[8]), int(row[9])))
+                if len(rows_to_insert) >= 500:
+                    await self._insert_records(rows_to_insert)
+                    rows_to_insert = []
+        flush()
+        await self._insert_records(rows_to_insert)
+        return built, events, folded, skipped
+
+    async def _insert_records(self, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            await self._database.conn.executemany(
+                f"INSERT INTO records ({KEY}, timestamp_s, quantity, first_event_ms, event_count, "
+                "request_json, next_attempt_s, expires_s, sealed_ms, folded_tag_sets, state) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )

@@ -1,0 +1,421 @@
+"""Each part of the store built alone on a real SQLite file, from only what its constructor takes."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import metering_sidecar.store as store_package
+import pytest
+from metering_sidecar.core import (
+    AppendResult,
+    ConfigError,
+    ConflictingEvent,
+    CustomerField,
+    DatabaseLocked,
+    ManualClock,
+    Outcome,
+    RecordOutcome,
+    Refused,
+    ResolvedCustomer,
+    StorageFull,
+    UsageEvent,
+)
+from metering_sidecar.store import (
+    Backlog,
+    Customers,
+    Database,
+    Handover,
+    Ingest,
+    Ledger,
+    OperatorQueries,
+    Sealing,
+    StoreSettings,
+)
+
+from tests.conftest import HOUR, START
+
+WINDOW = (int(START) // HOUR) * HOUR  # the window START falls in
+# A new database joins the current window here, so the tests can put usage in it.
+SETTINGS = StoreSettings(
+    window_seconds=HOUR, max_record_age=6 * HOUR, expiry_margin=900, fresh_start_seals_current_window=False
+)
+
+
+@dataclass
+class SealedAt:
+    """A fixed watermark: all that ingest and hand-over may see of sealing."""
+
+    watermark: int
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    """Return an open, migrated database on a new file."""
+    db = Database(tmp_path / "part.db")
+    await db.open()
+    yield db
+    await db.close()
+
+
+async def put_event(db: Database, event_id: str, window_start: int, *, customer: str = "1234") -> None:
+    """Store one unsealed event as ingest would have."""
+    async with db.write_lock, db.transaction():
+        await db.conn.execute(
+            "INSERT INTO events (event_id, fingerprint, product, license_arn, customer_field, customer, dimension, "
+            "quantity, event_ms, window_start, tags, received_ms) VALUES (?, ?, 'prod', '', 'CustomerAWSAccountId', "
+            "?, 'req', 2, ?, ?, '', 0)",
+            (event_id, f"fp-{event_id}", customer, (window_start + 60) * 1000, window_start),
+        )
+
+
+async def put_record(
+    db: Database, window_start: int, *, events: int, state: str = "pending", customer: str = "1234",
+    expires_s: float = START + 5 * HOUR, reason: str | None = None,
+) -> int:  # fmt: skip
+    """Store one sealed record as sealing would have; return its id."""
+    async with db.write_lock, db.transaction():
+        rows = await db.conn.execute_fetchall(
+            "INSERT INTO records (product, license_arn, customer_field, customer, dimension, window_start, "
+            "timestamp_s, quantity, first_event_ms, event_count, request_json, next_attempt_s, expires_s, "
+            "sealed_ms, state, reason) VALUES ('prod', '', 'CustomerAWSAccountId', ?, 'req', ?, ?, 5, ?, ?, "
+            "'{}', 0, ?, 0, ?, ?) RETURNING id",
+            (customer, window_start, window_start, window_start * 1000, events, expires_s, state, reason),
+        )
+    return int(next(iter(rows))[0])
+
+
+async def rows(db: Database, sql: str) -> list[tuple[object, ...]]:
+    """Return every row of a query, as tuples."""
+    return [tuple(r) for r in await db.conn.execute_fetchall(sql)]
+
+
+def usage(event_id: str, when: float, fingerprint: str = "") -> UsageEvent:
+    """Return a domain event."""
+    return UsageEvent(
+        event_id,
+        fingerprint or f"fp-{event_id}",
+        "prod",
+        "",
+        CustomerField.ACCOUNT_ID,
+        "1234",
+        "req",
+        1,
+        when,
+    )
+
+
+async def fill(db: Database) -> None:
+    """Write far more than a 200 kB budget holds, in one transaction."""
+    async with db.write_lock, db.transaction():
+        for i in range(20):
+            await db.set_meta({f"big-{i}": "x" * 50_000})
+
+
+# --- Database -------------------------------------------------------------------------------------
+
+
+async def test_database_is_durable_locked_and_keeps_metadata(tmp_path: Path) -> None:
+    """WAL with synchronous=FULL, one process per file, metadata and counters survive a reopen."""
+    path = tmp_path / "part.db"
+    db = Database(path)
+    await db.open()
+    assert db.created
+    assert await rows(db, "PRAGMA journal_mode") == [("wal",)]
+    assert await rows(db, "PRAGMA synchronous") == [(2,)]
+    with pytest.raises(DatabaseLocked):
+        await Database(path).open()
+    async with db.write_lock, db.transaction():
+        await db.set_meta({"k": "v"})
+        await db.add_counter("n", 2)
+        await db.add_counter("n", 3)
+    await db.close()
+    again = Database(path)
+    await again.open()
+    try:
+        assert not again.created
+        assert (await again.meta("k"), await again.meta("n")) == ("v", "5")
+    finally:
+        await again.close()
+
+
+async def test_database_maps_sqlite_full_to_storage_full_and_recovers(tmp_path: Path) -> None:
+    """SQLITE_FULL under --max-db-bytes becomes StorageFull and unhealthy; a probe with room recovers."""
+    db = Database(tmp_path / "part.db", max_db_bytes=200_000)
+    await db.open()
+    try:
+        with pytest.raises(StorageFull, match="disk full"):
+            await fill(db)
+        assert not db.healthy
+        assert "disk full" in db.last_error
+        assert await db.meta("big-0") is None  # rolled back
+        await db.set_max_db_bytes(10_000_000)
+        assert await db.probe()
+        assert db.healthy
+        assert db.last_error == ""
+    finally:
+        await db.close()
+
+
+async def test_database_rolls_back_a_transaction_a_cancelled_caller_left_open(database: Database) -> None:
+    """A BEGIN left open (a cancelled caller) is rolled back, not committed, by the next transaction."""
+    await database.conn.execute("BEGIN IMMEDIATE")
+    await database.set_meta({"orphan": "1"})
+    async with database.write_lock, database.transaction():
+        await database.set_meta({"next": "1"})
+    assert (await database.meta("orphan"), await database.meta("next")) == (None, "1")
+
+
+# --- Backlog --------------------------------------------------------------------------------------
+
+
+async def test_backlog_counts_the_disk_and_refuses_beyond_the_cap(database: Database) -> None:
+    """Unsealed events and pending/handed records count; billed ones do not; the cap refuses more."""
+    await put_event(database, "a", WINDOW)
+    await put_event(database, "b", WINDOW)
+    await put_record(database, WINDOW - HOUR, events=3)
+    await put_record(database, WINDOW - 2 * HOUR, events=4, state="billed")
+    backlog = Backlog(database, cap=6)
+    await backlog.load()
+    assert backlog.count == 5
+    assert backlog.admits(1)
+    assert not backlog.admits(2)
+    refusal = backlog.refusal()
+    assert isinstance(refusal, StorageFull)
+    assert "cap 6" in str(refusal)
+    backlog.add(1)
+    assert backlog.room() == 0
+    backlog.settle(3)
+    backlog.reopen(2)
+    assert backlog.count == 5
+    assert await backlog.stored() == 5  # the disk did not change: only the in-memory count moved
+
+
+def test_only_the_backlog_writes_the_count() -> None:
+    """No store module but _backlog.py assigns the count or touches Backlog's private attribute."""
+    names = {"_count", "count", "_pending_events", "pending_events"}
+    folder = Path(store_package.__file__).parent
+    writers: dict[str, list[int]] = {}
+    for module in sorted(folder.glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text())):
+            targets: list[ast.expr] = []
+            if isinstance(node, ast.Assign):
+                targets = list(node.targets)
+            elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+                targets = [node.target]
+            flat = [e for t in targets for e in (t.elts if isinstance(t, ast.Tuple) else [t])]
+            assigned = [t for t in flat if isinstance(t, ast.Attribute) and t.attr in names]
+            # Reaching into Backlog's private count from elsewhere would be a writer in waiting.
+            if isinstance(node, ast.Attribute) and node.attr == "_count" and module.name != "_backlog.py":
+                assigned.append(node)
+            writers.setdefault(module.name, []).extend(t.lineno for t in assigned)
+    assert {name: lines for name, lines in writers.items() if lines and name != "_backlog.py"} == {}
+    assert writers["_backlog.py"]  # the scan does find the writes, so an empty answer above means something
+
+
+# --- Ingest ---------------------------------------------------------------------------------------
+
+
+async def test_ingest_commits_rolls_late_usage_forward_and_keeps_the_cap(database: Database) -> None:
+    """Acknowledged means committed; usage for a sealed window rolls forward; repeats and the cap hold."""
+    backlog = Backlog(database, cap=3)
+    await backlog.load()
+    ingest = Ingest(database, backlog, SealedAt(WINDOW + HOUR), HOUR, ManualClock(START))
+    assert await ingest.append([usage("late", START), usage("on-time", WINDOW + HOUR + 10)]) == AppendResult(
+        2, 0
+    )
+    assert await rows(database, "SELECT event_id, window_start, rolled FROM events ORDER BY seq") == [
+        ("late", WINDOW + HOUR, 1),
+        ("on-time", WINDOW + HOUR, 0),
+    ]
+    assert await database.meta("rolled_forward_events") == "1"
+    assert (backlog.count, ingest.commits) == (2, 1)
+    assert await ingest.append([usage("late", START)]) == AppendResult(0, 1)
+    with pytest.raises(ConflictingEvent):
+        await ingest.append([usage("late", START, fingerprint="other")])
+    with pytest.raises(StorageFull, match="buffer full"):
+        await ingest.append([usage("x", START), usage("y", START)])
+    assert backlog.count == 2
+    await ingest.drain()
+
+
+# --- Sealing --------------------------------------------------------------------------------------
+
+
+async def test_sealing_builds_one_record_per_key_and_window(database: Database) -> None:
+    """Closed windows become one record per key and window, and the watermark moves past them."""
+    backlog = Backlog(database, cap=100)
+    sealing = Sealing(database, backlog, SETTINGS, ManualClock(START))
+    await sealing.load()
+    assert sealing.watermark == WINDOW
+    for event_id, window, customer in [("a1", WINDOW, "A"), ("a2", WINDOW, "A"), ("b1", WINDOW, "B"),
+                                       ("a3", WINDOW + HOUR, "A")]:  # fmt: skip
+        await put_event(database, event_id, window, customer=customer)
+    result = await sealing.seal(WINDOW + 2 * HOUR + 120, close_delay=60)
+    assert (result.records, result.events) == (3, 4)
+    assert await rows(
+        database,
+        "SELECT customer, window_start, quantity, event_count FROM records ORDER BY customer, window_start",
+    ) == [
+        ("A", WINDOW, 4, 2),
+        ("A", WINDOW + HOUR, 2, 1),
+        ("B", WINDOW, 2, 1),
+    ]
+    assert await rows(database, "SELECT COUNT(*) FROM events WHERE record_id IS NULL") == [(0,)]
+    assert sealing.watermark == WINDOW + 2 * HOUR
+    assert await database.meta("watermark") == str(WINDOW + 2 * HOUR)
+
+
+async def test_sealing_never_seals_a_window_starting_after_now(database: Database) -> None:
+    """Sealing everything (shutdown) seals the open window, never one that starts after now (I9)."""
+    sealing = Sealing(database, Backlog(database, cap=100), SETTINGS, ManualClock(START))
+    await sealing.load()
+    await put_event(database, "now", WINDOW)
+    await put_event(database, "future", WINDOW + HOUR)
+    await sealing.seal(START, close_delay=60, everything=True)
+    assert await rows(database, "SELECT event_id FROM events WHERE record_id IS NULL") == [("future",)]
+    assert sealing.watermark == WINDOW + HOUR
+
+
+async def test_sealing_settles_skipped_windows_and_refuses_a_new_window_length(database: Database) -> None:
+    """Windows before --ship-from are sealed 'skipped' and leave the backlog; the window length is fixed."""
+    backlog = Backlog(database, cap=100)
+    settings = StoreSettings(
+        window_seconds=HOUR, max_record_age=6 * HOUR, expiry_margin=900, ship_from=WINDOW + HOUR,
+        fresh_start_seals_current_window=False,
+    )  # fmt: skip
+    sealing = Sealing(database, backlog, settings, ManualClock(START))
+    await sealing.load()
+    await put_event(database, "old", WINDOW)
+    await backlog.load()
+    await sealing.seal(WINDOW + HOUR + 120, close_delay=60)
+    assert await rows(database, "SELECT state FROM records") == [("skipped",)]
+    assert backlog.count == 0
+    other = StoreSettings(window_seconds=60, max_record_age=6 * HOUR, expiry_margin=900)
+    with pytest.raises(ConfigError, match="--window-seconds"):
+        await Sealing(database, backlog, other, ManualClock(START)).load()
+
+
+# --- Record ledger --------------------------------------------------------------------------------
+
+
+async def test_ledger_applies_outcomes_and_settles_the_backlog(database: Database) -> None:
+    """Billed and dead records leave the backlog; a retry waits for its time; status counts them."""
+    ids = [await put_record(database, WINDOW - i * HOUR, events=e) for i, e in ((1, 2), (2, 3), (3, 4))]
+    backlog = Backlog(database, cap=100)
+    await backlog.load()
+    ledger = Ledger(database, backlog, SETTINGS)
+    assert [r.id for r in await ledger.due_records(START)] == sorted(ids)
+    await ledger.apply(
+        [
+            RecordOutcome(ids[0], Outcome.BILLED, metering_record_id="m-1"),
+            RecordOutcome(ids[1], Outcome.DEAD, reason="invalid", message="no"),
+            RecordOutcome(ids[2], Outcome.RETRY, retry_at=START + 100),
+        ],
+        START,
+    )
+    assert await rows(database, "SELECT state, attempts, metering_record_id FROM records ORDER BY id") == [
+        ("billed", 1, "m-1"),
+        ("dead", 1, None),
+        ("pending", 1, None),
+    ]
+    assert backlog.count == 4
+    assert await ledger.due_records(START) == []
+    status = await ledger.status(sealed_through=WINDOW)
+    assert (status.pending_events, status.billed_records, status.dead_letter_records) == (4, 1, 1)
+    assert status.last_shipment == START
+
+
+async def test_ledger_expires_records_and_keeps_a_late_bill(database: Database) -> None:
+    """Records past the maximum age are dead-lettered; AWS billing one anyway makes it billed."""
+    old = await put_record(database, WINDOW - 5 * HOUR, events=3, expires_s=START - 1)
+    backlog = Backlog(database, cap=100)
+    await backlog.load()
+    ledger = Ledger(database, backlog, SETTINGS)
+    assert await ledger.expire(START) == [old]
+    assert backlog.count == 0
+    await ledger.apply([RecordOutcome(old, Outcome.BILLED, metering_record_id="m-late")], START)
+    assert await rows(database, "SELECT state, metering_record_id FROM records") == [("billed", "m-late")]
+    assert backlog.count == 0
+
+
+# --- Customers ------------------------------------------------------------------------------------
+
+
+async def test_customers_bind_one_tenant(database: Database) -> None:
+    """A customer binds to its first tenant; another tenant is refused; tokens find it again."""
+    customers = Customers(database)
+    resolved = ResolvedCustomer("cust-1", "111122223333", "prod", "arn:license/1")
+    first, new = await customers.bind_customer(resolved, "token-1", "tenant-a", START)
+    assert new
+    again, new = await customers.bind_customer(resolved, "token-2", "tenant-a", START + 1)
+    assert (again.id, new) == (first.id, False)
+    with pytest.raises(Refused, match="another tenant"):
+        await customers.bind_customer(resolved, "token-3", "tenant-b", START + 2)
+    found = await customers.customer_for_token("token-2")
+    assert found is not None
+    assert found.tenant_id == "tenant-a"
+    assert [c.id for c in await customers.list_customers(after_id=0, limit=10)] == [first.id]
+
+
+# --- Hand-over ------------------------------------------------------------------------------------
+
+
+async def test_handover_marks_records_handed_and_settles_them(database: Database) -> None:
+    """Records handed to the cluster are marked with their contributor; verdicts settle the backlog."""
+    first = await put_record(database, WINDOW - 2 * HOUR, events=2)
+    second = await put_record(database, WINDOW - HOUR, events=3)
+    backlog = Backlog(database, cap=100)
+    await backlog.load()
+    handover = Handover(database, Ledger(database, backlog, SETTINGS), SealedAt(WINDOW))
+    assert [c.record_id for c in await handover.to_hand_over()] == [first, second]
+    assert await handover.handed_through() == WINDOW - 2 * HOUR
+    await handover.mark_handed([first], ("i-1", "inc-1"))
+    assert await rows(database, "SELECT id, state, handed_instance FROM records ORDER BY id") == [
+        (first, "handed", "i-1"),
+        (second, "pending", None),
+    ]
+    assert [c.record_id for c in await handover.to_hand_over()] == [second]
+    assert [(h.record_id, h.contributor) for h in await handover.handed()] == [(first, ("i-1", "inc-1"))]
+    await handover.settle([(first, "billed", "m-1", "")], START)
+    assert await rows(database, f"SELECT state FROM records WHERE id = {first}") == [("billed",)]
+    assert backlog.count == 3
+
+
+# --- Operator -------------------------------------------------------------------------------------
+
+
+async def test_operator_retries_and_discards_dead_letters(database: Database) -> None:
+    """A retried dead letter is pending again and back in the backlog; a discarded one stays closed."""
+    retried = await put_record(database, WINDOW - HOUR, events=3, state="dead", reason="throttled")
+    discarded = await put_record(database, WINDOW - 2 * HOUR, events=1, state="dead", reason="invalid")
+    backlog = Backlog(database, cap=100)
+    await backlog.load()
+    assert backlog.count == 0
+    operator = OperatorQueries(database, backlog, SETTINGS)
+    await operator.retry_dead_letter(retried, START)
+    assert (await operator.get_record(retried)).state == "pending"
+    assert backlog.count == 3
+    with pytest.raises(Refused, match="not a dead letter"):
+        await operator.discard_dead_letter(retried, "no", START)
+    await operator.discard_dead_letter(discarded, "customer refunded", START)
+    assert [
+        r.id for r in await operator.list_dead_letters(include_discarded=False, after_id=0, limit=10)
+    ] == []
+    assert (await operator.get_record(discarded)).discard_reason == "customer refunded"
+    assert backlog.count == 3
+
+
+def test_no_store_class_inherits_from_another() -> None:
+    """Composition, not mixins: every store class's bases are object, Protocol or Exception."""
+    allowed = {"Protocol", "Exception"}
+    folder = Path(store_package.__file__).parent
+    bases = {
+        f"{module.name}:{node.name}": [ast.unparse(b) for b in node.bases]
+        for module in folder.glob("*.py")
+        for node in ast.walk(ast.parse(module.read_text()))
+        if isinstance(node, ast.ClassDef)
+    }
+    assert {name: b for name, b in bases.items() if set(b) - allowed} == {}
