@@ -232,7 +232,7 @@ async def test_run_raises_when_a_part_dies_on_its_own(make_sidecar: SidecarFacto
     sidecar._flusher_task.cancel()
     with pytest.raises(SidecarError, match="flusher stopped on its own"):
         await asyncio.wait_for(sidecar.run(), 30)
-    assert sidecar.store._db is None  # the parts were closed on the way out
+    assert sidecar.store.database._conn is None  # the parts were closed on the way out
     other = await make_sidecar(db=str(Path(sidecar.config.db).with_name("other.db")))
     running = asyncio.create_task(other.run())
     await other.shutdown(grace=0.5)
