@@ -126,6 +126,14 @@ async def test_dashboard_and_alerts_query_only_real_metrics(
     # A labelled counter (pass failures by loop and error type) is declared (HELP, TYPE) but has no
     # sample until its first count: the alerts are written for exactly that.
     exposed |= {f.name + "_total" for f in families if f.type == "counter"}
+    # Cluster mode's gauges exist only on a sidecar in cluster mode (so single mode never pages on them).
+    from metering_sidecar.ops import Metrics
+
+    cluster_families = list(text_string_to_metric_families(Metrics(3600.0, cluster=True).render().decode()))
+    cluster_only = {s.name for f in cluster_families for s in f.samples} - exposed
+    assert cluster_only
+    assert all(name.startswith("metering_sidecar_cluster_") for name in cluster_only)
+    exposed |= cluster_only
     dashboard = json.loads((DEPLOY / "grafana" / "metering-sidecar.json").read_text())
     queried = {
         m for p in dashboard["panels"] for t in p.get("targets", []) for m in METRIC.findall(t["expr"])

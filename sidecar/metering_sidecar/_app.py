@@ -63,7 +63,7 @@ class Sidecar:
         self.clock = clock or SystemClock()
         self._marketplace = marketplace
         self.emulator: EmulatorServer | None = None
-        self.metrics = Metrics(config.max_record_age)
+        self.metrics = Metrics(config.max_record_age, cluster=bool(config.cluster_postgres_dsn))
         self.store = Store(
             config.db,
             StoreSettings(

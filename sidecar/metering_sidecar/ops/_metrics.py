@@ -26,7 +26,7 @@ _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 
 class Metrics:
     """The sidecar's metrics and the hooks that feed them."""
 
-    def __init__(self, max_record_age: float) -> None:
+    def __init__(self, max_record_age: float, *, cluster: bool = False) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.events_received = Counter(
@@ -99,24 +99,27 @@ class Metrics:
             "Per-record results from the marketplace that match no record sent (retried, and logged).",
             registry=r,
         )
-        self.cluster_postgres_up = Gauge(
-            PREFIX + "cluster_postgres_up", "Cluster mode: 1 while the shared ledger answers.", registry=r
-        )
-        self.cluster_backlog = Gauge(
-            PREFIX + "cluster_handover_backlog_records",
-            "Cluster mode: sealed records not yet handed over.",
-            registry=r,
-        )
-        self.cluster_leader = Gauge(
-            PREFIX + "cluster_shipper",
-            "Cluster mode: 1 while this instance is the elected shipper.",
-            registry=r,
-        )
-        self.cluster_conflicts = Gauge(
-            PREFIX + "cluster_handover_conflicts",
-            "Cluster mode: contributions whose ledger row holds other content (an alarm).",
-            registry=r,
-        )
+        # Cluster mode's gauges exist only in cluster mode, so an alert on them never sees a single-mode 0.
+        self.cluster = cluster
+        if cluster:
+            self.cluster_postgres_up = Gauge(
+                PREFIX + "cluster_postgres_up", "Cluster mode: 1 while the shared ledger answers.", registry=r
+            )
+            self.cluster_backlog = Gauge(
+                PREFIX + "cluster_handover_backlog_records",
+                "Cluster mode: sealed records not yet handed over.",
+                registry=r,
+            )
+            self.cluster_leader = Gauge(
+                PREFIX + "cluster_shipper",
+                "Cluster mode: 1 while this instance is the elected shipper.",
+                registry=r,
+            )
+            self.cluster_conflicts = Gauge(
+                PREFIX + "cluster_handover_conflicts",
+                "Cluster mode: contributions whose ledger row holds other content (an alarm).",
+                registry=r,
+            )
         for state in ("pending", "billed", "dead", "skipped"):
             self.records.labels(state)
         # Children are looked up once: ingest counts every call.
@@ -171,6 +174,8 @@ class Metrics:
 
     def observe_cluster(self, *, postgres_up: bool, backlog: int, leader: bool, conflicts: int) -> None:
         """Refresh the cluster-mode gauges."""
+        if not self.cluster:
+            return
         self.cluster_postgres_up.set(1 if postgres_up else 0)
         self.cluster_backlog.set(backlog)
         self.cluster_leader.set(1 if leader else 0)
