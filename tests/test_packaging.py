@@ -522,3 +522,29 @@ def test_cluster_mode_without_psycopg_exits_2_naming_the_extra(tmp_path: Path) -
     )  # fmt: skip
     assert result.returncode == 2, result.stderr
     assert "metering-sidecar[cluster]" in result.stderr
+
+
+def test_installs_beside_the_pypi_distribution_named_sidecar(tmp_path: Path) -> None:
+    """`pip install . sidecar` in a fresh venv installs both: our import package is metering_sidecar, and
+    the PyPI distribution "sidecar" (a JupyterLab widget) keeps its own sidecar/ package."""
+    venv = tmp_path / "venv"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120
+    )
+    python = venv / "bin" / "python"
+    # Dependencies come from this interpreter's site-packages: only the two distributions are new here.
+    install = run(str(python), "-m", "pip", "install", "-q", "--no-deps", str(ROOT), "sidecar", timeout=600)
+    assert install.returncode == 0, install.stderr[-2000:]
+    where = run(
+        str(python), "-c",
+        "import importlib.util as u, metering_sidecar; print(u.find_spec('sidecar').origin); print(metering_sidecar.__file__)",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert where.returncode == 0, where.stderr[-2000:]
+    theirs, ours = where.stdout.split()
+    assert str(venv) in theirs  # the widget's package, installed in the venv, untouched by ours
+    assert str(venv) in ours
+    assert Path(theirs).parent != Path(ours).parent
+    help_text = run(str(venv / "bin" / "metering-sidecar"), "--help", cwd=tmp_path)
+    assert help_text.returncode == 0, help_text.stderr[-2000:]
+    assert "serve" in help_text.stdout
