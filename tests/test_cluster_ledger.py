@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -422,3 +423,52 @@ async def test_dead_letter_retry_after_a_rename_reaches_the_cluster_record(
         await call(after, "Flush", pb.FlushRequest())
     assert [r["quantity"] for r in emulator.state.billed()] == [6]
     assert (await call(after, "GetStatus", pb.GetStatusRequest())).pending_events == 0
+
+
+async def test_an_upgraded_database_keeps_the_legacy_incarnation_so_an_unmarked_hand_over_bills_once(
+    cluster: Any, clock: ManualClock, emulator: EmulatorServer, dsn: str, tmp_path: Path
+) -> None:
+    """Upgrade: the previous version handed a record to the ledger (as incarnation '') and was killed before
+    it marked the record handed. Upgraded, the same disk offers it again: it must be the same contribution
+    (the legacy incarnation ''), not a second one under a new random incarnation, or freezing adds both."""
+    db = tmp_path / "upgraded.db"
+    nowhere = dsn.rsplit(":", 1)[0] + ":1/nowhere"
+    a = await cluster("a", db=str(db), cluster_postgres_dsn=nowhere)  # seals, cannot hand over
+    clock.set(NEXT + 60)
+    await call(a, "RecordUsage", pb.RecordUsageRequest(event=event(event_id="x", quantity=5)))
+    clock.advance(HOUR)
+    await call(a, "Flush", pb.FlushRequest())
+    [sealed] = await a.store.to_hand_over()
+    await a.shutdown(grace=0.5)
+    # The previous version's ledger (schema version 1) holds the contribution, as that version wrote it.
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for statement in V1:
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO ms_contributions (instance_id, product, license_arn, customer_field, customer, dimension, "
+            "window_start, quantity, first_event_ms, event_count, request_json, content_sha256) VALUES "
+            "('a', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (*sealed.key, sealed.quantity, sealed.first_event_ms, sealed.event_count, sealed.request_json,
+             sealed.digest),
+        )  # fmt: skip
+    # The local database as the previous version (local schema version 4) left it: record still pending.
+    with sqlite3.connect(db) as local:
+        local.execute("DROP INDEX records_to_reoffer")
+        for column in ("handed_instance", "handed_incarnation", "reoffer"):
+            local.execute(f"ALTER TABLE records DROP COLUMN {column}")
+        local.execute("DELETE FROM meta WHERE key IN ('incarnation', 'cluster_ledger')")
+        local.execute("PRAGMA user_version = 4")
+    upgraded = await cluster("a", db=str(db))
+    assert await upgraded.store.incarnation() == ""
+    for _ in range(3):
+        await call(upgraded, "Flush", pb.FlushRequest())
+    assert [r["quantity"] for r in emulator.state.billed()] == [5]
+    assert (await call(upgraded, "GetStatus", pb.GetStatusRequest())).pending_events == 0
+
+
+async def test_a_brand_new_database_gets_a_random_incarnation(cluster: Any, tmp_path: Path) -> None:
+    """Only databases from before incarnations keep ''; a new disk is a new contributor."""
+    a = await cluster("a", db=str(tmp_path / "new.db"))
+    incarnation = await a.store.incarnation()
+    assert incarnation != ""
+    assert await a.store.incarnation() == incarnation

@@ -104,12 +104,13 @@ class HandoverQueries:
 
     async def incarnation(self: _StoreLike) -> str:
         """Return this database's incarnation, creating it the first time cluster mode asks."""
+        # '' is a real incarnation (a database from before incarnations, see migration 5): test for None.
         value = await self._meta("incarnation")
-        if value:
+        if value is not None:
             return value
         async with self._lock:
             value = await self._meta("incarnation")
-            if not value:
+            if value is None:
                 value = secrets.token_hex(8)
                 async with self._transaction():
                     await self._set_meta({"incarnation": value})
