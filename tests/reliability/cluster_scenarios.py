@@ -159,8 +159,10 @@ def member(workdir: Path, emulator: Emulator, dsn: str, name: str, *, instance: 
     """Return (not started) a cluster member on its own disk; ``code``: run the sidecar package found there."""
     if code is not None:
         env = {**(env or {}), "PYTHONPATH": str(code)}
+    # The previous release is the package `sidecar` (renamed since): `-m metering_sidecar` would run this code.
     return SidecarProcess(workdir / (db or f"{name}.db"), emulator.url, *cluster_args(window),
-                          "--cluster-postgres-dsn", dsn, "--instance-id", instance or name, env=env, cwd=code)  # fmt: skip
+                          "--cluster-postgres-dsn", dsn, "--instance-id", instance or name, env=env, cwd=code,
+                          module="metering_sidecar" if code is None else "sidecar")  # fmt: skip
 
 
 async def load_all(loads: list[Load], seconds: float, prefix: str) -> None:
@@ -390,16 +392,24 @@ async def changed_instance_id(workdir: Path, *, long: bool) -> Finding:
         return finish(finding, total(loads), emulator, pending)
 
 
-def _old_tree(workdir: Path) -> Path | None:
-    """Extract the previous version's code (git archive), or None without the repository's history."""
+def _old_tree(workdir: Path) -> Path:
+    """Extract the previous version's code (git archive of OLD_COMMIT) and return its root.
+
+    A missing commit fails the scenario instead of skipping it: CI runs on a full clone, so the history is
+    there, and a silent skip would hide that the upgrade path is no longer tested.
+    """
     target = workdir / "old"
     target.mkdir(exist_ok=True)
-    try:
-        archive = subprocess.run(["git", "-C", str(REPO), "archive", OLD_COMMIT, "sidecar"], check=True,
-                                 capture_output=True, timeout=60).stdout  # fmt: skip
-        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True, timeout=60)
-    except (OSError, subprocess.SubprocessError):
-        return None
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", OLD_COMMIT, "sidecar"], capture_output=True,
+                             timeout=60, check=False)  # fmt: skip
+    if archive.returncode != 0:
+        raise AssertionError(
+            f"the rolling-upgrade scenario runs the previous release from git ({OLD_COMMIT}), which this checkout "
+            f"lacks (a shallow clone? fetch with --unshallow): {archive.stderr.decode(errors='replace').strip()}"
+        )
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True, timeout=60)
+    if not (target / "sidecar" / "__main__.py").is_file():
+        raise AssertionError(f"{OLD_COMMIT} has no sidecar/__main__.py: not the previous release's layout")
     return target
 
 
@@ -416,9 +426,6 @@ async def rolling_upgrade(workdir: Path, *, long: bool) -> Finding:
     replaced one by one by this version under load, on their disks: the ledger is migrated in place and
     both versions bill together, exactly once."""
     old = _old_tree(workdir)
-    if old is None:
-        return Finding("C7. rolling upgrade", "skipped: no git history to run the previous version from",
-                       figures={"skipped": True})  # fmt: skip
     with cluster_env() as (server, emulator, members):
         dsn = ledger_dsn(server)
         versions = [member(workdir, emulator, dsn, f"m{i}", code=old) for i in range(3)]
