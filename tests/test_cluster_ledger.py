@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import subprocess
 import sys
@@ -17,9 +18,10 @@ from metering_sidecar._app import Sidecar
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from metering_sidecar.cluster import ClusterLedger
+from metering_sidecar.cluster._ledger import scrub
 from metering_sidecar.cluster._schema import OLD_SHIPPER_LOCK, V1
 from metering_sidecar.core._clock import ManualClock
-from metering_sidecar.core._errors import RemoteError
+from metering_sidecar.core._errors import ConfigError, RemoteError
 from metering_sidecar.core._model import Outcome, RecordOutcome
 from metering_sidecar.emulator import EmulatorServer
 from metering_sidecar.store._handover import Contribution
@@ -472,3 +474,125 @@ async def test_a_brand_new_database_gets_a_random_incarnation(cluster: Any, tmp_
     incarnation = await a.store.incarnation()
     assert incarnation != ""
     assert await a.store.incarnation() == incarnation
+
+
+async def _until_joined(ledger: ClusterLedger, tries: int = 150) -> list[str]:
+    """Heartbeat until the ledger answers; return the error codes seen on the way (bounded by tries)."""
+    seen: list[str] = []
+    for _ in range(tries):
+        try:
+            await ledger.heartbeat(NEXT, NEXT)
+            return seen
+        except RemoteError as exc:
+            seen.append(exc.code)
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"never joined: {sorted(set(seen))}")
+
+
+async def test_a_large_version_1_ledger_migrates_despite_the_statement_timeout(dsn: str) -> None:
+    """Item 3: the primary-key change over many contributions outlasts the session's statement timeout; the
+    migration runs without it (the key built concurrently), old settled rows are pruned, and the calls in
+    the meantime say the ledger is being migrated, not that PostgreSQL is unreachable."""
+    rows = 300_000
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for statement in V1:
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO ms_records (product, license_arn, customer_field, customer, dimension, window_start, "
+            "timestamp_s, quantity, request_json, state, next_attempt_s, expires_s) VALUES "
+            "('p', '', 'CustomerAWSAccountId', 'old', 'd', 0, 0, 1, '{}', 'billed', 0, 0)"
+        )
+        conn.execute(
+            "INSERT INTO ms_contributions (instance_id, product, license_arn, customer_field, customer, dimension, "
+            "window_start, quantity, first_event_ms, event_count, request_json, content_sha256) SELECT "
+            "'member-' || (g % 7), 'prod-abc123', '', 'CustomerAWSAccountId', lpad(g::text, 12, '0'), 'requests', "
+            f"{NEXT}, 1, 0, 1, '{{}}', md5(g::text) FROM generate_series(1, {rows}) g"
+        )
+        # Settled long before the maximum record age: pruned by the migration.
+        conn.execute(
+            "INSERT INTO ms_contributions (instance_id, product, license_arn, customer_field, customer, dimension, "
+            "window_start, quantity, first_event_ms, event_count, request_json, content_sha256, record_id) "
+            "SELECT 'member-0', 'p', '', 'CustomerAWSAccountId', 'old', 'd', 0, 1, 0, 1, '{}', 'x', id FROM ms_records"
+        )
+    ledger = _ledger(dsn, "new", call_timeout=0.3)
+    try:
+        seen = await _until_joined(ledger)
+        # (A call may also outlast its own 0.3 s deadline on a busy machine: PostgresTimeout is fine.)
+        assert "LedgerMigrating" in seen, seen
+        assert not set(seen) & {"QueryCanceled", "PostgresStatementTimeout", "PostgresUnavailable"}, seen
+        with psycopg.connect(dsn) as conn:
+            assert conn.execute("SELECT value FROM ms_meta WHERE key = 'schema_version'").fetchone() == ("2",)
+            assert conn.execute("SELECT COUNT(*) FROM ms_contributions").fetchone() == (rows,)
+            [definition] = conn.execute(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'ms_contributions_pkey'"
+            ).fetchone() or ("",)
+            assert "incarnation" in definition
+            invalid = conn.execute("SELECT COUNT(*) FROM pg_index WHERE NOT indisvalid").fetchone()
+            assert invalid == (0,)
+    finally:
+        await ledger.close()
+
+
+async def test_a_migration_without_privileges_says_so(postgres: pg.Postgres, dsn: str) -> None:
+    """Item 7: a role that may not create the ledger's tables gets a migration error naming the cause."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS weak")
+        conn.execute("CREATE ROLE weak LOGIN")
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    weak = dsn.replace("postgres@", "weak@", 1)
+    ledger = _ledger(weak, "weak", call_timeout=2.0)
+    try:
+        errors: list[RemoteError] = []
+        for _ in range(100):
+            try:
+                await ledger.heartbeat(NEXT, NEXT)
+            except RemoteError as exc:
+                errors.append(exc)
+                if exc.code not in ("LedgerMigrating", "PostgresTimeout"):
+                    break
+            await asyncio.sleep(0.05)
+        assert errors[-1].code == "LedgerMigrationRefused", errors
+        assert "permission denied" in errors[-1].message
+    finally:
+        await ledger.close()
+
+
+def test_dsn_secrets_never_reach_a_message(tmp_path: Path) -> None:
+    """Item 7: psycopg quotes a malformed DSN, password included; the sidecar repeats neither."""
+    for dsn in (
+        "postgresql://meter:s3cr%et@db/ledger",
+        "postgresql://meter:s3cret@[db/ledger",
+        "host=db password=s3cret bogus=1",
+    ):
+        with pytest.raises(ConfigError) as info:
+            ClusterLedger(dsn, "a", window_seconds=HOUR, expiry_after=HOUR)
+        assert "--cluster-postgres-dsn" in str(info.value)
+        assert "s3cr" not in str(info.value)
+    assert "hunter2" not in scrub("could not connect: postgresql://u:hunter2@h/db password=hunter2",
+                                  "postgresql://u:hunter2@h/db")  # fmt: skip
+    assert scrub("password='a b' x", "") == "password=*** x"
+    done = subprocess.run(
+        [sys.executable, "-m", "metering_sidecar", "serve", "--db", str(tmp_path / "x.db"), "--listen",
+         "127.0.0.1:0", "--health-listen", "", "--metrics-listen", "", "--product-code", "prod-abc123",
+         "--metering-endpoint-url", "http://127.0.0.1:9", "--instance-id", "a",
+         "--cluster-postgres-dsn", "postgresql://meter:s3cret@[db/ledger"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "--cluster-postgres-dsn" in done.stderr
+    assert "s3cr" not in done.stderr + done.stdout
+
+
+async def test_a_member_that_shuts_down_announces_it_leaves(
+    cluster: Any, clock: ManualClock, emulator: EmulatorServer
+) -> None:
+    """Item 10: a member shut down gracefully says it leaves, so the shipper does not wait for it."""
+    long_lived = {"cluster_member_timeout_seconds": 10 * HOUR}  # without leaving, b would hold every window
+    a, b = await cluster("a", **long_lived), await cluster("b", **long_lived)
+    await b.shutdown(grace=0.5)
+    clock.set(NEXT + 60)
+    await call(a, "RecordUsage", pb.RecordUsageRequest(event=event(event_id="x", quantity=5)))
+    clock.advance(HOUR)
+    for _ in range(2):
+        await call(a, "Flush", pb.FlushRequest())
+    assert [r["quantity"] for r in emulator.state.billed()] == [5]

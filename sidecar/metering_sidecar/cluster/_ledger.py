@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import secrets
 import uuid
 from collections import defaultdict
@@ -21,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import psycopg
+import psycopg.conninfo
+import psycopg.errors
 
 from metering_sidecar.cluster._schema import (
     CUSTOMERS,
@@ -30,6 +33,8 @@ from metering_sidecar.cluster._schema import (
     SCHEMA_VERSION,
     V1,
     V2,
+    V2_INDEXES,
+    V2_KEY_COLUMNS,
 )
 from metering_sidecar.core import (
     MAX_QUANTITY,
@@ -68,10 +73,65 @@ class LedgerRefused(ConfigError):
     """The ledger's schema is newer than this member may write: upgrade the member (exit 2)."""
 
 
-def _pg_error(exc: Exception) -> RemoteError:
-    return RemoteError(
-        "PostgresUnavailable", str(exc).strip().splitlines()[0] if str(exc) else repr(exc), retryable=True
-    )
+_SECRETS = (
+    re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE),  # key=value form
+    re.compile(r"(://[^:/@\s]*:)([^@\s]*)(@)"),  # URI form: scheme://user:password@host
+)
+
+
+def scrub(text: str, dsn: str = "") -> str:
+    """Return ``text`` without the DSN's password, in whichever form it appears.
+
+    psycopg quotes a malformed DSN in its error messages, password included; every message about
+    PostgreSQL goes through here before it is logged or raised.
+    """
+    secrets_in_dsn: list[str] = []
+    if dsn:
+        try:
+            password = psycopg.conninfo.conninfo_to_dict(dsn).get("password")
+        except psycopg.Error:
+            password = None
+        if password:
+            secrets_in_dsn.append(str(password))
+        for pattern in _SECRETS:
+            secrets_in_dsn.extend(m.group(2) for m in pattern.finditer(dsn) if m.group(2))
+    for secret in sorted(set(secrets_in_dsn), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    for pattern in _SECRETS:
+        text = pattern.sub(lambda m: m.group(1) + "***" + (m.group(3) if m.lastindex == 3 else ""), text)
+    return text
+
+
+def _message(exc: BaseException, dsn: str) -> str:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+    return scrub(first, dsn)
+
+
+def _pg_error(exc: BaseException, dsn: str) -> RemoteError:
+    """Name the cause: an operator must tell a permission problem from a lock or an unreachable server."""
+    message = _message(exc, dsn)
+    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        code = "PostgresPermissionDenied"
+    elif isinstance(exc, psycopg.errors.LockNotAvailable):
+        code = "PostgresLockTimeout"  # e.g. the lease row or a table held by another session
+    elif isinstance(exc, psycopg.errors.QueryCanceled):
+        code = "PostgresStatementTimeout"
+    elif isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
+        code = "PostgresUnavailable"
+    else:
+        # e.g. two shippers freezing the same window after a failover: the unique key lets one win; the
+        # other's transaction rolls back and it tries again next pass.
+        code = type(exc).__name__
+    return RemoteError(code, message, retryable=True)
+
+
+def check_dsn(dsn: str) -> None:
+    """Refuse a malformed --cluster-postgres-dsn at start (exit 2), without repeating its password."""
+    try:
+        psycopg.conninfo.conninfo_to_dict(dsn)
+    except psycopg.Error as exc:
+        raise ConfigError(f"--cluster-postgres-dsn: not a valid PostgreSQL connection string: "
+                          f"{_message(exc, dsn)}") from None  # fmt: skip
 
 
 def groups_of(contribution: tuple[str, int, int, int]) -> list[TagGroup]:
@@ -144,6 +204,7 @@ class ClusterLedger:
         member_timeout: float = 30.0,
         call_timeout: float = 10.0,
     ) -> None:
+        check_dsn(dsn)
         self.dsn = dsn
         self.instance_id = instance_id
         self.incarnation = ""  # this database's, set when the member joins
@@ -162,6 +223,7 @@ class ClusterLedger:
         self._fence_task: asyncio.Task[None] | None = None
         self._fence_pid = -1
         self._fenced_event = asyncio.Event()
+        self._migration: asyncio.Task[None] | None = None
 
     @property
     def contributor(self) -> Contributor:
@@ -232,16 +294,10 @@ class ClusterLedger:
             )
         try:
             return task.result()
-        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            if not rpc:
-                self.leader = False
-            raise _pg_error(exc) from None
         except psycopg.Error as exc:
-            # e.g. two shippers freezing the same window after a failover: the unique key lets one win;
-            # the other's transaction rolls back and it tries again next pass.
-            raise RemoteError(
-                type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "", retryable=True
-            ) from None
+            if not rpc and isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
+                self.leader = False
+            raise _pg_error(exc, self.dsn) from None
 
     def _abandon(self, task: asyncio.Task[Any], *, rpc: bool) -> None:
         # Never wait for a black-holed server: cancel the call (it closes its own session once psycopg
@@ -272,53 +328,170 @@ class ClusterLedger:
             if slot.conn is not None and not slot.conn.closed:
                 await slot.conn.close()
             slot.conn = None
-        for task in [*self._orphans, *([self._fence_task] if self._fence_task else [])]:
-            task.cancel()
+        for task in [*self._orphans, *(t for t in (self._fence_task, self._migration) if t is not None)]:
+            task.cancel()  # a migration cut short is taken up again by the next member (each step is idempotent)
+        self._migration = None
         self._fence_task = None
         self.leader = False
 
     # -- schema, version and identity -------------------------------------------------------------
 
     async def _prepare(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        """Create or migrate the schema, refuse a ledger too new for this member, read its identity."""
-        async with conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-            row = await (await conn.execute(
-                "SELECT to_regclass('ms_meta') IS NOT NULL, to_regclass('ms_contributions') IS NOT NULL"
-            )).fetchone()  # fmt: skip
-            assert row is not None
-            meta: dict[str, str] = {}
-            if row[0]:
-                meta = {
-                    str(k): str(v)
-                    for k, v in await (await conn.execute("SELECT key, value FROM ms_meta")).fetchall()
-                }
-            version = int(meta.get("schema_version", 1 if row[1] else 0))
-            needed = int(meta.get("min_member_version", 0))
-            if needed > SCHEMA_VERSION:
-                raise LedgerRefused(
-                    f"the cluster ledger has schema version {version} and accepts members of version {needed} "
-                    f"or newer; this metering-sidecar writes version {SCHEMA_VERSION}. Nothing was changed and "
-                    "this member's usage stays on its disk: upgrade this member to the version the other "
-                    "members run, on the same volume"
-                )
-            if version < SCHEMA_VERSION:
+        """Refuse a ledger too new for this member, have an older one migrated, read its identity.
+
+        A migration runs in a task of its own, on a session without a statement timeout (building the new key
+        over millions of contributions takes longer than any call deadline); until it is done, calls fail
+        fast with ``LedgerMigrating`` and are tried again next pass.
+        """
+        meta, version = await self._read_meta(conn)
+        if version < SCHEMA_VERSION:
+            if self._migration is None or self._migration.done():
+                self._migration = asyncio.create_task(self._migrate(), name="cluster-ledger-migration")
+            done, _ = await asyncio.wait({self._migration}, timeout=max(0.1, self.call_timeout * 0.5))
+            if not done:
+                raise RemoteError("LedgerMigrating", "the cluster ledger is being migrated to schema version "
+                                  f"{SCHEMA_VERSION} (a large ledger takes a while); hand-over waits for it",
+                                  retryable=True)  # fmt: skip
+            migration, self._migration = self._migration, None
+            migration.result()  # a failed migration raises its own RemoteError
+            meta, version = await self._read_meta(conn)
+        self.identity = f"{meta.get('identity', '')}/{meta.get('epoch', '')}"
+
+    async def _read_meta(self, conn: psycopg.AsyncConnection[Any]) -> tuple[dict[str, str], int]:
+        row = await (await conn.execute(
+            "SELECT to_regclass('ms_meta') IS NOT NULL, to_regclass('ms_contributions') IS NOT NULL"
+        )).fetchone()  # fmt: skip
+        assert row is not None
+        meta: dict[str, str] = {}
+        if row[0]:
+            meta = {
+                str(k): str(v)
+                for k, v in await (await conn.execute("SELECT key, value FROM ms_meta")).fetchall()
+            }
+        version = int(meta.get("schema_version", 1 if row[1] else 0))
+        needed = int(meta.get("min_member_version", 0))
+        if needed > SCHEMA_VERSION:
+            raise LedgerRefused(
+                f"the cluster ledger has schema version {version} and accepts members of version {needed} "
+                f"or newer; this metering-sidecar writes version {SCHEMA_VERSION}. Nothing was changed and "
+                "this member's usage stays on its disk: upgrade this member to the version the other "
+                "members run, on the same volume"
+            )
+        return meta, version
+
+    async def _migrate(self) -> None:
+        """Create or migrate the ledger on a session of its own; errors say they are migration errors."""
+        try:
+            conn = await psycopg.AsyncConnection.connect(
+                self.dsn, autocommit=True, connect_timeout=max(1, int(self.call_timeout)), keepalives=1,
+            )  # fmt: skip
+        except psycopg.Error as exc:
+            raise _pg_error(exc, self.dsn) from None
+        try:
+            # No statement timeout (the work is proportional to the ledger's size), but a short lock timeout:
+            # the brief ACCESS EXCLUSIVE steps back off and retry rather than queue, because a queued one
+            # would block every version-1 member's hand-over behind it.
+            lock_ms = max(100, int(self.call_timeout * 250))
+            await conn.execute(
+                "SELECT set_config('statement_timeout', '0', false), set_config('lock_timeout', %s, false)",
+                (str(lock_ms),),
+            )
+            for attempt in range(1, 1000):
+                try:
+                    if await self._migrate_once(conn):
+                        return
+                except psycopg.errors.LockNotAvailable:
+                    pass  # a member holds the table (or another migrates): back off, try again
+                await asyncio.sleep(min(5.0, 0.1 * 2**attempt))
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise RemoteError("LedgerMigrationRefused", "migrating the cluster ledger needs the right to create "
+                              f"and alter its tables: {_message(exc, self.dsn)}", retryable=True) from None  # fmt: skip
+        except psycopg.Error as exc:
+            raise RemoteError(
+                "LedgerMigrationFailed",
+                f"migrating the cluster ledger failed: {_message(exc, self.dsn)}",
+                retryable=True,
+            ) from None
+        finally:
+            await conn.close()
+
+    async def _migrate_once(self, conn: psycopg.AsyncConnection[Any]) -> bool:
+        """One try at the migration; False when another member migrates just now (try again later)."""
+        got = await (await conn.execute("SELECT pg_try_advisory_lock(%s)", (SCHEMA_LOCK,))).fetchone()
+        if got is None or not got[0]:
+            return False
+        try:
+            meta, version = await self._read_meta(conn)
+            if version >= SCHEMA_VERSION:
+                return True
+            async with conn.transaction():  # cheap: new tables, and columns with constant defaults
                 for statement in (*V1, *V2, *CUSTOMERS):
                     await conn.execute(statement)
-                meta.setdefault("identity", str(uuid.uuid4()))
-                meta.setdefault("epoch", str(uuid.uuid4()))
-                meta["schema_version"] = str(SCHEMA_VERSION)
-                meta["min_member_version"] = str(max(needed, MIN_MEMBER_VERSION))
+            await self._prune(conn, limit=None)  # less to index
+            await self._build_key(conn)
+            needed = int(meta.get("min_member_version", 0))
+            meta.setdefault("identity", str(uuid.uuid4()))
+            meta.setdefault("epoch", str(uuid.uuid4()))
+            meta["schema_version"] = str(SCHEMA_VERSION)
+            meta["min_member_version"] = str(max(needed, MIN_MEMBER_VERSION))
+            async with conn.transaction():
                 await conn.cursor().executemany(
                     "INSERT INTO ms_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     list(meta.items()),
                 )  # fmt: skip
-                log.warning(
-                    "cluster ledger created" if version == 0 else "cluster ledger migrated in place",
-                    extra={"fields": {"from_version": version, "to_version": SCHEMA_VERSION,
-                                      "identity": meta["identity"]}},
-                )  # fmt: skip
-            self.identity = f"{meta['identity']}/{meta['epoch']}"
+            log.warning(
+                "cluster ledger created" if version == 0 else "cluster ledger migrated in place",
+                extra={"fields": {"from_version": version, "to_version": SCHEMA_VERSION, "identity": meta["identity"]}},
+            )  # fmt: skip
+            return True
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+
+    async def _build_key(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """Give ms_contributions its version-2 primary key without blocking writers while it is built."""
+        for name, statement in V2_INDEXES:
+            valid = await (await conn.execute(
+                "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", (name,)
+            )).fetchone()  # fmt: skip
+            if valid is not None and not valid[0]:
+                # Left invalid by an interrupted build (a restart, a lost session): build it again.
+                await conn.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+            if name == V2_INDEXES[0][0] and await self._key_is_v2(conn):
+                continue
+            await conn.execute(statement)
+        if not await self._key_is_v2(conn):
+            async with conn.transaction():  # catalog-only: the index is built already
+                await conn.execute(
+                    "ALTER TABLE ms_contributions DROP CONSTRAINT IF EXISTS ms_contributions_pkey"
+                )
+                await conn.execute(
+                    f"ALTER TABLE ms_contributions ADD CONSTRAINT ms_contributions_pkey PRIMARY KEY USING INDEX "
+                    f"{V2_INDEXES[0][0]}"
+                )
+
+    @staticmethod
+    async def _key_is_v2(conn: psycopg.AsyncConnection[Any]) -> bool:
+        row = await (await conn.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'ms_contributions_pkey' "
+            "AND conrelid = 'ms_contributions'::regclass"
+        )).fetchone()  # fmt: skip
+        return row is not None and f"({V2_KEY_COLUMNS})" in str(row[0])
+
+    async def _prune(self, conn: psycopg.AsyncConnection[Any], *, limit: int | None) -> int:
+        """Delete settled contributions too old for AWS to accept again (twice the maximum record age).
+
+        They only answer verdicts, which members collect every pass; a rebuild can no longer need them.
+        """
+        cutoff = f"extract(epoch FROM clock_timestamp()) - {2 * self.expiry_after + self.window:.0f}"
+        bound = "" if limit is None else f" LIMIT {int(limit)}"
+        pruned = 0
+        for table in ("ms_contributions", "ms_settled"):
+            done = await conn.execute(
+                f"DELETE FROM {table} WHERE ctid IN (SELECT t.ctid FROM {table} t JOIN ms_records r ON r.id = t.record_id "
+                f"WHERE r.state IN ('billed', 'dead') AND t.window_start < {cutoff}{bound})"
+            )  # fmt: skip
+            pruned += max(done.rowcount, 0)
+        return pruned
 
     async def current_identity(self) -> str:
         """Return the identity of the ledger as it is now ("<identity>/<epoch>")."""

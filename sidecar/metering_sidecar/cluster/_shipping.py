@@ -16,6 +16,23 @@ BATCH = 2000  # contributions per ledger call; a pass hands over everything in b
 BREAKER_CAP_SECONDS = 5.0  # after PostgreSQL failures, passes skip it for up to this long
 
 
+_CAUSES = {
+    "PostgresUnavailable": "PostgreSQL unreachable",
+    "PostgresTimeout": "PostgreSQL did not answer within the call deadline",
+    "PostgresStatementTimeout": "a PostgreSQL statement hit the statement timeout",
+    "PostgresLockTimeout": "a PostgreSQL lock (the shipper lease row or a ledger table) is held by another session",
+    "PostgresPermissionDenied": "PostgreSQL refused this member's role the permission it needs",
+    "LedgerMigrating": "the cluster ledger is being migrated",
+    "LedgerMigrationFailed": "migrating the cluster ledger failed",
+    "LedgerMigrationRefused": "migrating the cluster ledger needs more privileges",
+}
+
+
+def describe(exc: RemoteError) -> str:
+    """Return what an operator should read for a ledger failure, by its cause."""
+    return _CAUSES.get(exc.code, f"the cluster ledger failed ({exc.code})")
+
+
 class ClusterShipping:
     """Runs in every flusher pass in cluster mode."""
 
@@ -33,6 +50,8 @@ class ClusterShipping:
         self.conflicts = 0
         self.refused = ""  # why this member may not write to the ledger (a newer schema), if so
         self._failures = 0
+        self._joined = False  # a heartbeat reached the ledger (so there is a membership to end)
+        self._last_error = ""  # the code of the last failure logged, so a new cause is logged too
         self._skip_until = 0.0  # monotonic: a black-holed PostgreSQL costs one call deadline, not every pass
 
     @property
@@ -49,15 +68,27 @@ class ClusterShipping:
         try:
             await self._check_identity(now)
             await self.ledger.heartbeat(now, await self.store.handed_through())
+            self._joined = True
         except RemoteError as exc:
             self.postgres_up = False
-            log.error(
-                "PostgreSQL unreachable at start; hand-over will retry",
-                extra={"fields": {"error": exc.message}},
-            )
+            log.error(f"{describe(exc)} at start; hand-over will retry",
+                      extra={"fields": {"error_type": exc.code, "error": exc.message}})  # fmt: skip
 
     async def close(self) -> None:
-        """Close the ledger's connections."""
+        """Announce that this member leaves, then close the ledger's connections.
+
+        Called at shutdown after the final pass: the shipper then freezes windows without waiting a member
+        timeout for this member's hand-over. A restart's first heartbeat makes it a member again.
+        """
+        self.leaving = True
+        if self._joined and self.postgres_up and not self.refused:
+            try:
+                await self.ledger.heartbeat(
+                    self.store.clock.now(), await self.store.handed_through(), leaving=True
+                )
+            except (RemoteError, LedgerRefused) as exc:
+                log.warning("could not announce that this member leaves; the shipper waits a member timeout",
+                            extra={"fields": {"error": str(exc)}})  # fmt: skip
         await self.ledger.close()
 
     async def ship_due(self, now: float, result: PassResult) -> None:
@@ -78,18 +109,21 @@ class ClusterShipping:
             if not self.ledger.incarnation:
                 self.ledger.incarnation = await self.store.incarnation()
             await self._pass(now, result)
+            self._joined = True
             if not self.postgres_up:
                 log.info("PostgreSQL reachable again; hand-over resumed")
             self.postgres_up = True
             self._failures = 0
+            self._last_error = ""
         except LedgerRefused as exc:
             self.refused = str(exc)
             self.postgres_up = False
             log.critical("ALARM: this member stopped handing over: %s", exc)
         except RemoteError as exc:
-            if self.postgres_up:
-                log.error("PostgreSQL unreachable: ingest and local sealing go on, hand-over will retry",
-                          extra={"fields": {"error": exc.message}})  # fmt: skip
+            if self.postgres_up or exc.code != self._last_error:
+                log.error(f"{describe(exc)}: ingest and local sealing go on, hand-over will retry",
+                          extra={"fields": {"error_type": exc.code, "error": exc.message}})  # fmt: skip
+            self._last_error = exc.code
             self.postgres_up = False
             if exc.code == "PostgresTimeout":
                 # Only an unanswering server costs a whole call deadline per try: back off from it.
