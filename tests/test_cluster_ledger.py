@@ -392,9 +392,9 @@ async def test_a_lost_ledger_rebuilds_and_a_differing_rebuild_is_a_ledger_lost_d
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")
     for _ in range(2):
-        await call(survivor, "Flush", pb.FlushRequest())  # offers its record again; freezing waits
+        await call(survivor, "Flush", pb.FlushRequest())  # offers its record again; freezing waits for gone
     assert emulator.state.stats.duplicate_records == 0
-    clock.advance(400)  # past the rebuild hold (one member timeout)
+    _rebuild_hold_ends(dsn)  # gone never comes back: the close deadline ends the wait
     for _ in range(2):
         await call(survivor, "Flush", pb.FlushRequest())
     [dead] = (await call(survivor, "ListDeadLetters", pb.ListDeadLettersRequest())).records
@@ -596,3 +596,46 @@ async def test_a_member_that_shuts_down_announces_it_leaves(
     for _ in range(2):
         await call(a, "Flush", pb.FlushRequest())
     assert [r["quantity"] for r in emulator.state.billed()] == [5]
+
+
+def _rebuild_hold_ends(dsn: str) -> None:
+    """Make the wait for members to offer again to a lost ledger end, as its close deadline would."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("UPDATE ms_meta SET value = '0' WHERE key = 'rebuild_until'")
+
+
+async def test_a_member_back_after_its_window_was_rebuilt_without_it_is_not_billed_again(
+    cluster: Any, clock: ManualClock, emulator: EmulatorServer, dsn: str
+) -> None:
+    """Item 2: after the ledger is lost, the rebuild waits for every member seen before; one that comes back
+    after its window was rebuilt without it (AWS refused the rebuild: ledger-lost) gets a ledger-lost dead
+    letter for its share (probably billed in the lost record), never a second record a window later."""
+    long_lived = {"cluster_member_timeout_seconds": 300.0}
+    a, b = await cluster("a", **long_lived), await cluster("b", **long_lived)
+    clock.set(NEXT + 60)
+    await call(a, "RecordUsage", pb.RecordUsageRequest(event=event(event_id="a", quantity=3)))
+    await call(b, "RecordUsage", pb.RecordUsageRequest(event=event(event_id="b", quantity=4)))
+    clock.advance(HOUR)
+    await call(b, "Flush", pb.FlushRequest())  # handed over; b then stalls before the verdict comes back
+    await call(a, "Flush", pb.FlushRequest())  # the shipper freezes 3 + 4 and bills it
+    assert [r["quantity"] for r in emulator.state.billed()] == [7]
+    with psycopg.connect(dsn, autocommit=True) as conn:  # the ledger is lost: recreated empty
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    for _ in range(3):
+        await call(a, "Flush", pb.FlushRequest())  # a offers again; the rebuild waits for b
+    assert emulator.state.stats.duplicate_records == 0
+    _rebuild_hold_ends(dsn)  # b is late past the close deadline: the window is rebuilt without it
+    for _ in range(2):
+        await call(a, "Flush", pb.FlushRequest())
+    assert emulator.state.stats.duplicate_records == 1  # 3 is not the 7 AWS holds: ledger-lost
+    await call(b, "Flush", pb.FlushRequest())  # b comes back and offers its 4 units again
+    clock.advance(HOUR)  # the next window closes too: a share rolled forward would be billed in it
+    for _ in range(3):
+        await call(b, "Flush", pb.FlushRequest())
+        await call(a, "Flush", pb.FlushRequest())
+    assert [r["quantity"] for r in emulator.state.billed()] == [7]
+    [dead] = (await call(b, "ListDeadLetters", pb.ListDeadLettersRequest())).records
+    assert dead.reason == "ledger-lost"
+    for member in (a, b):
+        assert (await call(member, "GetStatus", pb.GetStatusRequest())).pending_events == 0

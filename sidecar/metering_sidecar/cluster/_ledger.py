@@ -506,9 +506,13 @@ class ClusterLedger:
         self.identity = await self._run(run)
         return self.identity
 
-    async def report_loss(self, now: float, *, new_epoch: bool) -> str:
-        """Some handed-over history is gone: hold freezing for a member timeout while members offer again.
+    async def report_loss(self, *, new_epoch: bool, peers: Sequence[str] = (), hold: float = 0.0) -> str:
+        """Some handed-over history is gone: hold freezing while members offer their records again.
 
+        Freezing waits for every member expected back: ``peers`` (the members this instance saw before the
+        loss) and those the ledger still lists, until each has handed over again under the new identity
+        (its heartbeat says so), or for at most ``hold`` seconds (the close deadline) on PostgreSQL's clock.
+        A window rebuilt without a member that comes back later could not take its share any more.
         ``new_epoch`` also gives the ledger a new epoch, so every member (not only the one that noticed)
         offers its recent records again. Returns the ledger's identity afterwards.
         """
@@ -520,10 +524,24 @@ class ClusterLedger:
                         "UPDATE ms_meta SET value = %s WHERE key = 'epoch'", (str(uuid.uuid4()),)
                     )
                 await conn.execute(
-                    "INSERT INTO ms_meta (key, value) VALUES ('rebuild_until', %s) ON CONFLICT (key) DO UPDATE "
+                    "INSERT INTO ms_meta (key, value) VALUES ('rebuild_until', "
+                    "(extract(epoch FROM clock_timestamp()) + %s)::text) ON CONFLICT (key) DO UPDATE "
                     "SET value = GREATEST(CAST(ms_meta.value AS DOUBLE PRECISION), CAST(excluded.value AS DOUBLE "
                     "PRECISION))::text",
-                    (str(now + self.member_timeout),),
+                    (max(hold, self.member_timeout),),
+                )  # fmt: skip
+                rows = await (await conn.execute(
+                    "SELECT value FROM ms_meta WHERE key = 'rebuild_expects' UNION ALL "
+                    "SELECT instance_id FROM ms_members WHERE left_s IS NULL"
+                )).fetchall()  # fmt: skip
+                expects = set(peers)
+                for (value,) in rows:
+                    value = str(value)
+                    expects.update(json.loads(value) if value.startswith("[") else [value])
+                await conn.execute(
+                    "INSERT INTO ms_meta (key, value) VALUES ('rebuild_expects', %s) ON CONFLICT (key) DO UPDATE "
+                    "SET value = excluded.value",
+                    (json.dumps(sorted(expects)),),
                 )  # fmt: skip
             return ""
 
@@ -532,18 +550,40 @@ class ClusterLedger:
 
     # -- membership and hand-over -----------------------------------------------------------------
 
-    async def heartbeat(self, now: float, handed_through: int, *, leaving: bool = False) -> None:
-        """Record that this instance is alive and has handed over everything before ``handed_through``."""
+    async def heartbeat(self, now: float, handed_through: int, *, leaving: bool = False) -> list[str]:
+        """Record that this instance is alive and has handed over everything before ``handed_through``.
 
-        async def run(conn: psycopg.AsyncConnection[Any]) -> None:
-            await conn.execute(
-                "INSERT INTO ms_members (instance_id, heartbeat_s, sealed_through, left_s, incarnation) "
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (instance_id) DO UPDATE SET heartbeat_s = excluded.heartbeat_s, "
-                "sealed_through = excluded.sealed_through, left_s = excluded.left_s, incarnation = excluded.incarnation",
-                (self.instance_id, now, handed_through, now if leaving else None, self.incarnation),
-            )  # fmt: skip
+        The time is PostgreSQL's (the lease's clock too), so members' clocks never decide who is alive.
+        The heartbeat also says this member has offered everything again to the ledger it now knows
+        (``rebuilt:<instance>``), which ends a rebuild's wait for it. Returns the members the ledger lists
+        as not gone (remembered, so a lost ledger can wait for them).
+        """
+        del now  # kept for callers: liveness is on the server's clock
 
-        await self._run(run)
+        async def run(conn: psycopg.AsyncConnection[Any]) -> list[str]:
+            async with conn.transaction():
+                await conn.execute(
+                    "INSERT INTO ms_members (instance_id, heartbeat_s, sealed_through, left_s, incarnation) VALUES "
+                    "(%(me)s, extract(epoch FROM clock_timestamp()), %(through)s, CASE WHEN %(leaving)s THEN "
+                    "extract(epoch FROM clock_timestamp()) END, %(inc)s) ON CONFLICT (instance_id) DO UPDATE SET "
+                    "heartbeat_s = excluded.heartbeat_s, sealed_through = excluded.sealed_through, "
+                    "left_s = excluded.left_s, incarnation = excluded.incarnation",
+                    {"me": self.instance_id, "through": handed_through, "leaving": leaving, "inc": self.incarnation},
+                )  # fmt: skip
+                if self.identity:
+                    await conn.execute(
+                        "INSERT INTO ms_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE "
+                        "SET value = excluded.value",
+                        (f"rebuilt:{self.instance_id}", self.identity),
+                    )
+                rows = await (await conn.execute(
+                    "SELECT instance_id FROM ms_members WHERE left_s IS NULL AND heartbeat_s > "
+                    "extract(epoch FROM clock_timestamp()) - %s ORDER BY 1",
+                    (self.expiry_after,),
+                )).fetchall()  # fmt: skip
+            return [str(r[0]) for r in rows]
+
+        return await self._run(run)
 
     async def hand_over(self, contributions: Sequence[Contribution]) -> tuple[list[int], list[int]]:
         """Insert contributions idempotently; return (record ids now handed, ids whose stored content differs).
@@ -803,14 +843,13 @@ class ClusterLedger:
         async with conn.transaction():
             if not await self._fenced(conn):
                 return 0, False
-            held = await (await conn.execute(
-                "SELECT CAST(value AS DOUBLE PRECISION) FROM ms_meta WHERE key = 'rebuild_until'"
-            )).fetchone()  # fmt: skip
-            if held is not None and now < float(held[0]):
+            if await self._rebuilding(conn):
                 return 0, False  # the ledger was lost: members are still offering their records again
+            # Alive by PostgreSQL's clock, which also writes the heartbeats.
             members = await (await conn.execute(
-                "SELECT sealed_through FROM ms_members WHERE left_s IS NULL AND heartbeat_s > %s",
-                (now - member_timeout,),
+                "SELECT sealed_through FROM ms_members WHERE left_s IS NULL AND "
+                "heartbeat_s > extract(epoch FROM clock_timestamp()) - %s",
+                (member_timeout,),
             )).fetchall()  # fmt: skip
             horizon = min((int(m[0]) for m in members), default=2**62)
             # Settled re-offers of a window that still has its record change nothing: attach them.
@@ -852,7 +891,90 @@ class ClusterLedger:
                 )
         return frozen, False
 
+    @staticmethod
+    async def _rebuilding(conn: psycopg.AsyncConnection[Any]) -> bool:
+        """Return whether freezing waits for members expected to offer their records to a lost ledger again."""
+        rows = await (await conn.execute(
+            "SELECT key, value, extract(epoch FROM clock_timestamp()) FROM ms_meta WHERE key IN "
+            "('rebuild_until', 'rebuild_expects', 'identity', 'epoch') OR key LIKE 'rebuilt:%'"
+        )).fetchall()  # fmt: skip
+        if not rows:
+            return False
+        meta = {str(r[0]): str(r[1]) for r in rows}
+        if "rebuild_until" not in meta or float(rows[0][2]) >= float(meta["rebuild_until"]):
+            return False
+        identity = f"{meta.get('identity', '')}/{meta.get('epoch', '')}"
+        expects = json.loads(meta.get("rebuild_expects", "[]"))
+        return any(meta.get(f"rebuilt:{member}") != identity for member in expects)
+
+    async def _window_record(
+        self, conn: psycopg.AsyncConnection[Any], key: Key, window_start: int
+    ) -> tuple[int, str] | None:
+        row = await (await conn.execute(
+            "SELECT id, state FROM ms_records WHERE product = %s AND license_arn = %s AND customer_field = %s AND "
+            "customer = %s AND dimension = %s AND window_start = %s",
+            (*key, window_start),
+        )).fetchone()  # fmt: skip
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    async def _attach(
+        self, conn: psycopg.AsyncConnection[Any], table: str, record_id: int, key: Key, c: _Open
+    ) -> None:
+        await conn.execute(
+            f"UPDATE {table} SET record_id = %s WHERE instance_id = %s AND incarnation = %s AND product = %s "
+            "AND license_arn = %s AND customer_field = %s AND customer = %s AND dimension = %s AND window_start = %s",
+            (record_id, *c.contributor, *key, c.window_start),
+        )
+
+    async def _late_reoffers(
+        self, conn: psycopg.AsyncConnection[Any], key: Key, contributions: list[_Open], floor: int
+    ) -> tuple[list[_Open], list[int]]:
+        """Decide what becomes of re-offers for windows this ledger froze already (or skipped).
+
+        Such a contribution was counted in the lost ledger's record for its own window, which AWS may hold:
+        rolled forward, it would be billed a second time. So it waits for its window's verdict; a dead
+        window (AWS answered DuplicateRecord for the rebuild: ``ledger-lost``) takes it along as a dead
+        letter, probably billed in the lost record; a rebuild AWS accepted as new lets it roll forward. A
+        window with no record yet is rebuilt by itself. Returns (contributions still to freeze here, the
+        windows to rebuild on their own).
+        """
+        keep: list[_Open] = []
+        own: set[int] = set()
+        for c in contributions:
+            if not c.reoffered or c.settled or c.window_start >= floor:
+                keep.append(c)
+                continue
+            record = await self._window_record(conn, key, c.window_start)
+            if record is None:
+                own.add(c.window_start)
+            elif record[1] == "billed":
+                keep.append(c)  # the rebuild was accepted as new: this share was not in it, roll forward
+            elif record[1] == "dead":
+                await self._attach(conn, "ms_contributions", record[0], key, c)
+                log.error(
+                    "ALARM: a member offered usage again after its window was rebuilt without it and AWS refused "
+                    "the rebuild; the usage is a dead letter (probably billed in the lost record)",
+                    extra={"fields": {"instance": c.contributor[0], "window_start": c.window_start,
+                                      "quantity": c.quantity, "record": record[0]}},
+                )  # fmt: skip
+            # pending: wait for the window's verdict
+        return keep, sorted(own)
+
     async def _freeze_key(
+        self, conn: psycopg.AsyncConnection[Any], key: Key, contributions: list[_Open], floor: int, now: float,
+        horizon: int, deadline: float,
+    ) -> int:  # fmt: skip
+        offered = contributions
+        contributions, own = await self._late_reoffers(conn, key, contributions, floor)
+        frozen = 0
+        for window_start in own:
+            # A lost window no member rebuilt yet: rebuilt by itself from what was offered again for it.
+            mine = [c for c in offered if c.window_start == window_start and (c.settled or c.reoffered)]
+            frozen += await self._freeze_window(conn, key, mine, window_start, now, horizon, deadline)
+            contributions = [c for c in contributions if c not in mine]
+        return frozen + await self._freeze_window(conn, key, contributions, floor, now, horizon, deadline)
+
+    async def _freeze_window(
         self, conn: psycopg.AsyncConnection[Any], key: Key, contributions: list[_Open], floor: int, now: float,
         horizon: int, deadline: float,
     ) -> int:  # fmt: skip

@@ -50,6 +50,7 @@ class ClusterShipping:
         self.conflicts = 0
         self.refused = ""  # why this member may not write to the ledger (a newer schema), if so
         self._failures = 0
+        self._peers: list[str] = []  # the members the ledger listed at the last heartbeat
         self._joined = False  # a heartbeat reached the ledger (so there is a membership to end)
         self._last_error = ""  # the code of the last failure logged, so a new cause is logged too
         self._skip_until = 0.0  # monotonic: a black-holed PostgreSQL costs one call deadline, not every pass
@@ -67,12 +68,18 @@ class ClusterShipping:
         self.ledger.incarnation = await self.store.incarnation()
         try:
             await self._check_identity(now)
-            await self.ledger.heartbeat(now, await self.store.handed_through())
+            await self._remember(await self.ledger.heartbeat(now, await self.store.handed_through()))
             self._joined = True
         except RemoteError as exc:
             self.postgres_up = False
             log.error(f"{describe(exc)} at start; hand-over will retry",
                       extra={"fields": {"error_type": exc.code, "error": exc.message}})  # fmt: skip
+
+    async def _remember(self, peers: list[str]) -> None:
+        # On this disk, so that after the ledger is lost the rebuild waits for the members it had.
+        if peers != self._peers:
+            await self.store.remember_cluster_peers(peers)
+            self._peers = peers
 
     async def close(self) -> None:
         """Announce that this member leaves, then close the ledger's connections.
@@ -140,7 +147,9 @@ class ClusterShipping:
         elif seen != identity:
             # A new ledger (recreated, restored, failed over without the latest writes) or one that lost
             # history: hold its freezing while every member offers its records again.
-            identity = await self.ledger.report_loss(now, new_epoch=False)
+            identity = await self.ledger.report_loss(
+                new_epoch=False, peers=await self.store.cluster_peers(), hold=self.deadline
+            )
             handed, billed = await self.store.reoffer_all(identity, now)
             log.error(
                 "ALARM: the cluster ledger is not the one this instance handed over to (lost, recreated or "
@@ -153,7 +162,9 @@ class ClusterShipping:
         await self._check_identity(now)
         await self._hand_over_all(now)
         # Only windows handed over completely count as handed over: the shipper freezes by this.
-        await self.ledger.heartbeat(now, await self.store.handed_through(), leaving=self.leaving)
+        await self._remember(
+            await self.ledger.heartbeat(now, await self.store.handed_through(), leaving=self.leaving)
+        )
         if await self.ledger.try_lead():
             frozen = await self.ledger.freeze(now, member_timeout=self.member_timeout, deadline=self.deadline)
             result.sealed_records += frozen
@@ -193,7 +204,9 @@ class ClusterShipping:
                 await self.store.reoffer_missing(verdicts.missing)
                 # A new epoch makes every member offer its recent records again (this one included), or
                 # rebuilt windows would differ from what AWS holds.
-                identity = await self.ledger.report_loss(now, new_epoch=True)
+                identity = await self.ledger.report_loss(
+                    new_epoch=True, peers=await self.store.cluster_peers(), hold=self.deadline
+                )
                 await self.store.reoffer_all(identity, now)
                 log.error(
                     "ALARM: records this instance handed over are missing from the cluster ledger (restored "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -124,6 +125,16 @@ class HandoverQueries:
         """Remember the ledger this database hands over to (first contact, nothing to offer again)."""
         async with self._lock, self._transaction():
             await self._set_meta({"cluster_ledger": identity})
+
+    async def cluster_peers(self: _StoreLike) -> list[str]:
+        """Return the cluster members this database last saw in the ledger (a lost ledger waits for them)."""
+        value = await self._meta("cluster_peers")
+        return [str(p) for p in json.loads(value)] if value else []
+
+    async def remember_cluster_peers(self: _StoreLike, peers: Sequence[str]) -> None:
+        """Remember the cluster's members, so a lost ledger's rebuild can wait for each of them."""
+        async with self._lock, self._transaction():
+            await self._set_meta({"cluster_peers": json.dumps(sorted(peers))})
 
     async def reoffer_all(self: _StoreLike, identity: str, now: float) -> tuple[int, int]:
         """The ledger was lost or replaced: offer handed records again, and young billed ones settled.
