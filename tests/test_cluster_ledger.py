@@ -18,6 +18,7 @@ from metering_sidecar._app import Sidecar
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from metering_sidecar.cluster import ClusterLedger
+from metering_sidecar.cluster import _ledger as ledger_module
 from metering_sidecar.cluster._ledger import scrub
 from metering_sidecar.cluster._schema import OLD_SHIPPER_LOCK, V1
 from metering_sidecar.core._clock import ManualClock
@@ -639,3 +640,25 @@ async def test_a_member_back_after_its_window_was_rebuilt_without_it_is_not_bill
     assert dead.reason == "ledger-lost"
     for member in (a, b):
         assert (await call(member, "GetStatus", pb.GetStatusRequest())).pending_events == 0
+
+
+async def test_freezing_locks_only_the_keys_of_its_chunk(dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Item 9: each freezing transaction reads and locks only the keys it freezes, so a chunk's work stays
+    bounded however many contributions are open (here: another key's row is locked by someone else)."""
+    monkeypatch.setattr(ledger_module, "FREEZE_CHUNK", 1)
+    ledger = _ledger(dsn, "a", call_timeout=2.0, member_timeout=60.0)  # the lease outlives the lock wait
+    try:
+        await ledger.hand_over([_contribution(1, NEXT, 3, customer="111111111111"),
+                                _contribution(2, NEXT, 4, customer="222222222222")])  # fmt: skip
+        await ledger.heartbeat(NEXT, NEXT + HOUR)
+        assert await ledger.try_lead()
+        with psycopg.connect(dsn) as other:  # holds the second key's contribution (a long transaction)
+            other.execute("SELECT 1 FROM ms_contributions WHERE customer = '222222222222' FOR UPDATE")
+            with pytest.raises(RemoteError):
+                await ledger.freeze(NEXT + 2 * HOUR, member_timeout=10 * HOUR, deadline=1800)
+            with psycopg.connect(dsn) as conn:
+                frozen = conn.execute("SELECT customer, quantity FROM ms_records").fetchall()
+            assert frozen == [("111111111111", 3)]  # the first chunk froze; only the locked key waits
+        assert await ledger.freeze(NEXT + 2 * HOUR, member_timeout=10 * HOUR, deadline=1800) == 1
+    finally:
+        await ledger.close()

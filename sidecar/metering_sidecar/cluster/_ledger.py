@@ -61,7 +61,7 @@ T = TypeVar("T")
 Work = Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]]
 KEY_COLUMNS = ("product", "license_arn", "customer_field", "customer", "dimension", "window_start")
 LEDGER_LOST = "ledger-lost"
-FREEZE_CHUNK = 400  # records frozen per transaction (one call, one deadline)
+FREEZE_CHUNK = 400  # keys frozen per transaction (one call, one deadline)
 # OLD_SHIPPER_LOCK held shared by this member's fence session (classid/objid/objsubid of a one-bigint key).
 _FENCE_HOLDS = (
     "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = %(fence)s AND classid = 0 "
@@ -823,28 +823,35 @@ class ClusterLedger:
     async def freeze(self, now: float, *, member_timeout: float, deadline: float) -> int:
         """Sum open contributions into frozen cluster records where every live member has handed over.
 
-        In transactions of at most FREEZE_CHUNK records each, so every call stays within its deadline.
+        In transactions of at most FREEZE_CHUNK keys each, each reading and locking only its own keys'
+        contributions: after a long outage the open contributions are many, and one transaction over all of
+        them would outlast the call deadline every pass, so freezing would never progress.
         """
         total = 0
+        after: Key | None = None
         while True:
 
-            async def run(conn: psycopg.AsyncConnection[Any]) -> tuple[int, bool]:
-                return await self._freeze_some(conn, now, member_timeout, deadline)
+            async def run(
+                conn: psycopg.AsyncConnection[Any], start: Key | None = after
+            ) -> tuple[int, Key | None]:
+                return await self._freeze_some(conn, now, member_timeout, deadline, start)
 
-            frozen, more = await self._run(run)
+            frozen, after = await self._run(run)
             total += frozen
-            if not more:
+            if after is None:
                 return total
 
     async def _freeze_some(
-        self, conn: psycopg.AsyncConnection[Any], now: float, member_timeout: float, deadline: float
-    ) -> tuple[int, bool]:
+        self, conn: psycopg.AsyncConnection[Any], now: float, member_timeout: float, deadline: float,
+        after: Key | None,
+    ) -> tuple[int, Key | None]:  # fmt: skip
+        """Freeze the next FREEZE_CHUNK open keys after ``after``; return (frozen, the last key or None)."""
         frozen = 0
         async with conn.transaction():
             if not await self._fenced(conn):
-                return 0, False
+                return 0, None
             if await self._rebuilding(conn):
-                return 0, False  # the ledger was lost: members are still offering their records again
+                return 0, None  # the ledger was lost: members are still offering their records again
             # Alive by PostgreSQL's clock, which also writes the heartbeats.
             members = await (await conn.execute(
                 "SELECT sealed_through FROM ms_members WHERE left_s IS NULL AND "
@@ -852,44 +859,53 @@ class ClusterLedger:
                 (member_timeout,),
             )).fetchall()  # fmt: skip
             horizon = min((int(m[0]) for m in members), default=2**62)
-            # Settled re-offers of a window that still has its record change nothing: attach them.
-            await conn.execute(
-                "UPDATE ms_settled s SET record_id = r.id FROM ms_records r WHERE s.record_id IS NULL AND "
-                "r.product = s.product AND r.license_arn = s.license_arn AND r.customer_field = s.customer_field "
-                "AND r.customer = s.customer AND r.dimension = s.dimension AND r.window_start = s.window_start"
-            )  # fmt: skip
+            if after is None:
+                # Settled re-offers of a window that still has its record change nothing: attach them.
+                await conn.execute(
+                    "UPDATE ms_settled s SET record_id = r.id FROM ms_records r WHERE s.record_id IS NULL AND "
+                    "r.product = s.product AND r.license_arn = s.license_arn AND r.customer_field = s.customer_field "
+                    "AND r.customer = s.customer AND r.dimension = s.dimension AND r.window_start = s.window_start"
+                )  # fmt: skip
+            columns = "product, license_arn, customer_field, customer, dimension"
+            beyond = "" if after is None else f" AND ({columns}) > (%s, %s, %s, %s, %s)"
+            keys = [
+                (str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]))
+                for r in await (await conn.execute(
+                    f"SELECT {columns} FROM ms_contributions WHERE record_id IS NULL{beyond} UNION "
+                    f"SELECT {columns} FROM ms_settled WHERE record_id IS NULL{beyond} ORDER BY 1, 2, 3, 4, 5 LIMIT %s",
+                    (*(after or ()), *(after or ()), FREEZE_CHUNK),
+                )).fetchall()
+            ]  # fmt: skip
+            if not keys:
+                return 0, None
+            chosen = f"({columns}) IN (SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[]))"
+            arrays = [[k[i] for k in keys] for i in range(5)]
             by_key: dict[Key, list[_Open]] = defaultdict(list)
             for table, settled in (("ms_contributions", False), ("ms_settled", True)):
                 rows = await (await conn.execute(
-                    f"SELECT instance_id, incarnation, product, license_arn, customer_field, customer, dimension, "
-                    f"window_start, quantity, first_event_ms, event_count, request_json, "
-                    f"{'false' if settled else 'reoffered'} FROM {table} WHERE record_id IS NULL FOR UPDATE"
+                    f"SELECT instance_id, incarnation, {columns}, window_start, quantity, first_event_ms, event_count, "
+                    f"request_json, {'false' if settled else 'reoffered'} FROM {table} WHERE record_id IS NULL "
+                    f"AND {chosen} FOR UPDATE",
+                    arrays,
                 )).fetchall()  # fmt: skip
                 for r in rows:
                     by_key[(r[2], r[3], r[4], r[5], r[6])].append(
                         _Open((str(r[0]), str(r[1])), int(r[7]), int(r[8]), int(r[9]), int(r[10]), str(r[11]),
                               bool(r[12]), settled)
                     )  # fmt: skip
-            if not by_key:
-                return 0, False
             floors = {
                 tuple(r[:5]): int(r[5]) + self.window
                 for r in await (await conn.execute(
-                    "SELECT product, license_arn, customer_field, customer, dimension, MAX(window_start) FROM ms_records "
-                    "WHERE (product, license_arn, customer_field, customer, dimension) IN (SELECT product, license_arn, "
-                    "customer_field, customer, dimension FROM ms_contributions WHERE record_id IS NULL UNION SELECT "
-                    "product, license_arn, customer_field, customer, dimension FROM ms_settled WHERE record_id IS NULL) "
-                    "GROUP BY 1, 2, 3, 4, 5"
+                    f"SELECT {columns}, MAX(window_start) FROM ms_records WHERE {chosen} GROUP BY 1, 2, 3, 4, 5",
+                    arrays,
                 )).fetchall()
             }  # fmt: skip
             for key in sorted(by_key):
-                if frozen >= FREEZE_CHUNK:
-                    return frozen, True
                 contributions = sorted(by_key[key], key=lambda c: (c.first_event_ms, c.contributor))
                 frozen += await self._freeze_key(
                     conn, key, contributions, floors.get(key, 0), now, horizon, deadline
                 )
-        return frozen, False
+        return frozen, (keys[-1] if len(keys) >= FREEZE_CHUNK else None)
 
     @staticmethod
     async def _rebuilding(conn: psycopg.AsyncConnection[Any]) -> bool:
