@@ -662,3 +662,38 @@ async def test_freezing_locks_only_the_keys_of_its_chunk(dsn: str, monkeypatch: 
         assert await ledger.freeze(NEXT + 2 * HOUR, member_timeout=10 * HOUR, deadline=1800) == 1
     finally:
         await ledger.close()
+
+
+def test_the_member_timeout_must_exceed_the_aws_call_deadline() -> None:
+    """Item 5: with the member timeout no longer than an AWS call may take, a slow call would cost the shipper
+    its lease every pass; such a configuration is refused at start."""
+    base = {"db": "x.db", "product_code": "prod-abc123", "cluster_postgres_dsn": "postgresql://h/db"}
+    with pytest.raises(ConfigError, match="--cluster-member-timeout-seconds"):
+        config_module.from_mapping(
+            {}, **base, cluster_member_timeout_seconds=30.0, aws_call_deadline_seconds=30.0
+        )
+    config_module.from_mapping({}, **base)  # the defaults pass
+
+
+async def test_heartbeat_and_lease_are_kept_between_passes(cluster: Any, dsn: str) -> None:
+    """Item 5: no pass for longer than the member timeout (a pass waiting on a slow AWS call): the member's
+    heartbeat stays fresh and its shipper lease does not lapse, both judged on PostgreSQL's clock."""
+    timeouts = {
+        "cluster_member_timeout_seconds": 1.5,
+        "aws_timeout_seconds": 1.0,
+        "aws_call_deadline_seconds": 1.0,
+    }
+    a = await cluster("a", **timeouts)
+    await call(a, "Flush", pb.FlushRequest())  # one pass: a takes the lease
+    assert a.cluster is not None
+    assert a.cluster.ledger.leader
+    await asyncio.sleep(3 * 1.5)  # no pass at all for three member timeouts
+    with psycopg.connect(dsn) as conn:
+        fresh = conn.execute(
+            "SELECT heartbeat_s > extract(epoch FROM clock_timestamp()) - 1.5 FROM ms_members WHERE instance_id = 'a'"
+        ).fetchone()
+        lease = conn.execute(
+            "SELECT holder LIKE 'a/%', expires_at > clock_timestamp() FROM ms_lease"
+        ).fetchone()
+    assert fresh == (True,)
+    assert lease == (True, True)

@@ -159,8 +159,10 @@ def member(workdir: Path, emulator: Emulator, dsn: str, name: str, *, instance: 
     """Return (not started) a cluster member on its own disk; ``code``: run the sidecar package found there."""
     if code is not None:
         env = {**(env or {}), "PYTHONPATH": str(code)}
+    # The member timeout must comfortably exceed the AWS call deadline (the previous release had no deadline).
+    deadlines = ("--aws-timeout-seconds", "1", "--aws-call-deadline-seconds", "2") if code is None else ()
     # The previous release is the package `sidecar` (renamed since): `-m metering_sidecar` would run this code.
-    return SidecarProcess(workdir / (db or f"{name}.db"), emulator.url, *cluster_args(window),
+    return SidecarProcess(workdir / (db or f"{name}.db"), emulator.url, *cluster_args(window), *deadlines,
                           "--cluster-postgres-dsn", dsn, "--instance-id", instance or name, env=env, cwd=code,
                           module="metering_sidecar" if code is None else "sidecar")  # fmt: skip
 

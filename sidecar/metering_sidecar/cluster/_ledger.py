@@ -218,6 +218,7 @@ class ClusterLedger:
         self._token: int | None = None
         self._main = _Slot()  # the flusher's calls
         self._rpc = _Slot()  # RPCs (customer bindings, operator retries), never queued behind a pass
+        self._beat = _Slot()  # heartbeats and lease renewals between passes, never queued behind a pass
         self._orphans: set[asyncio.Task[Any]] = set()
         self._waiting_for_old_shipper = False
         self._fence_task: asyncio.Task[None] | None = None
@@ -277,18 +278,19 @@ class ClusterLedger:
                 slot.conn = None
                 raise
 
-    async def _run(self, work: Work[T], *, rpc: bool = False) -> T:
+    async def _run(self, work: Work[T], *, rpc: bool = False, beat: bool = False) -> T:
         """Run ``work`` on a connection within the call deadline; PostgreSQL failures become RemoteError."""
-        slot = self._rpc if rpc else self._main
+        slot = self._beat if beat else self._rpc if rpc else self._main
+        rpc = rpc or beat  # neither is the pass's session: their failures do not end leadership
         task = asyncio.ensure_future(self._call(slot, work))
         try:
             done, _ = await asyncio.wait({task}, timeout=self.call_timeout)
         except BaseException:
             done = set()  # the caller was cancelled (shutdown): abandon the call the same way
-            self._abandon(task, rpc=rpc)
+            self._abandon(task, rpc=rpc, slot=slot)
             raise
         if not done:
-            self._abandon(task, rpc=rpc)
+            self._abandon(task, rpc=rpc, slot=slot)
             raise RemoteError(
                 "PostgresTimeout", f"no answer from PostgreSQL within {self.call_timeout:g} s", retryable=True
             )
@@ -299,13 +301,15 @@ class ClusterLedger:
                 self.leader = False
             raise _pg_error(exc, self.dsn) from None
 
-    def _abandon(self, task: asyncio.Task[Any], *, rpc: bool) -> None:
+    def _abandon(self, task: asyncio.Task[Any], *, rpc: bool, slot: _Slot | None = None) -> None:
         # Never wait for a black-holed server: cancel the call (it closes its own session once psycopg
         # gives up cancelling the query) and give the next call a fresh connection.
         task.cancel()
         self._orphans.add(task)
         task.add_done_callback(self._orphan_done)
-        if rpc:
+        if slot is self._beat:
+            self._beat = _Slot()
+        elif rpc:
             self._rpc = _Slot()
         else:
             self._main = _Slot()
@@ -324,7 +328,7 @@ class ClusterLedger:
                 await self._run(self._release)
             except RemoteError:
                 pass  # it lapses by itself within the member timeout
-        for slot in (self._main, self._rpc):
+        for slot in (self._main, self._rpc, self._beat):
             if slot.conn is not None and not slot.conn.closed:
                 await slot.conn.close()
             slot.conn = None
@@ -550,7 +554,15 @@ class ClusterLedger:
 
     # -- membership and hand-over -----------------------------------------------------------------
 
-    async def heartbeat(self, now: float, handed_through: int, *, leaving: bool = False) -> list[str]:
+    async def heartbeat(
+        self,
+        now: float,
+        handed_through: int,
+        *,
+        leaving: bool = False,
+        offered: bool = False,
+        beat: bool = False,
+    ) -> list[str]:
         """Record that this instance is alive and has handed over everything before ``handed_through``.
 
         The time is PostgreSQL's (the lease's clock too), so members' clocks never decide who is alive.
@@ -570,7 +582,7 @@ class ClusterLedger:
                     "left_s = excluded.left_s, incarnation = excluded.incarnation",
                     {"me": self.instance_id, "through": handed_through, "leaving": leaving, "inc": self.incarnation},
                 )  # fmt: skip
-                if self.identity:
+                if offered and self.identity:  # only after a pass handed everything over to this ledger
                     await conn.execute(
                         "INSERT INTO ms_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE "
                         "SET value = excluded.value",
@@ -583,7 +595,27 @@ class ClusterLedger:
                 )).fetchall()  # fmt: skip
             return [str(r[0]) for r in rows]
 
-        return await self._run(run)
+        return await self._run(run, beat=beat)
+
+    async def renew(self) -> bool:
+        """Extend the shipper lease this process holds (between passes, e.g. during a slow AWS call).
+
+        Only a lease not yet lapsed, and only while this member's fence holds: a member that lost it
+        takes it again only through try_lead, with a new fencing token.
+        """
+        if self._token is None or not self.leader:
+            return False
+
+        async def run(conn: psycopg.AsyncConnection[Any]) -> bool:
+            row = await (await conn.execute(
+                "UPDATE ms_lease SET expires_at = clock_timestamp() + make_interval(secs => %(ttl)s) WHERE "
+                "name = 'shipper' AND holder = %(me)s AND token = %(token)s AND expires_at > clock_timestamp() "
+                f"AND {_FENCE_HOLDS} RETURNING token",
+                {"me": self.holder, "token": self._token, "ttl": self.member_timeout, "fence": self._fence_pid},
+            )).fetchone()  # fmt: skip
+            return row is not None
+
+        return await self._run(run, beat=True)
 
     async def hand_over(self, contributions: Sequence[Contribution]) -> tuple[list[int], list[int]]:
         """Insert contributions idempotently; return (record ids now handed, ids whose stored content differs).

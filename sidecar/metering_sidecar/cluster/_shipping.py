@@ -3,6 +3,7 @@ shipper lease, freeze cluster totals and ship them with the same shipper as sing
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -50,6 +51,8 @@ class ClusterShipping:
         self.conflicts = 0
         self.refused = ""  # why this member may not write to the ledger (a newer schema), if so
         self._failures = 0
+        self._keeper: asyncio.Task[None] | None = None
+        self._pass_started: float | None = None  # monotonic, while a pass runs
         self._peers: list[str] = []  # the members the ledger listed at the last heartbeat
         self._joined = False  # a heartbeat reached the ledger (so there is a membership to end)
         self._last_error = ""  # the code of the last failure logged, so a new cause is logged too
@@ -65,6 +68,8 @@ class ClusterShipping:
 
         Raises LedgerRefused (exit 2) when the ledger's schema is too new for this member.
         """
+        if self._keeper is None:
+            self._keeper = asyncio.create_task(self._keep_alive(), name="cluster-keep-alive")
         self.ledger.incarnation = await self.store.incarnation()
         try:
             await self._check_identity(now)
@@ -74,6 +79,31 @@ class ClusterShipping:
             self.postgres_up = False
             log.error(f"{describe(exc)} at start; hand-over will retry",
                       extra={"fields": {"error_type": exc.code, "error": exc.message}})  # fmt: skip
+
+    async def _keep_alive(self) -> None:
+        """Heartbeat, and renew the lease this member holds, a few times per member timeout, apart from the
+        passes: a pass waiting on a slow AWS call must not look like a dead member (windows would close
+        without its hand-over) nor lose the lease it ships under. A pass stuck for longer than a member
+        timeout no longer renews the lease, so a wedged shipper still hands over to another member."""
+        interval = max(0.1, self.member_timeout / 4)
+        while True:
+            await asyncio.sleep(interval)
+            if self.refused or not self._joined:
+                continue
+            try:
+                await self.ledger.heartbeat(
+                    self.store.clock.now(), await self.store.handed_through(), leaving=self.leaving, beat=True
+                )
+                stuck = (
+                    self._pass_started is not None
+                    and time.monotonic() - self._pass_started > self.member_timeout
+                )
+                if not stuck:
+                    await self.ledger.renew()
+            except (RemoteError, LedgerRefused):
+                pass  # the pass reports PostgreSQL's state; this only keeps what it has alive
+            except Exception:  # never let the keep-alive die silently: the passes would still run
+                log.exception("cluster keep-alive failed; retrying")
 
     async def _remember(self, peers: list[str]) -> None:
         # On this disk, so that after the ledger is lost the rebuild waits for the members it had.
@@ -88,6 +118,9 @@ class ClusterShipping:
         timeout for this member's hand-over. A restart's first heartbeat makes it a member again.
         """
         self.leaving = True
+        if self._keeper is not None:
+            self._keeper.cancel()
+            self._keeper = None
         if self._joined and self.postgres_up and not self.refused:
             try:
                 await self.ledger.heartbeat(
@@ -159,11 +192,20 @@ class ClusterShipping:
             )  # fmt: skip
 
     async def _pass(self, now: float, result: PassResult) -> None:
+        self._pass_started = time.monotonic()
+        try:
+            await self._pass_steps(now, result)
+        finally:
+            self._pass_started = None
+
+    async def _pass_steps(self, now: float, result: PassResult) -> None:
         await self._check_identity(now)
         await self._hand_over_all(now)
         # Only windows handed over completely count as handed over: the shipper freezes by this.
         await self._remember(
-            await self.ledger.heartbeat(now, await self.store.handed_through(), leaving=self.leaving)
+            await self.ledger.heartbeat(
+                now, await self.store.handed_through(), leaving=self.leaving, offered=True
+            )
         )
         if await self.ledger.try_lead():
             frozen = await self.ledger.freeze(now, member_timeout=self.member_timeout, deadline=self.deadline)
