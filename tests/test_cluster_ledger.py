@@ -697,3 +697,51 @@ async def test_heartbeat_and_lease_are_kept_between_passes(cluster: Any, dsn: st
         ).fetchone()
     assert fresh == (True,)
     assert lease == (True, True)
+
+
+def _dump(dsn: str) -> bytes:
+    return subprocess.run([str(pg.BIN / "pg_dump"), "--no-owner", dsn], check=True, capture_output=True,
+                          timeout=60).stdout  # fmt: skip
+
+
+def _restore(dsn: str, dump: bytes) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    subprocess.run([str(pg.BIN / "psql"), "-q", "-v", "ON_ERROR_STOP=1", dsn], input=dump, check=True,
+                   capture_output=True, timeout=60)  # fmt: skip
+
+
+async def test_a_ledger_restored_from_an_old_backup_is_a_loss_though_its_identity_is_the_same(
+    cluster: Any, clock: ManualClock, emulator: EmulatorServer, dsn: str
+) -> None:
+    """Item 6: the restored ledger lacks a window frozen since the backup; members notice that its generation
+    went back, offer their records again, and the window is rebuilt identically, so late usage for it rolls
+    forward instead of becoming a second record (DuplicateRecord) for a billed hour."""
+    long_lived = {"cluster_member_timeout_seconds": 300.0}
+    a, b = await cluster("a", **long_lived), await cluster("b", **long_lived)
+    clock.set(NEXT + 60)
+    await call(a, "RecordUsage", pb.RecordUsageRequest(event=event(event_id="a1", quantity=3)))
+    clock.advance(HOUR)
+    for member in (b, a, b, a):
+        await call(member, "Flush", pb.FlushRequest())
+    backup = _dump(dsn)  # the identity row is in it
+    await call(a, "RecordUsage", pb.RecordUsageRequest(event=event(event_id="a2", quantity=5)))
+    await call(b, "RecordUsage", pb.RecordUsageRequest(event=event(event_id="b2", quantity=2)))
+    clock.advance(HOUR + 1800)  # b never hands this hour over: the close deadline freezes a's share alone
+    for _ in range(2):
+        await call(a, "Flush", pb.FlushRequest())
+    assert sorted(r["quantity"] for r in emulator.state.billed()) == [3, 5]
+    _restore(dsn, backup)  # the ledger goes back to before the second hour was frozen
+    clock.advance(HOUR)
+    for _ in range(3):
+        await call(a, "Flush", pb.FlushRequest())
+        await call(b, "Flush", pb.FlushRequest())  # b's late share for the second hour is handed over now
+    clock.advance(HOUR)
+    for _ in range(3):
+        await call(a, "Flush", pb.FlushRequest())
+        await call(b, "Flush", pb.FlushRequest())
+    assert emulator.state.stats.duplicate_records == 0
+    assert sorted(r["quantity"] for r in emulator.state.billed()) == [2, 3, 5]
+    for member in (a, b):
+        assert (await call(member, "GetStatus", pb.GetStatusRequest())).pending_events == 0

@@ -213,6 +213,7 @@ class ClusterLedger:
         self.member_timeout = member_timeout
         self.call_timeout = call_timeout
         self.identity = ""  # "<ledger identity>/<epoch>" of the ledger last connected to
+        self.generation = 0  # the highest record id the ledger had issued, when its identity was last read
         self.leader = False
         self._nonce = secrets.token_hex(4)  # this process: a restarted one never reuses a lease
         self._token: int | None = None
@@ -500,14 +501,19 @@ class ClusterLedger:
     async def current_identity(self) -> str:
         """Return the identity of the ledger as it is now ("<identity>/<epoch>")."""
 
-        async def run(conn: psycopg.AsyncConnection[Any]) -> str:
+        async def run(conn: psycopg.AsyncConnection[Any]) -> tuple[str, int]:
             rows = await (await conn.execute(
-                "SELECT key, value FROM ms_meta WHERE key IN ('identity', 'epoch')"
+                "SELECT key, value FROM ms_meta WHERE key IN ('identity', 'epoch') UNION ALL "
+                # The ledger's generation: the records' sequence only grows, so a smaller value than a member
+                # saw means the ledger went back in time (restored from a backup, failed over to a replica
+                # without the latest writes), though its identity row is the same.
+                "SELECT 'generation', COALESCE(pg_sequence_last_value(pg_get_serial_sequence('ms_records', "
+                "'id')::regclass), 0)::text"
             )).fetchall()  # fmt: skip
             meta = {str(k): str(v) for k, v in rows}
-            return f"{meta.get('identity', '')}/{meta.get('epoch', '')}"
+            return f"{meta.get('identity', '')}/{meta.get('epoch', '')}", int(meta.get("generation", "0"))
 
-        self.identity = await self._run(run)
+        self.identity, self.generation = await self._run(run)
         return self.identity
 
     async def report_loss(self, *, new_epoch: bool, peers: Sequence[str] = (), hold: float = 0.0) -> str:
@@ -1043,11 +1049,16 @@ class ClusterLedger:
         closes = target + self.window <= horizon or now >= target + self.window + deadline
         if not closes:
             return 0
+        # A window rebuilt from settled re-offers was frozen before the loss: a contribution never handed
+        # over before was not in that record, so it rolls forward instead of changing the rebuild.
+        rebuilding = any(c.settled and c.window_start == target for c in contributions)
         chosen: list[_Open] = []
         total = 0
         for c in contributions:
             if c.window_start > target or (c.settled and c.window_start != target):
                 continue  # a later window of its own: frozen in a later pass
+            if rebuilding and not (c.settled or c.reoffered):
+                continue
             if total + c.quantity > MAX_QUANTITY:
                 break  # what passes AWS's limit rolls forward
             chosen.append(c)

@@ -51,6 +51,7 @@ class ClusterShipping:
         self.conflicts = 0
         self.refused = ""  # why this member may not write to the ledger (a newer schema), if so
         self._failures = 0
+        self._generation = -1  # the ledger generation this disk saw last (-1: not read yet)
         self._keeper: asyncio.Task[None] | None = None
         self._pass_started: float | None = None  # monotonic, while a pass runs
         self._peers: list[str] = []  # the members the ledger listed at the last heartbeat
@@ -175,8 +176,23 @@ class ClusterShipping:
         """Offer everything again when the ledger is not the one this database handed over to."""
         identity = await self.ledger.current_identity()
         seen = await self.store.ledger_seen()
+        generation = self.ledger.generation
         if seen is None:
             await self.store.adopt_ledger(identity)
+        elif seen == identity and generation < await self._generation_seen():
+            # The same ledger, but it went back in time (restored from an old backup, failed over without
+            # the latest writes): records it froze since are gone. A new epoch makes every member offer its
+            # records again, so the lost windows are rebuilt identically and nothing rolls into them.
+            identity = await self.ledger.report_loss(
+                new_epoch=True, peers=await self.store.cluster_peers(), hold=self.deadline
+            )
+            handed, billed = await self.store.reoffer_all(identity, now)
+            log.error(
+                "ALARM: the cluster ledger went back in time (restored from an old backup?); offering this "
+                "instance's records again so the lost windows are rebuilt identically",
+                extra={"fields": {"generation": generation, "generation_seen": self._generation,
+                                  "handed_again": handed, "billed_offered_again": billed}},
+            )  # fmt: skip
         elif seen != identity:
             # A new ledger (recreated, restored, failed over without the latest writes) or one that lost
             # history: hold its freezing while every member offers its records again.
@@ -198,8 +214,20 @@ class ClusterShipping:
         finally:
             self._pass_started = None
 
+    async def _generation_seen(self) -> int:
+        if self._generation < 0:
+            self._generation = await self.store.ledger_generation()
+        return self._generation
+
+    async def _remember_generation(self) -> None:
+        # Only ever read back for a comparison within the same identity; a new identity starts over.
+        if self.ledger.generation != self._generation:
+            await self.store.remember_ledger_generation(self.ledger.generation)
+            self._generation = self.ledger.generation
+
     async def _pass_steps(self, now: float, result: PassResult) -> None:
         await self._check_identity(now)
+        await self._remember_generation()
         await self._hand_over_all(now)
         # Only windows handed over completely count as handed over: the shipper freezes by this.
         await self._remember(

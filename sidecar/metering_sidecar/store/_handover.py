@@ -126,6 +126,16 @@ class HandoverQueries:
         async with self._lock, self._transaction():
             await self._set_meta({"cluster_ledger": identity})
 
+    async def ledger_generation(self: _StoreLike) -> int:
+        """Return the ledger generation (its highest record id) this database saw last; 0 if none."""
+        value = await self._meta("cluster_ledger_generation")
+        return int(value) if value else 0
+
+    async def remember_ledger_generation(self: _StoreLike, generation: int) -> None:
+        """Remember the ledger's generation: seeing a smaller one later means the ledger went back in time."""
+        async with self._lock, self._transaction():
+            await self._set_meta({"cluster_ledger_generation": str(generation)})
+
     async def cluster_peers(self: _StoreLike) -> list[str]:
         """Return the cluster members this database last saw in the ledger (a lost ledger waits for them)."""
         value = await self._meta("cluster_peers")
