@@ -745,3 +745,25 @@ async def test_a_ledger_restored_from_an_old_backup_is_a_loss_though_its_identit
     assert sorted(r["quantity"] for r in emulator.state.billed()) == [2, 3, 5]
     for member in (a, b):
         assert (await call(member, "GetStatus", pb.GetStatusRequest())).pending_events == 0
+
+
+async def test_the_shipper_prunes_settled_contributions_past_the_maximum_record_age(dsn: str) -> None:
+    """Item 3: the ledger does not grow without bound: settled contributions too old for AWS to accept again
+    are pruned by the shipper (young ones, and open ones, stay)."""
+    ledger = _ledger(dsn, "a", member_timeout=60.0)
+    try:
+        await ledger.hand_over([_contribution(1, 0, 3), _contribution(2, NEXT, 4, customer="222222222222")])
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(
+                "INSERT INTO ms_records (id, product, license_arn, customer_field, customer, dimension, window_start, "
+                "timestamp_s, quantity, request_json, state, next_attempt_s, expires_s) VALUES (1, 'prod-abc123', "
+                f"'', 'CustomerAWSAccountId', '{ACCOUNT}', 'requests', 0, 0, 3, '{{}}', 'billed', 0, 0)"
+            )
+            conn.execute("UPDATE ms_contributions SET record_id = 1 WHERE window_start = 0")
+        assert await ledger.try_lead()
+        await ledger.expire(NEXT)
+        with psycopg.connect(dsn) as conn:
+            left = conn.execute("SELECT window_start FROM ms_contributions").fetchall()
+        assert left == [(NEXT,)]
+    finally:
+        await ledger.close()

@@ -15,6 +15,7 @@ import json
 import logging
 import re
 import secrets
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
@@ -61,6 +62,8 @@ T = TypeVar("T")
 Work = Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]]
 KEY_COLUMNS = ("product", "license_arn", "customer_field", "customer", "dimension", "window_start")
 LEDGER_LOST = "ledger-lost"
+PRUNE_EVERY_SECONDS = 600.0  # the shipper prunes old settled contributions this often (a scan of the table)
+PRUNE_BATCH = 5000  # contributions pruned per table and time
 FREEZE_CHUNK = 400  # keys frozen per transaction (one call, one deadline)
 # OLD_SHIPPER_LOCK held shared by this member's fence session (classid/objid/objsubid of a one-bigint key).
 _FENCE_HOLDS = (
@@ -226,6 +229,7 @@ class ClusterLedger:
         self._fence_pid = -1
         self._fenced_event = asyncio.Event()
         self._migration: asyncio.Task[None] | None = None
+        self._next_prune = 0.0  # monotonic
 
     @property
     def contributor(self) -> Contributor:
@@ -1101,6 +1105,10 @@ class ClusterLedger:
                     "message = 'not confirmed by AWS before the maximum record age' "
                     "WHERE state = 'pending' AND expires_s <= %s RETURNING id", (now, now),
                 )).fetchall()  # fmt: skip
+                if time.monotonic() >= self._next_prune:
+                    # Keeps the ledger (and the next migration) small; bounded, so the call stays short.
+                    self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+                    await self._prune(conn, limit=PRUNE_BATCH)
             return [int(r[0]) for r in rows]
 
         return await self._run(run)
