@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
@@ -50,11 +51,23 @@ def ledger_dsn(server: pg.Postgres, name: str = "ledger", port: int | None = Non
 
 
 def metric(sidecar: SidecarProcess, name: str) -> float:
-    """Read one unlabelled metric of a running sidecar (0 when absent)."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{sidecar.metrics_port}/metrics", timeout=5) as response:
-        for line in response.read().decode().splitlines():
-            if line.startswith(name + " "):
-                return float(line.split()[-1])
+    """Read one unlabelled metric of a running sidecar (0 when absent, or while its metrics port is not up).
+
+    SidecarProcess.start returns once the API answers; the metrics port opens a moment later, so a caller
+    polling right after a start sees a refused connection: that is "not yet", not a failure.
+    """
+    try:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{sidecar.metrics_port}/metrics", timeout=5
+        ) as response:
+            text = response.read().decode()
+    except urllib.error.URLError as exc:
+        if isinstance(exc.reason, ConnectionRefusedError):
+            return 0.0
+        raise
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
     return 0.0
 
 
