@@ -87,8 +87,13 @@ class SidecarProcess:
         env: dict[str, str] | None = None,
         fake_keys: bool = True,
         cwd: Path | None = None,
+        module: str = "metering_sidecar",
     ) -> None:
-        """``fake_keys=False`` leaves AWS_ACCESS_KEY_ID out, so the SDK's credential chain runs for real."""
+        """``fake_keys=False`` leaves AWS_ACCESS_KEY_ID out, so the SDK's credential chain runs for real.
+
+        ``module``: what ``python -m`` runs. The previous release's package was named ``sidecar`` (run it with
+        ``cwd`` at its extracted tree); under ``metering_sidecar`` Python would find this checkout's code.
+        """
         self.port = free_port()
         self.health_port = free_port()
         self.metrics_port = free_port()
@@ -102,6 +107,7 @@ class SidecarProcess:
         self.env = env or {}
         self.fake_keys = fake_keys
         self.cwd = cwd  # `python -m sidecar` imports the package found here first (another version's code)
+        self.module = module
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = db.with_suffix(".log")
 
@@ -109,7 +115,7 @@ class SidecarProcess:
         """Start and wait until the API answers."""
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "metering_sidecar", "serve", *self.args],
+                [sys.executable, "-m", self.module, "serve", *self.args],
                 stdout=log,
                 stderr=log,
                 env=_env({**self.env, **(extra_env or {})}, fake_keys=self.fake_keys),

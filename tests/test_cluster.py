@@ -23,7 +23,8 @@ from tests.reliability.load import Load, billed_by_key, compare
 WINDOW = 2
 ARGS = ("--window-seconds", str(WINDOW), "--close-delay-seconds", "0.3", "--flush-interval-seconds", "0.2",
         "--max-backoff-seconds", "0.5", "--cluster-member-timeout-seconds", "3",
-        "--cluster-close-deadline-seconds", "20")  # fmt: skip
+        "--cluster-close-deadline-seconds", "20", "--aws-timeout-seconds", "1",
+        "--aws-call-deadline-seconds", "2")  # fmt: skip  # the member timeout must exceed the AWS deadline
 
 pytestmark = pytest.mark.skipif(
     not pg.available(), reason="PostgreSQL 15 missing (scripts/install-deps installs it)"

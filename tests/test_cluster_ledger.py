@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -16,9 +18,11 @@ from metering_sidecar._app import Sidecar
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from metering_sidecar.cluster import ClusterLedger
+from metering_sidecar.cluster import _ledger as ledger_module
+from metering_sidecar.cluster._ledger import scrub
 from metering_sidecar.cluster._schema import OLD_SHIPPER_LOCK, V1
 from metering_sidecar.core._clock import ManualClock
-from metering_sidecar.core._errors import RemoteError
+from metering_sidecar.core._errors import ConfigError, RemoteError
 from metering_sidecar.core._model import Outcome, RecordOutcome
 from metering_sidecar.emulator import EmulatorServer
 from metering_sidecar.store._handover import Contribution
@@ -389,9 +393,9 @@ async def test_a_lost_ledger_rebuilds_and_a_differing_rebuild_is_a_ledger_lost_d
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")
     for _ in range(2):
-        await call(survivor, "Flush", pb.FlushRequest())  # offers its record again; freezing waits
+        await call(survivor, "Flush", pb.FlushRequest())  # offers its record again; freezing waits for gone
     assert emulator.state.stats.duplicate_records == 0
-    clock.advance(400)  # past the rebuild hold (one member timeout)
+    _rebuild_hold_ends(dsn)  # gone never comes back: the close deadline ends the wait
     for _ in range(2):
         await call(survivor, "Flush", pb.FlushRequest())
     [dead] = (await call(survivor, "ListDeadLetters", pb.ListDeadLettersRequest())).records
@@ -422,3 +426,344 @@ async def test_dead_letter_retry_after_a_rename_reaches_the_cluster_record(
         await call(after, "Flush", pb.FlushRequest())
     assert [r["quantity"] for r in emulator.state.billed()] == [6]
     assert (await call(after, "GetStatus", pb.GetStatusRequest())).pending_events == 0
+
+
+async def test_an_upgraded_database_keeps_the_legacy_incarnation_so_an_unmarked_hand_over_bills_once(
+    cluster: Any, clock: ManualClock, emulator: EmulatorServer, dsn: str, tmp_path: Path
+) -> None:
+    """Upgrade: the previous version handed a record to the ledger (as incarnation '') and was killed before
+    it marked the record handed. Upgraded, the same disk offers it again: it must be the same contribution
+    (the legacy incarnation ''), not a second one under a new random incarnation, or freezing adds both."""
+    db = tmp_path / "upgraded.db"
+    nowhere = dsn.rsplit(":", 1)[0] + ":1/nowhere"
+    a = await cluster("a", db=str(db), cluster_postgres_dsn=nowhere)  # seals, cannot hand over
+    clock.set(NEXT + 60)
+    await call(a, "RecordUsage", pb.RecordUsageRequest(event=event(event_id="x", quantity=5)))
+    clock.advance(HOUR)
+    await call(a, "Flush", pb.FlushRequest())
+    [sealed] = await a.store.to_hand_over()
+    await a.shutdown(grace=0.5)
+    # The previous version's ledger (schema version 1) holds the contribution, as that version wrote it.
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for statement in V1:
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO ms_contributions (instance_id, product, license_arn, customer_field, customer, dimension, "
+            "window_start, quantity, first_event_ms, event_count, request_json, content_sha256) VALUES "
+            "('a', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (*sealed.key, sealed.quantity, sealed.first_event_ms, sealed.event_count, sealed.request_json,
+             sealed.digest),
+        )  # fmt: skip
+    # The local database as the previous version (local schema version 4) left it: record still pending.
+    with sqlite3.connect(db) as local:
+        local.execute("DROP INDEX records_to_reoffer")
+        for column in ("handed_instance", "handed_incarnation", "reoffer"):
+            local.execute(f"ALTER TABLE records DROP COLUMN {column}")
+        local.execute("DELETE FROM meta WHERE key IN ('incarnation', 'cluster_ledger')")
+        local.execute("PRAGMA user_version = 4")
+    upgraded = await cluster("a", db=str(db))
+    assert await upgraded.store.incarnation() == ""
+    for _ in range(3):
+        await call(upgraded, "Flush", pb.FlushRequest())
+    assert [r["quantity"] for r in emulator.state.billed()] == [5]
+    assert (await call(upgraded, "GetStatus", pb.GetStatusRequest())).pending_events == 0
+
+
+async def test_a_brand_new_database_gets_a_random_incarnation(cluster: Any, tmp_path: Path) -> None:
+    """Only databases from before incarnations keep ''; a new disk is a new contributor."""
+    a = await cluster("a", db=str(tmp_path / "new.db"))
+    incarnation = await a.store.incarnation()
+    assert incarnation != ""
+    assert await a.store.incarnation() == incarnation
+
+
+async def _until_joined(ledger: ClusterLedger, tries: int = 150) -> list[str]:
+    """Heartbeat until the ledger answers; return the error codes seen on the way (bounded by tries)."""
+    seen: list[str] = []
+    for _ in range(tries):
+        try:
+            await ledger.heartbeat(NEXT, NEXT)
+            return seen
+        except RemoteError as exc:
+            seen.append(exc.code)
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"never joined: {sorted(set(seen))}")
+
+
+async def test_a_large_version_1_ledger_migrates_despite_the_statement_timeout(dsn: str) -> None:
+    """Item 3: the primary-key change over many contributions outlasts the session's statement timeout; the
+    migration runs without it (the key built concurrently), old settled rows are pruned, and the calls in
+    the meantime say the ledger is being migrated, not that PostgreSQL is unreachable."""
+    rows = 300_000
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for statement in V1:
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO ms_records (product, license_arn, customer_field, customer, dimension, window_start, "
+            "timestamp_s, quantity, request_json, state, next_attempt_s, expires_s) VALUES "
+            "('p', '', 'CustomerAWSAccountId', 'old', 'd', 0, 0, 1, '{}', 'billed', 0, 0)"
+        )
+        conn.execute(
+            "INSERT INTO ms_contributions (instance_id, product, license_arn, customer_field, customer, dimension, "
+            "window_start, quantity, first_event_ms, event_count, request_json, content_sha256) SELECT "
+            "'member-' || (g % 7), 'prod-abc123', '', 'CustomerAWSAccountId', lpad(g::text, 12, '0'), 'requests', "
+            f"{NEXT}, 1, 0, 1, '{{}}', md5(g::text) FROM generate_series(1, {rows}) g"
+        )
+        # Settled long before the maximum record age: pruned by the migration.
+        conn.execute(
+            "INSERT INTO ms_contributions (instance_id, product, license_arn, customer_field, customer, dimension, "
+            "window_start, quantity, first_event_ms, event_count, request_json, content_sha256, record_id) "
+            "SELECT 'member-0', 'p', '', 'CustomerAWSAccountId', 'old', 'd', 0, 1, 0, 1, '{}', 'x', id FROM ms_records"
+        )
+    ledger = _ledger(dsn, "new", call_timeout=0.3)
+    try:
+        seen = await _until_joined(ledger)
+        # (A call may also outlast its own 0.3 s deadline on a busy machine: PostgresTimeout is fine.)
+        assert "LedgerMigrating" in seen, seen
+        assert not set(seen) & {"QueryCanceled", "PostgresStatementTimeout", "PostgresUnavailable"}, seen
+        with psycopg.connect(dsn) as conn:
+            assert conn.execute("SELECT value FROM ms_meta WHERE key = 'schema_version'").fetchone() == ("2",)
+            assert conn.execute("SELECT COUNT(*) FROM ms_contributions").fetchone() == (rows,)
+            [definition] = conn.execute(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'ms_contributions_pkey'"
+            ).fetchone() or ("",)
+            assert "incarnation" in definition
+            invalid = conn.execute("SELECT COUNT(*) FROM pg_index WHERE NOT indisvalid").fetchone()
+            assert invalid == (0,)
+    finally:
+        await ledger.close()
+
+
+async def test_a_migration_without_privileges_says_so(postgres: pg.Postgres, dsn: str) -> None:
+    """Item 7: a role that may not create the ledger's tables gets a migration error naming the cause."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS weak")
+        conn.execute("CREATE ROLE weak LOGIN")
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    weak = dsn.replace("postgres@", "weak@", 1)
+    ledger = _ledger(weak, "weak", call_timeout=2.0)
+    try:
+        errors: list[RemoteError] = []
+        for _ in range(100):
+            try:
+                await ledger.heartbeat(NEXT, NEXT)
+            except RemoteError as exc:
+                errors.append(exc)
+                if exc.code not in ("LedgerMigrating", "PostgresTimeout"):
+                    break
+            await asyncio.sleep(0.05)
+        assert errors[-1].code == "LedgerMigrationRefused", errors
+        assert "permission denied" in errors[-1].message
+    finally:
+        await ledger.close()
+
+
+def test_dsn_secrets_never_reach_a_message(tmp_path: Path) -> None:
+    """Item 7: psycopg quotes a malformed DSN, password included; the sidecar repeats neither."""
+    for dsn in (
+        "postgresql://meter:s3cr%et@db/ledger",
+        "postgresql://meter:s3cret@[db/ledger",
+        "host=db password=s3cret bogus=1",
+    ):
+        with pytest.raises(ConfigError) as info:
+            ClusterLedger(dsn, "a", window_seconds=HOUR, expiry_after=HOUR)
+        assert "--cluster-postgres-dsn" in str(info.value)
+        assert "s3cr" not in str(info.value)
+    assert "hunter2" not in scrub("could not connect: postgresql://u:hunter2@h/db password=hunter2",
+                                  "postgresql://u:hunter2@h/db")  # fmt: skip
+    assert scrub("password='a b' x", "") == "password=*** x"
+    done = subprocess.run(
+        [sys.executable, "-m", "metering_sidecar", "serve", "--db", str(tmp_path / "x.db"), "--listen",
+         "127.0.0.1:0", "--health-listen", "", "--metrics-listen", "", "--product-code", "prod-abc123",
+         "--metering-endpoint-url", "http://127.0.0.1:9", "--instance-id", "a",
+         "--cluster-postgres-dsn", "postgresql://meter:s3cret@[db/ledger"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "--cluster-postgres-dsn" in done.stderr
+    assert "s3cr" not in done.stderr + done.stdout
+
+
+async def test_a_member_that_shuts_down_announces_it_leaves(
+    cluster: Any, clock: ManualClock, emulator: EmulatorServer
+) -> None:
+    """Item 10: a member shut down gracefully says it leaves, so the shipper does not wait for it."""
+    long_lived = {"cluster_member_timeout_seconds": 10 * HOUR}  # without leaving, b would hold every window
+    a, b = await cluster("a", **long_lived), await cluster("b", **long_lived)
+    await b.shutdown(grace=0.5)
+    clock.set(NEXT + 60)
+    await call(a, "RecordUsage", pb.RecordUsageRequest(event=event(event_id="x", quantity=5)))
+    clock.advance(HOUR)
+    for _ in range(2):
+        await call(a, "Flush", pb.FlushRequest())
+    assert [r["quantity"] for r in emulator.state.billed()] == [5]
+
+
+def _rebuild_hold_ends(dsn: str) -> None:
+    """Make the wait for members to offer again to a lost ledger end, as its close deadline would."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("UPDATE ms_meta SET value = '0' WHERE key = 'rebuild_until'")
+
+
+async def test_a_member_back_after_its_window_was_rebuilt_without_it_is_not_billed_again(
+    cluster: Any, clock: ManualClock, emulator: EmulatorServer, dsn: str
+) -> None:
+    """Item 2: after the ledger is lost, the rebuild waits for every member seen before; one that comes back
+    after its window was rebuilt without it (AWS refused the rebuild: ledger-lost) gets a ledger-lost dead
+    letter for its share (probably billed in the lost record), never a second record a window later."""
+    long_lived = {"cluster_member_timeout_seconds": 300.0}
+    a, b = await cluster("a", **long_lived), await cluster("b", **long_lived)
+    clock.set(NEXT + 60)
+    await call(a, "RecordUsage", pb.RecordUsageRequest(event=event(event_id="a", quantity=3)))
+    await call(b, "RecordUsage", pb.RecordUsageRequest(event=event(event_id="b", quantity=4)))
+    clock.advance(HOUR)
+    await call(b, "Flush", pb.FlushRequest())  # handed over; b then stalls before the verdict comes back
+    await call(a, "Flush", pb.FlushRequest())  # the shipper freezes 3 + 4 and bills it
+    assert [r["quantity"] for r in emulator.state.billed()] == [7]
+    with psycopg.connect(dsn, autocommit=True) as conn:  # the ledger is lost: recreated empty
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    for _ in range(3):
+        await call(a, "Flush", pb.FlushRequest())  # a offers again; the rebuild waits for b
+    assert emulator.state.stats.duplicate_records == 0
+    _rebuild_hold_ends(dsn)  # b is late past the close deadline: the window is rebuilt without it
+    for _ in range(2):
+        await call(a, "Flush", pb.FlushRequest())
+    assert emulator.state.stats.duplicate_records == 1  # 3 is not the 7 AWS holds: ledger-lost
+    await call(b, "Flush", pb.FlushRequest())  # b comes back and offers its 4 units again
+    clock.advance(HOUR)  # the next window closes too: a share rolled forward would be billed in it
+    for _ in range(3):
+        await call(b, "Flush", pb.FlushRequest())
+        await call(a, "Flush", pb.FlushRequest())
+    assert [r["quantity"] for r in emulator.state.billed()] == [7]
+    [dead] = (await call(b, "ListDeadLetters", pb.ListDeadLettersRequest())).records
+    assert dead.reason == "ledger-lost"
+    for member in (a, b):
+        assert (await call(member, "GetStatus", pb.GetStatusRequest())).pending_events == 0
+
+
+async def test_freezing_locks_only_the_keys_of_its_chunk(dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Item 9: each freezing transaction reads and locks only the keys it freezes, so a chunk's work stays
+    bounded however many contributions are open (here: another key's row is locked by someone else)."""
+    monkeypatch.setattr(ledger_module, "FREEZE_CHUNK", 1)
+    ledger = _ledger(dsn, "a", call_timeout=2.0, member_timeout=60.0)  # the lease outlives the lock wait
+    try:
+        await ledger.hand_over([_contribution(1, NEXT, 3, customer="111111111111"),
+                                _contribution(2, NEXT, 4, customer="222222222222")])  # fmt: skip
+        await ledger.heartbeat(NEXT, NEXT + HOUR)
+        assert await ledger.try_lead()
+        with psycopg.connect(dsn) as other:  # holds the second key's contribution (a long transaction)
+            other.execute("SELECT 1 FROM ms_contributions WHERE customer = '222222222222' FOR UPDATE")
+            with pytest.raises(RemoteError):
+                await ledger.freeze(NEXT + 2 * HOUR, member_timeout=10 * HOUR, deadline=1800)
+            with psycopg.connect(dsn) as conn:
+                frozen = conn.execute("SELECT customer, quantity FROM ms_records").fetchall()
+            assert frozen == [("111111111111", 3)]  # the first chunk froze; only the locked key waits
+        assert await ledger.freeze(NEXT + 2 * HOUR, member_timeout=10 * HOUR, deadline=1800) == 1
+    finally:
+        await ledger.close()
+
+
+def test_the_member_timeout_must_exceed_the_aws_call_deadline() -> None:
+    """Item 5: with the member timeout no longer than an AWS call may take, a slow call would cost the shipper
+    its lease every pass; such a configuration is refused at start."""
+    base = {"db": "x.db", "product_code": "prod-abc123", "cluster_postgres_dsn": "postgresql://h/db"}
+    with pytest.raises(ConfigError, match="--cluster-member-timeout-seconds"):
+        config_module.from_mapping(
+            {}, **base, cluster_member_timeout_seconds=30.0, aws_call_deadline_seconds=30.0
+        )
+    config_module.from_mapping({}, **base)  # the defaults pass
+
+
+async def test_heartbeat_and_lease_are_kept_between_passes(cluster: Any, dsn: str) -> None:
+    """Item 5: no pass for longer than the member timeout (a pass waiting on a slow AWS call): the member's
+    heartbeat stays fresh and its shipper lease does not lapse, both judged on PostgreSQL's clock."""
+    timeouts = {
+        "cluster_member_timeout_seconds": 1.5,
+        "aws_timeout_seconds": 1.0,
+        "aws_call_deadline_seconds": 1.0,
+    }
+    a = await cluster("a", **timeouts)
+    await call(a, "Flush", pb.FlushRequest())  # one pass: a takes the lease
+    assert a.cluster is not None
+    assert a.cluster.ledger.leader
+    await asyncio.sleep(3 * 1.5)  # no pass at all for three member timeouts
+    with psycopg.connect(dsn) as conn:
+        fresh = conn.execute(
+            "SELECT heartbeat_s > extract(epoch FROM clock_timestamp()) - 1.5 FROM ms_members WHERE instance_id = 'a'"
+        ).fetchone()
+        lease = conn.execute(
+            "SELECT holder LIKE 'a/%', expires_at > clock_timestamp() FROM ms_lease"
+        ).fetchone()
+    assert fresh == (True,)
+    assert lease == (True, True)
+
+
+def _dump(dsn: str) -> bytes:
+    return subprocess.run([str(pg.BIN / "pg_dump"), "--no-owner", dsn], check=True, capture_output=True,
+                          timeout=60).stdout  # fmt: skip
+
+
+def _restore(dsn: str, dump: bytes) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    subprocess.run([str(pg.BIN / "psql"), "-q", "-v", "ON_ERROR_STOP=1", dsn], input=dump, check=True,
+                   capture_output=True, timeout=60)  # fmt: skip
+
+
+async def test_a_ledger_restored_from_an_old_backup_is_a_loss_though_its_identity_is_the_same(
+    cluster: Any, clock: ManualClock, emulator: EmulatorServer, dsn: str
+) -> None:
+    """Item 6: the restored ledger lacks a window frozen since the backup; members notice that its generation
+    went back, offer their records again, and the window is rebuilt identically, so late usage for it rolls
+    forward instead of becoming a second record (DuplicateRecord) for a billed hour."""
+    long_lived = {"cluster_member_timeout_seconds": 300.0}
+    a, b = await cluster("a", **long_lived), await cluster("b", **long_lived)
+    clock.set(NEXT + 60)
+    await call(a, "RecordUsage", pb.RecordUsageRequest(event=event(event_id="a1", quantity=3)))
+    clock.advance(HOUR)
+    for member in (b, a, b, a):
+        await call(member, "Flush", pb.FlushRequest())
+    backup = _dump(dsn)  # the identity row is in it
+    await call(a, "RecordUsage", pb.RecordUsageRequest(event=event(event_id="a2", quantity=5)))
+    await call(b, "RecordUsage", pb.RecordUsageRequest(event=event(event_id="b2", quantity=2)))
+    clock.advance(HOUR + 1800)  # b never hands this hour over: the close deadline freezes a's share alone
+    for _ in range(2):
+        await call(a, "Flush", pb.FlushRequest())
+    assert sorted(r["quantity"] for r in emulator.state.billed()) == [3, 5]
+    _restore(dsn, backup)  # the ledger goes back to before the second hour was frozen
+    clock.advance(HOUR)
+    for _ in range(3):
+        await call(a, "Flush", pb.FlushRequest())
+        await call(b, "Flush", pb.FlushRequest())  # b's late share for the second hour is handed over now
+    clock.advance(HOUR)
+    for _ in range(3):
+        await call(a, "Flush", pb.FlushRequest())
+        await call(b, "Flush", pb.FlushRequest())
+    assert emulator.state.stats.duplicate_records == 0
+    assert sorted(r["quantity"] for r in emulator.state.billed()) == [2, 3, 5]
+    for member in (a, b):
+        assert (await call(member, "GetStatus", pb.GetStatusRequest())).pending_events == 0
+
+
+async def test_the_shipper_prunes_settled_contributions_past_the_maximum_record_age(dsn: str) -> None:
+    """Item 3: the ledger does not grow without bound: settled contributions too old for AWS to accept again
+    are pruned by the shipper (young ones, and open ones, stay)."""
+    ledger = _ledger(dsn, "a", member_timeout=60.0)
+    try:
+        await ledger.hand_over([_contribution(1, 0, 3), _contribution(2, NEXT, 4, customer="222222222222")])
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(
+                "INSERT INTO ms_records (id, product, license_arn, customer_field, customer, dimension, window_start, "
+                "timestamp_s, quantity, request_json, state, next_attempt_s, expires_s) VALUES (1, 'prod-abc123', "
+                f"'', 'CustomerAWSAccountId', '{ACCOUNT}', 'requests', 0, 0, 3, '{{}}', 'billed', 0, 0)"
+            )
+            conn.execute("UPDATE ms_contributions SET record_id = 1 WHERE window_start = 0")
+        assert await ledger.try_lead()
+        await ledger.expire(NEXT)
+        with psycopg.connect(dsn) as conn:
+            left = conn.execute("SELECT window_start FROM ms_contributions").fetchall()
+        assert left == [(NEXT,)]
+    finally:
+        await ledger.close()

@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import secrets
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
@@ -21,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import psycopg
+import psycopg.conninfo
+import psycopg.errors
 
 from metering_sidecar.cluster._schema import (
     CUSTOMERS,
@@ -30,6 +34,8 @@ from metering_sidecar.cluster._schema import (
     SCHEMA_VERSION,
     V1,
     V2,
+    V2_INDEXES,
+    V2_KEY_COLUMNS,
 )
 from metering_sidecar.core import (
     MAX_QUANTITY,
@@ -56,7 +62,9 @@ T = TypeVar("T")
 Work = Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]]
 KEY_COLUMNS = ("product", "license_arn", "customer_field", "customer", "dimension", "window_start")
 LEDGER_LOST = "ledger-lost"
-FREEZE_CHUNK = 400  # records frozen per transaction (one call, one deadline)
+PRUNE_EVERY_SECONDS = 600.0  # the shipper prunes old settled contributions this often (a scan of the table)
+PRUNE_BATCH = 5000  # contributions pruned per table and time
+FREEZE_CHUNK = 400  # keys frozen per transaction (one call, one deadline)
 # OLD_SHIPPER_LOCK held shared by this member's fence session (classid/objid/objsubid of a one-bigint key).
 _FENCE_HOLDS = (
     "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = %(fence)s AND classid = 0 "
@@ -68,10 +76,65 @@ class LedgerRefused(ConfigError):
     """The ledger's schema is newer than this member may write: upgrade the member (exit 2)."""
 
 
-def _pg_error(exc: Exception) -> RemoteError:
-    return RemoteError(
-        "PostgresUnavailable", str(exc).strip().splitlines()[0] if str(exc) else repr(exc), retryable=True
-    )
+_SECRETS = (
+    re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE),  # key=value form
+    re.compile(r"(://[^:/@\s]*:)([^@\s]*)(@)"),  # URI form: scheme://user:password@host
+)
+
+
+def scrub(text: str, dsn: str = "") -> str:
+    """Return ``text`` without the DSN's password, in whichever form it appears.
+
+    psycopg quotes a malformed DSN in its error messages, password included; every message about
+    PostgreSQL goes through here before it is logged or raised.
+    """
+    secrets_in_dsn: list[str] = []
+    if dsn:
+        try:
+            password = psycopg.conninfo.conninfo_to_dict(dsn).get("password")
+        except psycopg.Error:
+            password = None
+        if password:
+            secrets_in_dsn.append(str(password))
+        for pattern in _SECRETS:
+            secrets_in_dsn.extend(m.group(2) for m in pattern.finditer(dsn) if m.group(2))
+    for secret in sorted(set(secrets_in_dsn), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    for pattern in _SECRETS:
+        text = pattern.sub(lambda m: m.group(1) + "***" + (m.group(3) if m.lastindex == 3 else ""), text)
+    return text
+
+
+def _message(exc: BaseException, dsn: str) -> str:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+    return scrub(first, dsn)
+
+
+def _pg_error(exc: BaseException, dsn: str) -> RemoteError:
+    """Name the cause: an operator must tell a permission problem from a lock or an unreachable server."""
+    message = _message(exc, dsn)
+    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        code = "PostgresPermissionDenied"
+    elif isinstance(exc, psycopg.errors.LockNotAvailable):
+        code = "PostgresLockTimeout"  # e.g. the lease row or a table held by another session
+    elif isinstance(exc, psycopg.errors.QueryCanceled):
+        code = "PostgresStatementTimeout"
+    elif isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
+        code = "PostgresUnavailable"
+    else:
+        # e.g. two shippers freezing the same window after a failover: the unique key lets one win; the
+        # other's transaction rolls back and it tries again next pass.
+        code = type(exc).__name__
+    return RemoteError(code, message, retryable=True)
+
+
+def check_dsn(dsn: str) -> None:
+    """Refuse a malformed --cluster-postgres-dsn at start (exit 2), without repeating its password."""
+    try:
+        psycopg.conninfo.conninfo_to_dict(dsn)
+    except psycopg.Error as exc:
+        raise ConfigError(f"--cluster-postgres-dsn: not a valid PostgreSQL connection string: "
+                          f"{_message(exc, dsn)}") from None  # fmt: skip
 
 
 def groups_of(contribution: tuple[str, int, int, int]) -> list[TagGroup]:
@@ -144,6 +207,7 @@ class ClusterLedger:
         member_timeout: float = 30.0,
         call_timeout: float = 10.0,
     ) -> None:
+        check_dsn(dsn)
         self.dsn = dsn
         self.instance_id = instance_id
         self.incarnation = ""  # this database's, set when the member joins
@@ -152,16 +216,20 @@ class ClusterLedger:
         self.member_timeout = member_timeout
         self.call_timeout = call_timeout
         self.identity = ""  # "<ledger identity>/<epoch>" of the ledger last connected to
+        self.generation = 0  # the highest record id the ledger had issued, when its identity was last read
         self.leader = False
         self._nonce = secrets.token_hex(4)  # this process: a restarted one never reuses a lease
         self._token: int | None = None
         self._main = _Slot()  # the flusher's calls
         self._rpc = _Slot()  # RPCs (customer bindings, operator retries), never queued behind a pass
+        self._beat = _Slot()  # heartbeats and lease renewals between passes, never queued behind a pass
         self._orphans: set[asyncio.Task[Any]] = set()
         self._waiting_for_old_shipper = False
         self._fence_task: asyncio.Task[None] | None = None
         self._fence_pid = -1
         self._fenced_event = asyncio.Event()
+        self._migration: asyncio.Task[None] | None = None
+        self._next_prune = 0.0  # monotonic
 
     @property
     def contributor(self) -> Contributor:
@@ -215,41 +283,38 @@ class ClusterLedger:
                 slot.conn = None
                 raise
 
-    async def _run(self, work: Work[T], *, rpc: bool = False) -> T:
+    async def _run(self, work: Work[T], *, rpc: bool = False, beat: bool = False) -> T:
         """Run ``work`` on a connection within the call deadline; PostgreSQL failures become RemoteError."""
-        slot = self._rpc if rpc else self._main
+        slot = self._beat if beat else self._rpc if rpc else self._main
+        rpc = rpc or beat  # neither is the pass's session: their failures do not end leadership
         task = asyncio.ensure_future(self._call(slot, work))
         try:
             done, _ = await asyncio.wait({task}, timeout=self.call_timeout)
         except BaseException:
             done = set()  # the caller was cancelled (shutdown): abandon the call the same way
-            self._abandon(task, rpc=rpc)
+            self._abandon(task, rpc=rpc, slot=slot)
             raise
         if not done:
-            self._abandon(task, rpc=rpc)
+            self._abandon(task, rpc=rpc, slot=slot)
             raise RemoteError(
                 "PostgresTimeout", f"no answer from PostgreSQL within {self.call_timeout:g} s", retryable=True
             )
         try:
             return task.result()
-        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            if not rpc:
-                self.leader = False
-            raise _pg_error(exc) from None
         except psycopg.Error as exc:
-            # e.g. two shippers freezing the same window after a failover: the unique key lets one win;
-            # the other's transaction rolls back and it tries again next pass.
-            raise RemoteError(
-                type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "", retryable=True
-            ) from None
+            if not rpc and isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
+                self.leader = False
+            raise _pg_error(exc, self.dsn) from None
 
-    def _abandon(self, task: asyncio.Task[Any], *, rpc: bool) -> None:
+    def _abandon(self, task: asyncio.Task[Any], *, rpc: bool, slot: _Slot | None = None) -> None:
         # Never wait for a black-holed server: cancel the call (it closes its own session once psycopg
         # gives up cancelling the query) and give the next call a fresh connection.
         task.cancel()
         self._orphans.add(task)
         task.add_done_callback(self._orphan_done)
-        if rpc:
+        if slot is self._beat:
+            self._beat = _Slot()
+        elif rpc:
             self._rpc = _Slot()
         else:
             self._main = _Slot()
@@ -268,74 +333,200 @@ class ClusterLedger:
                 await self._run(self._release)
             except RemoteError:
                 pass  # it lapses by itself within the member timeout
-        for slot in (self._main, self._rpc):
+        for slot in (self._main, self._rpc, self._beat):
             if slot.conn is not None and not slot.conn.closed:
                 await slot.conn.close()
             slot.conn = None
-        for task in [*self._orphans, *([self._fence_task] if self._fence_task else [])]:
-            task.cancel()
+        for task in [*self._orphans, *(t for t in (self._fence_task, self._migration) if t is not None)]:
+            task.cancel()  # a migration cut short is taken up again by the next member (each step is idempotent)
+        self._migration = None
         self._fence_task = None
         self.leader = False
 
     # -- schema, version and identity -------------------------------------------------------------
 
     async def _prepare(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        """Create or migrate the schema, refuse a ledger too new for this member, read its identity."""
-        async with conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-            row = await (await conn.execute(
-                "SELECT to_regclass('ms_meta') IS NOT NULL, to_regclass('ms_contributions') IS NOT NULL"
-            )).fetchone()  # fmt: skip
-            assert row is not None
-            meta: dict[str, str] = {}
-            if row[0]:
-                meta = {
-                    str(k): str(v)
-                    for k, v in await (await conn.execute("SELECT key, value FROM ms_meta")).fetchall()
-                }
-            version = int(meta.get("schema_version", 1 if row[1] else 0))
-            needed = int(meta.get("min_member_version", 0))
-            if needed > SCHEMA_VERSION:
-                raise LedgerRefused(
-                    f"the cluster ledger has schema version {version} and accepts members of version {needed} "
-                    f"or newer; this metering-sidecar writes version {SCHEMA_VERSION}. Nothing was changed and "
-                    "this member's usage stays on its disk: upgrade this member to the version the other "
-                    "members run, on the same volume"
-                )
-            if version < SCHEMA_VERSION:
+        """Refuse a ledger too new for this member, have an older one migrated, read its identity.
+
+        A migration runs in a task of its own, on a session without a statement timeout (building the new key
+        over millions of contributions takes longer than any call deadline); until it is done, calls fail
+        fast with ``LedgerMigrating`` and are tried again next pass.
+        """
+        meta, version = await self._read_meta(conn)
+        if version < SCHEMA_VERSION:
+            if self._migration is None or self._migration.done():
+                self._migration = asyncio.create_task(self._migrate(), name="cluster-ledger-migration")
+            done, _ = await asyncio.wait({self._migration}, timeout=max(0.1, self.call_timeout * 0.5))
+            if not done:
+                raise RemoteError("LedgerMigrating", "the cluster ledger is being migrated to schema version "
+                                  f"{SCHEMA_VERSION} (a large ledger takes a while); hand-over waits for it",
+                                  retryable=True)  # fmt: skip
+            migration, self._migration = self._migration, None
+            migration.result()  # a failed migration raises its own RemoteError
+            meta, version = await self._read_meta(conn)
+        self.identity = f"{meta.get('identity', '')}/{meta.get('epoch', '')}"
+
+    async def _read_meta(self, conn: psycopg.AsyncConnection[Any]) -> tuple[dict[str, str], int]:
+        row = await (await conn.execute(
+            "SELECT to_regclass('ms_meta') IS NOT NULL, to_regclass('ms_contributions') IS NOT NULL"
+        )).fetchone()  # fmt: skip
+        assert row is not None
+        meta: dict[str, str] = {}
+        if row[0]:
+            meta = {
+                str(k): str(v)
+                for k, v in await (await conn.execute("SELECT key, value FROM ms_meta")).fetchall()
+            }
+        version = int(meta.get("schema_version", 1 if row[1] else 0))
+        needed = int(meta.get("min_member_version", 0))
+        if needed > SCHEMA_VERSION:
+            raise LedgerRefused(
+                f"the cluster ledger has schema version {version} and accepts members of version {needed} "
+                f"or newer; this metering-sidecar writes version {SCHEMA_VERSION}. Nothing was changed and "
+                "this member's usage stays on its disk: upgrade this member to the version the other "
+                "members run, on the same volume"
+            )
+        return meta, version
+
+    async def _migrate(self) -> None:
+        """Create or migrate the ledger on a session of its own; errors say they are migration errors."""
+        try:
+            conn = await psycopg.AsyncConnection.connect(
+                self.dsn, autocommit=True, connect_timeout=max(1, int(self.call_timeout)), keepalives=1,
+            )  # fmt: skip
+        except psycopg.Error as exc:
+            raise _pg_error(exc, self.dsn) from None
+        try:
+            # No statement timeout (the work is proportional to the ledger's size), but a short lock timeout:
+            # the brief ACCESS EXCLUSIVE steps back off and retry rather than queue, because a queued one
+            # would block every version-1 member's hand-over behind it.
+            lock_ms = max(100, int(self.call_timeout * 250))
+            await conn.execute(
+                "SELECT set_config('statement_timeout', '0', false), set_config('lock_timeout', %s, false)",
+                (str(lock_ms),),
+            )
+            for attempt in range(1, 1000):
+                try:
+                    if await self._migrate_once(conn):
+                        return
+                except psycopg.errors.LockNotAvailable:
+                    pass  # a member holds the table (or another migrates): back off, try again
+                await asyncio.sleep(min(5.0, 0.1 * 2**attempt))
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise RemoteError("LedgerMigrationRefused", "migrating the cluster ledger needs the right to create "
+                              f"and alter its tables: {_message(exc, self.dsn)}", retryable=True) from None  # fmt: skip
+        except psycopg.Error as exc:
+            raise RemoteError(
+                "LedgerMigrationFailed",
+                f"migrating the cluster ledger failed: {_message(exc, self.dsn)}",
+                retryable=True,
+            ) from None
+        finally:
+            await conn.close()
+
+    async def _migrate_once(self, conn: psycopg.AsyncConnection[Any]) -> bool:
+        """One try at the migration; False when another member migrates just now (try again later)."""
+        got = await (await conn.execute("SELECT pg_try_advisory_lock(%s)", (SCHEMA_LOCK,))).fetchone()
+        if got is None or not got[0]:
+            return False
+        try:
+            meta, version = await self._read_meta(conn)
+            if version >= SCHEMA_VERSION:
+                return True
+            async with conn.transaction():  # cheap: new tables, and columns with constant defaults
                 for statement in (*V1, *V2, *CUSTOMERS):
                     await conn.execute(statement)
-                meta.setdefault("identity", str(uuid.uuid4()))
-                meta.setdefault("epoch", str(uuid.uuid4()))
-                meta["schema_version"] = str(SCHEMA_VERSION)
-                meta["min_member_version"] = str(max(needed, MIN_MEMBER_VERSION))
+            await self._prune(conn, limit=None)  # less to index
+            await self._build_key(conn)
+            needed = int(meta.get("min_member_version", 0))
+            meta.setdefault("identity", str(uuid.uuid4()))
+            meta.setdefault("epoch", str(uuid.uuid4()))
+            meta["schema_version"] = str(SCHEMA_VERSION)
+            meta["min_member_version"] = str(max(needed, MIN_MEMBER_VERSION))
+            async with conn.transaction():
                 await conn.cursor().executemany(
                     "INSERT INTO ms_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     list(meta.items()),
                 )  # fmt: skip
-                log.warning(
-                    "cluster ledger created" if version == 0 else "cluster ledger migrated in place",
-                    extra={"fields": {"from_version": version, "to_version": SCHEMA_VERSION,
-                                      "identity": meta["identity"]}},
-                )  # fmt: skip
-            self.identity = f"{meta['identity']}/{meta['epoch']}"
+            log.warning(
+                "cluster ledger created" if version == 0 else "cluster ledger migrated in place",
+                extra={"fields": {"from_version": version, "to_version": SCHEMA_VERSION, "identity": meta["identity"]}},
+            )  # fmt: skip
+            return True
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+
+    async def _build_key(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """Give ms_contributions its version-2 primary key without blocking writers while it is built."""
+        for name, statement in V2_INDEXES:
+            valid = await (await conn.execute(
+                "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", (name,)
+            )).fetchone()  # fmt: skip
+            if valid is not None and not valid[0]:
+                # Left invalid by an interrupted build (a restart, a lost session): build it again.
+                await conn.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+            if name == V2_INDEXES[0][0] and await self._key_is_v2(conn):
+                continue
+            await conn.execute(statement)
+        if not await self._key_is_v2(conn):
+            async with conn.transaction():  # catalog-only: the index is built already
+                await conn.execute(
+                    "ALTER TABLE ms_contributions DROP CONSTRAINT IF EXISTS ms_contributions_pkey"
+                )
+                await conn.execute(
+                    f"ALTER TABLE ms_contributions ADD CONSTRAINT ms_contributions_pkey PRIMARY KEY USING INDEX "
+                    f"{V2_INDEXES[0][0]}"
+                )
+
+    @staticmethod
+    async def _key_is_v2(conn: psycopg.AsyncConnection[Any]) -> bool:
+        row = await (await conn.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'ms_contributions_pkey' "
+            "AND conrelid = 'ms_contributions'::regclass"
+        )).fetchone()  # fmt: skip
+        return row is not None and f"({V2_KEY_COLUMNS})" in str(row[0])
+
+    async def _prune(self, conn: psycopg.AsyncConnection[Any], *, limit: int | None) -> int:
+        """Delete settled contributions too old for AWS to accept again (twice the maximum record age).
+
+        They only answer verdicts, which members collect every pass; a rebuild can no longer need them.
+        """
+        cutoff = f"extract(epoch FROM clock_timestamp()) - {2 * self.expiry_after + self.window:.0f}"
+        bound = "" if limit is None else f" LIMIT {int(limit)}"
+        pruned = 0
+        for table in ("ms_contributions", "ms_settled"):
+            done = await conn.execute(
+                f"DELETE FROM {table} WHERE ctid IN (SELECT t.ctid FROM {table} t JOIN ms_records r ON r.id = t.record_id "
+                f"WHERE r.state IN ('billed', 'dead') AND t.window_start < {cutoff}{bound})"
+            )  # fmt: skip
+            pruned += max(done.rowcount, 0)
+        return pruned
 
     async def current_identity(self) -> str:
         """Return the identity of the ledger as it is now ("<identity>/<epoch>")."""
 
-        async def run(conn: psycopg.AsyncConnection[Any]) -> str:
+        async def run(conn: psycopg.AsyncConnection[Any]) -> tuple[str, int]:
             rows = await (await conn.execute(
-                "SELECT key, value FROM ms_meta WHERE key IN ('identity', 'epoch')"
+                "SELECT key, value FROM ms_meta WHERE key IN ('identity', 'epoch') UNION ALL "
+                # The ledger's generation: the records' sequence only grows, so a smaller value than a member
+                # saw means the ledger went back in time (restored from a backup, failed over to a replica
+                # without the latest writes), though its identity row is the same.
+                "SELECT 'generation', COALESCE(pg_sequence_last_value(pg_get_serial_sequence('ms_records', "
+                "'id')::regclass), 0)::text"
             )).fetchall()  # fmt: skip
             meta = {str(k): str(v) for k, v in rows}
-            return f"{meta.get('identity', '')}/{meta.get('epoch', '')}"
+            return f"{meta.get('identity', '')}/{meta.get('epoch', '')}", int(meta.get("generation", "0"))
 
-        self.identity = await self._run(run)
+        self.identity, self.generation = await self._run(run)
         return self.identity
 
-    async def report_loss(self, now: float, *, new_epoch: bool) -> str:
-        """Some handed-over history is gone: hold freezing for a member timeout while members offer again.
+    async def report_loss(self, *, new_epoch: bool, peers: Sequence[str] = (), hold: float = 0.0) -> str:
+        """Some handed-over history is gone: hold freezing while members offer their records again.
 
+        Freezing waits for every member expected back: ``peers`` (the members this instance saw before the
+        loss) and those the ledger still lists, until each has handed over again under the new identity
+        (its heartbeat says so), or for at most ``hold`` seconds (the close deadline) on PostgreSQL's clock.
+        A window rebuilt without a member that comes back later could not take its share any more.
         ``new_epoch`` also gives the ledger a new epoch, so every member (not only the one that noticed)
         offers its recent records again. Returns the ledger's identity afterwards.
         """
@@ -347,10 +538,24 @@ class ClusterLedger:
                         "UPDATE ms_meta SET value = %s WHERE key = 'epoch'", (str(uuid.uuid4()),)
                     )
                 await conn.execute(
-                    "INSERT INTO ms_meta (key, value) VALUES ('rebuild_until', %s) ON CONFLICT (key) DO UPDATE "
+                    "INSERT INTO ms_meta (key, value) VALUES ('rebuild_until', "
+                    "(extract(epoch FROM clock_timestamp()) + %s)::text) ON CONFLICT (key) DO UPDATE "
                     "SET value = GREATEST(CAST(ms_meta.value AS DOUBLE PRECISION), CAST(excluded.value AS DOUBLE "
                     "PRECISION))::text",
-                    (str(now + self.member_timeout),),
+                    (max(hold, self.member_timeout),),
+                )  # fmt: skip
+                rows = await (await conn.execute(
+                    "SELECT value FROM ms_meta WHERE key = 'rebuild_expects' UNION ALL "
+                    "SELECT instance_id FROM ms_members WHERE left_s IS NULL"
+                )).fetchall()  # fmt: skip
+                expects = set(peers)
+                for (value,) in rows:
+                    value = str(value)
+                    expects.update(json.loads(value) if value.startswith("[") else [value])
+                await conn.execute(
+                    "INSERT INTO ms_meta (key, value) VALUES ('rebuild_expects', %s) ON CONFLICT (key) DO UPDATE "
+                    "SET value = excluded.value",
+                    (json.dumps(sorted(expects)),),
                 )  # fmt: skip
             return ""
 
@@ -359,18 +564,68 @@ class ClusterLedger:
 
     # -- membership and hand-over -----------------------------------------------------------------
 
-    async def heartbeat(self, now: float, handed_through: int, *, leaving: bool = False) -> None:
-        """Record that this instance is alive and has handed over everything before ``handed_through``."""
+    async def heartbeat(
+        self,
+        now: float,
+        handed_through: int,
+        *,
+        leaving: bool = False,
+        offered: bool = False,
+        beat: bool = False,
+    ) -> list[str]:
+        """Record that this instance is alive and has handed over everything before ``handed_through``.
 
-        async def run(conn: psycopg.AsyncConnection[Any]) -> None:
-            await conn.execute(
-                "INSERT INTO ms_members (instance_id, heartbeat_s, sealed_through, left_s, incarnation) "
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (instance_id) DO UPDATE SET heartbeat_s = excluded.heartbeat_s, "
-                "sealed_through = excluded.sealed_through, left_s = excluded.left_s, incarnation = excluded.incarnation",
-                (self.instance_id, now, handed_through, now if leaving else None, self.incarnation),
-            )  # fmt: skip
+        The time is PostgreSQL's (the lease's clock too), so members' clocks never decide who is alive.
+        The heartbeat also says this member has offered everything again to the ledger it now knows
+        (``rebuilt:<instance>``), which ends a rebuild's wait for it. Returns the members the ledger lists
+        as not gone (remembered, so a lost ledger can wait for them).
+        """
+        del now  # kept for callers: liveness is on the server's clock
 
-        await self._run(run)
+        async def run(conn: psycopg.AsyncConnection[Any]) -> list[str]:
+            async with conn.transaction():
+                await conn.execute(
+                    "INSERT INTO ms_members (instance_id, heartbeat_s, sealed_through, left_s, incarnation) VALUES "
+                    "(%(me)s, extract(epoch FROM clock_timestamp()), %(through)s, CASE WHEN %(leaving)s THEN "
+                    "extract(epoch FROM clock_timestamp()) END, %(inc)s) ON CONFLICT (instance_id) DO UPDATE SET "
+                    "heartbeat_s = excluded.heartbeat_s, sealed_through = excluded.sealed_through, "
+                    "left_s = excluded.left_s, incarnation = excluded.incarnation",
+                    {"me": self.instance_id, "through": handed_through, "leaving": leaving, "inc": self.incarnation},
+                )  # fmt: skip
+                if offered and self.identity:  # only after a pass handed everything over to this ledger
+                    await conn.execute(
+                        "INSERT INTO ms_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE "
+                        "SET value = excluded.value",
+                        (f"rebuilt:{self.instance_id}", self.identity),
+                    )
+                rows = await (await conn.execute(
+                    "SELECT instance_id FROM ms_members WHERE left_s IS NULL AND heartbeat_s > "
+                    "extract(epoch FROM clock_timestamp()) - %s ORDER BY 1",
+                    (self.expiry_after,),
+                )).fetchall()  # fmt: skip
+            return [str(r[0]) for r in rows]
+
+        return await self._run(run, beat=beat)
+
+    async def renew(self) -> bool:
+        """Extend the shipper lease this process holds (between passes, e.g. during a slow AWS call).
+
+        Only a lease not yet lapsed, and only while this member's fence holds: a member that lost it
+        takes it again only through try_lead, with a new fencing token.
+        """
+        if self._token is None or not self.leader:
+            return False
+
+        async def run(conn: psycopg.AsyncConnection[Any]) -> bool:
+            row = await (await conn.execute(
+                "UPDATE ms_lease SET expires_at = clock_timestamp() + make_interval(secs => %(ttl)s) WHERE "
+                "name = 'shipper' AND holder = %(me)s AND token = %(token)s AND expires_at > clock_timestamp() "
+                f"AND {_FENCE_HOLDS} RETURNING token",
+                {"me": self.holder, "token": self._token, "ttl": self.member_timeout, "fence": self._fence_pid},
+            )).fetchone()  # fmt: skip
+            return row is not None
+
+        return await self._run(run, beat=True)
 
     async def hand_over(self, contributions: Sequence[Contribution]) -> tuple[list[int], list[int]]:
         """Insert contributions idempotently; return (record ids now handed, ids whose stored content differs).
@@ -610,76 +865,174 @@ class ClusterLedger:
     async def freeze(self, now: float, *, member_timeout: float, deadline: float) -> int:
         """Sum open contributions into frozen cluster records where every live member has handed over.
 
-        In transactions of at most FREEZE_CHUNK records each, so every call stays within its deadline.
+        In transactions of at most FREEZE_CHUNK keys each, each reading and locking only its own keys'
+        contributions: after a long outage the open contributions are many, and one transaction over all of
+        them would outlast the call deadline every pass, so freezing would never progress.
         """
         total = 0
+        after: Key | None = None
         while True:
 
-            async def run(conn: psycopg.AsyncConnection[Any]) -> tuple[int, bool]:
-                return await self._freeze_some(conn, now, member_timeout, deadline)
+            async def run(
+                conn: psycopg.AsyncConnection[Any], start: Key | None = after
+            ) -> tuple[int, Key | None]:
+                return await self._freeze_some(conn, now, member_timeout, deadline, start)
 
-            frozen, more = await self._run(run)
+            frozen, after = await self._run(run)
             total += frozen
-            if not more:
+            if after is None:
                 return total
 
     async def _freeze_some(
-        self, conn: psycopg.AsyncConnection[Any], now: float, member_timeout: float, deadline: float
-    ) -> tuple[int, bool]:
+        self, conn: psycopg.AsyncConnection[Any], now: float, member_timeout: float, deadline: float,
+        after: Key | None,
+    ) -> tuple[int, Key | None]:  # fmt: skip
+        """Freeze the next FREEZE_CHUNK open keys after ``after``; return (frozen, the last key or None)."""
         frozen = 0
         async with conn.transaction():
             if not await self._fenced(conn):
-                return 0, False
-            held = await (await conn.execute(
-                "SELECT CAST(value AS DOUBLE PRECISION) FROM ms_meta WHERE key = 'rebuild_until'"
-            )).fetchone()  # fmt: skip
-            if held is not None and now < float(held[0]):
-                return 0, False  # the ledger was lost: members are still offering their records again
+                return 0, None
+            if await self._rebuilding(conn):
+                return 0, None  # the ledger was lost: members are still offering their records again
+            # Alive by PostgreSQL's clock, which also writes the heartbeats.
             members = await (await conn.execute(
-                "SELECT sealed_through FROM ms_members WHERE left_s IS NULL AND heartbeat_s > %s",
-                (now - member_timeout,),
+                "SELECT sealed_through FROM ms_members WHERE left_s IS NULL AND "
+                "heartbeat_s > extract(epoch FROM clock_timestamp()) - %s",
+                (member_timeout,),
             )).fetchall()  # fmt: skip
             horizon = min((int(m[0]) for m in members), default=2**62)
-            # Settled re-offers of a window that still has its record change nothing: attach them.
-            await conn.execute(
-                "UPDATE ms_settled s SET record_id = r.id FROM ms_records r WHERE s.record_id IS NULL AND "
-                "r.product = s.product AND r.license_arn = s.license_arn AND r.customer_field = s.customer_field "
-                "AND r.customer = s.customer AND r.dimension = s.dimension AND r.window_start = s.window_start"
-            )  # fmt: skip
+            if after is None:
+                # Settled re-offers of a window that still has its record change nothing: attach them.
+                await conn.execute(
+                    "UPDATE ms_settled s SET record_id = r.id FROM ms_records r WHERE s.record_id IS NULL AND "
+                    "r.product = s.product AND r.license_arn = s.license_arn AND r.customer_field = s.customer_field "
+                    "AND r.customer = s.customer AND r.dimension = s.dimension AND r.window_start = s.window_start"
+                )  # fmt: skip
+            columns = "product, license_arn, customer_field, customer, dimension"
+            beyond = "" if after is None else f" AND ({columns}) > (%s, %s, %s, %s, %s)"
+            keys = [
+                (str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]))
+                for r in await (await conn.execute(
+                    f"SELECT {columns} FROM ms_contributions WHERE record_id IS NULL{beyond} UNION "
+                    f"SELECT {columns} FROM ms_settled WHERE record_id IS NULL{beyond} ORDER BY 1, 2, 3, 4, 5 LIMIT %s",
+                    (*(after or ()), *(after or ()), FREEZE_CHUNK),
+                )).fetchall()
+            ]  # fmt: skip
+            if not keys:
+                return 0, None
+            chosen = f"({columns}) IN (SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[]))"
+            arrays = [[k[i] for k in keys] for i in range(5)]
             by_key: dict[Key, list[_Open]] = defaultdict(list)
             for table, settled in (("ms_contributions", False), ("ms_settled", True)):
                 rows = await (await conn.execute(
-                    f"SELECT instance_id, incarnation, product, license_arn, customer_field, customer, dimension, "
-                    f"window_start, quantity, first_event_ms, event_count, request_json, "
-                    f"{'false' if settled else 'reoffered'} FROM {table} WHERE record_id IS NULL FOR UPDATE"
+                    f"SELECT instance_id, incarnation, {columns}, window_start, quantity, first_event_ms, event_count, "
+                    f"request_json, {'false' if settled else 'reoffered'} FROM {table} WHERE record_id IS NULL "
+                    f"AND {chosen} FOR UPDATE",
+                    arrays,
                 )).fetchall()  # fmt: skip
                 for r in rows:
                     by_key[(r[2], r[3], r[4], r[5], r[6])].append(
                         _Open((str(r[0]), str(r[1])), int(r[7]), int(r[8]), int(r[9]), int(r[10]), str(r[11]),
                               bool(r[12]), settled)
                     )  # fmt: skip
-            if not by_key:
-                return 0, False
             floors = {
                 tuple(r[:5]): int(r[5]) + self.window
                 for r in await (await conn.execute(
-                    "SELECT product, license_arn, customer_field, customer, dimension, MAX(window_start) FROM ms_records "
-                    "WHERE (product, license_arn, customer_field, customer, dimension) IN (SELECT product, license_arn, "
-                    "customer_field, customer, dimension FROM ms_contributions WHERE record_id IS NULL UNION SELECT "
-                    "product, license_arn, customer_field, customer, dimension FROM ms_settled WHERE record_id IS NULL) "
-                    "GROUP BY 1, 2, 3, 4, 5"
+                    f"SELECT {columns}, MAX(window_start) FROM ms_records WHERE {chosen} GROUP BY 1, 2, 3, 4, 5",
+                    arrays,
                 )).fetchall()
             }  # fmt: skip
             for key in sorted(by_key):
-                if frozen >= FREEZE_CHUNK:
-                    return frozen, True
                 contributions = sorted(by_key[key], key=lambda c: (c.first_event_ms, c.contributor))
                 frozen += await self._freeze_key(
                     conn, key, contributions, floors.get(key, 0), now, horizon, deadline
                 )
-        return frozen, False
+        return frozen, (keys[-1] if len(keys) >= FREEZE_CHUNK else None)
+
+    @staticmethod
+    async def _rebuilding(conn: psycopg.AsyncConnection[Any]) -> bool:
+        """Return whether freezing waits for members expected to offer their records to a lost ledger again."""
+        rows = await (await conn.execute(
+            "SELECT key, value, extract(epoch FROM clock_timestamp()) FROM ms_meta WHERE key IN "
+            "('rebuild_until', 'rebuild_expects', 'identity', 'epoch') OR key LIKE 'rebuilt:%'"
+        )).fetchall()  # fmt: skip
+        if not rows:
+            return False
+        meta = {str(r[0]): str(r[1]) for r in rows}
+        if "rebuild_until" not in meta or float(rows[0][2]) >= float(meta["rebuild_until"]):
+            return False
+        identity = f"{meta.get('identity', '')}/{meta.get('epoch', '')}"
+        expects = json.loads(meta.get("rebuild_expects", "[]"))
+        return any(meta.get(f"rebuilt:{member}") != identity for member in expects)
+
+    async def _window_record(
+        self, conn: psycopg.AsyncConnection[Any], key: Key, window_start: int
+    ) -> tuple[int, str] | None:
+        row = await (await conn.execute(
+            "SELECT id, state FROM ms_records WHERE product = %s AND license_arn = %s AND customer_field = %s AND "
+            "customer = %s AND dimension = %s AND window_start = %s",
+            (*key, window_start),
+        )).fetchone()  # fmt: skip
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    async def _attach(
+        self, conn: psycopg.AsyncConnection[Any], table: str, record_id: int, key: Key, c: _Open
+    ) -> None:
+        await conn.execute(
+            f"UPDATE {table} SET record_id = %s WHERE instance_id = %s AND incarnation = %s AND product = %s "
+            "AND license_arn = %s AND customer_field = %s AND customer = %s AND dimension = %s AND window_start = %s",
+            (record_id, *c.contributor, *key, c.window_start),
+        )
+
+    async def _late_reoffers(
+        self, conn: psycopg.AsyncConnection[Any], key: Key, contributions: list[_Open], floor: int
+    ) -> tuple[list[_Open], list[int]]:
+        """Decide what becomes of re-offers for windows this ledger froze already (or skipped).
+
+        Such a contribution was counted in the lost ledger's record for its own window, which AWS may hold:
+        rolled forward, it would be billed a second time. So it waits for its window's verdict; a dead
+        window (AWS answered DuplicateRecord for the rebuild: ``ledger-lost``) takes it along as a dead
+        letter, probably billed in the lost record; a rebuild AWS accepted as new lets it roll forward. A
+        window with no record yet is rebuilt by itself. Returns (contributions still to freeze here, the
+        windows to rebuild on their own).
+        """
+        keep: list[_Open] = []
+        own: set[int] = set()
+        for c in contributions:
+            if not c.reoffered or c.settled or c.window_start >= floor:
+                keep.append(c)
+                continue
+            record = await self._window_record(conn, key, c.window_start)
+            if record is None:
+                own.add(c.window_start)
+            elif record[1] == "billed":
+                keep.append(c)  # the rebuild was accepted as new: this share was not in it, roll forward
+            elif record[1] == "dead":
+                await self._attach(conn, "ms_contributions", record[0], key, c)
+                log.error(
+                    "ALARM: a member offered usage again after its window was rebuilt without it and AWS refused "
+                    "the rebuild; the usage is a dead letter (probably billed in the lost record)",
+                    extra={"fields": {"instance": c.contributor[0], "window_start": c.window_start,
+                                      "quantity": c.quantity, "record": record[0]}},
+                )  # fmt: skip
+            # pending: wait for the window's verdict
+        return keep, sorted(own)
 
     async def _freeze_key(
+        self, conn: psycopg.AsyncConnection[Any], key: Key, contributions: list[_Open], floor: int, now: float,
+        horizon: int, deadline: float,
+    ) -> int:  # fmt: skip
+        offered = contributions
+        contributions, own = await self._late_reoffers(conn, key, contributions, floor)
+        frozen = 0
+        for window_start in own:
+            # A lost window no member rebuilt yet: rebuilt by itself from what was offered again for it.
+            mine = [c for c in offered if c.window_start == window_start and (c.settled or c.reoffered)]
+            frozen += await self._freeze_window(conn, key, mine, window_start, now, horizon, deadline)
+            contributions = [c for c in contributions if c not in mine]
+        return frozen + await self._freeze_window(conn, key, contributions, floor, now, horizon, deadline)
+
+    async def _freeze_window(
         self, conn: psycopg.AsyncConnection[Any], key: Key, contributions: list[_Open], floor: int, now: float,
         horizon: int, deadline: float,
     ) -> int:  # fmt: skip
@@ -700,11 +1053,16 @@ class ClusterLedger:
         closes = target + self.window <= horizon or now >= target + self.window + deadline
         if not closes:
             return 0
+        # A window rebuilt from settled re-offers was frozen before the loss: a contribution never handed
+        # over before was not in that record, so it rolls forward instead of changing the rebuild.
+        rebuilding = any(c.settled and c.window_start == target for c in contributions)
         chosen: list[_Open] = []
         total = 0
         for c in contributions:
             if c.window_start > target or (c.settled and c.window_start != target):
                 continue  # a later window of its own: frozen in a later pass
+            if rebuilding and not (c.settled or c.reoffered):
+                continue
             if total + c.quantity > MAX_QUANTITY:
                 break  # what passes AWS's limit rolls forward
             chosen.append(c)
@@ -747,6 +1105,10 @@ class ClusterLedger:
                     "message = 'not confirmed by AWS before the maximum record age' "
                     "WHERE state = 'pending' AND expires_s <= %s RETURNING id", (now, now),
                 )).fetchall()  # fmt: skip
+                if time.monotonic() >= self._next_prune:
+                    # Keeps the ledger (and the next migration) small; bounded, so the call stays short.
+                    self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+                    await self._prune(conn, limit=PRUNE_BATCH)
             return [int(r[0]) for r in rows]
 
         return await self._run(run)

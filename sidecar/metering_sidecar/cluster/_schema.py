@@ -65,9 +65,6 @@ V2 = (
     # The contributor is (instance id, incarnation); version-1 members write the legacy incarnation ''.
     "ALTER TABLE ms_contributions ADD COLUMN IF NOT EXISTS incarnation TEXT NOT NULL DEFAULT ''",
     "ALTER TABLE ms_contributions ADD COLUMN IF NOT EXISTS reoffered BOOLEAN NOT NULL DEFAULT false",
-    "ALTER TABLE ms_contributions DROP CONSTRAINT IF EXISTS ms_contributions_pkey",
-    "ALTER TABLE ms_contributions ADD CONSTRAINT ms_contributions_pkey PRIMARY KEY "
-    "(instance_id, incarnation, product, license_arn, customer_field, customer, dimension, window_start)",
     "ALTER TABLE ms_members ADD COLUMN IF NOT EXISTS incarnation TEXT",
     # A record rebuilt from contributions offered again after the ledger was lost: AWS's DuplicateRecord
     # for it means the rebuild differs from what AWS holds, so the usage is a 'ledger-lost' dead letter.
@@ -94,9 +91,20 @@ V2 = (
     """,
     "INSERT INTO ms_lease VALUES ('shipper', '', 0, '-infinity') ON CONFLICT DO NOTHING",
     "CREATE TABLE IF NOT EXISTS ms_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    # Verdicts for records handed over before contributors were remembered are found by key and content.
-    "CREATE INDEX IF NOT EXISTS ms_contributions_by_key ON ms_contributions (customer, dimension, window_start)",
 )
+# Version 2's statements that read the whole contributions table: built CONCURRENTLY, outside any
+# transaction, so members of version 1 keep writing while a ledger of millions of rows is indexed.
+V2_KEY_COLUMNS = (
+    "instance_id, incarnation, product, license_arn, customer_field, customer, dimension, window_start"
+)
+V2_INDEXES = (
+    # The new primary key, attached with ADD CONSTRAINT ... USING INDEX once built.
+    ("ms_contributions_key_v2", f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ms_contributions_key_v2 "
+                                f"ON ms_contributions ({V2_KEY_COLUMNS})"),
+    # Verdicts for records handed over before contributors were remembered are found by key and content.
+    ("ms_contributions_by_key", "CREATE INDEX CONCURRENTLY IF NOT EXISTS ms_contributions_by_key "
+                                "ON ms_contributions (customer, dimension, window_start)"),
+)  # fmt: skip
 
 # Customer bindings (ResolveCustomer), shared by the replicas; created with the rest of the ledger.
 CUSTOMERS = (

@@ -3,6 +3,7 @@ shipper lease, freeze cluster totals and ship them with the same shipper as sing
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -14,6 +15,23 @@ from metering_sidecar.store import Store
 log = logging.getLogger("sidecar.cluster")
 BATCH = 2000  # contributions per ledger call; a pass hands over everything in batches
 BREAKER_CAP_SECONDS = 5.0  # after PostgreSQL failures, passes skip it for up to this long
+
+
+_CAUSES = {
+    "PostgresUnavailable": "PostgreSQL unreachable",
+    "PostgresTimeout": "PostgreSQL did not answer within the call deadline",
+    "PostgresStatementTimeout": "a PostgreSQL statement hit the statement timeout",
+    "PostgresLockTimeout": "a PostgreSQL lock (the shipper lease row or a ledger table) is held by another session",
+    "PostgresPermissionDenied": "PostgreSQL refused this member's role the permission it needs",
+    "LedgerMigrating": "the cluster ledger is being migrated",
+    "LedgerMigrationFailed": "migrating the cluster ledger failed",
+    "LedgerMigrationRefused": "migrating the cluster ledger needs more privileges",
+}
+
+
+def describe(exc: RemoteError) -> str:
+    """Return what an operator should read for a ledger failure, by its cause."""
+    return _CAUSES.get(exc.code, f"the cluster ledger failed ({exc.code})")
 
 
 class ClusterShipping:
@@ -33,6 +51,12 @@ class ClusterShipping:
         self.conflicts = 0
         self.refused = ""  # why this member may not write to the ledger (a newer schema), if so
         self._failures = 0
+        self._generation = -1  # the ledger generation this disk saw last (-1: not read yet)
+        self._keeper: asyncio.Task[None] | None = None
+        self._pass_started: float | None = None  # monotonic, while a pass runs
+        self._peers: list[str] = []  # the members the ledger listed at the last heartbeat
+        self._joined = False  # a heartbeat reached the ledger (so there is a membership to end)
+        self._last_error = ""  # the code of the last failure logged, so a new cause is logged too
         self._skip_until = 0.0  # monotonic: a black-holed PostgreSQL costs one call deadline, not every pass
 
     @property
@@ -45,19 +69,67 @@ class ClusterShipping:
 
         Raises LedgerRefused (exit 2) when the ledger's schema is too new for this member.
         """
+        if self._keeper is None:
+            self._keeper = asyncio.create_task(self._keep_alive(), name="cluster-keep-alive")
         self.ledger.incarnation = await self.store.incarnation()
         try:
             await self._check_identity(now)
-            await self.ledger.heartbeat(now, await self.store.handed_through())
+            await self._remember(await self.ledger.heartbeat(now, await self.store.handed_through()))
+            self._joined = True
         except RemoteError as exc:
             self.postgres_up = False
-            log.error(
-                "PostgreSQL unreachable at start; hand-over will retry",
-                extra={"fields": {"error": exc.message}},
-            )
+            log.error(f"{describe(exc)} at start; hand-over will retry",
+                      extra={"fields": {"error_type": exc.code, "error": exc.message}})  # fmt: skip
+
+    async def _keep_alive(self) -> None:
+        """Heartbeat, and renew the lease this member holds, a few times per member timeout, apart from the
+        passes: a pass waiting on a slow AWS call must not look like a dead member (windows would close
+        without its hand-over) nor lose the lease it ships under. A pass stuck for longer than a member
+        timeout no longer renews the lease, so a wedged shipper still hands over to another member."""
+        interval = max(0.1, self.member_timeout / 4)
+        while True:
+            await asyncio.sleep(interval)
+            if self.refused or not self._joined:
+                continue
+            try:
+                await self.ledger.heartbeat(
+                    self.store.clock.now(), await self.store.handed_through(), leaving=self.leaving, beat=True
+                )
+                stuck = (
+                    self._pass_started is not None
+                    and time.monotonic() - self._pass_started > self.member_timeout
+                )
+                if not stuck:
+                    await self.ledger.renew()
+            except (RemoteError, LedgerRefused):
+                pass  # the pass reports PostgreSQL's state; this only keeps what it has alive
+            except Exception:  # never let the keep-alive die silently: the passes would still run
+                log.exception("cluster keep-alive failed; retrying")
+
+    async def _remember(self, peers: list[str]) -> None:
+        # On this disk, so that after the ledger is lost the rebuild waits for the members it had.
+        if peers != self._peers:
+            await self.store.remember_cluster_peers(peers)
+            self._peers = peers
 
     async def close(self) -> None:
-        """Close the ledger's connections."""
+        """Announce that this member leaves, then close the ledger's connections.
+
+        Called at shutdown after the final pass: the shipper then freezes windows without waiting a member
+        timeout for this member's hand-over. A restart's first heartbeat makes it a member again.
+        """
+        self.leaving = True
+        if self._keeper is not None:
+            self._keeper.cancel()
+            self._keeper = None
+        if self._joined and self.postgres_up and not self.refused:
+            try:
+                await self.ledger.heartbeat(
+                    self.store.clock.now(), await self.store.handed_through(), leaving=True
+                )
+            except (RemoteError, LedgerRefused) as exc:
+                log.warning("could not announce that this member leaves; the shipper waits a member timeout",
+                            extra={"fields": {"error": str(exc)}})  # fmt: skip
         await self.ledger.close()
 
     async def ship_due(self, now: float, result: PassResult) -> None:
@@ -78,18 +150,21 @@ class ClusterShipping:
             if not self.ledger.incarnation:
                 self.ledger.incarnation = await self.store.incarnation()
             await self._pass(now, result)
+            self._joined = True
             if not self.postgres_up:
                 log.info("PostgreSQL reachable again; hand-over resumed")
             self.postgres_up = True
             self._failures = 0
+            self._last_error = ""
         except LedgerRefused as exc:
             self.refused = str(exc)
             self.postgres_up = False
             log.critical("ALARM: this member stopped handing over: %s", exc)
         except RemoteError as exc:
-            if self.postgres_up:
-                log.error("PostgreSQL unreachable: ingest and local sealing go on, hand-over will retry",
-                          extra={"fields": {"error": exc.message}})  # fmt: skip
+            if self.postgres_up or exc.code != self._last_error:
+                log.error(f"{describe(exc)}: ingest and local sealing go on, hand-over will retry",
+                          extra={"fields": {"error_type": exc.code, "error": exc.message}})  # fmt: skip
+            self._last_error = exc.code
             self.postgres_up = False
             if exc.code == "PostgresTimeout":
                 # Only an unanswering server costs a whole call deadline per try: back off from it.
@@ -101,12 +176,29 @@ class ClusterShipping:
         """Offer everything again when the ledger is not the one this database handed over to."""
         identity = await self.ledger.current_identity()
         seen = await self.store.ledger_seen()
+        generation = self.ledger.generation
         if seen is None:
             await self.store.adopt_ledger(identity)
+        elif seen == identity and generation < await self._generation_seen():
+            # The same ledger, but it went back in time (restored from an old backup, failed over without
+            # the latest writes): records it froze since are gone. A new epoch makes every member offer its
+            # records again, so the lost windows are rebuilt identically and nothing rolls into them.
+            identity = await self.ledger.report_loss(
+                new_epoch=True, peers=await self.store.cluster_peers(), hold=self.deadline
+            )
+            handed, billed = await self.store.reoffer_all(identity, now)
+            log.error(
+                "ALARM: the cluster ledger went back in time (restored from an old backup?); offering this "
+                "instance's records again so the lost windows are rebuilt identically",
+                extra={"fields": {"generation": generation, "generation_seen": self._generation,
+                                  "handed_again": handed, "billed_offered_again": billed}},
+            )  # fmt: skip
         elif seen != identity:
             # A new ledger (recreated, restored, failed over without the latest writes) or one that lost
             # history: hold its freezing while every member offers its records again.
-            identity = await self.ledger.report_loss(now, new_epoch=False)
+            identity = await self.ledger.report_loss(
+                new_epoch=False, peers=await self.store.cluster_peers(), hold=self.deadline
+            )
             handed, billed = await self.store.reoffer_all(identity, now)
             log.error(
                 "ALARM: the cluster ledger is not the one this instance handed over to (lost, recreated or "
@@ -116,10 +208,33 @@ class ClusterShipping:
             )  # fmt: skip
 
     async def _pass(self, now: float, result: PassResult) -> None:
+        self._pass_started = time.monotonic()
+        try:
+            await self._pass_steps(now, result)
+        finally:
+            self._pass_started = None
+
+    async def _generation_seen(self) -> int:
+        if self._generation < 0:
+            self._generation = await self.store.ledger_generation()
+        return self._generation
+
+    async def _remember_generation(self) -> None:
+        # Only ever read back for a comparison within the same identity; a new identity starts over.
+        if self.ledger.generation != self._generation:
+            await self.store.remember_ledger_generation(self.ledger.generation)
+            self._generation = self.ledger.generation
+
+    async def _pass_steps(self, now: float, result: PassResult) -> None:
         await self._check_identity(now)
+        await self._remember_generation()
         await self._hand_over_all(now)
         # Only windows handed over completely count as handed over: the shipper freezes by this.
-        await self.ledger.heartbeat(now, await self.store.handed_through(), leaving=self.leaving)
+        await self._remember(
+            await self.ledger.heartbeat(
+                now, await self.store.handed_through(), leaving=self.leaving, offered=True
+            )
+        )
         if await self.ledger.try_lead():
             frozen = await self.ledger.freeze(now, member_timeout=self.member_timeout, deadline=self.deadline)
             result.sealed_records += frozen
@@ -159,7 +274,9 @@ class ClusterShipping:
                 await self.store.reoffer_missing(verdicts.missing)
                 # A new epoch makes every member offer its recent records again (this one included), or
                 # rebuilt windows would differ from what AWS holds.
-                identity = await self.ledger.report_loss(now, new_epoch=True)
+                identity = await self.ledger.report_loss(
+                    new_epoch=True, peers=await self.store.cluster_peers(), hold=self.deadline
+                )
                 await self.store.reoffer_all(identity, now)
                 log.error(
                     "ALARM: records this instance handed over are missing from the cluster ledger (restored "

@@ -185,11 +185,11 @@ class Config:
     """Must be stable across restarts on the same disk, and unique in the cluster."""
 
     cluster_member_timeout_seconds: float = _setting(
-        30.0, _float(1), "a member without heartbeat this long is gone"
+        60.0, _float(1), "a member without heartbeat this long is gone"
     )
     """The shipper stops waiting for a member's hand-over once its heartbeat is this old, and the shipper's
-    lease lapses after this long without renewal. Keep it well above --flush-interval-seconds: both are
-    renewed once a pass."""
+    lease lapses after this long without renewal. Both are renewed a few times per member timeout, apart
+    from the passes; it must comfortably exceed --aws-call-deadline-seconds (at least 1.5 times)."""
 
     cluster_close_deadline_seconds: float = _setting(
         1800.0, _float(0), "close a window this long after it ends anyway"
@@ -363,6 +363,7 @@ def _validate(config: Config, env: Mapping[str, str]) -> None:
             f"({config.aws_timeout_seconds:g}), or no attempt could ever wait for its full timeout; "
             f"got {config.aws_call_deadline_seconds:g}"
         )
+    _validate_cluster_timeouts(config)
     budget = config.max_record_age_seconds - config.expiry_margin_seconds - config.window_seconds
     if (
         config.cluster_postgres_dsn
@@ -371,6 +372,22 @@ def _validate(config: Config, env: Mapping[str, str]) -> None:
         raise ConfigError(
             "--cluster-close-deadline-seconds: a window must be shipped well inside the maximum record age "
             f"(deadline plus close delay must stay under {budget} s)"
+        )
+
+
+# Cluster mode (issue 11): the shipper's lease and every member's liveness are judged by the member timeout.
+# A shipping pass can wait up to the AWS call deadline; were that as long as the member timeout, a slow call
+# would cost the shipper its lease, so the member timeout must comfortably exceed it.
+CLUSTER_TIMEOUT_OVER_AWS_DEADLINE = 1.5
+
+
+def _validate_cluster_timeouts(config: Config) -> None:
+    minimum = CLUSTER_TIMEOUT_OVER_AWS_DEADLINE * config.aws_call_deadline_seconds
+    if config.cluster_postgres_dsn and config.cluster_member_timeout_seconds < minimum:
+        raise ConfigError(
+            f"--cluster-member-timeout-seconds: must be at least {CLUSTER_TIMEOUT_OVER_AWS_DEADLINE:g} times "
+            f"--aws-call-deadline-seconds ({minimum:g} s), or a slow AWS call would cost the shipper its lease; "
+            f"got {config.cluster_member_timeout_seconds:g}"
         )
 
 

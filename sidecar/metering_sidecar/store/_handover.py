@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -139,12 +140,13 @@ class Handover:
 
     async def incarnation(self: _StoreLike) -> str:
         """Return this database's incarnation, creating it the first time cluster mode asks."""
+        # '' is a real incarnation (a database from before incarnations, see migration 5): test for None.
         value = await self._meta("incarnation")
-        if value:
+        if value is not None:
             return value
         async with self._lock:
             value = await self._meta("incarnation")
-            if not value:
+            if value is None:
                 value = secrets.token_hex(8)
                 async with self._transaction():
                     await self._set_meta({"incarnation": value})
@@ -158,6 +160,26 @@ class Handover:
         """Remember the ledger this database hands over to (first contact, nothing to offer again)."""
         async with self._lock, self._transaction():
             await self._set_meta({"cluster_ledger": identity})
+
+    async def ledger_generation(self: _StoreLike) -> int:
+        """Return the ledger generation (its highest record id) this database saw last; 0 if none."""
+        value = await self._meta("cluster_ledger_generation")
+        return int(value) if value else 0
+
+    async def remember_ledger_generation(self: _StoreLike, generation: int) -> None:
+        """Remember the ledger's generation: seeing a smaller one later means the ledger went back in time."""
+        async with self._lock, self._transaction():
+            await self._set_meta({"cluster_ledger_generation": str(generation)})
+
+    async def cluster_peers(self: _StoreLike) -> list[str]:
+        """Return the cluster members this database last saw in the ledger (a lost ledger waits for them)."""
+        value = await self._meta("cluster_peers")
+        return [str(p) for p in json.loads(value)] if value else []
+
+    async def remember_cluster_peers(self: _StoreLike, peers: Sequence[str]) -> None:
+        """Remember the cluster's members, so a lost ledger's rebuild can wait for each of them."""
+        async with self._lock, self._transaction():
+            await self._set_meta({"cluster_peers": json.dumps(sorted(peers))})
 
     async def reoffer_all(self: _StoreLike, identity: str, now: float) -> tuple[int, int]:
         """The ledger was lost or replaced: offer handed records again, and young billed ones settled.

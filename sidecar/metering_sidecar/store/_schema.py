@@ -85,13 +85,18 @@ MIGRATIONS: tuple[str, ...] = (
     # 5: cluster mode remembers which contributor (instance id, incarnation) each record was handed over
     # as, so verdicts are fetched under that name after --instance-id changes; 'reoffer' marks records to
     # offer again to a lost or replaced ledger. Records handed before this version were handed by the
-    # legacy contributor (incarnation '').
+    # legacy contributor (incarnation ''). A database that existed before this version keeps '' as its
+    # incarnation: its previous version may have handed a record to the ledger (as '') and died before
+    # marking it handed, and offering that record under a new incarnation would bill it twice. ``meta`` is
+    # empty only while a brand-new database is being created, which gets a random incarnation later.
+    # (Unreleased when this statement was added: the previous release, 769cf84, stops at version 4.)
     """
     ALTER TABLE records ADD COLUMN handed_instance TEXT;
     ALTER TABLE records ADD COLUMN handed_incarnation TEXT;
     ALTER TABLE records ADD COLUMN reoffer INTEGER NOT NULL DEFAULT 0;
     UPDATE records SET handed_incarnation = '' WHERE state = 'handed';
     CREATE INDEX records_to_reoffer ON records (id) WHERE reoffer = 1;
+    INSERT OR IGNORE INTO meta (key, value) SELECT 'incarnation', '' WHERE EXISTS (SELECT 1 FROM meta);
     """,
 )
 
