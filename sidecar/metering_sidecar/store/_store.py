@@ -66,6 +66,10 @@ class Store:
         self.incarnation = self.handover.incarnation
         self.ledger_seen = self.handover.ledger_seen
         self.adopt_ledger = self.handover.adopt_ledger
+        self.ledger_generation = self.handover.ledger_generation
+        self.remember_ledger_generation = self.handover.remember_ledger_generation
+        self.cluster_peers = self.handover.cluster_peers
+        self.remember_cluster_peers = self.handover.remember_cluster_peers
         self.reoffer_all = self.handover.reoffer_all
         self.reoffer_missing = self.handover.reoffer_missing
         self.to_hand_over = self.handover.to_hand_over
