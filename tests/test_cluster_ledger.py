@@ -22,7 +22,7 @@ from metering_sidecar.cluster import _ledger as ledger_module
 from metering_sidecar.cluster._ledger import scrub
 from metering_sidecar.cluster._schema import OLD_SHIPPER_LOCK, V1
 from metering_sidecar.core._clock import ManualClock
-from metering_sidecar.core._errors import ConfigError, RemoteError
+from metering_sidecar.core._errors import ConfigError, LedgerError
 from metering_sidecar.core._model import Outcome, RecordOutcome
 from metering_sidecar.emulator import EmulatorServer
 from metering_sidecar.store._handover import Contribution
@@ -347,7 +347,7 @@ async def test_a_black_holed_postgres_fails_calls_instead_of_hanging(postgres: p
             await ledger.heartbeat(NEXT, NEXT)
             proxy.pause()
             for _ in range(2):  # a call in flight, and a new connection
-                with pytest.raises(RemoteError) as info:
+                with pytest.raises(LedgerError) as info:
                     await ledger.heartbeat(NEXT, NEXT)
                 assert info.value.code == "PostgresTimeout"
             proxy.resume()
@@ -484,7 +484,7 @@ async def _until_joined(ledger: ClusterLedger, tries: int = 150) -> list[str]:
         try:
             await ledger.heartbeat(NEXT, NEXT)
             return seen
-        except RemoteError as exc:
+        except LedgerError as exc:
             seen.append(exc.code)
             await asyncio.sleep(0.05)
     raise AssertionError(f"never joined: {sorted(set(seen))}")
@@ -543,11 +543,11 @@ async def test_a_migration_without_privileges_says_so(postgres: pg.Postgres, dsn
     weak = dsn.replace("postgres@", "weak@", 1)
     ledger = _ledger(weak, "weak", call_timeout=2.0)
     try:
-        errors: list[RemoteError] = []
+        errors: list[LedgerError] = []
         for _ in range(100):
             try:
                 await ledger.heartbeat(NEXT, NEXT)
-            except RemoteError as exc:
+            except LedgerError as exc:
                 errors.append(exc)
                 if exc.code not in ("LedgerMigrating", "PostgresTimeout"):
                     break
@@ -654,7 +654,7 @@ async def test_freezing_locks_only_the_keys_of_its_chunk(dsn: str, monkeypatch: 
         assert await ledger.try_lead()
         with psycopg.connect(dsn) as other:  # holds the second key's contribution (a long transaction)
             other.execute("SELECT 1 FROM ms_contributions WHERE customer = '222222222222' FOR UPDATE")
-            with pytest.raises(RemoteError):
+            with pytest.raises(LedgerError):
                 await ledger.freeze(NEXT + 2 * HOUR, member_timeout=10 * HOUR, deadline=1800)
             with psycopg.connect(dsn) as conn:
                 frozen = conn.execute("SELECT customer, quantity FROM ms_records").fetchall()

@@ -15,6 +15,7 @@ EXPECTED = {
     "ConflictingEvent",
     "DatabaseLocked",
     "InvalidUsage",
+    "LedgerError",
     "ManualClock",
     "NotFound",
     "Refused",

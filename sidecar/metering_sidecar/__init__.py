@@ -21,6 +21,7 @@ The error tree::
     ├── NotFound              the named record does not exist
     ├── Refused               well-formed, but not possible in the current state
     ├── RemoteError           a marketplace call failed; ``retryable`` says whether to try again
+    ├── LedgerError           the cluster ledger (PostgreSQL) failed; ``code`` names the cause
     └── ConfigError           a flag, env var or setting is wrong
 """
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
         ConflictingEvent,
         DatabaseLocked,
         InvalidUsage,
+        LedgerError,
         ManualClock,
         NotFound,
         Refused,
@@ -52,7 +54,7 @@ if TYPE_CHECKING:
 
 _CORE = (
     "Clock", "ManualClock", "SystemClock", "SidecarError", "InvalidUsage", "ConflictingEvent", "StorageFull",
-    "StorageError", "DatabaseLocked", "NotFound", "Refused", "RemoteError", "ConfigError",
+    "StorageError", "DatabaseLocked", "NotFound", "Refused", "RemoteError", "LedgerError", "ConfigError",
 )  # fmt: skip
 _EXPORTS = {
     "Sidecar": ("metering_sidecar._app", "Sidecar"),
@@ -70,6 +72,7 @@ __all__ = [
     "ConflictingEvent",
     "DatabaseLocked",
     "InvalidUsage",
+    "LedgerError",
     "ManualClock",
     "NotFound",
     "Refused",

@@ -40,11 +40,11 @@ from metering_sidecar.cluster._schema import (
 from metering_sidecar.core import (
     MAX_QUANTITY,
     ConfigError,
+    LedgerError,
     Outcome,
     Record,
     RecordOutcome,
     Refused,
-    RemoteError,
 )
 from metering_sidecar.store import (
     Contribution,
@@ -110,7 +110,7 @@ def _message(exc: BaseException, dsn: str) -> str:
     return scrub(first, dsn)
 
 
-def _pg_error(exc: BaseException, dsn: str) -> RemoteError:
+def _pg_error(exc: BaseException, dsn: str) -> LedgerError:
     """Name the cause: an operator must tell a permission problem from a lock or an unreachable server."""
     message = _message(exc, dsn)
     if isinstance(exc, psycopg.errors.InsufficientPrivilege):
@@ -125,7 +125,7 @@ def _pg_error(exc: BaseException, dsn: str) -> RemoteError:
         # e.g. two shippers freezing the same window after a failover: the unique key lets one win; the
         # other's transaction rolls back and it tries again next pass.
         code = type(exc).__name__
-    return RemoteError(code, message, retryable=True)
+    return LedgerError(code, message, retryable=True)
 
 
 def check_dsn(dsn: str) -> None:
@@ -284,7 +284,7 @@ class ClusterLedger:
                 raise
 
     async def _run(self, work: Work[T], *, rpc: bool = False, beat: bool = False) -> T:
-        """Run ``work`` on a connection within the call deadline; PostgreSQL failures become RemoteError."""
+        """Run ``work`` on a connection within the call deadline; PostgreSQL failures become LedgerError."""
         slot = self._beat if beat else self._rpc if rpc else self._main
         rpc = rpc or beat  # neither is the pass's session: their failures do not end leadership
         task = asyncio.ensure_future(self._call(slot, work))
@@ -296,7 +296,7 @@ class ClusterLedger:
             raise
         if not done:
             self._abandon(task, rpc=rpc, slot=slot)
-            raise RemoteError(
+            raise LedgerError(
                 "PostgresTimeout", f"no answer from PostgreSQL within {self.call_timeout:g} s", retryable=True
             )
         try:
@@ -331,7 +331,7 @@ class ClusterLedger:
             # A rolling restart's next shipper need not wait out the lease.
             try:
                 await self._run(self._release)
-            except RemoteError:
+            except LedgerError:
                 pass  # it lapses by itself within the member timeout
         for slot in (self._main, self._rpc, self._beat):
             if slot.conn is not None and not slot.conn.closed:
@@ -358,11 +358,11 @@ class ClusterLedger:
                 self._migration = asyncio.create_task(self._migrate(), name="cluster-ledger-migration")
             done, _ = await asyncio.wait({self._migration}, timeout=max(0.1, self.call_timeout * 0.5))
             if not done:
-                raise RemoteError("LedgerMigrating", "the cluster ledger is being migrated to schema version "
+                raise LedgerError("LedgerMigrating", "the cluster ledger is being migrated to schema version "
                                   f"{SCHEMA_VERSION} (a large ledger takes a while); hand-over waits for it",
                                   retryable=True)  # fmt: skip
             migration, self._migration = self._migration, None
-            migration.result()  # a failed migration raises its own RemoteError
+            migration.result()  # a failed migration raises its own LedgerError
             meta, version = await self._read_meta(conn)
         self.identity = f"{meta.get('identity', '')}/{meta.get('epoch', '')}"
 
@@ -413,10 +413,10 @@ class ClusterLedger:
                     pass  # a member holds the table (or another migrates): back off, try again
                 await asyncio.sleep(min(5.0, 0.1 * 2**attempt))
         except psycopg.errors.InsufficientPrivilege as exc:
-            raise RemoteError("LedgerMigrationRefused", "migrating the cluster ledger needs the right to create "
+            raise LedgerError("LedgerMigrationRefused", "migrating the cluster ledger needs the right to create "
                               f"and alter its tables: {_message(exc, self.dsn)}", retryable=True) from None  # fmt: skip
         except psycopg.Error as exc:
-            raise RemoteError(
+            raise LedgerError(
                 "LedgerMigrationFailed",
                 f"migrating the cluster ledger failed: {_message(exc, self.dsn)}",
                 retryable=True,

@@ -8,7 +8,7 @@ import logging
 import time
 
 from metering_sidecar.cluster._ledger import ClusterLedger, LedgerRefused
-from metering_sidecar.core import Outcome, PassResult, RecordOutcome, RemoteError
+from metering_sidecar.core import LedgerError, Outcome, PassResult, RecordOutcome
 from metering_sidecar.shipping import Shipper
 from metering_sidecar.store import Store
 
@@ -29,7 +29,7 @@ _CAUSES = {
 }
 
 
-def describe(exc: RemoteError) -> str:
+def describe(exc: LedgerError) -> str:
     """Return what an operator should read for a ledger failure, by its cause."""
     return _CAUSES.get(exc.code, f"the cluster ledger failed ({exc.code})")
 
@@ -76,7 +76,7 @@ class ClusterShipping:
             await self._check_identity(now)
             await self._remember(await self.ledger.heartbeat(now, await self.store.handed_through()))
             self._joined = True
-        except RemoteError as exc:
+        except LedgerError as exc:
             self.postgres_up = False
             log.error(f"{describe(exc)} at start; hand-over will retry",
                       extra={"fields": {"error_type": exc.code, "error": exc.message}})  # fmt: skip
@@ -101,7 +101,7 @@ class ClusterShipping:
                 )
                 if not stuck:
                     await self.ledger.renew()
-            except (RemoteError, LedgerRefused):
+            except (LedgerError, LedgerRefused):
                 pass  # the pass reports PostgreSQL's state; this only keeps what it has alive
             except Exception:  # never let the keep-alive die silently: the passes would still run
                 log.exception("cluster keep-alive failed; retrying")
@@ -127,7 +127,7 @@ class ClusterShipping:
                 await self.ledger.heartbeat(
                     self.store.clock.now(), await self.store.handed_through(), leaving=True
                 )
-            except (RemoteError, LedgerRefused) as exc:
+            except (LedgerError, LedgerRefused) as exc:
                 log.warning("could not announce that this member leaves; the shipper waits a member timeout",
                             extra={"fields": {"error": str(exc)}})  # fmt: skip
         await self.ledger.close()
@@ -160,7 +160,7 @@ class ClusterShipping:
             self.refused = str(exc)
             self.postgres_up = False
             log.critical("ALARM: this member stopped handing over: %s", exc)
-        except RemoteError as exc:
+        except LedgerError as exc:
             if self.postgres_up or exc.code != self._last_error:
                 log.error(f"{describe(exc)}: ingest and local sealing go on, hand-over will retry",
                           extra={"fields": {"error_type": exc.code, "error": exc.message}})  # fmt: skip

@@ -9,6 +9,7 @@ SidecarError
 ├── NotFound              the named record does not exist
 ├── Refused               well-formed, but not possible in the current state; the message says why
 ├── RemoteError           a marketplace call failed; ``retryable`` says whether to try again
+├── LedgerError           the cluster ledger (PostgreSQL) failed; ``code`` names the cause
 └── ConfigError           a flag, env var or setting is wrong
 """
 
@@ -78,6 +79,20 @@ class RemoteError(SidecarError):
         self.message = message
         self.retryable = retryable
         self.outcome_unknown = outcome_unknown
+        super().__init__(f"{code}: {message}")
+
+
+class LedgerError(SidecarError):
+    """A call to the cluster ledger (PostgreSQL) failed: unreachable, too slow, migrating, refused.
+
+    Not a RemoteError: the marketplace is fine, and the sidecar keeps taking usage and sealing it while
+    hand-over waits for the ledger. ``code`` names the cause; ``retryable`` says whether to try again.
+    """
+
+    def __init__(self, code: str, message: str, *, retryable: bool = True) -> None:
+        self.code = code
+        self.message = message
+        self.retryable = retryable
         super().__init__(f"{code}: {message}")
 
 
