@@ -17,7 +17,7 @@ from metering_sidecar import config as config_module
 from metering_sidecar._app import Sidecar
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
-from metering_sidecar.cluster import ClusterLedger
+from metering_sidecar.cluster import PostgresLedger
 from metering_sidecar.cluster import _ledger as ledger_module
 from metering_sidecar.cluster._ledger import scrub
 from metering_sidecar.cluster._schema import OLD_SHIPPER_LOCK, V1
@@ -244,11 +244,11 @@ def _contribution(record_id: int, window_start: int, quantity: int, customer: st
                         quantity, window_start * 1000, 1, built.request_json)  # fmt: skip
 
 
-def _ledger(dsn: str, instance: str, **overrides: Any) -> ClusterLedger:
+def _ledger(dsn: str, instance: str, **overrides: Any) -> PostgresLedger:
     values: dict[str, Any] = {"window_seconds": HOUR, "expiry_after": 5 * HOUR, "member_timeout": 1.0,
                               "call_timeout": 5.0}  # fmt: skip
     values.update(overrides)
-    ledger = ClusterLedger(dsn, instance, **values)
+    ledger = PostgresLedger(dsn, instance, **values)
     ledger.incarnation = f"inc-{instance}"
     return ledger
 
@@ -477,7 +477,7 @@ async def test_a_brand_new_database_gets_a_random_incarnation(cluster: Any, tmp_
     assert await a.store.incarnation() == incarnation
 
 
-async def _until_joined(ledger: ClusterLedger, tries: int = 150) -> list[str]:
+async def _until_joined(ledger: PostgresLedger, tries: int = 150) -> list[str]:
     """Heartbeat until the ledger answers; return the error codes seen on the way (bounded by tries)."""
     seen: list[str] = []
     for _ in range(tries):
@@ -566,7 +566,7 @@ def test_dsn_secrets_never_reach_a_message(tmp_path: Path) -> None:
         "host=db password=s3cret bogus=1",
     ):
         with pytest.raises(ConfigError) as info:
-            ClusterLedger(dsn, "a", window_seconds=HOUR, expiry_after=HOUR)
+            PostgresLedger(dsn, "a", window_seconds=HOUR, expiry_after=HOUR)
         assert "--cluster-postgres-dsn" in str(info.value)
         assert "s3cr" not in str(info.value)
     assert "hunter2" not in scrub("could not connect: postgresql://u:hunter2@h/db password=hunter2",

@@ -24,7 +24,7 @@ from grpc_reflection.v1alpha import reflection
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from metering_sidecar.api import MeteringServicer, Rules, TokenAuth
-from metering_sidecar.cluster import ClusterCustomers, ClusterLedger, ClusterShipping
+from metering_sidecar.cluster import ClusterCustomers, ClusterShipping, PostgresLedger
 from metering_sidecar.config import Config, read_token
 from metering_sidecar.core import Clock, ConfigError, PassResult, SidecarError, SystemClock
 from metering_sidecar.emulator import EmulatorServer, EmulatorSettings, MeteringState
@@ -172,7 +172,7 @@ class Sidecar:
             shipping: Shipping = shipper
             registry: CustomerRegistry = self.store.customers
             if config.cluster_postgres_dsn:
-                ledger = ClusterLedger(
+                ledger = PostgresLedger(
                     config.cluster_postgres_dsn, config.resolved_instance_id(self.env),
                     window_seconds=config.window_seconds, expiry_after=self.store.expiry_after,
                     member_timeout=config.cluster_member_timeout_seconds,

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING or find_spec("psycopg") is not None:
     from metering_sidecar.cluster._customers import ClusterCustomers
-    from metering_sidecar.cluster._ledger import ClusterLedger
+    from metering_sidecar.cluster._ledger import PostgresLedger
     from metering_sidecar.cluster._shipping import ClusterShipping
 else:  # pragma: no cover - exercised by a subprocess without psycopg
-    from metering_sidecar.cluster._missing import ClusterCustomers, ClusterLedger, ClusterShipping
+    from metering_sidecar.cluster._missing import ClusterCustomers, ClusterShipping, PostgresLedger
 
-__all__ = ["ClusterCustomers", "ClusterLedger", "ClusterShipping"]
+from metering_sidecar.cluster._port import ClusterLedger
+
+__all__ = ["ClusterCustomers", "ClusterLedger", "ClusterShipping", "PostgresLedger"]

@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg
 
-from metering_sidecar.cluster._ledger import ClusterLedger
+from metering_sidecar.cluster._ledger import PostgresLedger
 from metering_sidecar.core import Customer, Refused, ResolvedCustomer
 from metering_sidecar.store import binding_key
 
@@ -23,7 +23,7 @@ def _customer(row: Any) -> Customer:
 class ClusterCustomers:
     """The customer registry in PostgreSQL (same methods as the Store's)."""
 
-    def __init__(self, ledger: ClusterLedger) -> None:
+    def __init__(self, ledger: PostgresLedger) -> None:
         self.ledger = ledger
 
     async def _run(self, work: Any) -> Any:

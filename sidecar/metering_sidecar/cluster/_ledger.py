@@ -194,7 +194,7 @@ class _Slot:
         self.lock = asyncio.Lock()
 
 
-class ClusterLedger:
+class PostgresLedger:
     """PostgreSQL access for one instance."""
 
     def __init__(

@@ -22,7 +22,7 @@ def refuse() -> NoReturn:
     raise ConfigError(MISSING)
 
 
-class ClusterLedger(_Missing):
+class PostgresLedger(_Missing):
     """Refuses to start: psycopg is missing."""
 
 

@@ -7,7 +7,8 @@ import asyncio
 import logging
 import time
 
-from metering_sidecar.cluster._ledger import ClusterLedger, LedgerRefused
+from metering_sidecar.cluster._ledger import LedgerRefused
+from metering_sidecar.cluster._port import ClusterLedger
 from metering_sidecar.core import LedgerError, Outcome, PassResult, RecordOutcome
 from metering_sidecar.shipping import Shipper
 from metering_sidecar.store import Store
