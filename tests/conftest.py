@@ -96,7 +96,7 @@ async def sidecar(make_sidecar: SidecarFactory) -> Sidecar:
 
 
 @pytest.fixture
-async def stub(sidecar: Sidecar) -> AsyncIterator[pb_grpc.MeteringSidecarStub]:
+async def stub(sidecar: Sidecar) -> AsyncIterator[pb_grpc.MeteringSidecarAsyncStub]:
     """A client stub on a real channel to the sidecar."""
     async with grpc.aio.insecure_channel(sidecar.target) as channel:
         yield pb_grpc.MeteringSidecarStub(channel)
@@ -125,7 +125,7 @@ def db_rows(path: str | Path, sql: str, params: tuple[Any, ...] = ()) -> list[tu
 
 
 async def advance_and_flush(
-    clock: ManualClock, stub: pb_grpc.MeteringSidecarStub, seconds: float
+    clock: ManualClock, stub: pb_grpc.MeteringSidecarAsyncStub, seconds: float
 ) -> pb.FlushResponse:
     """Move the clock and run one sealing and shipping pass."""
     clock.advance(seconds)

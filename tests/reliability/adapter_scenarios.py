@@ -220,7 +220,7 @@ def _tokens(count: int, prefix: str) -> dict[str, dict[str, str]]:
 
 
 async def _resolve(
-    stub: pb_grpc.MeteringSidecarStub, token: str
+    stub: pb_grpc.MeteringSidecarAsyncStub, token: str
 ) -> pb.ResolveCustomerResponse | grpc.aio.AioRpcError:
     try:
         return await stub.ResolveCustomer(
