@@ -11,6 +11,8 @@ from pathlib import Path
 from metering_sidecar import config as config_module
 from metering_sidecar.cli._main import main
 
+from tests.cli_run import run_cli
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 
@@ -47,12 +49,9 @@ def test_entrypoint_and_healthcheck_are_real_commands(tmp_path: Path) -> None:
     health = re.search(r'CMD \["metering-sidecar", "health"\]', DOCKERFILE)
     assert health is not None
     assert main(["health", "--target", "127.0.0.1:1"], env={}) == 1
-    help_text = subprocess.run(
-        [sys.executable, "-m", "metering_sidecar", *shlex.split("serve --help")],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    shown = run_cli(shlex.split("serve --help"))  # in-process (tests/cli_run.py): argparse exits 0
+    assert shown.returncode == 0, shown.stderr
+    help_text = shown.stdout
     assert "--listen" in help_text
 
 

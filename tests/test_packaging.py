@@ -23,6 +23,8 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
+from tests.cli_run import run_cli
+
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 KUSTOMIZE = DEPLOY / "kustomize"
@@ -501,7 +503,7 @@ def test_version_flag() -> None:
     """`metering-sidecar --version` prints the installed package's version."""
     from importlib.metadata import version
 
-    result = run(sys.executable, "-m", "metering_sidecar", "--version")
+    result = run_cli(["--version"])  # in-process (tests/cli_run.py): argparse prints it and exits 0
     assert result.returncode == 0
     assert result.stdout.strip() == f"metering-sidecar {version('metering-sidecar')}"
 
@@ -511,7 +513,7 @@ def test_cluster_mode_without_psycopg_exits_2_naming_the_extra(tmp_path: Path) -
     code = (
         "import sys\n"
         "sys.modules['psycopg'] = None  # as if the [cluster] extra were not installed\n"
-        "from sidecar.cli import main\n"
+        "from metering_sidecar.cli import main\n"
         "raise SystemExit(main(sys.argv[1:]))\n"
     )
     result = run(
