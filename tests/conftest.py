@@ -139,3 +139,39 @@ def no_retry_waits() -> Iterator[None]:
 
     with stamina.set_testing(True, attempts=3):
         yield
+
+
+# --- Parallel runs (pytest-xdist, --dist loadgroup in scripts/test) ------------------------------------------
+# Each client's build runs once per worker that needs it and writes into the source tree (tsc into
+# clients/node, mvn into clients/java/target): two workers must never build the same one at once, and a
+# module-scoped fixture is rebuilt whenever a worker comes back to its module after another. So the tests
+# that share a module-scoped fixture go to one worker, as one group; the client tests are grouped per
+# language (each language's build and runner), so the four languages still run side by side.
+_CLIENT_BUILDS = {"node_build": "node", "go_binaries": "go", "java_build": "java"}
+
+
+def _xdist_group(item: pytest.Item) -> str | None:
+    module = item.nodeid.split("::", 1)[0]
+    fixtures: list[str] = list(getattr(item, "fixturenames", []))
+    if module == "tests/test_clients.py":
+        callspec = getattr(item, "callspec", None)
+        language = callspec.params.get("language") if callspec is not None else None
+        if language is None:
+            language = next((lang for name, lang in _CLIENT_BUILDS.items() if name in fixtures), None)
+        return f"clients-{language}" if language is not None else None
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return None
+    for name in fixtures:
+        definitions = info.name2fixturedefs.get(name, ())
+        if any(d.scope == "module" for d in definitions):
+            return module
+    return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests that share a module-scoped fixture (or a client build) with one xdist_group."""
+    for item in items:
+        group = _xdist_group(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
