@@ -357,7 +357,9 @@ async def test_deadline_bounds_a_hung_call_and_stops_further_attempts(emulator: 
 async def test_calls_in_flight_are_bounded(emulator: EmulatorServer) -> None:
     """Beyond --aws-max-calls-in-flight threads still blocked, calls fail fast unsent; room comes back."""
     emulator.state.add_tokens({"tok-secret": {"CustomerAWSAccountId": ACCOUNT, "ProductCode": PRODUCT}})
-    marketplace = adapter(emulator.url, timeout_seconds=5.0, call_deadline_seconds=0.3, max_calls_in_flight=2)
+    # 1 s, not less: the warm-up calls must finish inside the deadline on a busy machine (parallel workers,
+    # coverage); the hung calls exceed any deadline.
+    marketplace = adapter(emulator.url, timeout_seconds=5.0, call_deadline_seconds=1.0, max_calls_in_flight=2)
     await warm(marketplace)
     emulator.state.update_faults({"hang": True})
     for dimension in ("a", "b"):
