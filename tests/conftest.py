@@ -185,6 +185,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: _first(item.nodeid))
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of xdist's: pytest without xdist must not reject it
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """--dist loadgroup with the groups of xdist_group() above."""
     if config.getoption("dist") != "loadgroup":
