@@ -96,7 +96,7 @@ async def sidecar(make_sidecar: SidecarFactory) -> Sidecar:
 
 
 @pytest.fixture
-async def stub(sidecar: Sidecar) -> AsyncIterator[pb_grpc.MeteringSidecarStub]:
+async def stub(sidecar: Sidecar) -> AsyncIterator[pb_grpc.MeteringSidecarAsyncStub]:
     """A client stub on a real channel to the sidecar."""
     async with grpc.aio.insecure_channel(sidecar.target) as channel:
         yield pb_grpc.MeteringSidecarStub(channel)
@@ -125,7 +125,7 @@ def db_rows(path: str | Path, sql: str, params: tuple[Any, ...] = ()) -> list[tu
 
 
 async def advance_and_flush(
-    clock: ManualClock, stub: pb_grpc.MeteringSidecarStub, seconds: float
+    clock: ManualClock, stub: pb_grpc.MeteringSidecarAsyncStub, seconds: float
 ) -> pb.FlushResponse:
     """Move the clock and run one sealing and shipping pass."""
     clock.advance(seconds)
@@ -139,3 +139,61 @@ def no_retry_waits() -> Iterator[None]:
 
     with stamina.set_testing(True, attempts=3):
         yield
+
+
+# --- Parallel runs (pytest-xdist, --dist loadgroup in scripts/test) ------------------------------------------
+# Each client's build runs once per worker that needs it and writes into the source tree (tsc into
+# clients/node, mvn into clients/java/target): two workers must never build the same one at once, and a
+# module-scoped fixture is rebuilt whenever a worker comes back to its module after another. So the tests
+# that share a build or a module-scoped fixture go to one worker as one unit; the client tests are grouped
+# per language (its build, its conformance runner), so the four languages still run side by side.
+#
+# The groups are chosen here from node ids, by a scheduler, rather than with xdist_group marks: xdist 3.8
+# applies those marks by rewriting Item._nodeid, which pytest 9.2 no longer reads (its node id is _id), so
+# the marks silently group nothing.
+_WHOLE_MODULES = {"tests/test_packaging.py", "tests/test_cluster_ledger.py"}  # module-scoped fixtures
+_CLIENT_TESTS = "tests/test_clients.py::"
+_LANGUAGES = ("python", "node", "go", "java")
+
+
+def xdist_group(nodeid: str) -> str | None:
+    """Return the unit of work ``nodeid`` must share a worker with, or None if it can go anywhere."""
+    module = nodeid.split("::", 1)[0]
+    if module in _WHOLE_MODULES:
+        return module
+    if not nodeid.startswith(_CLIENT_TESTS):
+        return None
+    name = nodeid[len(_CLIENT_TESTS) :]
+    if name.startswith("test_conformance["):  # test_conformance[<language>-<case>]: the language's runner
+        return "clients-" + name[len("test_conformance[") :].split("-", 1)[0]
+    for language in _LANGUAGES[1:]:  # node_build, java_build, go_binaries (test_go_module_* builds none)
+        if name.startswith((f"test_{language}_client", f"test_{language}_unit", f"test_{language}_package")):
+            return f"clients-{language}"
+    return None
+
+
+def _first(nodeid: str) -> int:
+    # Longest units first, so that no long one starts last: the client builds and conformance runners,
+    # then the reliability scenarios (which wait on real windows), then everything else.
+    if nodeid.startswith(_CLIENT_TESTS) and xdist_group(nodeid) is not None:
+        return 0
+    return 1 if nodeid.startswith("tests/reliability/") else 2
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Order the long units of work first (a stable sort: each module keeps its own order)."""
+    items.sort(key=lambda item: _first(item.nodeid))
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of xdist's: pytest without xdist must not reject it
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """--dist loadgroup with the groups of xdist_group() above."""
+    if config.getoption("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFixtureScheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdist ships no types
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_group(nodeid) or nodeid
+
+    return SharedFixtureScheduling(config, log)

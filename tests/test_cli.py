@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from metering_sidecar.cli._demo import run_demo
 
+from tests.cli_run import run_cli
 from tests.procs import Emulator, SidecarProcess
 
 
@@ -32,15 +31,12 @@ def test_emulator_lists_billed_records(tmp_path: Path) -> None:
     """`metering-sidecar emulator billed` prints what the emulator billed, as JSON."""
     emulator = Emulator()
     try:
-        out = subprocess.run(
-            [sys.executable, "-m", "metering_sidecar", "emulator", "billed", "--url", emulator.url],
-            capture_output=True, text=True, check=True, timeout=30,
-        )  # fmt: skip
+        # The commands run in-process (tests/cli_run.py); the emulator they read stays a real process.
+        out = run_cli(["emulator", "billed", "--url", emulator.url])
+        assert out.returncode == 0, out.stderr
         assert json.loads(out.stdout) == []
-        stats = subprocess.run(
-            [sys.executable, "-m", "metering_sidecar", "emulator", "stats", "--url", emulator.url],
-            capture_output=True, text=True, check=True, timeout=30,
-        )  # fmt: skip
+        stats = run_cli(["emulator", "stats", "--url", emulator.url])
+        assert stats.returncode == 0, stats.stderr
         assert json.loads(stats.stdout)["stats"]["calls"] == 0
     finally:
         emulator.stop()
@@ -78,10 +74,8 @@ def test_serve_with_embedded_emulator_starts(tmp_path: Path) -> None:
         del sidecar.args[sidecar.args.index(flag) : sidecar.args.index(flag) + 2]
     try:
         sidecar.start()
-        out = subprocess.run(
-            [sys.executable, "-m", "metering_sidecar", "status", "--target", sidecar.target],
-            capture_output=True, text=True, check=True, timeout=30,
-        )  # fmt: skip
+        out = run_cli(["status", "--target", sidecar.target])
+        assert out.returncode == 0, out.stderr
         assert "sealed through" in out.stdout
         assert sidecar.terminate() == 0
     finally:
@@ -93,10 +87,7 @@ def test_damaged_database_stops_serve_with_instructions(tmp_path: Path) -> None:
     """`serve` on a damaged file exits 1 with instructions and leaves the file as it was."""
     db = tmp_path / "broken.db"
     db.write_bytes(b"not sqlite" * 500)
-    out = subprocess.run(
-        [sys.executable, "-m", "metering_sidecar", "serve", "--db", str(db), "--listen", "127.0.0.1:0"],
-        capture_output=True, text=True, timeout=30,
-    )  # fmt: skip
+    out = run_cli(["serve", "--db", str(db), "--listen", "127.0.0.1:0"])
     assert out.returncode == 1
     assert "damaged" in out.stderr
     assert db.read_bytes() == b"not sqlite" * 500
@@ -105,10 +96,7 @@ def test_damaged_database_stops_serve_with_instructions(tmp_path: Path) -> None:
 @pytest.mark.parametrize("argv", [["serve", "--listen", "999.999.1.1:bad"]])
 def test_unbindable_listen_address_fails_clearly(argv: list[str], tmp_path: Path) -> None:
     """A --listen address that cannot be bound exits non-zero with the address in the message."""
-    out = subprocess.run(
-        [sys.executable, "-m", "metering_sidecar", *argv, "--db", str(tmp_path / "x.db")],
-        capture_output=True, text=True, timeout=30,
-    )  # fmt: skip
+    out = run_cli([*argv, "--db", str(tmp_path / "x.db")])
     assert out.returncode != 0
     assert "999.999.1.1:bad" in out.stderr
 
@@ -142,9 +130,6 @@ def test_emulator_refuses_a_bad_seed_file(tmp_path: Path) -> None:
     """A seed file that is not JSON stops the emulator with exit 2 and the flag in the message."""
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    out = subprocess.run(
-        [sys.executable, "-m", "metering_sidecar", "emulator", "--tokens-file", str(bad), "--listen", "127.0.0.1:0"],
-        capture_output=True, text=True, timeout=30,
-    )  # fmt: skip
+    out = run_cli(["emulator", "--tokens-file", str(bad), "--listen", "127.0.0.1:0"])
     assert out.returncode == 2
     assert "--tokens-file: cannot read" in out.stderr

@@ -36,7 +36,7 @@ def seed(emulator: EmulatorServer, count: int = 60) -> None:
 
 
 async def test_the_wire_protocol_is_the_one_botocore_resolves(
-    stub: pb_grpc.MeteringSidecarStub, emulator: EmulatorServer
+    stub: pb_grpc.MeteringSidecarAsyncStub, emulator: EmulatorServer
 ) -> None:
     """The entitlement model lists CBOR first and JSON second; this says which one boto3 really sends."""
     import botocore
@@ -51,12 +51,14 @@ async def test_the_wire_protocol_is_the_one_botocore_resolves(
         assert sent == "json"  # observed with botocore 1.40 to 1.43; a newer one may switch to CBOR
 
 
-async def get(stub: pb_grpc.MeteringSidecarStub, **filters: str) -> pb.GetEntitlementsResponse:
+async def get(stub: pb_grpc.MeteringSidecarAsyncStub, **filters: str) -> pb.GetEntitlementsResponse:
     """Call GetEntitlements."""
     return await stub.GetEntitlements(pb.GetEntitlementsRequest(**filters))
 
 
-async def test_every_page_comes_back(stub: pb_grpc.MeteringSidecarStub, emulator: EmulatorServer) -> None:
+async def test_every_page_comes_back(
+    stub: pb_grpc.MeteringSidecarAsyncStub, emulator: EmulatorServer
+) -> None:
     """60 entitlements over 3+ pages (with empty pages that carry a token) all come back, values typed."""
     seed(emulator)
     emulator.state.settings.empty_pages = True
@@ -72,7 +74,7 @@ async def test_every_page_comes_back(stub: pb_grpc.MeteringSidecarStub, emulator
     assert answer.fetched_at.seconds == int(START)
 
 
-async def test_filter_combination(stub: pb_grpc.MeteringSidecarStub, emulator: EmulatorServer) -> None:
+async def test_filter_combination(stub: pb_grpc.MeteringSidecarAsyncStub, emulator: EmulatorServer) -> None:
     """Filters on account and dimension are AND-ed; another product's entitlements never appear."""
     seed(emulator)
     answer = await get(stub, customer_aws_account_id="100000000000", dimension="dim-0")
@@ -86,7 +88,7 @@ async def test_filter_combination(stub: pb_grpc.MeteringSidecarStub, emulator: E
 
 
 async def test_cache_hit_makes_no_call(
-    stub: pb_grpc.MeteringSidecarStub, emulator: EmulatorServer, clock: ManualClock
+    stub: pb_grpc.MeteringSidecarAsyncStub, emulator: EmulatorServer, clock: ManualClock
 ) -> None:
     """Within --entitlement-ttl-seconds a repeated query is served from the cache; after it, AWS is asked."""
     seed(emulator)
@@ -103,7 +105,7 @@ async def test_cache_hit_makes_no_call(
 
 
 async def test_stale_if_error_then_unavailable(
-    stub: pb_grpc.MeteringSidecarStub, emulator: EmulatorServer, clock: ManualClock
+    stub: pb_grpc.MeteringSidecarAsyncStub, emulator: EmulatorServer, clock: ManualClock
 ) -> None:
     """With 100% 5xx the cached answer is served with stale=true, until the maximum staleness passes."""
     seed(emulator)
@@ -129,7 +131,7 @@ async def test_stale_if_error_then_unavailable(
 
 
 async def test_concurrent_identical_queries_make_one_call(
-    stub: pb_grpc.MeteringSidecarStub, emulator: EmulatorServer
+    stub: pb_grpc.MeteringSidecarAsyncStub, emulator: EmulatorServer
 ) -> None:
     """Twenty identical queries arriving together share one AWS call."""
     seed(emulator, count=10)
@@ -140,7 +142,7 @@ async def test_concurrent_identical_queries_make_one_call(
 
 
 async def test_check_entitlement(
-    stub: pb_grpc.MeteringSidecarStub, emulator: EmulatorServer, clock: ManualClock
+    stub: pb_grpc.MeteringSidecarAsyncStub, emulator: EmulatorServer, clock: ManualClock
 ) -> None:
     """CheckEntitlement: entitled with the entitlement; not for others; expired entitlements do not count."""
     seed(emulator, count=12)

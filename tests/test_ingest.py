@@ -13,7 +13,7 @@ from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_gr
 from tests.conftest import START, SidecarFactory, db_rows, event, stamp
 
 
-async def test_ok_means_committed_on_disk(sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub) -> None:
+async def test_ok_means_committed_on_disk(sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub) -> None:
     """I1: once RecordUsage returns OK, another connection sees the event in the file."""
     answer = await stub.RecordUsage(pb.RecordUsageRequest(event=event(event_id="e-1", quantity=7)))
     assert answer.event_id == "e-1"
@@ -29,7 +29,9 @@ async def test_database_is_wal_with_full_sync(sidecar: Sidecar) -> None:
     assert (await (await db.execute("PRAGMA synchronous")).fetchone()) == (2,)
 
 
-async def test_concurrent_calls_share_commits(sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub) -> None:
+async def test_concurrent_calls_share_commits(
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub
+) -> None:
     """Group commit: 200 concurrent calls are all durable with far fewer than 200 commits."""
     before = sidecar.store.ingest_commits
     calls = [stub.RecordUsage(pb.RecordUsageRequest(event=event(event_id=f"c-{i}"))) for i in range(200)]
@@ -39,14 +41,16 @@ async def test_concurrent_calls_share_commits(sidecar: Sidecar, stub: pb_grpc.Me
     assert 1 <= commits < 200
 
 
-async def test_generated_event_id_is_echoed(sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub) -> None:
+async def test_generated_event_id_is_echoed(sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub) -> None:
     """An empty event_id gets a generated one, returned to the caller and stored."""
     answer = await stub.RecordUsage(pb.RecordUsageRequest(event=event()))
     assert len(answer.event_id) == 36
     assert db_rows(sidecar.config.db, "SELECT event_id FROM events") == [(answer.event_id,)]
 
 
-async def test_same_id_same_content_counts_once(sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub) -> None:
+async def test_same_id_same_content_counts_once(
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub
+) -> None:
     """I8: a repeat with the same content is OK with duplicate=true and stored once."""
     request = pb.RecordUsageRequest(event=event(event_id="dup", quantity=3, tags={"team": "a"}))
     first = await stub.RecordUsage(request)
@@ -57,7 +61,7 @@ async def test_same_id_same_content_counts_once(sidecar: Sidecar, stub: pb_grpc.
 
 
 async def test_retry_without_timestamp_is_the_same_event(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, clock: object
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, clock: object
 ) -> None:
     """I8: an unset timestamp stays unset in the fingerprint, so a later retry is still a duplicate."""
     request = pb.RecordUsageRequest(event=event(event_id="no-ts"))
@@ -67,7 +71,7 @@ async def test_retry_without_timestamp_is_the_same_event(
 
 
 async def test_same_id_other_content_is_already_exists(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub
 ) -> None:
     """I8: the same id with different content gets ALREADY_EXISTS and changes nothing."""
     await stub.RecordUsage(pb.RecordUsageRequest(event=event(event_id="x", quantity=1)))
@@ -78,7 +82,9 @@ async def test_same_id_other_content_is_already_exists(
     assert db_rows(sidecar.config.db, "SELECT quantity FROM events") == [(1,)]
 
 
-async def test_batch_counts_new_and_duplicates(sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub) -> None:
+async def test_batch_counts_new_and_duplicates(
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub
+) -> None:
     """RecordUsageBatch: accepted counts new events only; repeats inside and across batches are duplicates."""
     events = [event(event_id=f"b-{i}") for i in range(10)]
     first = await stub.RecordUsageBatch(pb.RecordUsageBatchRequest(events=events))
@@ -92,7 +98,7 @@ async def test_batch_counts_new_and_duplicates(sidecar: Sidecar, stub: pb_grpc.M
     assert db_rows(sidecar.config.db, "SELECT COUNT(*) FROM events") == [(12,)]
 
 
-async def test_batch_is_all_or_nothing(sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub) -> None:
+async def test_batch_is_all_or_nothing(sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub) -> None:
     """A bad event at index 3 fails the batch with its index named, and nothing of it is stored."""
     events = [event(event_id=f"a-{i}") for i in range(5)]
     events[3] = event(event_id="a-3", quantity=-1)
@@ -104,7 +110,7 @@ async def test_batch_is_all_or_nothing(sidecar: Sidecar, stub: pb_grpc.MeteringS
 
 
 async def test_batch_with_conflicting_id_stores_nothing(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub
 ) -> None:
     """A batch holding a known id with other content gets ALREADY_EXISTS and none of it is stored."""
     await stub.RecordUsage(pb.RecordUsageRequest(event=event(event_id="k", quantity=1)))
@@ -116,7 +122,7 @@ async def test_batch_with_conflicting_id_stores_nothing(
     assert db_rows(sidecar.config.db, "SELECT event_id FROM events") == [("k",)]
 
 
-async def test_batch_over_1000_is_refused(sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub) -> None:
+async def test_batch_over_1000_is_refused(sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub) -> None:
     """A batch holds up to 1000 events; 1001 is INVALID_ARGUMENT and stores nothing."""
     ok = await stub.RecordUsageBatch(
         pb.RecordUsageBatchRequest(events=[event(event_id=f"m{i}") for i in range(1000)])
@@ -192,7 +198,7 @@ async def test_full_disk_never_acks_without_commit(make_sidecar: SidecarFactory)
     assert stored == set(acked)
 
 
-async def test_timestamp_defaults_to_now(sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub) -> None:
+async def test_timestamp_defaults_to_now(sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub) -> None:
     """An unset timestamp means the time of receipt."""
     await stub.RecordUsage(pb.RecordUsageRequest(event=event(event_id="t")))
     await stub.RecordUsage(pb.RecordUsageRequest(event=event(event_id="t2", timestamp=stamp(START - 30))))

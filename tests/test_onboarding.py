@@ -36,14 +36,14 @@ def tokens(emulator: EmulatorServer) -> EmulatorServer:
 
 
 async def resolve(
-    stub: pb_grpc.MeteringSidecarStub, token: str, tenant: str = ""
+    stub: pb_grpc.MeteringSidecarAsyncStub, token: str, tenant: str = ""
 ) -> pb.ResolveCustomerResponse:
     """Call ResolveCustomer."""
     return await stub.ResolveCustomer(pb.ResolveCustomerRequest(registration_token=token, tenant_id=tenant))
 
 
 async def test_resolved_customer_is_stored(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, tokens: EmulatorServer
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, tokens: EmulatorServer
 ) -> None:
     """A resolved customer is stored with its tenant and first/last resolution times; the token is not."""
     answer = await resolve(stub, "tok-a", "tenant-1")
@@ -65,7 +65,7 @@ async def test_resolved_customer_is_stored(
 
 
 async def test_resubmitted_token_is_answered_from_the_store(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, tokens: EmulatorServer
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, tokens: EmulatorServer
 ) -> None:
     """The same token again is harmless: answered from the store though AWS would now say expired."""
     first = await resolve(stub, "tok-a", "tenant-1")
@@ -81,7 +81,7 @@ async def test_resubmitted_token_is_answered_from_the_store(
 
 
 async def test_second_tenant_claiming_the_license_is_refused(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, tokens: EmulatorServer
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, tokens: EmulatorServer
 ) -> None:
     """A license bound to one tenant cannot be claimed by another: FAILED_PRECONDITION and no change."""
     await resolve(stub, "tok-a", "tenant-1")
@@ -96,7 +96,7 @@ async def test_second_tenant_claiming_the_license_is_refused(
 
 
 async def test_one_account_may_hold_licenses_of_several_tenants(
-    stub: pb_grpc.MeteringSidecarStub, tokens: EmulatorServer
+    stub: pb_grpc.MeteringSidecarAsyncStub, tokens: EmulatorServer
 ) -> None:
     """Concurrent Agreements: two licenses of one AWS account bind to two tenants."""
     assert (await resolve(stub, "tok-a", "tenant-1")).new_customer
@@ -106,7 +106,7 @@ async def test_one_account_may_hold_licenses_of_several_tenants(
 
 
 async def test_legacy_customer_without_license_binds_on_customer_id(
-    stub: pb_grpc.MeteringSidecarStub, tokens: EmulatorServer
+    stub: pb_grpc.MeteringSidecarAsyncStub, tokens: EmulatorServer
 ) -> None:
     """Without a license the binding is on the customer identifier."""
     answer = await resolve(stub, "tok-legacy", "tenant-9")
@@ -138,7 +138,7 @@ async def test_legacy_customer_without_license_binds_on_customer_id(
 )
 async def test_token_errors(
     sidecar: Sidecar,
-    stub: pb_grpc.MeteringSidecarStub,
+    stub: pb_grpc.MeteringSidecarAsyncStub,
     tokens: EmulatorServer,
     token: str,
     fault: dict[str, object],
@@ -157,7 +157,7 @@ async def test_token_errors(
 
 
 async def test_transient_failure_then_success_is_retried(
-    stub: pb_grpc.MeteringSidecarStub, tokens: EmulatorServer
+    stub: pb_grpc.MeteringSidecarAsyncStub, tokens: EmulatorServer
 ) -> None:
     """Two throttled ResolveCustomer calls, then success: the RPC answers OK after three attempts."""
     tokens.state.update_faults({"throttle_next": 2})
@@ -167,7 +167,7 @@ async def test_transient_failure_then_success_is_retried(
 
 
 async def test_customers_list_command(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, tokens: EmulatorServer
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, tokens: EmulatorServer
 ) -> None:
     """`metering-sidecar customers list` prints every stored customer as JSON lines."""
     await resolve(stub, "tok-a", "tenant-1")
@@ -300,7 +300,7 @@ async def test_unreachable_aws_is_retried_and_not_called_unknown(
 
 
 async def test_double_submit_shares_one_call(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, tokens: EmulatorServer
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, tokens: EmulatorServer
 ) -> None:
     """A buyer's double submit (two ResolveCustomer at once for one token) sends the token once: both
     answered, the customer stored once (a second send would be refused as resubmitted)."""
@@ -315,7 +315,7 @@ async def test_double_submit_shares_one_call(
 
 
 async def test_double_submit_with_a_lost_answer_is_unknown_for_both(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, tokens: EmulatorServer
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, tokens: EmulatorServer
 ) -> None:
     """When the one shared call loses its answer, both callers hear the outcome is unknown; one send."""
     tokens.state.update_faults({"delay_seconds": 0.5, "drop_rate": 1.0})

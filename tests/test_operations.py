@@ -42,7 +42,7 @@ def metric(text: str, name: str) -> float:
 
 
 async def test_metrics_after_real_traffic(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, clock: ManualClock, emulator: EmulatorServer
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, clock: ManualClock, emulator: EmulatorServer
 ) -> None:
     """/metrics counts ingest by result, records by state, dead letters by reason, AWS calls and shipments."""
     emulator.state.settings.subscribed = frozenset({ACCOUNT})
@@ -73,7 +73,7 @@ async def test_metrics_after_real_traffic(
 
 
 async def test_oldest_pending_age_and_rolled_forward_metrics(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, clock: ManualClock
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, clock: ManualClock
 ) -> None:
     """The age of the oldest pending event and rolled-forward events are exported."""
     await stub.RecordUsage(pb.RecordUsageRequest(event=event(event_id="old")))  # rolls forward (fresh start)
@@ -137,7 +137,7 @@ async def test_unix_socket(make_sidecar: SidecarFactory, tmp_path: Path) -> None
 
 
 async def test_records_export_and_dead_letter_commands(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, clock: ManualClock, emulator: EmulatorServer
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, clock: ManualClock, emulator: EmulatorServer
 ) -> None:
     """records export (jsonl, csv, --since), dead-letters list, discard and retry against a running sidecar."""
     emulator.state.settings.subscribed = frozenset({ACCOUNT})
@@ -175,7 +175,7 @@ async def test_records_export_and_dead_letter_commands(
 
 
 async def test_discard_keeps_the_reason_and_retry_refuses_old_records(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, clock: ManualClock, emulator: EmulatorServer
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, clock: ManualClock, emulator: EmulatorServer
 ) -> None:
     """Discard closes a dead letter with its reason; retry of an expired record is FAILED_PRECONDITION."""
     clock.set(NEXT + 60)
@@ -204,7 +204,7 @@ async def test_discard_keeps_the_reason_and_retry_refuses_old_records(
     assert (status.dead_letter_records, status.open_dead_letter_records) == (1, 0)
 
 
-async def test_discard_needs_a_reason(sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub) -> None:
+async def test_discard_needs_a_reason(sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub) -> None:
     """DiscardDeadLetter without a reason is INVALID_ARGUMENT."""
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await stub.DiscardDeadLetter(pb.DiscardDeadLetterRequest(id=1, reason=" "))

@@ -23,6 +23,8 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
+from tests.cli_run import run_cli
+
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 KUSTOMIZE = DEPLOY / "kustomize"
@@ -501,7 +503,7 @@ def test_version_flag() -> None:
     """`metering-sidecar --version` prints the installed package's version."""
     from importlib.metadata import version
 
-    result = run(sys.executable, "-m", "metering_sidecar", "--version")
+    result = run_cli(["--version"])  # in-process (tests/cli_run.py): argparse prints it and exits 0
     assert result.returncode == 0
     assert result.stdout.strip() == f"metering-sidecar {version('metering-sidecar')}"
 

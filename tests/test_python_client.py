@@ -41,7 +41,7 @@ async def test_resource_exhausted_is_retried_then_raised(make_sidecar: SidecarFa
         await asyncio.to_thread(client.record, usage(1))
         with pytest.raises(grpc.RpcError) as info:
             await asyncio.to_thread(client.record, usage(2))
-    assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED  # type: ignore[attr-defined]
+    assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     _, text = await http_async(sidecar, "/metrics")
     assert metric(text, 'metering_sidecar_events_received_total{result="exhausted"}') == 3
 
@@ -54,7 +54,7 @@ async def test_every_call_has_a_deadline(sidecar: Sidecar, emulator: EmulatorSer
     emulator.state.update_faults({"delay_seconds": 1.0})
     with MeteringClient(sidecar.target, timeout=0.2) as client, pytest.raises(grpc.RpcError) as info:
         await asyncio.to_thread(client.get_entitlements, dimension="d")
-    assert info.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED  # type: ignore[attr-defined]
+    assert info.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
     emulator.state.update_faults({"delay_seconds": 0})
     with MeteringClient(sidecar.target) as client:
         answer = await asyncio.to_thread(
@@ -126,7 +126,7 @@ async def test_token_and_unix_socket(make_sidecar: SidecarFactory, tmp_path: Pat
         assert (await asyncio.to_thread(client.record, usage(1))).event_id == "u-1"
     with MeteringClient(f"unix://{sock}") as anonymous, pytest.raises(grpc.RpcError) as info:
         await asyncio.to_thread(anonymous.record, usage(2))
-    assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED  # type: ignore[attr-defined]
+    assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
     assert db_rows(sidecar.config.db, "SELECT COUNT(*) FROM events") == [(1,)]
 
 

@@ -22,13 +22,13 @@ def records(sidecar: Sidecar) -> list[dict[str, object]]:
     return [json.loads(r[0]) for r in rows]
 
 
-async def record(stub: pb_grpc.MeteringSidecarStub, **fields: object) -> None:
+async def record(stub: pb_grpc.MeteringSidecarAsyncStub, **fields: object) -> None:
     """Record one event."""
     await stub.RecordUsage(pb.RecordUsageRequest(event=event(**fields)))
 
 
 async def test_fresh_database_treats_current_window_as_sealed(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, clock: ManualClock
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, clock: ManualClock
 ) -> None:
     """A new database rolls usage of the current hour into the next, stamped at the next window's start."""
     assert sidecar.store.watermark == NEXT
@@ -43,7 +43,7 @@ async def test_fresh_database_treats_current_window_as_sealed(
 
 
 async def test_one_record_per_key_and_window(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, clock: ManualClock, emulator: EmulatorServer
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, clock: ManualClock, emulator: EmulatorServer
 ) -> None:
     """I3: many events become one record per (product, customer, dimension, window), summed."""
     clock.set(NEXT + 600)
@@ -63,7 +63,7 @@ async def test_one_record_per_key_and_window(
 
 
 async def test_timestamp_is_earliest_event_never_before_window(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, clock: ManualClock
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, clock: ManualClock
 ) -> None:
     """I4: the stamp is the earliest event time in the record (a customer who started at :40 gets :40)."""
     clock.set(NEXT + 2400)
@@ -75,7 +75,7 @@ async def test_timestamp_is_earliest_event_never_before_window(
 
 
 async def test_allocations_per_tag_set_plus_untagged(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, clock: ManualClock
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, clock: ManualClock
 ) -> None:
     """One allocation per distinct tag set, an untagged one for untagged usage, summing to Quantity."""
     clock.set(NEXT + 60)
@@ -100,7 +100,7 @@ async def test_allocations_per_tag_set_plus_untagged(
 
 
 async def test_tag_limits_fold_into_untagged_and_still_bill(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, clock: ManualClock, emulator: EmulatorServer
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, clock: ManualClock, emulator: EmulatorServer
 ) -> None:
     """Tag sets past 5 distinct keys fold into the untagged allocation: billing is never lost to tags."""
     clock.set(NEXT + 60)
@@ -120,7 +120,7 @@ async def test_tag_limits_fold_into_untagged_and_still_bill(
 
 
 async def test_event_for_sealed_window_rolls_forward(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, clock: ManualClock, emulator: EmulatorServer
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, clock: ManualClock, emulator: EmulatorServer
 ) -> None:
     """I5: a late event for a sealed hour joins the earliest unsealed window, never a second record."""
     clock.set(NEXT + 600)
@@ -138,7 +138,7 @@ async def test_event_for_sealed_window_rolls_forward(
 
 
 async def test_quantity_past_aws_limit_rolls_whole_events_forward(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, clock: ManualClock
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, clock: ManualClock
 ) -> None:
     """A window whose sum would pass 2147483647 keeps the events that fit; the rest roll forward."""
     clock.set(NEXT + 60)
@@ -154,7 +154,7 @@ async def test_quantity_past_aws_limit_rolls_whole_events_forward(
 
 
 async def test_record_is_frozen_before_first_send(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, clock: ManualClock, emulator: EmulatorServer
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, clock: ManualClock, emulator: EmulatorServer
 ) -> None:
     """I4: sealing stores canonical request JSON; resends after a lost answer are byte-identical."""
     clock.set(NEXT + 60)
@@ -173,7 +173,7 @@ async def test_record_is_frozen_before_first_send(
 
 
 async def test_close_delay_is_respected(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, clock: ManualClock
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, clock: ManualClock
 ) -> None:
     """A window is sealed at its end plus --close-delay-seconds, not before; Flush does not skip the delay."""
     clock.set(NEXT + 60)

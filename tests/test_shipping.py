@@ -30,7 +30,7 @@ NEXT = (int(START) // HOUR) * HOUR + HOUR
 LICENSE = "arn:aws:license-manager::123456789012:license:l-{:016x}"
 
 
-async def record_many(stub: pb_grpc.MeteringSidecarStub, count: int, **fields: object) -> None:
+async def record_many(stub: pb_grpc.MeteringSidecarAsyncStub, count: int, **fields: object) -> None:
     """Record ``count`` events for ``count`` distinct customers (so ``count`` records)."""
     events = [
         event(event_id=f"m-{i}-{fields}", customer_aws_account_id=f"{100000 + i}", **fields)
@@ -45,7 +45,7 @@ def states(sidecar: Sidecar) -> dict[str, int]:
 
 
 async def test_success_stores_metering_record_id(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, clock: ManualClock, emulator: EmulatorServer
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, clock: ManualClock, emulator: EmulatorServer
 ) -> None:
     """Success: the record is billed and keeps AWS's MeteringRecordId; GetStatus counts it."""
     clock.set(NEXT + 60)
@@ -88,7 +88,7 @@ async def test_customer_not_subscribed_is_dead_letter(
 
 async def test_duplicate_record_is_dead_letter_and_logged(
     sidecar: Sidecar,
-    stub: pb_grpc.MeteringSidecarStub,
+    stub: pb_grpc.MeteringSidecarAsyncStub,
     clock: ManualClock,
     emulator: EmulatorServer,
     caplog: pytest.LogCaptureFixture,
@@ -123,7 +123,7 @@ async def test_duplicate_record_is_dead_letter_and_logged(
 )
 async def test_transient_failures_retry_identical_records(
     sidecar: Sidecar,
-    stub: pb_grpc.MeteringSidecarStub,
+    stub: pb_grpc.MeteringSidecarAsyncStub,
     clock: ManualClock,
     emulator: EmulatorServer,
     fault: dict[str, object],
@@ -167,7 +167,7 @@ async def test_connection_refused_is_retried(
 
 
 async def test_invalid_record_is_isolated_by_splitting(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, clock: ManualClock, emulator: EmulatorServer
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, clock: ManualClock, emulator: EmulatorServer
 ) -> None:
     """An Invalid* error fails the whole call: the batch is split, the bad record dead-lettered, the rest billed."""
     emulator.state.settings.dimensions = frozenset({"requests"})
@@ -183,7 +183,7 @@ async def test_invalid_record_is_isolated_by_splitting(
 
 
 async def test_timestamp_out_of_bounds_is_isolated(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, clock: ManualClock, emulator: EmulatorServer
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, clock: ManualClock, emulator: EmulatorServer
 ) -> None:
     """TimestampOutOfBoundsException fails the call: the stale record is removed and the rest is sent."""
     clock.set(NEXT + 60)
@@ -204,7 +204,7 @@ async def test_timestamp_out_of_bounds_is_isolated(
 
 async def test_disabled_api_stops_shipping_loudly(
     sidecar: Sidecar,
-    stub: pb_grpc.MeteringSidecarStub,
+    stub: pb_grpc.MeteringSidecarAsyncStub,
     clock: ManualClock,
     emulator: EmulatorServer,
     caplog: pytest.LogCaptureFixture,
@@ -226,7 +226,7 @@ async def test_disabled_api_stops_shipping_loudly(
 
 
 async def test_record_expires_into_dead_letter(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, clock: ManualClock, emulator: EmulatorServer
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, clock: ManualClock, emulator: EmulatorServer
 ) -> None:
     """A record not confirmed by Timestamp + max age - margin becomes a dead letter with reason 'expired'."""
     clock.set(NEXT + 60)
@@ -244,7 +244,7 @@ async def test_record_expires_into_dead_letter(
 
 
 async def test_calls_hold_at_most_25_records_of_one_product(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, clock: ManualClock, emulator: EmulatorServer
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, clock: ManualClock, emulator: EmulatorServer
 ) -> None:
     """I6: 60 records of two products go in calls of at most 25, each call one product."""
     clock.set(NEXT + 60)
@@ -260,7 +260,7 @@ async def test_calls_hold_at_most_25_records_of_one_product(
 
 
 async def test_license_records_ship_without_product_code(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, clock: ManualClock, emulator: EmulatorServer
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, clock: ManualClock, emulator: EmulatorServer
 ) -> None:
     """Records with a LicenseArn go in a call without ProductCode, as AWS's examples do."""
     clock.set(NEXT + 60)
@@ -296,7 +296,7 @@ async def test_license_records_ship_without_product_code(
 )
 async def test_each_whole_call_refusal_isolates_the_bad_record(
     sidecar: Sidecar,
-    stub: pb_grpc.MeteringSidecarStub,
+    stub: pb_grpc.MeteringSidecarAsyncStub,
     clock: ManualClock,
     emulator: EmulatorServer,
     code: str,

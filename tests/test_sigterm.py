@@ -68,7 +68,7 @@ async def test_sigterm_under_load_loses_nothing_and_exits_within_grace(tmp_path:
         await asyncio.gather(*clients)
         assert code == 0
         assert took < 5 + 2  # the grace, plus process start-up slack
-        billed = Counter()
+        billed: Counter[str] = Counter()
         for record in emulator.get("/_emulator/billed"):
             billed[record["dimension"]] += record["quantity"]
         assert acked["requests"] > 50

@@ -47,7 +47,7 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
 
 @pytest.mark.parametrize(("fields", "message"), [(f, m) for _, f, m in BAD], ids=[n for n, _, _ in BAD])
 async def test_bad_event_is_refused_and_not_stored(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, fields: dict[str, Any], message: str
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, fields: dict[str, Any], message: str
 ) -> None:
     """Each rule: INVALID_ARGUMENT with field and rule in the message, alone and in a batch; nothing stored."""
     with pytest.raises(grpc.aio.AioRpcError) as single:
@@ -63,7 +63,7 @@ async def test_bad_event_is_refused_and_not_stored(
     assert db_rows(sidecar.config.db, "SELECT COUNT(*) FROM events") == [(0,)]
 
 
-async def test_missing_event_is_invalid(sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub) -> None:
+async def test_missing_event_is_invalid(sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub) -> None:
     """RecordUsage without an event names the missing field."""
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await stub.RecordUsage(pb.RecordUsageRequest())
@@ -98,19 +98,18 @@ async def test_tag_keys_outside_allow_list_are_refused(make_sidecar: SidecarFact
     assert db_rows(sidecar.config.db, "SELECT COUNT(*) FROM events") == [(1,)]
 
 
-async def test_edge_values_are_accepted(sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub) -> None:
+async def test_edge_values_are_accepted(sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub) -> None:
     """The limits themselves are valid: quantity 0 and max, 5 tags, 255-char dimension, AWS's tag characters."""
     tags = {"a": "x", "b+ -=._:/@": "y", "c" * 100: "v" * 256, "d": "1", "e": "2"}
-    for i, fields in enumerate(
-        [
-            {"quantity": 0},
-            {"quantity": 2_147_483_647},
-            {"tags": tags},
-            {"dimension": "d" * 255},
-            {"license_arn": GOOD_ARN},
-            {"customer_aws_account_id": "", "customer_identifier": "legacy-customer"},
-            {"timestamp": stamp(START + 299)},
-        ]
-    ):
+    edges: list[dict[str, Any]] = [
+        {"quantity": 0},
+        {"quantity": 2_147_483_647},
+        {"tags": tags},
+        {"dimension": "d" * 255},
+        {"license_arn": GOOD_ARN},
+        {"customer_aws_account_id": "", "customer_identifier": "legacy-customer"},
+        {"timestamp": stamp(START + 299)},
+    ]
+    for i, fields in enumerate(edges):
         await stub.RecordUsage(pb.RecordUsageRequest(event=event(event_id=f"edge-{i}", **fields)))
     assert db_rows(sidecar.config.db, "SELECT COUNT(*) FROM events") == [(7,)]

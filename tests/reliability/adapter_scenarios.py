@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -52,6 +53,7 @@ class LivenessWatch:
     """Polls /healthz/live on the metrics port, as kubelet would, and counts every failed probe."""
 
     def __init__(self, sidecar: SidecarProcess) -> None:
+        self.port = sidecar.metrics_port
         self.url = f"http://127.0.0.1:{sidecar.metrics_port}/healthz/live"
         self.polls = 0
         self.failures = 0
@@ -59,12 +61,27 @@ class LivenessWatch:
 
     def _probe(self) -> bool:
         try:
-            with urllib.request.urlopen(self.url, timeout=5) as response:
+            # 10 s: the sidecar itself gives its loop 5 s (LOOP_ANSWER_SECONDS) and answers 503 past that;
+            # the probe waits for that verdict, plus the HTTP round trip on a busy machine.
+            with urllib.request.urlopen(self.url, timeout=10) as response:
                 return int(response.status) == 200
         except (urllib.error.URLError, OSError):
             return False
 
+    def _wait_listening(self, within: float) -> None:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.05)
+
     async def _run(self) -> None:
+        # Count from the moment the probe port is open, as kubelet's startup probe would: the sidecar opens
+        # its gRPC port (what SidecarProcess.start() waits for) a moment before the metrics port, and on a
+        # busy machine the first poll could land in that gap; that is start-up, not a liveness failure.
+        await asyncio.to_thread(self._wait_listening, 30)
         while True:
             ok = await asyncio.to_thread(self._probe)
             self.polls += 1
@@ -220,7 +237,7 @@ def _tokens(count: int, prefix: str) -> dict[str, dict[str, str]]:
 
 
 async def _resolve(
-    stub: pb_grpc.MeteringSidecarStub, token: str
+    stub: pb_grpc.MeteringSidecarAsyncStub, token: str
 ) -> pb.ResolveCustomerResponse | grpc.aio.AioRpcError:
     try:
         return await stub.ResolveCustomer(

@@ -22,7 +22,9 @@ from metering_sidecar._app import Sidecar
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from metering_sidecar.core._clock import ManualClock
-from metering_sidecar.core._faults import POINTS
+
+# Re-exported: tests/reliability/test_reliability.py checks every point was hit.
+from metering_sidecar.core._faults import POINTS as POINTS
 from metering_sidecar.emulator import EmulatorServer, EmulatorSettings, MeteringState
 
 from tests.procs import Emulator, SidecarProcess
