@@ -330,7 +330,7 @@ async def test_double_submit_with_a_lost_answer_is_unknown_for_both(
 
 
 async def test_an_answer_after_the_callers_deadline_is_stored_and_announced_once(
-    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarStub, tokens: EmulatorServer
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, tokens: EmulatorServer
 ) -> None:
     """AWS answers after the caller gave up: the sidecar still stores the customer (the token is never
     resent), and the next call with the token hears new_customer=true once, so the tenant is provisioned."""

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 FINDINGS: list[tuple[Finding, float]] = []
 Scenario = Callable[..., Awaitable[Finding]]
 
-MODULES: list[tuple[Any, list[Scenario]]] = [
+MODULES: list[tuple[Any, list[Any]]] = [
     (scenarios, scenarios.SCENARIOS),
     (ops_scenarios, ops_scenarios.SCENARIOS),
     (adapter_scenarios, adapter_scenarios.ADAPTER_SCENARIOS),
