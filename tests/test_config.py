@@ -205,3 +205,13 @@ def test_kubernetes_service_links_and_own_variables_are_ignored() -> None:
         "METERING_SIDECAR_ADDRESS": "127.0.0.1:50051",
     }
     assert _build([], injected).listen == "127.0.0.1:50051"
+
+
+def test_readme_config_file_example_is_accepted(tmp_path: Path) -> None:
+    """The README's --config example is a file `serve` accepts, so the documentation cannot rot."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "sidecar.toml"
+    path.write_text(example)
+    cfg = _build(["--config", str(path)], {})
+    assert (cfg.product_code, cfg.allocation_tag_keys) == ("prod-abc123", ("team", "env"))
