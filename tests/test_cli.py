@@ -1,18 +1,22 @@
-"""The command line, in-process and as real processes: demo, emulator listing, serve and SIGTERM."""
+"""The command line, in-process and as real processes: demo, emulator listing, serve, SIGTERM and log lines."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import json
+import logging
 import time
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from metering_sidecar.cli._demo import run_demo
+from metering_sidecar.cli._logs import JsonFormatter, TextFormatter
 
 from tests.cli_run import run_cli
 from tests.procs import Emulator, SidecarProcess
@@ -133,3 +137,68 @@ def test_emulator_refuses_a_bad_seed_file(tmp_path: Path) -> None:
     out = run_cli(["emulator", "--tokens-file", str(bad), "--listen", "127.0.0.1:0"])
     assert out.returncode == 2
     assert "--tokens-file: cannot read" in out.stderr
+
+
+def test_changed_window_over_an_existing_database_exits_2(tmp_path: Path) -> None:
+    """A --window-seconds other than the database's is a configuration error: exit 2, with what to do."""
+    db = str(tmp_path / "w.db")
+    # The first start creates the database with 10 s windows, then fails to bind its health port (exit 2).
+    base = ["serve", "--db", db, "--listen", "127.0.0.1:0", "--metrics-listen", "", "--emulator"]
+    first = run_cli([*base, "--window-seconds", "10", "--health-listen", "999.1.1.1:bad"])
+    assert first.returncode == 2, first.stderr
+    second = run_cli([*base, "--window-seconds", "20", "--health-listen", ""])
+    assert second.returncode == 2
+    assert "was written with --window-seconds 10, not 20" in second.stderr
+
+
+def _format(formatter: logging.Formatter, fields: dict[str, Any], message: str = "m") -> str:
+    record = logging.makeLogRecord({"name": "sidecar.test", "levelname": "INFO", "msg": message})
+    record.fields = fields
+    return formatter.format(record)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Result:
+    billed: int
+    tags: frozenset[str]
+
+
+def test_logs_mask_secrets_by_key_not_by_substring() -> None:
+    """Strings under a secret's key are masked; booleans and numbers about a secret stay visible."""
+    fields: dict[str, Any] = {
+        "token_auth": True, "fencing_token": 7, "api_token": "s3cret-a", "password": "s3cret-b",
+        "SecretAccessKey": "s3cret-c", "x-api-key": "s3cret-d", "credentials": {"AccessKeyId": "AKIA"},
+        "nested": {"authorization": "Bearer s3cret-e", "records": 3},
+        "url": "postgresql://meter:s3cret-f@db/ledger", "note": "host=db password=s3cret-g sslmode=require",
+        "tokenizer": "bpe", "monkey": "see",
+    }  # fmt: skip
+    line = json.loads(_format(JsonFormatter(), fields, "connect to postgresql://u:s3cret-h@h/db"))
+    assert (line["token_auth"], line["fencing_token"], line["tokenizer"], line["monkey"]) == (
+        True,
+        7,
+        "bpe",
+        "see",
+    )
+    for key in ("api_token", "password", "SecretAccessKey", "x-api-key", "credentials"):
+        assert line[key] == "***", key
+    assert line["nested"] == {"authorization": "***", "records": 3}
+    assert line["url"] == "postgresql://meter:***@db/ledger"
+    assert line["note"] == "host=db password=*** sslmode=require"
+    assert line["message"] == "connect to postgresql://u:***@h/db"
+    text = _format(TextFormatter(), fields)
+    assert "s3cret" not in text
+    assert "token_auth=true" in text
+
+
+def test_logs_write_structured_values_as_json() -> None:
+    """Dicts, dataclasses, collections and exceptions become JSON objects and arrays, not Python reprs."""
+    fields: dict[str, Any] = {
+        "result": _Result(2, frozenset({"b", "a"})), "echoed": {"Dimension": "d", "Quantity": 1},
+        "ids": ("x", "y"), "error": ValueError("bad"), "path": Path("/tmp/x"),
+    }  # fmt: skip
+    line = json.loads(_format(JsonFormatter(), fields))
+    assert line["result"] == {"billed": 2, "tags": ["a", "b"]}
+    assert line["echoed"] == {"Dimension": "d", "Quantity": 1}
+    assert (line["ids"], line["path"]) == (["x", "y"], "/tmp/x")
+    assert line["error"] == {"type": "ValueError", "message": "bad"}
+    assert 'result={"billed": 2, "tags": ["a", "b"]}' in _format(TextFormatter(), fields)

@@ -1,13 +1,17 @@
-"""Flags, env vars and the CLI: precedence, and a clear error for every bad value."""
+"""Flags, env vars, the config file and the CLI: precedence, sections, and a clear error for every bad value."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+from pathlib import Path
 
 import pytest
 from metering_sidecar import config as config_module
 from metering_sidecar.cli._main import main
 from metering_sidecar.core._errors import ConfigError
+
+from tests.cli_run import run_cli
 
 
 def _build(argv: list[str], env: dict[str, str]) -> config_module.Config:
@@ -97,3 +101,117 @@ def test_cli_reports_bad_env_with_exit_2(capsys: pytest.CaptureFixture[str]) -> 
     """A bad env var is reported by name."""
     assert main(["serve"], env={"METERING_SIDECAR_MAX_PENDING_EVENTS": "lots"}) == 2
     assert "METERING_SIDECAR_MAX_PENDING_EVENTS: expected an integer" in capsys.readouterr().err
+
+
+def test_help_groups_flags_by_section() -> None:
+    """`serve --help` lists the flags under API, storage, windows and shipping, AWS, cluster, operations."""
+    out = run_cli(["serve", "--help"])
+    assert out.returncode == 0
+    starts = [out.stdout.index(f"\n{name}:\n") for name in config_module.SECTIONS]
+    assert starts == sorted(starts)
+    for field in dataclasses.fields(config_module.Config):
+        section = config_module.SECTIONS.index(field.metadata["section"])
+        where = out.stdout.index("\n  --" + field.name.replace("_", "-") + " ")
+        end = starts[section + 1] if section + 1 < len(starts) else len(out.stdout)
+        assert starts[section] < where < end, field.name
+
+
+def test_config_file_sets_values_in_toml_types(tmp_path: Path) -> None:
+    """Keys are the flags without dashes (underscores too), values TOML types, parsed like flags."""
+    path = tmp_path / "sidecar.toml"
+    path.write_text(
+        "window-seconds = 60\nclose_delay_seconds = 5\nflush-interval-seconds = 0.5\nemulator = true\n"
+        'allocation-tag-keys = ["team", "env"]\nship-from = 2026-11-27T10:00:00Z\nlog-level = "DEBUG"\n'
+    )
+    cfg = _build(["--config", str(path)], {})
+    assert (cfg.window_seconds, cfg.close_delay_seconds, cfg.flush_interval_seconds) == (60, 5.0, 0.5)
+    assert (cfg.emulator, cfg.allocation_tag_keys, cfg.log_level) == (True, ("team", "env"), "debug")
+    assert cfg.ship_from == config_module.parse_time("2026-11-27T10:00:00Z")
+
+
+def test_flag_beats_env_beats_file_beats_default(tmp_path: Path) -> None:
+    """A flag wins over the env var, the env var over the file, the file over the default."""
+    path = tmp_path / "sidecar.toml"
+    path.write_text('product-code = "from-file"\nregion = "eu-west-1"\n')
+    env = {"METERING_SIDECAR_PRODUCT_CODE": "from-env", "METERING_SIDECAR_CONFIG": str(path)}
+    assert _build([], env).product_code == "from-env"
+    assert _build(["--product-code", "from-flag"], env).product_code == "from-flag"
+    assert _build([], env).region == "eu-west-1"
+    assert _build([], {"METERING_SIDECAR_CONFIG": str(path)}).product_code == "from-file"
+    assert _build(["--config", ""], env).region == ""  # an empty --config turns the env's file off
+    assert _build([], {}).product_code == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("window-secnds = 60\n", "unknown key 'window-secnds'"),
+        ("window-seconds = 3600.5\n", "window-seconds: expected an integer, got float 3600.5"),
+        ('window-seconds = "soon"\n', "window-seconds: expected an integer, got 'soon'"),
+        ("emulator = 1\n", "emulator: expected true or false"),
+        ("allocation-tag-keys = [1]\n", "allocation-tag-keys: expected an array of strings"),
+        ('allocation-tag-keys = ["bad>key"]\n', "tag key 'bad>key'"),
+        ("[api]\nlisten = 'x'\n", "unknown key 'api'"),
+        ("window-seconds = 3600\nwindow_seconds = 3600\n", "set the same setting"),
+        ("window-seconds = \n", "is not valid TOML"),
+        ("window-seconds = 60\n", "--window-seconds: must be 3600 against AWS"),
+    ],
+)
+def test_bad_config_files_exit_2_naming_file_and_key(tmp_path: Path, text: str, message: str) -> None:
+    """A bad key, value or file stops `serve` with exit 2, naming the file and what is wrong."""
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    out = run_cli(["serve", "--config", str(path)])
+    assert out.returncode == 2
+    assert message in out.stderr
+    if "--window-seconds" not in message:
+        assert str(path) in out.stderr
+
+
+def test_unreadable_config_file_exits_2(tmp_path: Path) -> None:
+    """A missing config file, by flag or by env var, exits 2 and names the file."""
+    missing = tmp_path / "missing.toml"
+    out = run_cli(["serve", "--config", str(missing)])
+    assert (out.returncode, f"--config: cannot read {missing}" in out.stderr) == (2, True)
+    out = run_cli(["serve"], {"METERING_SIDECAR_CONFIG": str(missing)})
+    assert (out.returncode, f"METERING_SIDECAR_CONFIG: cannot read {missing}" in out.stderr) == (2, True)
+
+
+def test_unknown_env_var_exits_2_naming_it() -> None:
+    """A misspelt METERING_SIDECAR_* variable is refused by name, with the likely intended one."""
+    out = run_cli(["serve"], {"METERING_SIDECAR_WINDOW_SECOND": "3600"})
+    assert out.returncode == 2
+    assert "METERING_SIDECAR_WINDOW_SECOND: unknown environment variable" in out.stderr
+    assert "did you mean METERING_SIDECAR_WINDOW_SECONDS?" in out.stderr
+    with pytest.raises(ConfigError, match="METERING_SIDECAR_HEALTH_PORT"):
+        config_module.check_env({"METERING_SIDECAR_HEALTH_PORT": "50052"})
+
+
+def test_kubernetes_service_links_and_own_variables_are_ignored() -> None:
+    """The variables Kubernetes injects for a Service named metering-sidecar(-*) and our own non-flags pass."""
+    injected = {
+        "METERING_SIDECAR_SERVICE_HOST": "10.0.0.7",
+        "METERING_SIDECAR_SERVICE_PORT": "50051",
+        "METERING_SIDECAR_SERVICE_PORT_GRPC": "50051",
+        "METERING_SIDECAR_PORT": "tcp://10.0.0.7:50051",
+        "METERING_SIDECAR_PORT_50051_TCP": "tcp://10.0.0.7:50051",
+        "METERING_SIDECAR_PORT_50051_TCP_ADDR": "10.0.0.7",
+        "METERING_SIDECAR_PORT_50051_TCP_PORT": "50051",
+        "METERING_SIDECAR_PORT_50051_TCP_PROTO": "tcp",
+        "METERING_SIDECAR_METRICS_PORT": "tcp://10.0.0.8:9464",
+        "METERING_SIDECAR_METRICS_PORT_9464_TCP_ADDR": "10.0.0.8",
+        "METERING_SIDECAR_CRASH_AT": "",
+        "METERING_SIDECAR_SOAK": "0",
+        "METERING_SIDECAR_ADDRESS": "127.0.0.1:50051",
+    }
+    assert _build([], injected).listen == "127.0.0.1:50051"
+
+
+def test_readme_config_file_example_is_accepted(tmp_path: Path) -> None:
+    """The README's --config example is a file `serve` accepts, so the documentation cannot rot."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "sidecar.toml"
+    path.write_text(example)
+    cfg = _build(["--config", str(path)], {})
+    assert (cfg.product_code, cfg.allocation_tag_keys) == ("prod-abc123", ("team", "env"))

@@ -184,7 +184,7 @@ async def test_an_unmatched_result_is_logged_counted_and_retried(
         assert second.billed_records == 1
     assert sidecar.metrics.registry.get_sample_value("metering_sidecar_unmatched_results_total") == 1
     [line] = [r for r in caplog.records if "did not send" in r.getMessage()]
-    assert "requests-garbled" in line.fields["echoed_record"]  # type: ignore[attr-defined]
+    assert line.fields["echoed_record"]["Dimension"] == "requests-garbled"  # type: ignore[attr-defined]
     assert emulator.state.stats.identical_repeats == 1
     assert emulator.state.stats.duplicate_records == 0
 

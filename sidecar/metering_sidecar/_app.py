@@ -107,7 +107,7 @@ class Sidecar:
         if not self._shutting_down:
             error = None if task.cancelled() else task.exception()
             log.error("the flusher stopped; liveness now fails so the container restarts",
-                      extra={"fields": {"error": repr(error)}})  # fmt: skip
+                      extra={"fields": {"error": error}})  # fmt: skip
 
     def _flusher_alive(self) -> bool:
         if self._flusher_task is None or self._flusher_task.done():
@@ -341,7 +341,7 @@ class Sidecar:
                 result = await self._final_pass(deadline)
         finally:
             await self._close_parts()
-        log.info("metering-sidecar stopped", extra={"fields": {"final_pass": str(result)}})
+        log.info("metering-sidecar stopped", extra={"fields": {"final_pass": result}})
         return result
 
     async def _close_parts(self) -> None:

@@ -1,7 +1,8 @@
 """Configuration: one frozen dataclass built from flags and an env mapping that is passed in.
 
-Every field is a ``serve`` flag ``--field-name`` and an env var ``METERING_SIDECAR_FIELD_NAME``; a flag
-wins over the env var, and the env var over the default. Bad values raise ConfigError naming the
+Every field is a ``serve`` flag ``--field-name``, an env var ``METERING_SIDECAR_FIELD_NAME`` and a key
+``field-name`` of the TOML file that ``--config`` names; a flag wins over the env var, the env var over the
+file, and the file over the default. Bad values raise ConfigError naming the
 flag or env var and what was expected, so a typo never starts a sidecar with a surprising setting.
 """
 
@@ -10,8 +11,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import difflib
 import re
 import socket
+import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +23,22 @@ from typing import Any
 from metering_sidecar.core import ConfigError
 
 ENV_PREFIX = "METERING_SIDECAR_"
+CONFIG_ENV = ENV_PREFIX + "CONFIG"
+# METERING_SIDECAR_* names that are not settings but are ours: the config file, the crash points of the
+# reliability tests, the soak switch and tools cache of the test suite, and the address the application's
+# container is given (an envFrom shared by both containers must not stop the sidecar).
+OTHER_ENV = frozenset(ENV_PREFIX + n for n in ("CONFIG", "CRASH_AT", "SOAK", "TOOLS", "ADDRESS"))
+# Kubernetes injects these for a Service named metering-sidecar (or metering-sidecar-*) into every pod of
+# the namespace unless enableServiceLinks is false; they are not ours, so they are ignored, not refused.
+_SERVICE_LINK = re.compile(
+    r"_SERVICE_HOST$|_SERVICE_PORT(_\w+)?$|_PORT_\d+_(TCP|UDP|SCTP)(_ADDR|_PORT|_PROTO)?$"
+)
+_SERVICE_LINK_URL = re.compile(r"^(tcp|udp|sctp)://")
+# --help lists the flags in these groups, in this order.
+API, STORAGE, WINDOWS, AWS, CLUSTER, OPERATIONS = (
+    "API", "storage", "windows and shipping", "AWS", "cluster", "operations"
+)  # fmt: skip
+SECTIONS = (API, STORAGE, WINDOWS, AWS, CLUSTER, OPERATIONS)
 STANDARD_WINDOW_SECONDS = 3600
 _TAG_KEY = re.compile(r"^[a-zA-Z0-9+ -=._:\/@]{1,100}$")
 
@@ -102,161 +121,209 @@ def _tag_keys(text: str) -> tuple[str, ...]:
     return keys
 
 
-def _setting(default: Any, parse: Callable[[str], Any], help: str, **extra: Any) -> Any:
-    return field(default=default, metadata={"parse": parse, "help": help, **extra})
+def _setting(default: Any, parse: Callable[[str], Any], help: str, *, section: str, **extra: Any) -> Any:
+    return field(default=default, metadata={"parse": parse, "help": help, "section": section, **extra})
 
 
 @dataclass(frozen=True)
 class Config:
     """Everything ``serve`` needs; built once at start-up and never changed."""
 
-    listen: str = _setting("127.0.0.1:50051", _str, "gRPC API address: host:port or unix:///path")
+    listen: str = _setting(
+        "127.0.0.1:50051", _str, "gRPC API address: host:port or unix:///path", section=API
+    )
     """Where the API listens. Loopback by default: the application shares the pod's network."""
 
-    db: str = _setting("metering-sidecar.db", _str, "SQLite database file (keep it on a volume)")
+    db: str = _setting(
+        "metering-sidecar.db", _str, "SQLite database file (keep it on a volume)", section=STORAGE
+    )
     """The database file; its WAL and journal live beside it."""
 
-    product_code: str = _setting("", _str, "default AWS Marketplace product code for events without one")
+    product_code: str = _setting(
+        "", _str, "default AWS Marketplace product code for events without one", section=API
+    )
     """Used for events that carry neither product_code nor license_arn."""
 
-    window_seconds: int = _setting(STANDARD_WINDOW_SECONDS, _int(1), "aggregation window (3600 for AWS)")
+    window_seconds: int = _setting(
+        STANDARD_WINDOW_SECONDS, _int(1), "aggregation window (3600 for AWS)", section=WINDOWS
+    )
     """Length of a metering window. Only a custom metering endpoint may use anything but 3600."""
 
-    close_delay_seconds: float = _setting(60.0, _float(0), "wait after a window ends before sealing it")
+    close_delay_seconds: float = _setting(
+        60.0, _float(0), "wait after a window ends before sealing it", section=WINDOWS
+    )
     """Grace for late events; a window is sealed at its end plus this delay."""
 
-    flush_interval_seconds: float = _setting(10.0, _float(0.01), "time between sealing/shipping passes")
+    flush_interval_seconds: float = _setting(
+        10.0, _float(0.01), "time between sealing/shipping passes", section=WINDOWS
+    )
     """How often the flusher wakes."""
 
     max_record_age_seconds: int = _setting(
-        6 * 3600, _int(60), "oldest usage AWS accepts (6 h; some docs say 24 h)"
+        6 * 3600, _int(60), "oldest usage AWS accepts (6 h; some docs say 24 h)", section=WINDOWS
     )
     """AWS refuses records this old; events older than this are refused at ingest."""
 
     expiry_margin_seconds: int = _setting(
-        900, _int(0), "dead-letter a record this long before AWS would refuse it"
+        900, _int(0), "dead-letter a record this long before AWS would refuse it", section=WINDOWS
     )
     """Safety margin before the maximum age."""
 
-    max_backoff_seconds: float = _setting(60.0, _float(0), "cap on the retry delay of one record")
+    max_backoff_seconds: float = _setting(
+        60.0, _float(0), "cap on the retry delay of one record", section=WINDOWS
+    )
     """Record-level exponential backoff never waits longer than this."""
 
-    id_retention_days: float = _setting(7.0, _float(0), "how long event ids are remembered for dedup")
+    id_retention_days: float = _setting(
+        7.0, _float(0), "how long event ids are remembered for dedup", section=STORAGE
+    )
     """Billed events are pruned once this has passed; until then a repeated id is a duplicate."""
 
-    audit_retention_days: float = _setting(90.0, _float(0), "how long billed records are kept for audit")
+    audit_retention_days: float = _setting(
+        90.0, _float(0), "how long billed records are kept for audit", section=STORAGE
+    )
     """Compact per-record audit rows (with the MeteringRecordId) live this long."""
 
-    allocation_tag_keys: tuple[str, ...] = _setting((), _tag_keys, "comma-separated allow-list of tag keys")
+    allocation_tag_keys: tuple[str, ...] = _setting(
+        (), _tag_keys, "comma-separated allow-list of tag keys", section=API
+    )
     """When set, tags with other keys are refused at ingest (at most 5 keys)."""
 
-    max_pending_events: int = _setting(5_000_000, _int(1), "buffer cap: refuse ingest beyond this many")
+    max_pending_events: int = _setting(
+        5_000_000, _int(1), "buffer cap: refuse ingest beyond this many", section=STORAGE
+    )
     """Unshipped events allowed on disk before ingest answers RESOURCE_EXHAUSTED."""
 
-    max_db_bytes: int = _setting(0, _int(0), "cap on the database size in bytes (0: the disk's size)")
+    max_db_bytes: int = _setting(
+        0, _int(0), "cap on the database size in bytes (0: the disk's size)", section=STORAGE
+    )
     """A disk budget enforced by SQLite's max_page_count; past it ingest answers RESOURCE_EXHAUSTED."""
 
-    max_message_bytes: int = _setting(4 * 1024 * 1024, _int(1024), "largest gRPC request accepted")
+    max_message_bytes: int = _setting(
+        4 * 1024 * 1024, _int(1024), "largest gRPC request accepted", section=API
+    )
     """Larger requests get RESOURCE_EXHAUSTED from gRPC itself."""
 
-    metering_endpoint_url: str = _setting("", _str, "custom AWS Marketplace Metering endpoint (emulator)")
+    metering_endpoint_url: str = _setting(
+        "", _str, "custom AWS Marketplace Metering endpoint (emulator)", section=AWS
+    )
     """Overrides the SDK's endpoint; AWS_ENDPOINT_URL_MARKETPLACE_METERING does the same."""
 
     entitlement_endpoint_url: str = _setting(
-        "", _str, "custom AWS Marketplace Entitlement endpoint (emulator)"
+        "", _str, "custom AWS Marketplace Entitlement endpoint (emulator)", section=AWS
     )
     """Overrides the SDK's endpoint; AWS_ENDPOINT_URL_MARKETPLACE_ENTITLEMENT_SERVICE does the same."""
 
-    entitlement_ttl_seconds: float = _setting(60.0, _float(0), "how long a GetEntitlements answer is fresh")
+    entitlement_ttl_seconds: float = _setting(
+        60.0, _float(0), "how long a GetEntitlements answer is fresh", section=AWS
+    )
     """Queries within this time of the last answer are served from the cache."""
 
     entitlement_max_stale_seconds: float = _setting(
-        3600.0, _float(0), "serve a cached answer this long while AWS fails"
+        3600.0, _float(0), "serve a cached answer this long while AWS fails", section=AWS
     )
     """Past this, a failing GetEntitlements answers UNAVAILABLE instead of an old answer."""
 
-    cluster_postgres_dsn: str = _setting("", _str, "PostgreSQL DSN: turns cluster mode on (several replicas)")
+    cluster_postgres_dsn: str = _setting(
+        "", _str, "PostgreSQL DSN: turns cluster mode on (several replicas)", section=CLUSTER
+    )
     """Cluster mode: sealed per-instance totals go to this shared ledger and one elected instance ships the
     sums. Never logged (it may hold a password)."""
 
     instance_id: str = _setting(
-        "", _str, "this instance's stable id in cluster mode (default: pod name or hostname)"
+        "", _str, "this instance's stable id in cluster mode (default: pod name or hostname)", section=CLUSTER
     )
     """Must be stable across restarts on the same disk, and unique in the cluster."""
 
     cluster_member_timeout_seconds: float = _setting(
-        60.0, _float(1), "a member without heartbeat this long is gone"
+        60.0, _float(1), "a member without heartbeat this long is gone", section=CLUSTER
     )
     """The shipper stops waiting for a member's hand-over once its heartbeat is this old, and the shipper's
     lease lapses after this long without renewal. Both are renewed a few times per member timeout, apart
     from the passes; it must comfortably exceed --aws-call-deadline-seconds (at least 1.5 times)."""
 
     cluster_close_deadline_seconds: float = _setting(
-        1800.0, _float(0), "close a window this long after it ends anyway"
+        1800.0, _float(0), "close a window this long after it ends anyway", section=CLUSTER
     )
     """A window is shipped when every live member handed it over, or this long after it ended."""
 
     cluster_call_timeout_seconds: float = _setting(
-        10.0, _float(0.5), "total deadline of one PostgreSQL call in cluster mode"
+        10.0, _float(0.5), "total deadline of one PostgreSQL call in cluster mode", section=CLUSTER
     )
     """Also the statement timeout (half of it the lock timeout): an unanswering PostgreSQL fails a call
     within this, so it never hangs a pass."""
 
-    region: str = _setting("", _str, "AWS region (default: the SDK chain, else us-east-1)")
+    region: str = _setting("", _str, "AWS region (default: the SDK chain, else us-east-1)", section=AWS)
     """Region of the metering client."""
 
-    aws_max_attempts: int = _setting(3, _int(1, 10), "botocore transport attempts per AWS call")
+    aws_max_attempts: int = _setting(3, _int(1, 10), "botocore transport attempts per AWS call", section=AWS)
     """Transport-level retries inside one shipping attempt; record-level retries come on top."""
 
-    aws_timeout_seconds: float = _setting(10.0, _float(0.1), "connect and read timeout of AWS calls")
+    aws_timeout_seconds: float = _setting(
+        10.0, _float(0.1), "connect and read timeout of AWS calls", section=AWS
+    )
     """A call that takes longer is retried later with the identical records."""
 
     aws_call_deadline_seconds: float = _setting(
-        30.0, _float(0.1), "total time for one AWS call, botocore's own retries included"
+        30.0, _float(0.1), "total time for one AWS call, botocore's own retries included", section=AWS
     )
     """Past it the call counts as failed (retried later with the identical records; ResolveCustomer answers
     that its outcome is unknown), and botocore sends no further attempt of it."""
 
     aws_max_calls_in_flight: int = _setting(
-        16, _int(1, 1024), "AWS calls waiting for an answer at once; more fail fast and are retried"
+        16,
+        _int(1, 1024),
+        "AWS calls waiting for an answer at once; more fail fast and are retried",
+        section=AWS,
     )
     """Calls to a hung endpoint hold a thread until their socket times out, even past the deadline; this
     bounds them."""
 
-    emulator: bool = _setting(False, _bool, "start the embedded AWS emulator and ship to it", flag_only=True)
+    emulator: bool = _setting(
+        False, _bool, "start the embedded AWS emulator and ship to it", flag_only=True, section=AWS
+    )
     """For local development: ships to an in-process emulator instead of AWS."""
 
     log_level: str = _setting(
-        "info", _choice("debug", "info", "warning", "error"), "debug, info, warning or error"
+        "info",
+        _choice("debug", "info", "warning", "error"),
+        "debug, info, warning or error",
+        section=OPERATIONS,
     )
     """Minimum level of log lines."""
 
-    log_format: str = _setting("json", _choice("json", "text"), "log line format: json or text")
+    log_format: str = _setting(
+        "json", _choice("json", "text"), "log line format: json or text", section=OPERATIONS
+    )
     """JSON lines for log collectors, text for people."""
 
     health_listen: str = _setting(
-        "0.0.0.0:50052", _str, "gRPC health port for kubelet probes ('' turns it off)"
+        "0.0.0.0:50052", _str, "gRPC health port for kubelet probes ('' turns it off)", section=OPERATIONS
     )
     """Serves only grpc.health.v1, on the pod IP, so probes reach it while the API stays on loopback."""
 
     metrics_listen: str = _setting(
-        "0.0.0.0:9464", _str, "HTTP port for /metrics and /healthz/* ('' turns it off)"
+        "0.0.0.0:9464", _str, "HTTP port for /metrics and /healthz/* ('' turns it off)", section=OPERATIONS
     )
     """Prometheus metrics and HTTP liveness/readiness."""
 
-    shutdown_delay_seconds: float = _setting(0.0, _float(0), "keep serving this long after SIGTERM")
+    shutdown_delay_seconds: float = _setting(
+        0.0, _float(0), "keep serving this long after SIGTERM", section=OPERATIONS
+    )
     """For clusters without native sidecars, where the application gets SIGTERM at the same moment."""
 
     shutdown_grace_seconds: float = _setting(
-        20.0, _float(0), "time for in-flight RPCs and the final shipment"
+        20.0, _float(0), "time for in-flight RPCs and the final shipment", section=OPERATIONS
     )
     """Bounds the whole drain after the delay; keep terminationGracePeriodSeconds above delay plus grace."""
 
-    api_token_file: str = _setting("", _str, "file holding a bearer token every API call must carry")
+    api_token_file: str = _setting(
+        "", _str, "file holding a bearer token every API call must carry", section=API
+    )
     """When set, API calls without `authorization: Bearer <token>` get UNAUTHENTICATED (health is exempt)."""
 
     ship_from: float = _setting(
-        0.0, parse_time, "record usage before this time but never ship it (migration)"
+        0.0, parse_time, "record usage before this time but never ship it (migration)", section=WINDOWS
     )
     """Windows starting before this are sealed as 'skipped', so an hour billed by a previous integration is
     never billed twice."""
@@ -296,17 +363,100 @@ def _env_name(name: str) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add one flag per Config field; defaults stay None so env and defaults apply later."""
+    """Add --config and one flag per Config field, grouped by section; defaults stay None so env applies."""
+    parser.add_argument(
+        "--config", default=None, metavar="FILE",
+        help=f"TOML file whose keys are these flags without dashes (env {CONFIG_ENV}); flags and env win",
+    )  # fmt: skip
+    groups = {name: parser.add_argument_group(name) for name in SECTIONS}
     for f in dataclasses.fields(Config):
+        group = groups[f.metadata["section"]]
         help_text = f"{f.metadata['help']} (env {_env_name(f.name)}; default {f.default!r})"
         if f.type == "bool":
-            parser.add_argument(_flag(f.name), action="store_true", default=None, help=help_text)
+            group.add_argument(_flag(f.name), action="store_true", default=None, help=help_text)
         else:
-            parser.add_argument(_flag(f.name), default=None, metavar=f.name.upper(), help=help_text)
+            group.add_argument(_flag(f.name), default=None, metavar=f.name.upper(), help=help_text)
+
+
+def check_env(env: Mapping[str, str]) -> None:
+    """Refuse a METERING_SIDECAR_* variable that is no setting, so a misspelt one never goes unnoticed."""
+    known = {_env_name(f.name) for f in dataclasses.fields(Config)} | OTHER_ENV
+    for name in sorted(env):
+        if not name.startswith(ENV_PREFIX) or name in known or _service_link(name, env[name]):
+            continue
+        hint = difflib.get_close_matches(name, sorted(known), n=1)
+        also = f"; did you mean {hint[0]}?" if hint else ""
+        raise ConfigError(f"{name}: unknown environment variable (no setting has this name){also}")
+
+
+def _service_link(name: str, value: str) -> bool:
+    # <SERVICE>_PORT alone carries tcp://ip:port; METERING_SIDECAR_PORT is the one of our own Service.
+    if _SERVICE_LINK.search(name) or name == ENV_PREFIX + "PORT":
+        return True
+    return name.endswith("_PORT") and bool(_SERVICE_LINK_URL.match(value))
+
+
+def read_file(path: str, source: str) -> dict[str, tuple[str, Any]]:
+    """Read the TOML config file: field name -> (key as written, value); unknown keys are errors."""
+    try:
+        with Path(path).open("rb") as handle:
+            document = tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: {path} is not valid TOML: {exc}") from None
+    fields = {f.name for f in dataclasses.fields(Config)}
+    values: dict[str, tuple[str, Any]] = {}
+    for key, value in document.items():
+        name = key.replace("-", "_")
+        if name not in fields:
+            hint = difflib.get_close_matches(
+                name.replace("_", "-"), [n.replace("_", "-") for n in fields], n=1
+            )
+            also = f"; did you mean {hint[0]!r}?" if hint else ""
+            raise ConfigError(
+                f"{path}: unknown key {key!r} (the keys are serve's flags without dashes){also}"
+            )
+        if name in values:
+            raise ConfigError(f"{path}: {key!r} and {values[name][0]!r} set the same setting")
+        values[name] = (key, value)
+    return values
+
+
+def _text(f: dataclasses.Field[Any], value: Any) -> str:
+    """Return the flag text that a TOML value stands for; a TOML type that the setting cannot take is refused."""
+    # Strings go through the flag's parser as they are; other types must be the setting's own type, so
+    # `window-seconds = 3600.5` or `emulator = 1` is refused rather than quietly converted.
+    if isinstance(value, str):
+        return value
+    kind = f.type
+    if isinstance(value, bool):
+        if kind == "bool":
+            return "true" if value else "false"
+    elif isinstance(value, int):
+        if kind in ("int", "float"):
+            return str(value)
+    elif isinstance(value, float):
+        if kind == "float":
+            return repr(value)
+    elif isinstance(value, list):
+        if kind == "tuple[str, ...]" and all(isinstance(v, str) and "," not in v for v in value):
+            return ",".join(value)
+    elif isinstance(value, dt.datetime) and f.metadata["parse"] is parse_time:
+        return value.isoformat()
+    expected = {"int": "an integer", "float": "a number", "bool": "true or false",
+                "tuple[str, ...]": "an array of strings"}.get(str(kind), "a string")  # fmt: skip
+    raise ValueError(f"expected {expected}, got {type(value).__name__} {value!r}")
 
 
 def build(args: argparse.Namespace, env: Mapping[str, str], **overrides: Any) -> Config:
-    """Build the Config from parsed flags, then env vars, then defaults; validate the whole."""
+    """Build the Config from flags, then env vars, then the config file, then defaults; validate the whole."""
+    check_env(env)
+    path = getattr(args, "config", None)
+    source = "--config"
+    if path is None:
+        path, source = env.get(CONFIG_ENV), CONFIG_ENV
+    from_file = read_file(path, source) if path else {}
     values: dict[str, Any] = {}
     for f in dataclasses.fields(Config):
         parse: Callable[[str], Any] = f.metadata["parse"]
@@ -314,16 +464,20 @@ def build(args: argparse.Namespace, env: Mapping[str, str], **overrides: Any) ->
         if raw is True or raw is False:
             values[f.name] = raw
             continue
-        source = _flag(f.name)
+        where = _flag(f.name)
         if raw is None:
             raw = env.get(_env_name(f.name))
-            source = _env_name(f.name)
-        if raw is None:
-            continue
+            where = _env_name(f.name)
         try:
+            if raw is None and f.name in from_file:
+                key, value = from_file[f.name]
+                where = f"{path}: {key}"
+                raw = _text(f, value)
+            if raw is None:
+                continue
             values[f.name] = parse(raw)
         except ValueError as exc:
-            raise ConfigError(f"{source}: {exc}") from None
+            raise ConfigError(f"{where}: {exc}") from None
     values.update(overrides)
     config = Config(**values)
     _validate(config, env)

@@ -178,7 +178,7 @@ class Shipper:
         log.error(
             "the marketplace answered for a record this call did not send; the call's records will be "
             "retried (report this: the answer cannot be matched)",
-            extra={"fields": {"status": status, "echoed_record": json.dumps(echoed, default=str, sort_keys=True)}},
+            extra={"fields": {"status": status, "echoed_record": echoed}},
         )  # fmt: skip
 
     def _judge(self, record: Record, status: str, metering_record_id: str, now: float) -> RecordOutcome:
