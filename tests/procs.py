@@ -111,8 +111,16 @@ class SidecarProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = db.with_suffix(".log")
 
+    def _metrics_listen(self) -> str:
+        # The last --metrics-listen wins (argparse), and a test's own args may change or disable it.
+        values = [self.args[i + 1] for i, arg in enumerate(self.args[:-1]) if arg == "--metrics-listen"]
+        return values[-1] if values else ""
+
     def start(self, extra_env: dict[str, str] | None = None) -> None:
-        """Start and wait until the API answers."""
+        """Start and wait until the API answers, and the metrics port too when it is this one.
+
+        The sidecar opens its gRPC port a moment before its metrics port; a test that reads /metrics or
+        /healthz right after start() must not land in that gap (on a busy machine it is long enough to)."""
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", self.module, "serve", *self.args],
@@ -129,10 +137,24 @@ class SidecarProcess:
                 )
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise AssertionError("sidecar did not start")
+        if self._metrics_listen() != f"127.0.0.1:{self.metrics_port}":
+            return
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(
+                    f"sidecar exited with {self.proc.returncode}: {self.log.read_text()[-2000:]}"
+                )
+            try:
+                with socket.create_connection(("127.0.0.1", self.metrics_port), timeout=0.2):
                     return
             except OSError:
                 time.sleep(0.05)
-        raise AssertionError("sidecar did not start")
+        raise AssertionError("sidecar's metrics port did not open")
 
     def kill(self) -> None:
         """SIGKILL, as the OOM killer or a node failure would."""

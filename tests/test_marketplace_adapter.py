@@ -357,7 +357,9 @@ async def test_aws_error_answers_keep_their_code(emulator: EmulatorServer) -> No
 
 async def test_deadline_bounds_a_hung_call_and_stops_further_attempts(emulator: EmulatorServer) -> None:
     """A hung call ends at the deadline (not timeout x attempts); botocore sends no attempt after it."""
-    marketplace = adapter(emulator.url, max_attempts=3, timeout_seconds=5.0, call_deadline_seconds=0.5)
+    # 1 s, not less: the warm-up call must finish inside the deadline on a busy machine (parallel workers,
+    # coverage); the hung call exceeds any deadline.
+    marketplace = adapter(emulator.url, max_attempts=3, timeout_seconds=5.0, call_deadline_seconds=1.0)
     await warm(marketplace)
     emulator.state.update_faults({"hang": True})
     error = await failure(meter(marketplace))
