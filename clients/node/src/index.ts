@@ -62,7 +62,7 @@ export interface Usage {
   product_code?: string;
   timestamp?: Date;
   tags?: Record<string, string>;
-  /** Generated once when absent, and reused on every retry. */
+  /** Generated once when absent (and set here), and reused on every retry and every later call. */
   event_id?: string;
 }
 
@@ -91,7 +91,10 @@ export type CallError = grpc.ServiceError;
 
 /** Give the event its id once, so every retry carries the same one. */
 export function withEventId(usage: Usage): Usage & { event_id: string } {
-  return { ...usage, event_id: usage.event_id || crypto.randomUUID() };
+  // Fixed on the caller's object, as the Go, Java and Python clients do: an application that calls
+  // again with the same usage (after DEADLINE_EXCEEDED, say) resends the same event, never a new one.
+  if (!usage.event_id) usage.event_id = crypto.randomUUID();
+  return usage as Usage & { event_id: string };
 }
 
 function toMessage(usage: Usage & { event_id: string }): UsageEvent {

@@ -49,3 +49,13 @@ test("the caller's abort ends retries with CANCELLED", async () => {
     (/** @type {any} */ err) => err.code === grpc.status.CANCELLED);
   client.close();
 });
+
+test('the generated event id is set on the caller object, so calling again resends the same event', () => {
+  const usage = { dimension: 'requests', quantity: 1 };
+  const first = withEventId(usage);
+  assert.ok(usage.event_id, 'the id is on the caller object');
+  assert.strictEqual(withEventId(usage).event_id, first.event_id);
+  const batch = [{ dimension: 'requests', quantity: 2 }];
+  batch.map(withEventId);
+  assert.ok(batch[0].event_id);
+});
