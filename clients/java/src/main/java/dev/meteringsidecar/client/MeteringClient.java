@@ -62,6 +62,8 @@ public final class MeteringClient implements AutoCloseable {
   private final ManagedChannel channel;
   private final MeteringSidecarFutureStub stub;
   private final ScheduledExecutorService scheduler;
+  // Calls not finished yet: close() ends them, or one waiting to retry would never complete.
+  private final java.util.Set<Call<?>> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final long attemptTimeoutNanos;
   private final long retryBudgetNanos;
 
@@ -206,6 +208,9 @@ public final class MeteringClient implements AutoCloseable {
   @Override
   public void close() {
     scheduler.shutdownNow();
+    for (Call<?> call : open) {
+      call.completeExceptionally(Status.CANCELLED.withDescription("client closed").asRuntimeException());
+    }
     channel.shutdown();
     try {
       if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
@@ -241,6 +246,8 @@ public final class MeteringClient implements AutoCloseable {
     long giveUp = start + retryBudgetNanos;
     long callerDeadline = deadline == null ? Long.MAX_VALUE : start + deadline.toNanos();
     Call<T> call = new Call<>(method, giveUp, callerDeadline);
+    open.add(call);
+    call.whenComplete((result, error) -> open.remove(call));
     call.attempt(0);
     return call;
   }

@@ -75,6 +75,18 @@ class MeteringClientTest {
   }
 
   @Test
+  void closingTheClientEndsACallWaitingToRetry() throws Exception {
+    MeteringClient client =
+        MeteringClient.builder(closedPort()).retryBudget(Duration.ofSeconds(60)).build();
+    CompletableFuture<RecordUsageResponse> future = client.recordAsync(usage());
+    Thread.sleep(200); // the first attempt failed: the call waits to retry
+    client.close();
+    java.util.concurrent.ExecutionException e =
+        assertThrows(java.util.concurrent.ExecutionException.class, () -> future.get(5, TimeUnit.SECONDS));
+    assertEquals(Status.Code.CANCELLED, Status.fromThrowable(e.getCause()).getCode());
+  }
+
+  @Test
   void unixSocketTargetsAreSupported(@TempDir Path dir) {
     try (MeteringClient client =
         MeteringClient.builder("unix://" + dir.resolve("missing.sock")).build()) {
