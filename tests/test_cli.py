@@ -170,7 +170,7 @@ def test_logs_mask_secrets_by_key_not_by_substring() -> None:
         "SecretAccessKey": "s3cret-c", "x-api-key": "s3cret-d", "credentials": {"AccessKeyId": "AKIA"},
         "nested": {"authorization": "Bearer s3cret-e", "records": 3},
         "url": "postgresql://meter:s3cret-f@db/ledger", "note": "host=db password=s3cret-g sslmode=require",
-        "tokenizer": "bpe", "monkey": "see",
+        "tokenizer": "bpe", "monkey": "see", "PGPASSWORD": "s3cret-i", "sslpassword": "s3cret-j",
     }  # fmt: skip
     line = json.loads(_format(JsonFormatter(), fields, "connect to postgresql://u:s3cret-h@h/db"))
     assert (line["token_auth"], line["fencing_token"], line["tokenizer"], line["monkey"]) == (
@@ -179,7 +179,15 @@ def test_logs_mask_secrets_by_key_not_by_substring() -> None:
         "bpe",
         "see",
     )
-    for key in ("api_token", "password", "SecretAccessKey", "x-api-key", "credentials"):
+    for key in (
+        "api_token",
+        "password",
+        "SecretAccessKey",
+        "x-api-key",
+        "credentials",
+        "PGPASSWORD",
+        "sslpassword",
+    ):
         assert line[key] == "***", key
     assert line["nested"] == {"authorization": "***", "records": 3}
     assert line["url"] == "postgresql://meter:***@db/ledger"

@@ -44,8 +44,11 @@ _DSN_SECRETS = (
 def is_secret_key(key: str) -> bool:
     """Return whether a field's key names a secret."""
     words = [w.lower() for w in _WORD.findall(key)]
-    return bool(_SECRET_WORDS.intersection(words)) or any(
-        pair in _SECRET_PAIRS for pair in itertools.pairwise(words)
+    # A word that ends in a secret word counts too: PGPASSWORD, sslpassword, authtoken.
+    return (
+        any(w.endswith(s) for w in words for s in _SECRET_WORDS if len(s) > 3)
+        or any(pair in _SECRET_PAIRS for pair in itertools.pairwise(words))
+        or bool(_SECRET_WORDS.intersection(words))
     )
 
 
