@@ -120,7 +120,36 @@ class SidecarProcess:
         """Start and wait until the API answers, and the metrics port too when it is this one.
 
         The sidecar opens its gRPC port a moment before its metrics port; a test that reads /metrics or
-        /healthz right after start() must not land in that gap (on a busy machine it is long enough to)."""
+        /healthz right after start() must not land in that gap (on a busy machine it is long enough to).
+        free_port() only says a port was free a moment ago: with tests running in parallel another process
+        may take it first, so a start that fails to bind tries again on fresh ports (the API port only
+        before the first successful start: clients of a restarted sidecar dial the same one)."""
+        for _ in range(4):
+            try:
+                self._start(extra_env)
+                self._started = True
+                return
+            except AssertionError as exc:
+                if "cannot listen" not in str(exc) and "Address already in use" not in str(exc):
+                    raise
+                self._fresh_ports()
+        self._start(extra_env)
+        self._started = True
+
+    def _fresh_ports(self) -> None:
+        swaps = {
+            f"127.0.0.1:{self.health_port}": "health_port",
+            f"127.0.0.1:{self.metrics_port}": "metrics_port",
+        }
+        if not getattr(self, "_started", False):
+            swaps[self.target] = "port"
+        for old, attribute in swaps.items():
+            if old in self.args:
+                setattr(self, attribute, free_port())
+                self.args[self.args.index(old)] = f"127.0.0.1:{getattr(self, attribute)}"
+        self.target = f"127.0.0.1:{self.port}"
+
+    def _start(self, extra_env: dict[str, str] | None) -> None:
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", self.module, "serve", *self.args],
