@@ -74,25 +74,32 @@ class Onboarding:
             task = asyncio.create_task(self._resolve_and_store(token, digest, tenant_id))
             self._resolving[digest] = task
             task.add_done_callback(lambda done: self._forget(digest, done))
+        announced = False
         try:
-            stored, new = await asyncio.wait_for(asyncio.shield(task), within)
-        except Refused:
-            if first or digest not in self._unbound:
-                raise
-            # The first caller's tenant could not take this license; this caller's may.
-            return await self.resolve(token, tenant_id, within=within)
-        except TimeoutError:
-            if first:
+            try:
+                stored, new = await asyncio.wait_for(asyncio.shield(task), within)
+            except Refused:
+                if first or digest not in self._unbound:
+                    raise
+                # The first caller's tenant could not take this license; this caller's may.
+                return await self.resolve(token, tenant_id, within=within)
+            except TimeoutError:
+                raise RemoteError(
+                    "OutcomeUnknown",
+                    "AWS has not answered ResolveCustomer within this call's deadline. The sidecar keeps "
+                    "waiting for the answer (up to --aws-call-deadline-seconds) and stores the customer when "
+                    "it comes: call ResolveCustomer again with the same token",
+                    retryable=True,
+                ) from None
+            customer, _ = await self.store.bind_customer(
+                None, digest, tenant_id, self.clock.now(), known=stored
+            )
+            new = (first and new) or _pop(self._unannounced, digest)
+            announced = True
+        finally:
+            if first and not announced:
+                # This caller left (its deadline, gRPC's own, a disconnect): the next caller hears "new".
                 task.add_done_callback(lambda done: self._announce_later(digest, done))
-            raise RemoteError(
-                "OutcomeUnknown",
-                "AWS has not answered ResolveCustomer within this call's deadline. The sidecar keeps "
-                "waiting for the answer (up to --aws-call-deadline-seconds) and stores the customer when it "
-                "comes: call ResolveCustomer again with the same token",
-                retryable=True,
-            ) from None
-        customer, _ = await self.store.bind_customer(None, digest, tenant_id, self.clock.now(), known=stored)
-        new = (first and new) or _pop(self._unannounced, digest)
         if new:
             log.info("customer resolved", extra={"fields": {"license_arn": customer.license_arn,
                                                             "tenant_id": customer.tenant_id}})  # fmt: skip
