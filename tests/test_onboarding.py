@@ -254,7 +254,8 @@ async def test_resolve_past_its_call_deadline_is_not_resent(
     make_sidecar: SidecarFactory, tokens: EmulatorServer
 ) -> None:
     """The call deadline passing while AWS holds the call: one send, outcome unknown."""
-    sidecar = await make_sidecar(aws_timeout_seconds=0.3, aws_call_deadline_seconds=0.3)
+    # Long enough that the call surely leaves before its deadline on a loaded machine (then AWS holds it).
+    sidecar = await make_sidecar(aws_timeout_seconds=2.0, aws_call_deadline_seconds=2.0)
     async with grpc.aio.insecure_channel(sidecar.target) as channel:
         stub = pb_grpc.MeteringSidecarStub(channel)
         with pytest.raises(grpc.aio.AioRpcError):  # makes the SDK client, so the deadline is all AWS's
