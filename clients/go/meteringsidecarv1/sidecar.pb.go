@@ -1,4 +1,5 @@
-// The metering-sidecar API: durable usage ingest and hourly billing to AWS Marketplace.
+// The metering-sidecar API: durable usage ingest and hourly billing to AWS Marketplace and
+// Microsoft Azure Marketplace.
 //
 // Field numbers and names are a contract: clients in other languages depend on them.
 // Add fields and RPCs; never rename or renumber.
@@ -46,10 +47,18 @@ type UsageEvent struct {
 	Quantity int64 `protobuf:"varint,7,opt,name=quantity,proto3" json:"quantity,omitempty"`
 	// timestamp is when the usage happened; unset means now.
 	Timestamp *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
-	// tags become AWS usage allocation tags: at most 5.
-	Tags          map[string]string `protobuf:"bytes,9,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// tags become AWS usage allocation tags: at most 5. Azure has no tags: set none for Azure events.
+	Tags map[string]string `protobuf:"bytes,9,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// azure_resource_id is the Azure SaaS subscription id (the resourceId of a usage event). Setting it
+	// makes the event Azure's; exactly one of it, customer_aws_account_id and customer_identifier is set.
+	AzureResourceId string `protobuf:"bytes,10,opt,name=azure_resource_id,json=azureResourceId,proto3" json:"azure_resource_id,omitempty"`
+	// azure_plan_id is the plan of the Azure subscription; required for Azure events.
+	AzurePlanId string `protobuf:"bytes,11,opt,name=azure_plan_id,json=azurePlanId,proto3" json:"azure_plan_id,omitempty"`
+	// quantity_decimal is the quantity as a decimal string ("0.25"); set either it or quantity. Azure
+	// keeps up to 6 decimal places exactly; AWS quantities are whole numbers.
+	QuantityDecimal string `protobuf:"bytes,12,opt,name=quantity_decimal,json=quantityDecimal,proto3" json:"quantity_decimal,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UsageEvent) Reset() {
@@ -143,6 +152,27 @@ func (x *UsageEvent) GetTags() map[string]string {
 		return x.Tags
 	}
 	return nil
+}
+
+func (x *UsageEvent) GetAzureResourceId() string {
+	if x != nil {
+		return x.AzureResourceId
+	}
+	return ""
+}
+
+func (x *UsageEvent) GetAzurePlanId() string {
+	if x != nil {
+		return x.AzurePlanId
+	}
+	return ""
+}
+
+func (x *UsageEvent) GetQuantityDecimal() string {
+	if x != nil {
+		return x.QuantityDecimal
+	}
+	return ""
 }
 
 // RecordUsageRequest carries one event.
@@ -671,8 +701,14 @@ type MeteringRecord struct {
 	EventCount int64 `protobuf:"varint,18,opt,name=event_count,json=eventCount,proto3" json:"event_count,omitempty"`
 	// discard_reason is the operator's reason for closing a dead letter; empty while open.
 	DiscardReason string `protobuf:"bytes,19,opt,name=discard_reason,json=discardReason,proto3" json:"discard_reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// marketplace is the marketplace the record bills: "aws" or "azure".
+	Marketplace string `protobuf:"bytes,20,opt,name=marketplace,proto3" json:"marketplace,omitempty"`
+	// azure_resource_id is set for Azure records (the SaaS subscription id); product_code holds its plan.
+	AzureResourceId string `protobuf:"bytes,21,opt,name=azure_resource_id,json=azureResourceId,proto3" json:"azure_resource_id,omitempty"`
+	// quantity_decimal is the record's total as an exact decimal string (Azure quantities may be fractional).
+	QuantityDecimal string `protobuf:"bytes,22,opt,name=quantity_decimal,json=quantityDecimal,proto3" json:"quantity_decimal,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *MeteringRecord) Reset() {
@@ -834,6 +870,27 @@ func (x *MeteringRecord) GetEventCount() int64 {
 func (x *MeteringRecord) GetDiscardReason() string {
 	if x != nil {
 		return x.DiscardReason
+	}
+	return ""
+}
+
+func (x *MeteringRecord) GetMarketplace() string {
+	if x != nil {
+		return x.Marketplace
+	}
+	return ""
+}
+
+func (x *MeteringRecord) GetAzureResourceId() string {
+	if x != nil {
+		return x.AzureResourceId
+	}
+	return ""
+}
+
+func (x *MeteringRecord) GetQuantityDecimal() string {
+	if x != nil {
+		return x.QuantityDecimal
 	}
 	return ""
 }
@@ -2101,11 +2158,459 @@ func (x *CheckEntitlementResponse) GetStale() bool {
 	return false
 }
 
+// ResolveAzureSubscriptionRequest carries the token Azure appended to the landing page's URL.
+type ResolveAzureSubscriptionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// marketplace_token is the landing page's ?token= value (URL-decoded).
+	MarketplaceToken string `protobuf:"bytes,1,opt,name=marketplace_token,json=marketplaceToken,proto3" json:"marketplace_token,omitempty"`
+	// tenant_id is the application's own tenant to bind the subscription to; empty binds nothing.
+	TenantId      string `protobuf:"bytes,2,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolveAzureSubscriptionRequest) Reset() {
+	*x = ResolveAzureSubscriptionRequest{}
+	mi := &file_meteringsidecar_v1_sidecar_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveAzureSubscriptionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveAzureSubscriptionRequest) ProtoMessage() {}
+
+func (x *ResolveAzureSubscriptionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meteringsidecar_v1_sidecar_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveAzureSubscriptionRequest.ProtoReflect.Descriptor instead.
+func (*ResolveAzureSubscriptionRequest) Descriptor() ([]byte, []int) {
+	return file_meteringsidecar_v1_sidecar_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ResolveAzureSubscriptionRequest) GetMarketplaceToken() string {
+	if x != nil {
+		return x.MarketplaceToken
+	}
+	return ""
+}
+
+func (x *ResolveAzureSubscriptionRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+// AzureSubscription is an Azure SaaS subscription as the fulfillment API describes it.
+type AzureSubscription struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// subscription_id is the SaaS subscription id: the azure_resource_id of its usage events.
+	SubscriptionId string `protobuf:"bytes,1,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
+	// offer_id is the offer the buyer subscribed to.
+	OfferId string `protobuf:"bytes,2,opt,name=offer_id,json=offerId,proto3" json:"offer_id,omitempty"`
+	// plan_id is the plan bought: the azure_plan_id of its usage events.
+	PlanId string `protobuf:"bytes,3,opt,name=plan_id,json=planId,proto3" json:"plan_id,omitempty"`
+	// quantity is the number of seats, for per-user plans.
+	Quantity int64 `protobuf:"varint,4,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// status is PendingFulfillmentStart, Subscribed, Suspended or Unsubscribed.
+	Status string `protobuf:"bytes,5,opt,name=status,proto3" json:"status,omitempty"`
+	// name is the subscription's name, as the buyer gave it.
+	Name string `protobuf:"bytes,6,opt,name=name,proto3" json:"name,omitempty"`
+	// purchaser_tenant_id is the buyer's Microsoft Entra tenant.
+	PurchaserTenantId string `protobuf:"bytes,7,opt,name=purchaser_tenant_id,json=purchaserTenantId,proto3" json:"purchaser_tenant_id,omitempty"`
+	// beneficiary_tenant_id is the tenant of the subscription's user.
+	BeneficiaryTenantId string `protobuf:"bytes,8,opt,name=beneficiary_tenant_id,json=beneficiaryTenantId,proto3" json:"beneficiary_tenant_id,omitempty"`
+	// tenant_id is the application's tenant the subscription is bound to, if any.
+	TenantId      string `protobuf:"bytes,9,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AzureSubscription) Reset() {
+	*x = AzureSubscription{}
+	mi := &file_meteringsidecar_v1_sidecar_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AzureSubscription) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AzureSubscription) ProtoMessage() {}
+
+func (x *AzureSubscription) ProtoReflect() protoreflect.Message {
+	mi := &file_meteringsidecar_v1_sidecar_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AzureSubscription.ProtoReflect.Descriptor instead.
+func (*AzureSubscription) Descriptor() ([]byte, []int) {
+	return file_meteringsidecar_v1_sidecar_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *AzureSubscription) GetSubscriptionId() string {
+	if x != nil {
+		return x.SubscriptionId
+	}
+	return ""
+}
+
+func (x *AzureSubscription) GetOfferId() string {
+	if x != nil {
+		return x.OfferId
+	}
+	return ""
+}
+
+func (x *AzureSubscription) GetPlanId() string {
+	if x != nil {
+		return x.PlanId
+	}
+	return ""
+}
+
+func (x *AzureSubscription) GetQuantity() int64 {
+	if x != nil {
+		return x.Quantity
+	}
+	return 0
+}
+
+func (x *AzureSubscription) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *AzureSubscription) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AzureSubscription) GetPurchaserTenantId() string {
+	if x != nil {
+		return x.PurchaserTenantId
+	}
+	return ""
+}
+
+func (x *AzureSubscription) GetBeneficiaryTenantId() string {
+	if x != nil {
+		return x.BeneficiaryTenantId
+	}
+	return ""
+}
+
+func (x *AzureSubscription) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+// ResolveAzureSubscriptionResponse is the subscription the token stands for.
+type ResolveAzureSubscriptionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// subscription is what Azure resolved.
+	Subscription *AzureSubscription `protobuf:"bytes,1,opt,name=subscription,proto3" json:"subscription,omitempty"`
+	// new_subscription is true the first time this sidecar stored the subscription.
+	NewSubscription bool `protobuf:"varint,2,opt,name=new_subscription,json=newSubscription,proto3" json:"new_subscription,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ResolveAzureSubscriptionResponse) Reset() {
+	*x = ResolveAzureSubscriptionResponse{}
+	mi := &file_meteringsidecar_v1_sidecar_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveAzureSubscriptionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveAzureSubscriptionResponse) ProtoMessage() {}
+
+func (x *ResolveAzureSubscriptionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meteringsidecar_v1_sidecar_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveAzureSubscriptionResponse.ProtoReflect.Descriptor instead.
+func (*ResolveAzureSubscriptionResponse) Descriptor() ([]byte, []int) {
+	return file_meteringsidecar_v1_sidecar_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ResolveAzureSubscriptionResponse) GetSubscription() *AzureSubscription {
+	if x != nil {
+		return x.Subscription
+	}
+	return nil
+}
+
+func (x *ResolveAzureSubscriptionResponse) GetNewSubscription() bool {
+	if x != nil {
+		return x.NewSubscription
+	}
+	return false
+}
+
+// ActivateAzureSubscriptionRequest activates a resolved subscription.
+type ActivateAzureSubscriptionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// subscription_id is the SaaS subscription id from ResolveAzureSubscription.
+	SubscriptionId string `protobuf:"bytes,1,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
+	// plan_id is the plan to activate; empty means the plan Azure resolved.
+	PlanId string `protobuf:"bytes,2,opt,name=plan_id,json=planId,proto3" json:"plan_id,omitempty"`
+	// quantity is the number of seats for per-user plans; 0 sends none.
+	Quantity      int64 `protobuf:"varint,3,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ActivateAzureSubscriptionRequest) Reset() {
+	*x = ActivateAzureSubscriptionRequest{}
+	mi := &file_meteringsidecar_v1_sidecar_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ActivateAzureSubscriptionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ActivateAzureSubscriptionRequest) ProtoMessage() {}
+
+func (x *ActivateAzureSubscriptionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meteringsidecar_v1_sidecar_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ActivateAzureSubscriptionRequest.ProtoReflect.Descriptor instead.
+func (*ActivateAzureSubscriptionRequest) Descriptor() ([]byte, []int) {
+	return file_meteringsidecar_v1_sidecar_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ActivateAzureSubscriptionRequest) GetSubscriptionId() string {
+	if x != nil {
+		return x.SubscriptionId
+	}
+	return ""
+}
+
+func (x *ActivateAzureSubscriptionRequest) GetPlanId() string {
+	if x != nil {
+		return x.PlanId
+	}
+	return ""
+}
+
+func (x *ActivateAzureSubscriptionRequest) GetQuantity() int64 {
+	if x != nil {
+		return x.Quantity
+	}
+	return 0
+}
+
+// ActivateAzureSubscriptionResponse reports the activation.
+type ActivateAzureSubscriptionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// subscription is the subscription's state after activation.
+	Subscription  *AzureSubscription `protobuf:"bytes,1,opt,name=subscription,proto3" json:"subscription,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ActivateAzureSubscriptionResponse) Reset() {
+	*x = ActivateAzureSubscriptionResponse{}
+	mi := &file_meteringsidecar_v1_sidecar_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ActivateAzureSubscriptionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ActivateAzureSubscriptionResponse) ProtoMessage() {}
+
+func (x *ActivateAzureSubscriptionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meteringsidecar_v1_sidecar_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ActivateAzureSubscriptionResponse.ProtoReflect.Descriptor instead.
+func (*ActivateAzureSubscriptionResponse) Descriptor() ([]byte, []int) {
+	return file_meteringsidecar_v1_sidecar_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ActivateAzureSubscriptionResponse) GetSubscription() *AzureSubscription {
+	if x != nil {
+		return x.Subscription
+	}
+	return nil
+}
+
+// GetAzureSubscriptionRequest names one subscription.
+type GetAzureSubscriptionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// subscription_id is the SaaS subscription id.
+	SubscriptionId string `protobuf:"bytes,1,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GetAzureSubscriptionRequest) Reset() {
+	*x = GetAzureSubscriptionRequest{}
+	mi := &file_meteringsidecar_v1_sidecar_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAzureSubscriptionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAzureSubscriptionRequest) ProtoMessage() {}
+
+func (x *GetAzureSubscriptionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meteringsidecar_v1_sidecar_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAzureSubscriptionRequest.ProtoReflect.Descriptor instead.
+func (*GetAzureSubscriptionRequest) Descriptor() ([]byte, []int) {
+	return file_meteringsidecar_v1_sidecar_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *GetAzureSubscriptionRequest) GetSubscriptionId() string {
+	if x != nil {
+		return x.SubscriptionId
+	}
+	return ""
+}
+
+// GetAzureSubscriptionResponse is the subscription's current state.
+type GetAzureSubscriptionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// subscription is the current state.
+	Subscription *AzureSubscription `protobuf:"bytes,1,opt,name=subscription,proto3" json:"subscription,omitempty"`
+	// stale is true when Azure failed and this is a cached answer.
+	Stale bool `protobuf:"varint,2,opt,name=stale,proto3" json:"stale,omitempty"`
+	// fetched_at is when Azure gave this answer.
+	FetchedAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=fetched_at,json=fetchedAt,proto3" json:"fetched_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAzureSubscriptionResponse) Reset() {
+	*x = GetAzureSubscriptionResponse{}
+	mi := &file_meteringsidecar_v1_sidecar_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAzureSubscriptionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAzureSubscriptionResponse) ProtoMessage() {}
+
+func (x *GetAzureSubscriptionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meteringsidecar_v1_sidecar_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAzureSubscriptionResponse.ProtoReflect.Descriptor instead.
+func (*GetAzureSubscriptionResponse) Descriptor() ([]byte, []int) {
+	return file_meteringsidecar_v1_sidecar_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *GetAzureSubscriptionResponse) GetSubscription() *AzureSubscription {
+	if x != nil {
+		return x.Subscription
+	}
+	return nil
+}
+
+func (x *GetAzureSubscriptionResponse) GetStale() bool {
+	if x != nil {
+		return x.Stale
+	}
+	return false
+}
+
+func (x *GetAzureSubscriptionResponse) GetFetchedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FetchedAt
+	}
+	return nil
+}
+
 var File_meteringsidecar_v1_sidecar_proto protoreflect.FileDescriptor
 
 const file_meteringsidecar_v1_sidecar_proto_rawDesc = "" +
 	"\n" +
-	" meteringsidecar/v1/sidecar.proto\x12\x12meteringsidecar.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbe\x03\n" +
+	" meteringsidecar/v1/sidecar.proto\x12\x12meteringsidecar.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb9\x04\n" +
 	"\n" +
 	"UsageEvent\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x125\n" +
@@ -2117,7 +2622,11 @@ const file_meteringsidecar_v1_sidecar_proto_rawDesc = "" +
 	"\tdimension\x18\x06 \x01(\tR\tdimension\x12\x1a\n" +
 	"\bquantity\x18\a \x01(\x03R\bquantity\x128\n" +
 	"\ttimestamp\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12<\n" +
-	"\x04tags\x18\t \x03(\v2(.meteringsidecar.v1.UsageEvent.TagsEntryR\x04tags\x1a7\n" +
+	"\x04tags\x18\t \x03(\v2(.meteringsidecar.v1.UsageEvent.TagsEntryR\x04tags\x12*\n" +
+	"\x11azure_resource_id\x18\n" +
+	" \x01(\tR\x0fazureResourceId\x12\"\n" +
+	"\razure_plan_id\x18\v \x01(\tR\vazurePlanId\x12)\n" +
+	"\x10quantity_decimal\x18\f \x01(\tR\x0fquantityDecimal\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"J\n" +
@@ -2152,7 +2661,7 @@ const file_meteringsidecar_v1_sidecar_proto_rawDesc = "" +
 	"\x0esealed_records\x18\x01 \x01(\x03R\rsealedRecords\x12%\n" +
 	"\x0ebilled_records\x18\x02 \x01(\x03R\rbilledRecords\x12.\n" +
 	"\x13dead_letter_records\x18\x03 \x01(\x03R\x11deadLetterRecords\x12#\n" +
-	"\rretry_records\x18\x04 \x01(\x03R\fretryRecords\"\xf2\x05\n" +
+	"\rretry_records\x18\x04 \x01(\x03R\fretryRecords\"\xeb\x06\n" +
 	"\x0eMeteringRecord\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x14\n" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x12!\n" +
@@ -2176,7 +2685,10 @@ const file_meteringsidecar_v1_sidecar_proto_rawDesc = "" +
 	"finishedAt\x12\x1f\n" +
 	"\vevent_count\x18\x12 \x01(\x03R\n" +
 	"eventCount\x12%\n" +
-	"\x0ediscard_reason\x18\x13 \x01(\tR\rdiscardReason\"\x98\x01\n" +
+	"\x0ediscard_reason\x18\x13 \x01(\tR\rdiscardReason\x12 \n" +
+	"\vmarketplace\x18\x14 \x01(\tR\vmarketplace\x12*\n" +
+	"\x11azure_resource_id\x18\x15 \x01(\tR\x0fazureResourceId\x12)\n" +
+	"\x10quantity_decimal\x18\x16 \x01(\tR\x0fquantityDecimal\"\x98\x01\n" +
 	"\x12ListRecordsRequest\x120\n" +
 	"\x05since\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12\x14\n" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x12\x1b\n" +
@@ -2266,7 +2778,36 @@ const file_meteringsidecar_v1_sidecar_proto_rawDesc = "" +
 	"\x18CheckEntitlementResponse\x12\x1a\n" +
 	"\bentitled\x18\x01 \x01(\bR\bentitled\x12A\n" +
 	"\ventitlement\x18\x02 \x01(\v2\x1f.meteringsidecar.v1.EntitlementR\ventitlement\x12\x14\n" +
-	"\x05stale\x18\x03 \x01(\bR\x05stale2\xdf\t\n" +
+	"\x05stale\x18\x03 \x01(\bR\x05stale\"k\n" +
+	"\x1fResolveAzureSubscriptionRequest\x12+\n" +
+	"\x11marketplace_token\x18\x01 \x01(\tR\x10marketplaceToken\x12\x1b\n" +
+	"\ttenant_id\x18\x02 \x01(\tR\btenantId\"\xb9\x02\n" +
+	"\x11AzureSubscription\x12'\n" +
+	"\x0fsubscription_id\x18\x01 \x01(\tR\x0esubscriptionId\x12\x19\n" +
+	"\boffer_id\x18\x02 \x01(\tR\aofferId\x12\x17\n" +
+	"\aplan_id\x18\x03 \x01(\tR\x06planId\x12\x1a\n" +
+	"\bquantity\x18\x04 \x01(\x03R\bquantity\x12\x16\n" +
+	"\x06status\x18\x05 \x01(\tR\x06status\x12\x12\n" +
+	"\x04name\x18\x06 \x01(\tR\x04name\x12.\n" +
+	"\x13purchaser_tenant_id\x18\a \x01(\tR\x11purchaserTenantId\x122\n" +
+	"\x15beneficiary_tenant_id\x18\b \x01(\tR\x13beneficiaryTenantId\x12\x1b\n" +
+	"\ttenant_id\x18\t \x01(\tR\btenantId\"\x98\x01\n" +
+	" ResolveAzureSubscriptionResponse\x12I\n" +
+	"\fsubscription\x18\x01 \x01(\v2%.meteringsidecar.v1.AzureSubscriptionR\fsubscription\x12)\n" +
+	"\x10new_subscription\x18\x02 \x01(\bR\x0fnewSubscription\"\x80\x01\n" +
+	" ActivateAzureSubscriptionRequest\x12'\n" +
+	"\x0fsubscription_id\x18\x01 \x01(\tR\x0esubscriptionId\x12\x17\n" +
+	"\aplan_id\x18\x02 \x01(\tR\x06planId\x12\x1a\n" +
+	"\bquantity\x18\x03 \x01(\x03R\bquantity\"n\n" +
+	"!ActivateAzureSubscriptionResponse\x12I\n" +
+	"\fsubscription\x18\x01 \x01(\v2%.meteringsidecar.v1.AzureSubscriptionR\fsubscription\"F\n" +
+	"\x1bGetAzureSubscriptionRequest\x12'\n" +
+	"\x0fsubscription_id\x18\x01 \x01(\tR\x0esubscriptionId\"\xba\x01\n" +
+	"\x1cGetAzureSubscriptionResponse\x12I\n" +
+	"\fsubscription\x18\x01 \x01(\v2%.meteringsidecar.v1.AzureSubscriptionR\fsubscription\x12\x14\n" +
+	"\x05stale\x18\x02 \x01(\bR\x05stale\x129\n" +
+	"\n" +
+	"fetched_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tfetchedAt2\xed\f\n" +
 	"\x0fMeteringSidecar\x12^\n" +
 	"\vRecordUsage\x12&.meteringsidecar.v1.RecordUsageRequest\x1a'.meteringsidecar.v1.RecordUsageResponse\x12m\n" +
 	"\x10RecordUsageBatch\x12+.meteringsidecar.v1.RecordUsageBatchRequest\x1a,.meteringsidecar.v1.RecordUsageBatchResponse\x12X\n" +
@@ -2279,7 +2820,10 @@ const file_meteringsidecar_v1_sidecar_proto_rawDesc = "" +
 	"\x0fResolveCustomer\x12*.meteringsidecar.v1.ResolveCustomerRequest\x1a+.meteringsidecar.v1.ResolveCustomerResponse\x12d\n" +
 	"\rListCustomers\x12(.meteringsidecar.v1.ListCustomersRequest\x1a).meteringsidecar.v1.ListCustomersResponse\x12j\n" +
 	"\x0fGetEntitlements\x12*.meteringsidecar.v1.GetEntitlementsRequest\x1a+.meteringsidecar.v1.GetEntitlementsResponse\x12m\n" +
-	"\x10CheckEntitlement\x12+.meteringsidecar.v1.CheckEntitlementRequest\x1a,.meteringsidecar.v1.CheckEntitlementResponseB]Z[github.com/metering-sidecar/metering-sidecar/clients/go/meteringsidecarv1;meteringsidecarv1b\x06proto3"
+	"\x10CheckEntitlement\x12+.meteringsidecar.v1.CheckEntitlementRequest\x1a,.meteringsidecar.v1.CheckEntitlementResponse\x12\x85\x01\n" +
+	"\x18ResolveAzureSubscription\x123.meteringsidecar.v1.ResolveAzureSubscriptionRequest\x1a4.meteringsidecar.v1.ResolveAzureSubscriptionResponse\x12\x88\x01\n" +
+	"\x19ActivateAzureSubscription\x124.meteringsidecar.v1.ActivateAzureSubscriptionRequest\x1a5.meteringsidecar.v1.ActivateAzureSubscriptionResponse\x12y\n" +
+	"\x14GetAzureSubscription\x12/.meteringsidecar.v1.GetAzureSubscriptionRequest\x1a0.meteringsidecar.v1.GetAzureSubscriptionResponseB]Z[github.com/metering-sidecar/metering-sidecar/clients/go/meteringsidecarv1;meteringsidecarv1b\x06proto3"
 
 var (
 	file_meteringsidecar_v1_sidecar_proto_rawDescOnce sync.Once
@@ -2293,92 +2837,109 @@ func file_meteringsidecar_v1_sidecar_proto_rawDescGZIP() []byte {
 	return file_meteringsidecar_v1_sidecar_proto_rawDescData
 }
 
-var file_meteringsidecar_v1_sidecar_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_meteringsidecar_v1_sidecar_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_meteringsidecar_v1_sidecar_proto_goTypes = []any{
-	(*UsageEvent)(nil),                // 0: meteringsidecar.v1.UsageEvent
-	(*RecordUsageRequest)(nil),        // 1: meteringsidecar.v1.RecordUsageRequest
-	(*RecordUsageResponse)(nil),       // 2: meteringsidecar.v1.RecordUsageResponse
-	(*RecordUsageBatchRequest)(nil),   // 3: meteringsidecar.v1.RecordUsageBatchRequest
-	(*RecordUsageBatchResponse)(nil),  // 4: meteringsidecar.v1.RecordUsageBatchResponse
-	(*GetStatusRequest)(nil),          // 5: meteringsidecar.v1.GetStatusRequest
-	(*GetStatusResponse)(nil),         // 6: meteringsidecar.v1.GetStatusResponse
-	(*FlushRequest)(nil),              // 7: meteringsidecar.v1.FlushRequest
-	(*FlushResponse)(nil),             // 8: meteringsidecar.v1.FlushResponse
-	(*MeteringRecord)(nil),            // 9: meteringsidecar.v1.MeteringRecord
-	(*ListRecordsRequest)(nil),        // 10: meteringsidecar.v1.ListRecordsRequest
-	(*ListRecordsResponse)(nil),       // 11: meteringsidecar.v1.ListRecordsResponse
-	(*ListDeadLettersRequest)(nil),    // 12: meteringsidecar.v1.ListDeadLettersRequest
-	(*ListDeadLettersResponse)(nil),   // 13: meteringsidecar.v1.ListDeadLettersResponse
-	(*DiscardDeadLetterRequest)(nil),  // 14: meteringsidecar.v1.DiscardDeadLetterRequest
-	(*DiscardDeadLetterResponse)(nil), // 15: meteringsidecar.v1.DiscardDeadLetterResponse
-	(*RetryDeadLetterRequest)(nil),    // 16: meteringsidecar.v1.RetryDeadLetterRequest
-	(*RetryDeadLetterResponse)(nil),   // 17: meteringsidecar.v1.RetryDeadLetterResponse
-	(*ResolveCustomerRequest)(nil),    // 18: meteringsidecar.v1.ResolveCustomerRequest
-	(*ResolveCustomerResponse)(nil),   // 19: meteringsidecar.v1.ResolveCustomerResponse
-	(*Customer)(nil),                  // 20: meteringsidecar.v1.Customer
-	(*ListCustomersRequest)(nil),      // 21: meteringsidecar.v1.ListCustomersRequest
-	(*ListCustomersResponse)(nil),     // 22: meteringsidecar.v1.ListCustomersResponse
-	(*Entitlement)(nil),               // 23: meteringsidecar.v1.Entitlement
-	(*GetEntitlementsRequest)(nil),    // 24: meteringsidecar.v1.GetEntitlementsRequest
-	(*GetEntitlementsResponse)(nil),   // 25: meteringsidecar.v1.GetEntitlementsResponse
-	(*CheckEntitlementRequest)(nil),   // 26: meteringsidecar.v1.CheckEntitlementRequest
-	(*CheckEntitlementResponse)(nil),  // 27: meteringsidecar.v1.CheckEntitlementResponse
-	nil,                               // 28: meteringsidecar.v1.UsageEvent.TagsEntry
-	(*timestamppb.Timestamp)(nil),     // 29: google.protobuf.Timestamp
+	(*UsageEvent)(nil),                        // 0: meteringsidecar.v1.UsageEvent
+	(*RecordUsageRequest)(nil),                // 1: meteringsidecar.v1.RecordUsageRequest
+	(*RecordUsageResponse)(nil),               // 2: meteringsidecar.v1.RecordUsageResponse
+	(*RecordUsageBatchRequest)(nil),           // 3: meteringsidecar.v1.RecordUsageBatchRequest
+	(*RecordUsageBatchResponse)(nil),          // 4: meteringsidecar.v1.RecordUsageBatchResponse
+	(*GetStatusRequest)(nil),                  // 5: meteringsidecar.v1.GetStatusRequest
+	(*GetStatusResponse)(nil),                 // 6: meteringsidecar.v1.GetStatusResponse
+	(*FlushRequest)(nil),                      // 7: meteringsidecar.v1.FlushRequest
+	(*FlushResponse)(nil),                     // 8: meteringsidecar.v1.FlushResponse
+	(*MeteringRecord)(nil),                    // 9: meteringsidecar.v1.MeteringRecord
+	(*ListRecordsRequest)(nil),                // 10: meteringsidecar.v1.ListRecordsRequest
+	(*ListRecordsResponse)(nil),               // 11: meteringsidecar.v1.ListRecordsResponse
+	(*ListDeadLettersRequest)(nil),            // 12: meteringsidecar.v1.ListDeadLettersRequest
+	(*ListDeadLettersResponse)(nil),           // 13: meteringsidecar.v1.ListDeadLettersResponse
+	(*DiscardDeadLetterRequest)(nil),          // 14: meteringsidecar.v1.DiscardDeadLetterRequest
+	(*DiscardDeadLetterResponse)(nil),         // 15: meteringsidecar.v1.DiscardDeadLetterResponse
+	(*RetryDeadLetterRequest)(nil),            // 16: meteringsidecar.v1.RetryDeadLetterRequest
+	(*RetryDeadLetterResponse)(nil),           // 17: meteringsidecar.v1.RetryDeadLetterResponse
+	(*ResolveCustomerRequest)(nil),            // 18: meteringsidecar.v1.ResolveCustomerRequest
+	(*ResolveCustomerResponse)(nil),           // 19: meteringsidecar.v1.ResolveCustomerResponse
+	(*Customer)(nil),                          // 20: meteringsidecar.v1.Customer
+	(*ListCustomersRequest)(nil),              // 21: meteringsidecar.v1.ListCustomersRequest
+	(*ListCustomersResponse)(nil),             // 22: meteringsidecar.v1.ListCustomersResponse
+	(*Entitlement)(nil),                       // 23: meteringsidecar.v1.Entitlement
+	(*GetEntitlementsRequest)(nil),            // 24: meteringsidecar.v1.GetEntitlementsRequest
+	(*GetEntitlementsResponse)(nil),           // 25: meteringsidecar.v1.GetEntitlementsResponse
+	(*CheckEntitlementRequest)(nil),           // 26: meteringsidecar.v1.CheckEntitlementRequest
+	(*CheckEntitlementResponse)(nil),          // 27: meteringsidecar.v1.CheckEntitlementResponse
+	(*ResolveAzureSubscriptionRequest)(nil),   // 28: meteringsidecar.v1.ResolveAzureSubscriptionRequest
+	(*AzureSubscription)(nil),                 // 29: meteringsidecar.v1.AzureSubscription
+	(*ResolveAzureSubscriptionResponse)(nil),  // 30: meteringsidecar.v1.ResolveAzureSubscriptionResponse
+	(*ActivateAzureSubscriptionRequest)(nil),  // 31: meteringsidecar.v1.ActivateAzureSubscriptionRequest
+	(*ActivateAzureSubscriptionResponse)(nil), // 32: meteringsidecar.v1.ActivateAzureSubscriptionResponse
+	(*GetAzureSubscriptionRequest)(nil),       // 33: meteringsidecar.v1.GetAzureSubscriptionRequest
+	(*GetAzureSubscriptionResponse)(nil),      // 34: meteringsidecar.v1.GetAzureSubscriptionResponse
+	nil,                                       // 35: meteringsidecar.v1.UsageEvent.TagsEntry
+	(*timestamppb.Timestamp)(nil),             // 36: google.protobuf.Timestamp
 }
 var file_meteringsidecar_v1_sidecar_proto_depIdxs = []int32{
-	29, // 0: meteringsidecar.v1.UsageEvent.timestamp:type_name -> google.protobuf.Timestamp
-	28, // 1: meteringsidecar.v1.UsageEvent.tags:type_name -> meteringsidecar.v1.UsageEvent.TagsEntry
+	36, // 0: meteringsidecar.v1.UsageEvent.timestamp:type_name -> google.protobuf.Timestamp
+	35, // 1: meteringsidecar.v1.UsageEvent.tags:type_name -> meteringsidecar.v1.UsageEvent.TagsEntry
 	0,  // 2: meteringsidecar.v1.RecordUsageRequest.event:type_name -> meteringsidecar.v1.UsageEvent
 	0,  // 3: meteringsidecar.v1.RecordUsageBatchRequest.events:type_name -> meteringsidecar.v1.UsageEvent
-	29, // 4: meteringsidecar.v1.GetStatusResponse.oldest_pending_event:type_name -> google.protobuf.Timestamp
-	29, // 5: meteringsidecar.v1.GetStatusResponse.sealed_through:type_name -> google.protobuf.Timestamp
-	29, // 6: meteringsidecar.v1.GetStatusResponse.last_shipment:type_name -> google.protobuf.Timestamp
-	29, // 7: meteringsidecar.v1.MeteringRecord.timestamp:type_name -> google.protobuf.Timestamp
-	29, // 8: meteringsidecar.v1.MeteringRecord.window_start:type_name -> google.protobuf.Timestamp
-	29, // 9: meteringsidecar.v1.MeteringRecord.sealed_at:type_name -> google.protobuf.Timestamp
-	29, // 10: meteringsidecar.v1.MeteringRecord.finished_at:type_name -> google.protobuf.Timestamp
-	29, // 11: meteringsidecar.v1.ListRecordsRequest.since:type_name -> google.protobuf.Timestamp
+	36, // 4: meteringsidecar.v1.GetStatusResponse.oldest_pending_event:type_name -> google.protobuf.Timestamp
+	36, // 5: meteringsidecar.v1.GetStatusResponse.sealed_through:type_name -> google.protobuf.Timestamp
+	36, // 6: meteringsidecar.v1.GetStatusResponse.last_shipment:type_name -> google.protobuf.Timestamp
+	36, // 7: meteringsidecar.v1.MeteringRecord.timestamp:type_name -> google.protobuf.Timestamp
+	36, // 8: meteringsidecar.v1.MeteringRecord.window_start:type_name -> google.protobuf.Timestamp
+	36, // 9: meteringsidecar.v1.MeteringRecord.sealed_at:type_name -> google.protobuf.Timestamp
+	36, // 10: meteringsidecar.v1.MeteringRecord.finished_at:type_name -> google.protobuf.Timestamp
+	36, // 11: meteringsidecar.v1.ListRecordsRequest.since:type_name -> google.protobuf.Timestamp
 	9,  // 12: meteringsidecar.v1.ListRecordsResponse.records:type_name -> meteringsidecar.v1.MeteringRecord
 	9,  // 13: meteringsidecar.v1.ListDeadLettersResponse.records:type_name -> meteringsidecar.v1.MeteringRecord
 	9,  // 14: meteringsidecar.v1.DiscardDeadLetterResponse.record:type_name -> meteringsidecar.v1.MeteringRecord
 	9,  // 15: meteringsidecar.v1.RetryDeadLetterResponse.record:type_name -> meteringsidecar.v1.MeteringRecord
-	29, // 16: meteringsidecar.v1.Customer.first_resolved_at:type_name -> google.protobuf.Timestamp
-	29, // 17: meteringsidecar.v1.Customer.last_resolved_at:type_name -> google.protobuf.Timestamp
+	36, // 16: meteringsidecar.v1.Customer.first_resolved_at:type_name -> google.protobuf.Timestamp
+	36, // 17: meteringsidecar.v1.Customer.last_resolved_at:type_name -> google.protobuf.Timestamp
 	20, // 18: meteringsidecar.v1.ListCustomersResponse.customers:type_name -> meteringsidecar.v1.Customer
-	29, // 19: meteringsidecar.v1.Entitlement.expiration_date:type_name -> google.protobuf.Timestamp
+	36, // 19: meteringsidecar.v1.Entitlement.expiration_date:type_name -> google.protobuf.Timestamp
 	23, // 20: meteringsidecar.v1.GetEntitlementsResponse.entitlements:type_name -> meteringsidecar.v1.Entitlement
-	29, // 21: meteringsidecar.v1.GetEntitlementsResponse.fetched_at:type_name -> google.protobuf.Timestamp
+	36, // 21: meteringsidecar.v1.GetEntitlementsResponse.fetched_at:type_name -> google.protobuf.Timestamp
 	23, // 22: meteringsidecar.v1.CheckEntitlementResponse.entitlement:type_name -> meteringsidecar.v1.Entitlement
-	1,  // 23: meteringsidecar.v1.MeteringSidecar.RecordUsage:input_type -> meteringsidecar.v1.RecordUsageRequest
-	3,  // 24: meteringsidecar.v1.MeteringSidecar.RecordUsageBatch:input_type -> meteringsidecar.v1.RecordUsageBatchRequest
-	5,  // 25: meteringsidecar.v1.MeteringSidecar.GetStatus:input_type -> meteringsidecar.v1.GetStatusRequest
-	7,  // 26: meteringsidecar.v1.MeteringSidecar.Flush:input_type -> meteringsidecar.v1.FlushRequest
-	10, // 27: meteringsidecar.v1.MeteringSidecar.ListRecords:input_type -> meteringsidecar.v1.ListRecordsRequest
-	12, // 28: meteringsidecar.v1.MeteringSidecar.ListDeadLetters:input_type -> meteringsidecar.v1.ListDeadLettersRequest
-	14, // 29: meteringsidecar.v1.MeteringSidecar.DiscardDeadLetter:input_type -> meteringsidecar.v1.DiscardDeadLetterRequest
-	16, // 30: meteringsidecar.v1.MeteringSidecar.RetryDeadLetter:input_type -> meteringsidecar.v1.RetryDeadLetterRequest
-	18, // 31: meteringsidecar.v1.MeteringSidecar.ResolveCustomer:input_type -> meteringsidecar.v1.ResolveCustomerRequest
-	21, // 32: meteringsidecar.v1.MeteringSidecar.ListCustomers:input_type -> meteringsidecar.v1.ListCustomersRequest
-	24, // 33: meteringsidecar.v1.MeteringSidecar.GetEntitlements:input_type -> meteringsidecar.v1.GetEntitlementsRequest
-	26, // 34: meteringsidecar.v1.MeteringSidecar.CheckEntitlement:input_type -> meteringsidecar.v1.CheckEntitlementRequest
-	2,  // 35: meteringsidecar.v1.MeteringSidecar.RecordUsage:output_type -> meteringsidecar.v1.RecordUsageResponse
-	4,  // 36: meteringsidecar.v1.MeteringSidecar.RecordUsageBatch:output_type -> meteringsidecar.v1.RecordUsageBatchResponse
-	6,  // 37: meteringsidecar.v1.MeteringSidecar.GetStatus:output_type -> meteringsidecar.v1.GetStatusResponse
-	8,  // 38: meteringsidecar.v1.MeteringSidecar.Flush:output_type -> meteringsidecar.v1.FlushResponse
-	11, // 39: meteringsidecar.v1.MeteringSidecar.ListRecords:output_type -> meteringsidecar.v1.ListRecordsResponse
-	13, // 40: meteringsidecar.v1.MeteringSidecar.ListDeadLetters:output_type -> meteringsidecar.v1.ListDeadLettersResponse
-	15, // 41: meteringsidecar.v1.MeteringSidecar.DiscardDeadLetter:output_type -> meteringsidecar.v1.DiscardDeadLetterResponse
-	17, // 42: meteringsidecar.v1.MeteringSidecar.RetryDeadLetter:output_type -> meteringsidecar.v1.RetryDeadLetterResponse
-	19, // 43: meteringsidecar.v1.MeteringSidecar.ResolveCustomer:output_type -> meteringsidecar.v1.ResolveCustomerResponse
-	22, // 44: meteringsidecar.v1.MeteringSidecar.ListCustomers:output_type -> meteringsidecar.v1.ListCustomersResponse
-	25, // 45: meteringsidecar.v1.MeteringSidecar.GetEntitlements:output_type -> meteringsidecar.v1.GetEntitlementsResponse
-	27, // 46: meteringsidecar.v1.MeteringSidecar.CheckEntitlement:output_type -> meteringsidecar.v1.CheckEntitlementResponse
-	35, // [35:47] is the sub-list for method output_type
-	23, // [23:35] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	29, // 23: meteringsidecar.v1.ResolveAzureSubscriptionResponse.subscription:type_name -> meteringsidecar.v1.AzureSubscription
+	29, // 24: meteringsidecar.v1.ActivateAzureSubscriptionResponse.subscription:type_name -> meteringsidecar.v1.AzureSubscription
+	29, // 25: meteringsidecar.v1.GetAzureSubscriptionResponse.subscription:type_name -> meteringsidecar.v1.AzureSubscription
+	36, // 26: meteringsidecar.v1.GetAzureSubscriptionResponse.fetched_at:type_name -> google.protobuf.Timestamp
+	1,  // 27: meteringsidecar.v1.MeteringSidecar.RecordUsage:input_type -> meteringsidecar.v1.RecordUsageRequest
+	3,  // 28: meteringsidecar.v1.MeteringSidecar.RecordUsageBatch:input_type -> meteringsidecar.v1.RecordUsageBatchRequest
+	5,  // 29: meteringsidecar.v1.MeteringSidecar.GetStatus:input_type -> meteringsidecar.v1.GetStatusRequest
+	7,  // 30: meteringsidecar.v1.MeteringSidecar.Flush:input_type -> meteringsidecar.v1.FlushRequest
+	10, // 31: meteringsidecar.v1.MeteringSidecar.ListRecords:input_type -> meteringsidecar.v1.ListRecordsRequest
+	12, // 32: meteringsidecar.v1.MeteringSidecar.ListDeadLetters:input_type -> meteringsidecar.v1.ListDeadLettersRequest
+	14, // 33: meteringsidecar.v1.MeteringSidecar.DiscardDeadLetter:input_type -> meteringsidecar.v1.DiscardDeadLetterRequest
+	16, // 34: meteringsidecar.v1.MeteringSidecar.RetryDeadLetter:input_type -> meteringsidecar.v1.RetryDeadLetterRequest
+	18, // 35: meteringsidecar.v1.MeteringSidecar.ResolveCustomer:input_type -> meteringsidecar.v1.ResolveCustomerRequest
+	21, // 36: meteringsidecar.v1.MeteringSidecar.ListCustomers:input_type -> meteringsidecar.v1.ListCustomersRequest
+	24, // 37: meteringsidecar.v1.MeteringSidecar.GetEntitlements:input_type -> meteringsidecar.v1.GetEntitlementsRequest
+	26, // 38: meteringsidecar.v1.MeteringSidecar.CheckEntitlement:input_type -> meteringsidecar.v1.CheckEntitlementRequest
+	28, // 39: meteringsidecar.v1.MeteringSidecar.ResolveAzureSubscription:input_type -> meteringsidecar.v1.ResolveAzureSubscriptionRequest
+	31, // 40: meteringsidecar.v1.MeteringSidecar.ActivateAzureSubscription:input_type -> meteringsidecar.v1.ActivateAzureSubscriptionRequest
+	33, // 41: meteringsidecar.v1.MeteringSidecar.GetAzureSubscription:input_type -> meteringsidecar.v1.GetAzureSubscriptionRequest
+	2,  // 42: meteringsidecar.v1.MeteringSidecar.RecordUsage:output_type -> meteringsidecar.v1.RecordUsageResponse
+	4,  // 43: meteringsidecar.v1.MeteringSidecar.RecordUsageBatch:output_type -> meteringsidecar.v1.RecordUsageBatchResponse
+	6,  // 44: meteringsidecar.v1.MeteringSidecar.GetStatus:output_type -> meteringsidecar.v1.GetStatusResponse
+	8,  // 45: meteringsidecar.v1.MeteringSidecar.Flush:output_type -> meteringsidecar.v1.FlushResponse
+	11, // 46: meteringsidecar.v1.MeteringSidecar.ListRecords:output_type -> meteringsidecar.v1.ListRecordsResponse
+	13, // 47: meteringsidecar.v1.MeteringSidecar.ListDeadLetters:output_type -> meteringsidecar.v1.ListDeadLettersResponse
+	15, // 48: meteringsidecar.v1.MeteringSidecar.DiscardDeadLetter:output_type -> meteringsidecar.v1.DiscardDeadLetterResponse
+	17, // 49: meteringsidecar.v1.MeteringSidecar.RetryDeadLetter:output_type -> meteringsidecar.v1.RetryDeadLetterResponse
+	19, // 50: meteringsidecar.v1.MeteringSidecar.ResolveCustomer:output_type -> meteringsidecar.v1.ResolveCustomerResponse
+	22, // 51: meteringsidecar.v1.MeteringSidecar.ListCustomers:output_type -> meteringsidecar.v1.ListCustomersResponse
+	25, // 52: meteringsidecar.v1.MeteringSidecar.GetEntitlements:output_type -> meteringsidecar.v1.GetEntitlementsResponse
+	27, // 53: meteringsidecar.v1.MeteringSidecar.CheckEntitlement:output_type -> meteringsidecar.v1.CheckEntitlementResponse
+	30, // 54: meteringsidecar.v1.MeteringSidecar.ResolveAzureSubscription:output_type -> meteringsidecar.v1.ResolveAzureSubscriptionResponse
+	32, // 55: meteringsidecar.v1.MeteringSidecar.ActivateAzureSubscription:output_type -> meteringsidecar.v1.ActivateAzureSubscriptionResponse
+	34, // 56: meteringsidecar.v1.MeteringSidecar.GetAzureSubscription:output_type -> meteringsidecar.v1.GetAzureSubscriptionResponse
+	42, // [42:57] is the sub-list for method output_type
+	27, // [27:42] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_meteringsidecar_v1_sidecar_proto_init() }
@@ -2398,7 +2959,7 @@ func file_meteringsidecar_v1_sidecar_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meteringsidecar_v1_sidecar_proto_rawDesc), len(file_meteringsidecar_v1_sidecar_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   29,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,4 +1,5 @@
-// The metering-sidecar API: durable usage ingest and hourly billing to AWS Marketplace.
+// The metering-sidecar API: durable usage ingest and hourly billing to AWS Marketplace and
+// Microsoft Azure Marketplace.
 //
 // Field numbers and names are a contract: clients in other languages depend on them.
 // Add fields and RPCs; never rename or renumber.
@@ -24,18 +25,21 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	MeteringSidecar_RecordUsage_FullMethodName       = "/meteringsidecar.v1.MeteringSidecar/RecordUsage"
-	MeteringSidecar_RecordUsageBatch_FullMethodName  = "/meteringsidecar.v1.MeteringSidecar/RecordUsageBatch"
-	MeteringSidecar_GetStatus_FullMethodName         = "/meteringsidecar.v1.MeteringSidecar/GetStatus"
-	MeteringSidecar_Flush_FullMethodName             = "/meteringsidecar.v1.MeteringSidecar/Flush"
-	MeteringSidecar_ListRecords_FullMethodName       = "/meteringsidecar.v1.MeteringSidecar/ListRecords"
-	MeteringSidecar_ListDeadLetters_FullMethodName   = "/meteringsidecar.v1.MeteringSidecar/ListDeadLetters"
-	MeteringSidecar_DiscardDeadLetter_FullMethodName = "/meteringsidecar.v1.MeteringSidecar/DiscardDeadLetter"
-	MeteringSidecar_RetryDeadLetter_FullMethodName   = "/meteringsidecar.v1.MeteringSidecar/RetryDeadLetter"
-	MeteringSidecar_ResolveCustomer_FullMethodName   = "/meteringsidecar.v1.MeteringSidecar/ResolveCustomer"
-	MeteringSidecar_ListCustomers_FullMethodName     = "/meteringsidecar.v1.MeteringSidecar/ListCustomers"
-	MeteringSidecar_GetEntitlements_FullMethodName   = "/meteringsidecar.v1.MeteringSidecar/GetEntitlements"
-	MeteringSidecar_CheckEntitlement_FullMethodName  = "/meteringsidecar.v1.MeteringSidecar/CheckEntitlement"
+	MeteringSidecar_RecordUsage_FullMethodName               = "/meteringsidecar.v1.MeteringSidecar/RecordUsage"
+	MeteringSidecar_RecordUsageBatch_FullMethodName          = "/meteringsidecar.v1.MeteringSidecar/RecordUsageBatch"
+	MeteringSidecar_GetStatus_FullMethodName                 = "/meteringsidecar.v1.MeteringSidecar/GetStatus"
+	MeteringSidecar_Flush_FullMethodName                     = "/meteringsidecar.v1.MeteringSidecar/Flush"
+	MeteringSidecar_ListRecords_FullMethodName               = "/meteringsidecar.v1.MeteringSidecar/ListRecords"
+	MeteringSidecar_ListDeadLetters_FullMethodName           = "/meteringsidecar.v1.MeteringSidecar/ListDeadLetters"
+	MeteringSidecar_DiscardDeadLetter_FullMethodName         = "/meteringsidecar.v1.MeteringSidecar/DiscardDeadLetter"
+	MeteringSidecar_RetryDeadLetter_FullMethodName           = "/meteringsidecar.v1.MeteringSidecar/RetryDeadLetter"
+	MeteringSidecar_ResolveCustomer_FullMethodName           = "/meteringsidecar.v1.MeteringSidecar/ResolveCustomer"
+	MeteringSidecar_ListCustomers_FullMethodName             = "/meteringsidecar.v1.MeteringSidecar/ListCustomers"
+	MeteringSidecar_GetEntitlements_FullMethodName           = "/meteringsidecar.v1.MeteringSidecar/GetEntitlements"
+	MeteringSidecar_CheckEntitlement_FullMethodName          = "/meteringsidecar.v1.MeteringSidecar/CheckEntitlement"
+	MeteringSidecar_ResolveAzureSubscription_FullMethodName  = "/meteringsidecar.v1.MeteringSidecar/ResolveAzureSubscription"
+	MeteringSidecar_ActivateAzureSubscription_FullMethodName = "/meteringsidecar.v1.MeteringSidecar/ActivateAzureSubscription"
+	MeteringSidecar_GetAzureSubscription_FullMethodName      = "/meteringsidecar.v1.MeteringSidecar/GetAzureSubscription"
 )
 
 // MeteringSidecarClient is the client API for MeteringSidecar service.
@@ -68,6 +72,13 @@ type MeteringSidecarClient interface {
 	GetEntitlements(ctx context.Context, in *GetEntitlementsRequest, opts ...grpc.CallOption) (*GetEntitlementsResponse, error)
 	// CheckEntitlement answers whether one customer is entitled (to one dimension).
 	CheckEntitlement(ctx context.Context, in *CheckEntitlementRequest, opts ...grpc.CallOption) (*CheckEntitlementResponse, error)
+	// ResolveAzureSubscription turns the landing page's marketplace token into a stored, tenant-bound
+	// Azure SaaS subscription.
+	ResolveAzureSubscription(ctx context.Context, in *ResolveAzureSubscriptionRequest, opts ...grpc.CallOption) (*ResolveAzureSubscriptionResponse, error)
+	// ActivateAzureSubscription tells Azure the subscription is set up, so billing of its base fee starts.
+	ActivateAzureSubscription(ctx context.Context, in *ActivateAzureSubscriptionRequest, opts ...grpc.CallOption) (*ActivateAzureSubscriptionResponse, error)
+	// GetAzureSubscription returns a subscription's current state (plan, status), cached.
+	GetAzureSubscription(ctx context.Context, in *GetAzureSubscriptionRequest, opts ...grpc.CallOption) (*GetAzureSubscriptionResponse, error)
 }
 
 type meteringSidecarClient struct {
@@ -198,6 +209,36 @@ func (c *meteringSidecarClient) CheckEntitlement(ctx context.Context, in *CheckE
 	return out, nil
 }
 
+func (c *meteringSidecarClient) ResolveAzureSubscription(ctx context.Context, in *ResolveAzureSubscriptionRequest, opts ...grpc.CallOption) (*ResolveAzureSubscriptionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResolveAzureSubscriptionResponse)
+	err := c.cc.Invoke(ctx, MeteringSidecar_ResolveAzureSubscription_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *meteringSidecarClient) ActivateAzureSubscription(ctx context.Context, in *ActivateAzureSubscriptionRequest, opts ...grpc.CallOption) (*ActivateAzureSubscriptionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ActivateAzureSubscriptionResponse)
+	err := c.cc.Invoke(ctx, MeteringSidecar_ActivateAzureSubscription_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *meteringSidecarClient) GetAzureSubscription(ctx context.Context, in *GetAzureSubscriptionRequest, opts ...grpc.CallOption) (*GetAzureSubscriptionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetAzureSubscriptionResponse)
+	err := c.cc.Invoke(ctx, MeteringSidecar_GetAzureSubscription_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MeteringSidecarServer is the server API for MeteringSidecar service.
 // All implementations must embed UnimplementedMeteringSidecarServer
 // for forward compatibility.
@@ -228,6 +269,13 @@ type MeteringSidecarServer interface {
 	GetEntitlements(context.Context, *GetEntitlementsRequest) (*GetEntitlementsResponse, error)
 	// CheckEntitlement answers whether one customer is entitled (to one dimension).
 	CheckEntitlement(context.Context, *CheckEntitlementRequest) (*CheckEntitlementResponse, error)
+	// ResolveAzureSubscription turns the landing page's marketplace token into a stored, tenant-bound
+	// Azure SaaS subscription.
+	ResolveAzureSubscription(context.Context, *ResolveAzureSubscriptionRequest) (*ResolveAzureSubscriptionResponse, error)
+	// ActivateAzureSubscription tells Azure the subscription is set up, so billing of its base fee starts.
+	ActivateAzureSubscription(context.Context, *ActivateAzureSubscriptionRequest) (*ActivateAzureSubscriptionResponse, error)
+	// GetAzureSubscription returns a subscription's current state (plan, status), cached.
+	GetAzureSubscription(context.Context, *GetAzureSubscriptionRequest) (*GetAzureSubscriptionResponse, error)
 	mustEmbedUnimplementedMeteringSidecarServer()
 }
 
@@ -273,6 +321,15 @@ func (UnimplementedMeteringSidecarServer) GetEntitlements(context.Context, *GetE
 }
 func (UnimplementedMeteringSidecarServer) CheckEntitlement(context.Context, *CheckEntitlementRequest) (*CheckEntitlementResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CheckEntitlement not implemented")
+}
+func (UnimplementedMeteringSidecarServer) ResolveAzureSubscription(context.Context, *ResolveAzureSubscriptionRequest) (*ResolveAzureSubscriptionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ResolveAzureSubscription not implemented")
+}
+func (UnimplementedMeteringSidecarServer) ActivateAzureSubscription(context.Context, *ActivateAzureSubscriptionRequest) (*ActivateAzureSubscriptionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ActivateAzureSubscription not implemented")
+}
+func (UnimplementedMeteringSidecarServer) GetAzureSubscription(context.Context, *GetAzureSubscriptionRequest) (*GetAzureSubscriptionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetAzureSubscription not implemented")
 }
 func (UnimplementedMeteringSidecarServer) mustEmbedUnimplementedMeteringSidecarServer() {}
 func (UnimplementedMeteringSidecarServer) testEmbeddedByValue()                         {}
@@ -511,6 +568,60 @@ func _MeteringSidecar_CheckEntitlement_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MeteringSidecar_ResolveAzureSubscription_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResolveAzureSubscriptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MeteringSidecarServer).ResolveAzureSubscription(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MeteringSidecar_ResolveAzureSubscription_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MeteringSidecarServer).ResolveAzureSubscription(ctx, req.(*ResolveAzureSubscriptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MeteringSidecar_ActivateAzureSubscription_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ActivateAzureSubscriptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MeteringSidecarServer).ActivateAzureSubscription(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MeteringSidecar_ActivateAzureSubscription_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MeteringSidecarServer).ActivateAzureSubscription(ctx, req.(*ActivateAzureSubscriptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MeteringSidecar_GetAzureSubscription_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetAzureSubscriptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MeteringSidecarServer).GetAzureSubscription(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MeteringSidecar_GetAzureSubscription_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MeteringSidecarServer).GetAzureSubscription(ctx, req.(*GetAzureSubscriptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // MeteringSidecar_ServiceDesc is the grpc.ServiceDesc for MeteringSidecar service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -565,6 +676,18 @@ var MeteringSidecar_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CheckEntitlement",
 			Handler:    _MeteringSidecar_CheckEntitlement_Handler,
+		},
+		{
+			MethodName: "ResolveAzureSubscription",
+			Handler:    _MeteringSidecar_ResolveAzureSubscription_Handler,
+		},
+		{
+			MethodName: "ActivateAzureSubscription",
+			Handler:    _MeteringSidecar_ActivateAzureSubscription_Handler,
+		},
+		{
+			MethodName: "GetAzureSubscription",
+			Handler:    _MeteringSidecar_GetAzureSubscription_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

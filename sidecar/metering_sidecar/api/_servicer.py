@@ -10,6 +10,7 @@ import grpc
 
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from metering_sidecar.api._azure import AzureServicer
 from metering_sidecar.api._errors import map_errors, status_for
 from metering_sidecar.api._onboarding import OnboardingServicer
 from metering_sidecar.api._operator import OperatorServicer, timestamp_pb
@@ -32,7 +33,7 @@ def _ignore(rpc: str, result: str, events: int, seconds: float) -> None:
     pass
 
 
-class MeteringServicer(OperatorServicer, OnboardingServicer, pb_grpc.MeteringSidecarServicer):
+class MeteringServicer(OperatorServicer, OnboardingServicer, AzureServicer, pb_grpc.MeteringSidecarServicer):
     """Implements meteringsidecar.v1.MeteringSidecar."""
 
     def __init__(

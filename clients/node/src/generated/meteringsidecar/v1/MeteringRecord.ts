@@ -23,6 +23,9 @@ export interface MeteringRecord {
   'finished_at'?: (_google_protobuf_Timestamp | null);
   'event_count'?: (number | string | Long);
   'discard_reason'?: (string);
+  'marketplace'?: (string);
+  'azure_resource_id'?: (string);
+  'quantity_decimal'?: (string);
 }
 
 export interface MeteringRecord__Output {
@@ -45,4 +48,7 @@ export interface MeteringRecord__Output {
   'finished_at': (_google_protobuf_Timestamp__Output | null);
   'event_count': (string);
   'discard_reason': (string);
+  'marketplace': (string);
+  'azure_resource_id': (string);
+  'quantity_decimal': (string);
 }

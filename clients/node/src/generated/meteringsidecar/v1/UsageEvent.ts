@@ -13,6 +13,9 @@ export interface UsageEvent {
   'quantity'?: (number | string | Long);
   'timestamp'?: (_google_protobuf_Timestamp | null);
   'tags'?: ({[key: string]: string});
+  'azure_resource_id'?: (string);
+  'azure_plan_id'?: (string);
+  'quantity_decimal'?: (string);
 }
 
 export interface UsageEvent__Output {
@@ -25,4 +28,7 @@ export interface UsageEvent__Output {
   'quantity': (string);
   'timestamp': (_google_protobuf_Timestamp__Output | null);
   'tags': ({[key: string]: string});
+  'azure_resource_id': (string);
+  'azure_plan_id': (string);
+  'quantity_decimal': (string);
 }

@@ -10,7 +10,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class UsageEvent(_message.Message):
-    __slots__ = ("event_id", "customer_aws_account_id", "customer_identifier", "license_arn", "product_code", "dimension", "quantity", "timestamp", "tags")
+    __slots__ = ("event_id", "customer_aws_account_id", "customer_identifier", "license_arn", "product_code", "dimension", "quantity", "timestamp", "tags", "azure_resource_id", "azure_plan_id", "quantity_decimal")
     class TagsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -27,6 +27,9 @@ class UsageEvent(_message.Message):
     QUANTITY_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     TAGS_FIELD_NUMBER: _ClassVar[int]
+    AZURE_RESOURCE_ID_FIELD_NUMBER: _ClassVar[int]
+    AZURE_PLAN_ID_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_DECIMAL_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     customer_aws_account_id: str
     customer_identifier: str
@@ -36,7 +39,10 @@ class UsageEvent(_message.Message):
     quantity: int
     timestamp: _timestamp_pb2.Timestamp
     tags: _containers.ScalarMap[str, str]
-    def __init__(self, event_id: _Optional[str] = ..., customer_aws_account_id: _Optional[str] = ..., customer_identifier: _Optional[str] = ..., license_arn: _Optional[str] = ..., product_code: _Optional[str] = ..., dimension: _Optional[str] = ..., quantity: _Optional[int] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tags: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    azure_resource_id: str
+    azure_plan_id: str
+    quantity_decimal: str
+    def __init__(self, event_id: _Optional[str] = ..., customer_aws_account_id: _Optional[str] = ..., customer_identifier: _Optional[str] = ..., license_arn: _Optional[str] = ..., product_code: _Optional[str] = ..., dimension: _Optional[str] = ..., quantity: _Optional[int] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tags: _Optional[_Mapping[str, str]] = ..., azure_resource_id: _Optional[str] = ..., azure_plan_id: _Optional[str] = ..., quantity_decimal: _Optional[str] = ...) -> None: ...
 
 class RecordUsageRequest(_message.Message):
     __slots__ = ("event",)
@@ -113,7 +119,7 @@ class FlushResponse(_message.Message):
     def __init__(self, sealed_records: _Optional[int] = ..., billed_records: _Optional[int] = ..., dead_letter_records: _Optional[int] = ..., retry_records: _Optional[int] = ...) -> None: ...
 
 class MeteringRecord(_message.Message):
-    __slots__ = ("id", "state", "product_code", "license_arn", "customer_aws_account_id", "customer_identifier", "dimension", "quantity", "timestamp", "window_start", "metering_record_id", "reason", "message", "attempts", "request_json", "sealed_at", "finished_at", "event_count", "discard_reason")
+    __slots__ = ("id", "state", "product_code", "license_arn", "customer_aws_account_id", "customer_identifier", "dimension", "quantity", "timestamp", "window_start", "metering_record_id", "reason", "message", "attempts", "request_json", "sealed_at", "finished_at", "event_count", "discard_reason", "marketplace", "azure_resource_id", "quantity_decimal")
     ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_CODE_FIELD_NUMBER: _ClassVar[int]
@@ -133,6 +139,9 @@ class MeteringRecord(_message.Message):
     FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
     EVENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     DISCARD_REASON_FIELD_NUMBER: _ClassVar[int]
+    MARKETPLACE_FIELD_NUMBER: _ClassVar[int]
+    AZURE_RESOURCE_ID_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_DECIMAL_FIELD_NUMBER: _ClassVar[int]
     id: int
     state: str
     product_code: str
@@ -152,7 +161,10 @@ class MeteringRecord(_message.Message):
     finished_at: _timestamp_pb2.Timestamp
     event_count: int
     discard_reason: str
-    def __init__(self, id: _Optional[int] = ..., state: _Optional[str] = ..., product_code: _Optional[str] = ..., license_arn: _Optional[str] = ..., customer_aws_account_id: _Optional[str] = ..., customer_identifier: _Optional[str] = ..., dimension: _Optional[str] = ..., quantity: _Optional[int] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., window_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., metering_record_id: _Optional[str] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., attempts: _Optional[int] = ..., request_json: _Optional[str] = ..., sealed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., event_count: _Optional[int] = ..., discard_reason: _Optional[str] = ...) -> None: ...
+    marketplace: str
+    azure_resource_id: str
+    quantity_decimal: str
+    def __init__(self, id: _Optional[int] = ..., state: _Optional[str] = ..., product_code: _Optional[str] = ..., license_arn: _Optional[str] = ..., customer_aws_account_id: _Optional[str] = ..., customer_identifier: _Optional[str] = ..., dimension: _Optional[str] = ..., quantity: _Optional[int] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., window_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., metering_record_id: _Optional[str] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., attempts: _Optional[int] = ..., request_json: _Optional[str] = ..., sealed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., event_count: _Optional[int] = ..., discard_reason: _Optional[str] = ..., marketplace: _Optional[str] = ..., azure_resource_id: _Optional[str] = ..., quantity_decimal: _Optional[str] = ...) -> None: ...
 
 class ListRecordsRequest(_message.Message):
     __slots__ = ("since", "state", "page_size", "page_token")
@@ -347,3 +359,73 @@ class CheckEntitlementResponse(_message.Message):
     entitlement: Entitlement
     stale: bool
     def __init__(self, entitled: _Optional[bool] = ..., entitlement: _Optional[_Union[Entitlement, _Mapping]] = ..., stale: _Optional[bool] = ...) -> None: ...
+
+class ResolveAzureSubscriptionRequest(_message.Message):
+    __slots__ = ("marketplace_token", "tenant_id")
+    MARKETPLACE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    marketplace_token: str
+    tenant_id: str
+    def __init__(self, marketplace_token: _Optional[str] = ..., tenant_id: _Optional[str] = ...) -> None: ...
+
+class AzureSubscription(_message.Message):
+    __slots__ = ("subscription_id", "offer_id", "plan_id", "quantity", "status", "name", "purchaser_tenant_id", "beneficiary_tenant_id", "tenant_id")
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFER_ID_FIELD_NUMBER: _ClassVar[int]
+    PLAN_ID_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PURCHASER_TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    BENEFICIARY_TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    offer_id: str
+    plan_id: str
+    quantity: int
+    status: str
+    name: str
+    purchaser_tenant_id: str
+    beneficiary_tenant_id: str
+    tenant_id: str
+    def __init__(self, subscription_id: _Optional[str] = ..., offer_id: _Optional[str] = ..., plan_id: _Optional[str] = ..., quantity: _Optional[int] = ..., status: _Optional[str] = ..., name: _Optional[str] = ..., purchaser_tenant_id: _Optional[str] = ..., beneficiary_tenant_id: _Optional[str] = ..., tenant_id: _Optional[str] = ...) -> None: ...
+
+class ResolveAzureSubscriptionResponse(_message.Message):
+    __slots__ = ("subscription", "new_subscription")
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    NEW_SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    subscription: AzureSubscription
+    new_subscription: bool
+    def __init__(self, subscription: _Optional[_Union[AzureSubscription, _Mapping]] = ..., new_subscription: _Optional[bool] = ...) -> None: ...
+
+class ActivateAzureSubscriptionRequest(_message.Message):
+    __slots__ = ("subscription_id", "plan_id", "quantity")
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    PLAN_ID_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    plan_id: str
+    quantity: int
+    def __init__(self, subscription_id: _Optional[str] = ..., plan_id: _Optional[str] = ..., quantity: _Optional[int] = ...) -> None: ...
+
+class ActivateAzureSubscriptionResponse(_message.Message):
+    __slots__ = ("subscription",)
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    subscription: AzureSubscription
+    def __init__(self, subscription: _Optional[_Union[AzureSubscription, _Mapping]] = ...) -> None: ...
+
+class GetAzureSubscriptionRequest(_message.Message):
+    __slots__ = ("subscription_id",)
+    SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    subscription_id: str
+    def __init__(self, subscription_id: _Optional[str] = ...) -> None: ...
+
+class GetAzureSubscriptionResponse(_message.Message):
+    __slots__ = ("subscription", "stale", "fetched_at")
+    SUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    STALE_FIELD_NUMBER: _ClassVar[int]
+    FETCHED_AT_FIELD_NUMBER: _ClassVar[int]
+    subscription: AzureSubscription
+    stale: bool
+    fetched_at: _timestamp_pb2.Timestamp
+    def __init__(self, subscription: _Optional[_Union[AzureSubscription, _Mapping]] = ..., stale: _Optional[bool] = ..., fetched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

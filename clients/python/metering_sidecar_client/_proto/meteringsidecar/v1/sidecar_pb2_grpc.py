@@ -95,6 +95,21 @@ class MeteringSidecarStub:
                 request_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.CheckEntitlementRequest.SerializeToString,
                 response_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.CheckEntitlementResponse.FromString,
                 _registered_method=True)
+        self.ResolveAzureSubscription = channel.unary_unary(
+                '/meteringsidecar.v1.MeteringSidecar/ResolveAzureSubscription',
+                request_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.ResolveAzureSubscriptionRequest.SerializeToString,
+                response_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.ResolveAzureSubscriptionResponse.FromString,
+                _registered_method=True)
+        self.ActivateAzureSubscription = channel.unary_unary(
+                '/meteringsidecar.v1.MeteringSidecar/ActivateAzureSubscription',
+                request_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.ActivateAzureSubscriptionRequest.SerializeToString,
+                response_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.ActivateAzureSubscriptionResponse.FromString,
+                _registered_method=True)
+        self.GetAzureSubscription = channel.unary_unary(
+                '/meteringsidecar.v1.MeteringSidecar/GetAzureSubscription',
+                request_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.GetAzureSubscriptionRequest.SerializeToString,
+                response_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.GetAzureSubscriptionResponse.FromString,
+                _registered_method=True)
 
 
 class MeteringSidecarServicer:
@@ -185,6 +200,28 @@ class MeteringSidecarServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ResolveAzureSubscription(self, request, context):
+        """ResolveAzureSubscription turns the landing page's marketplace token into a stored, tenant-bound
+        Azure SaaS subscription.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ActivateAzureSubscription(self, request, context):
+        """ActivateAzureSubscription tells Azure the subscription is set up, so billing of its base fee starts.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAzureSubscription(self, request, context):
+        """GetAzureSubscription returns a subscription's current state (plan, status), cached.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MeteringSidecarServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -247,6 +284,21 @@ def add_MeteringSidecarServicer_to_server(servicer, server):
                     servicer.CheckEntitlement,
                     request_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.CheckEntitlementRequest.FromString,
                     response_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.CheckEntitlementResponse.SerializeToString,
+            ),
+            'ResolveAzureSubscription': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveAzureSubscription,
+                    request_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.ResolveAzureSubscriptionRequest.FromString,
+                    response_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.ResolveAzureSubscriptionResponse.SerializeToString,
+            ),
+            'ActivateAzureSubscription': grpc.unary_unary_rpc_method_handler(
+                    servicer.ActivateAzureSubscription,
+                    request_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.ActivateAzureSubscriptionRequest.FromString,
+                    response_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.ActivateAzureSubscriptionResponse.SerializeToString,
+            ),
+            'GetAzureSubscription': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAzureSubscription,
+                    request_deserializer=meteringsidecar_dot_v1_dot_sidecar__pb2.GetAzureSubscriptionRequest.FromString,
+                    response_serializer=meteringsidecar_dot_v1_dot_sidecar__pb2.GetAzureSubscriptionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -574,6 +626,87 @@ class MeteringSidecar:
             '/meteringsidecar.v1.MeteringSidecar/CheckEntitlement',
             meteringsidecar_dot_v1_dot_sidecar__pb2.CheckEntitlementRequest.SerializeToString,
             meteringsidecar_dot_v1_dot_sidecar__pb2.CheckEntitlementResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveAzureSubscription(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meteringsidecar.v1.MeteringSidecar/ResolveAzureSubscription',
+            meteringsidecar_dot_v1_dot_sidecar__pb2.ResolveAzureSubscriptionRequest.SerializeToString,
+            meteringsidecar_dot_v1_dot_sidecar__pb2.ResolveAzureSubscriptionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ActivateAzureSubscription(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meteringsidecar.v1.MeteringSidecar/ActivateAzureSubscription',
+            meteringsidecar_dot_v1_dot_sidecar__pb2.ActivateAzureSubscriptionRequest.SerializeToString,
+            meteringsidecar_dot_v1_dot_sidecar__pb2.ActivateAzureSubscriptionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAzureSubscription(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meteringsidecar.v1.MeteringSidecar/GetAzureSubscription',
+            meteringsidecar_dot_v1_dot_sidecar__pb2.GetAzureSubscriptionRequest.SerializeToString,
+            meteringsidecar_dot_v1_dot_sidecar__pb2.GetAzureSubscriptionResponse.FromString,
             options,
             channel_credentials,
             insecure,

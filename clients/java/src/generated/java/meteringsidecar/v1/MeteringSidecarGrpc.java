@@ -387,6 +387,99 @@ public final class MeteringSidecarGrpc {
     return getCheckEntitlementMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest,
+      meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse> getResolveAzureSubscriptionMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ResolveAzureSubscription",
+      requestType = meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest.class,
+      responseType = meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest,
+      meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse> getResolveAzureSubscriptionMethod() {
+    io.grpc.MethodDescriptor<meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest, meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse> getResolveAzureSubscriptionMethod;
+    if ((getResolveAzureSubscriptionMethod = MeteringSidecarGrpc.getResolveAzureSubscriptionMethod) == null) {
+      synchronized (MeteringSidecarGrpc.class) {
+        if ((getResolveAzureSubscriptionMethod = MeteringSidecarGrpc.getResolveAzureSubscriptionMethod) == null) {
+          MeteringSidecarGrpc.getResolveAzureSubscriptionMethod = getResolveAzureSubscriptionMethod =
+              io.grpc.MethodDescriptor.<meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest, meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ResolveAzureSubscription"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new MeteringSidecarMethodDescriptorSupplier("ResolveAzureSubscription"))
+              .build();
+        }
+      }
+    }
+    return getResolveAzureSubscriptionMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest,
+      meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse> getActivateAzureSubscriptionMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ActivateAzureSubscription",
+      requestType = meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest.class,
+      responseType = meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest,
+      meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse> getActivateAzureSubscriptionMethod() {
+    io.grpc.MethodDescriptor<meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest, meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse> getActivateAzureSubscriptionMethod;
+    if ((getActivateAzureSubscriptionMethod = MeteringSidecarGrpc.getActivateAzureSubscriptionMethod) == null) {
+      synchronized (MeteringSidecarGrpc.class) {
+        if ((getActivateAzureSubscriptionMethod = MeteringSidecarGrpc.getActivateAzureSubscriptionMethod) == null) {
+          MeteringSidecarGrpc.getActivateAzureSubscriptionMethod = getActivateAzureSubscriptionMethod =
+              io.grpc.MethodDescriptor.<meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest, meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ActivateAzureSubscription"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new MeteringSidecarMethodDescriptorSupplier("ActivateAzureSubscription"))
+              .build();
+        }
+      }
+    }
+    return getActivateAzureSubscriptionMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest,
+      meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse> getGetAzureSubscriptionMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetAzureSubscription",
+      requestType = meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest.class,
+      responseType = meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest,
+      meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse> getGetAzureSubscriptionMethod() {
+    io.grpc.MethodDescriptor<meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest, meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse> getGetAzureSubscriptionMethod;
+    if ((getGetAzureSubscriptionMethod = MeteringSidecarGrpc.getGetAzureSubscriptionMethod) == null) {
+      synchronized (MeteringSidecarGrpc.class) {
+        if ((getGetAzureSubscriptionMethod = MeteringSidecarGrpc.getGetAzureSubscriptionMethod) == null) {
+          MeteringSidecarGrpc.getGetAzureSubscriptionMethod = getGetAzureSubscriptionMethod =
+              io.grpc.MethodDescriptor.<meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest, meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetAzureSubscription"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new MeteringSidecarMethodDescriptorSupplier("GetAzureSubscription"))
+              .build();
+        }
+      }
+    }
+    return getGetAzureSubscriptionMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -572,6 +665,37 @@ public final class MeteringSidecarGrpc {
         io.grpc.stub.StreamObserver<meteringsidecar.v1.Sidecar.CheckEntitlementResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getCheckEntitlementMethod(), responseObserver);
     }
+
+    /**
+     * <pre>
+     * ResolveAzureSubscription turns the landing page's marketplace token into a stored, tenant-bound
+     * Azure SaaS subscription.
+     * </pre>
+     */
+    default void resolveAzureSubscription(meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest request,
+        io.grpc.stub.StreamObserver<meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getResolveAzureSubscriptionMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ActivateAzureSubscription tells Azure the subscription is set up, so billing of its base fee starts.
+     * </pre>
+     */
+    default void activateAzureSubscription(meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest request,
+        io.grpc.stub.StreamObserver<meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getActivateAzureSubscriptionMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * GetAzureSubscription returns a subscription's current state (plan, status), cached.
+     * </pre>
+     */
+    default void getAzureSubscription(meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest request,
+        io.grpc.stub.StreamObserver<meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetAzureSubscriptionMethod(), responseObserver);
+    }
   }
 
   /**
@@ -738,6 +862,40 @@ public final class MeteringSidecarGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getCheckEntitlementMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * ResolveAzureSubscription turns the landing page's marketplace token into a stored, tenant-bound
+     * Azure SaaS subscription.
+     * </pre>
+     */
+    public void resolveAzureSubscription(meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest request,
+        io.grpc.stub.StreamObserver<meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getResolveAzureSubscriptionMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ActivateAzureSubscription tells Azure the subscription is set up, so billing of its base fee starts.
+     * </pre>
+     */
+    public void activateAzureSubscription(meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest request,
+        io.grpc.stub.StreamObserver<meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getActivateAzureSubscriptionMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * GetAzureSubscription returns a subscription's current state (plan, status), cached.
+     * </pre>
+     */
+    public void getAzureSubscription(meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest request,
+        io.grpc.stub.StreamObserver<meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetAzureSubscriptionMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -878,6 +1036,37 @@ public final class MeteringSidecarGrpc {
       return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
           getChannel(), getCheckEntitlementMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * ResolveAzureSubscription turns the landing page's marketplace token into a stored, tenant-bound
+     * Azure SaaS subscription.
+     * </pre>
+     */
+    public meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse resolveAzureSubscription(meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getResolveAzureSubscriptionMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ActivateAzureSubscription tells Azure the subscription is set up, so billing of its base fee starts.
+     * </pre>
+     */
+    public meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse activateAzureSubscription(meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getActivateAzureSubscriptionMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * GetAzureSubscription returns a subscription's current state (plan, status), cached.
+     * </pre>
+     */
+    public meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse getAzureSubscription(meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getGetAzureSubscriptionMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -1017,6 +1206,37 @@ public final class MeteringSidecarGrpc {
     public meteringsidecar.v1.Sidecar.CheckEntitlementResponse checkEntitlement(meteringsidecar.v1.Sidecar.CheckEntitlementRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getCheckEntitlementMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ResolveAzureSubscription turns the landing page's marketplace token into a stored, tenant-bound
+     * Azure SaaS subscription.
+     * </pre>
+     */
+    public meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse resolveAzureSubscription(meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getResolveAzureSubscriptionMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ActivateAzureSubscription tells Azure the subscription is set up, so billing of its base fee starts.
+     * </pre>
+     */
+    public meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse activateAzureSubscription(meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getActivateAzureSubscriptionMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * GetAzureSubscription returns a subscription's current state (plan, status), cached.
+     * </pre>
+     */
+    public meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse getAzureSubscription(meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetAzureSubscriptionMethod(), getCallOptions(), request);
     }
   }
 
@@ -1170,6 +1390,40 @@ public final class MeteringSidecarGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getCheckEntitlementMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * ResolveAzureSubscription turns the landing page's marketplace token into a stored, tenant-bound
+     * Azure SaaS subscription.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse> resolveAzureSubscription(
+        meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getResolveAzureSubscriptionMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * ActivateAzureSubscription tells Azure the subscription is set up, so billing of its base fee starts.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse> activateAzureSubscription(
+        meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getActivateAzureSubscriptionMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * GetAzureSubscription returns a subscription's current state (plan, status), cached.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse> getAzureSubscription(
+        meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetAzureSubscriptionMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_RECORD_USAGE = 0;
@@ -1184,6 +1438,9 @@ public final class MeteringSidecarGrpc {
   private static final int METHODID_LIST_CUSTOMERS = 9;
   private static final int METHODID_GET_ENTITLEMENTS = 10;
   private static final int METHODID_CHECK_ENTITLEMENT = 11;
+  private static final int METHODID_RESOLVE_AZURE_SUBSCRIPTION = 12;
+  private static final int METHODID_ACTIVATE_AZURE_SUBSCRIPTION = 13;
+  private static final int METHODID_GET_AZURE_SUBSCRIPTION = 14;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -1249,6 +1506,18 @@ public final class MeteringSidecarGrpc {
         case METHODID_CHECK_ENTITLEMENT:
           serviceImpl.checkEntitlement((meteringsidecar.v1.Sidecar.CheckEntitlementRequest) request,
               (io.grpc.stub.StreamObserver<meteringsidecar.v1.Sidecar.CheckEntitlementResponse>) responseObserver);
+          break;
+        case METHODID_RESOLVE_AZURE_SUBSCRIPTION:
+          serviceImpl.resolveAzureSubscription((meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest) request,
+              (io.grpc.stub.StreamObserver<meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse>) responseObserver);
+          break;
+        case METHODID_ACTIVATE_AZURE_SUBSCRIPTION:
+          serviceImpl.activateAzureSubscription((meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest) request,
+              (io.grpc.stub.StreamObserver<meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse>) responseObserver);
+          break;
+        case METHODID_GET_AZURE_SUBSCRIPTION:
+          serviceImpl.getAzureSubscription((meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest) request,
+              (io.grpc.stub.StreamObserver<meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -1352,6 +1621,27 @@ public final class MeteringSidecarGrpc {
               meteringsidecar.v1.Sidecar.CheckEntitlementRequest,
               meteringsidecar.v1.Sidecar.CheckEntitlementResponse>(
                 service, METHODID_CHECK_ENTITLEMENT)))
+        .addMethod(
+          getResolveAzureSubscriptionMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest,
+              meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse>(
+                service, METHODID_RESOLVE_AZURE_SUBSCRIPTION)))
+        .addMethod(
+          getActivateAzureSubscriptionMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest,
+              meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse>(
+                service, METHODID_ACTIVATE_AZURE_SUBSCRIPTION)))
+        .addMethod(
+          getGetAzureSubscriptionMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest,
+              meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse>(
+                service, METHODID_GET_AZURE_SUBSCRIPTION)))
         .build();
   }
 
@@ -1412,6 +1702,9 @@ public final class MeteringSidecarGrpc {
               .addMethod(getListCustomersMethod())
               .addMethod(getGetEntitlementsMethod())
               .addMethod(getCheckEntitlementMethod())
+              .addMethod(getResolveAzureSubscriptionMethod())
+              .addMethod(getActivateAzureSubscriptionMethod())
+              .addMethod(getGetAzureSubscriptionMethod())
               .build();
         }
       }

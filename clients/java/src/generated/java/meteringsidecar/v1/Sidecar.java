@@ -189,7 +189,7 @@ public final class Sidecar extends com.google.protobuf.GeneratedFile {
 
     /**
      * <pre>
-     * tags become AWS usage allocation tags: at most 5.
+     * tags become AWS usage allocation tags: at most 5. Azure has no tags: set none for Azure events.
      * </pre>
      *
      * <code>map&lt;string, string&gt; tags = 9;</code>
@@ -197,7 +197,7 @@ public final class Sidecar extends com.google.protobuf.GeneratedFile {
     int getTagsCount();
     /**
      * <pre>
-     * tags become AWS usage allocation tags: at most 5.
+     * tags become AWS usage allocation tags: at most 5. Azure has no tags: set none for Azure events.
      * </pre>
      *
      * <code>map&lt;string, string&gt; tags = 9;</code>
@@ -212,7 +212,7 @@ public final class Sidecar extends com.google.protobuf.GeneratedFile {
     getTags();
     /**
      * <pre>
-     * tags become AWS usage allocation tags: at most 5.
+     * tags become AWS usage allocation tags: at most 5. Azure has no tags: set none for Azure events.
      * </pre>
      *
      * <code>map&lt;string, string&gt; tags = 9;</code>
@@ -221,7 +221,7 @@ public final class Sidecar extends com.google.protobuf.GeneratedFile {
     getTagsMap();
     /**
      * <pre>
-     * tags become AWS usage allocation tags: at most 5.
+     * tags become AWS usage allocation tags: at most 5. Azure has no tags: set none for Azure events.
      * </pre>
      *
      * <code>map&lt;string, string&gt; tags = 9;</code>
@@ -233,13 +233,77 @@ java.lang.String getTagsOrDefault(
 java.lang.String defaultValue);
     /**
      * <pre>
-     * tags become AWS usage allocation tags: at most 5.
+     * tags become AWS usage allocation tags: at most 5. Azure has no tags: set none for Azure events.
      * </pre>
      *
      * <code>map&lt;string, string&gt; tags = 9;</code>
      */
     java.lang.String getTagsOrThrow(
         java.lang.String key);
+
+    /**
+     * <pre>
+     * azure_resource_id is the Azure SaaS subscription id (the resourceId of a usage event). Setting it
+     * makes the event Azure's; exactly one of it, customer_aws_account_id and customer_identifier is set.
+     * </pre>
+     *
+     * <code>string azure_resource_id = 10;</code>
+     * @return The azureResourceId.
+     */
+    java.lang.String getAzureResourceId();
+    /**
+     * <pre>
+     * azure_resource_id is the Azure SaaS subscription id (the resourceId of a usage event). Setting it
+     * makes the event Azure's; exactly one of it, customer_aws_account_id and customer_identifier is set.
+     * </pre>
+     *
+     * <code>string azure_resource_id = 10;</code>
+     * @return The bytes for azureResourceId.
+     */
+    com.google.protobuf.ByteString
+        getAzureResourceIdBytes();
+
+    /**
+     * <pre>
+     * azure_plan_id is the plan of the Azure subscription; required for Azure events.
+     * </pre>
+     *
+     * <code>string azure_plan_id = 11;</code>
+     * @return The azurePlanId.
+     */
+    java.lang.String getAzurePlanId();
+    /**
+     * <pre>
+     * azure_plan_id is the plan of the Azure subscription; required for Azure events.
+     * </pre>
+     *
+     * <code>string azure_plan_id = 11;</code>
+     * @return The bytes for azurePlanId.
+     */
+    com.google.protobuf.ByteString
+        getAzurePlanIdBytes();
+
+    /**
+     * <pre>
+     * quantity_decimal is the quantity as a decimal string ("0.25"); set either it or quantity. Azure
+     * keeps up to 6 decimal places exactly; AWS quantities are whole numbers.
+     * </pre>
+     *
+     * <code>string quantity_decimal = 12;</code>
+     * @return The quantityDecimal.
+     */
+    java.lang.String getQuantityDecimal();
+    /**
+     * <pre>
+     * quantity_decimal is the quantity as a decimal string ("0.25"); set either it or quantity. Azure
+     * keeps up to 6 decimal places exactly; AWS quantities are whole numbers.
+     * </pre>
+     *
+     * <code>string quantity_decimal = 12;</code>
+     * @return The bytes for quantityDecimal.
+     */
+    com.google.protobuf.ByteString
+        getQuantityDecimalBytes();
   }
   /**
    * <pre>
@@ -273,6 +337,9 @@ java.lang.String defaultValue);
       licenseArn_ = "";
       productCode_ = "";
       dimension_ = "";
+      azureResourceId_ = "";
+      azurePlanId_ = "";
+      quantityDecimal_ = "";
     }
 
     public static final com.google.protobuf.Descriptors.Descriptor
@@ -669,7 +736,7 @@ java.lang.String defaultValue);
     }
     /**
      * <pre>
-     * tags become AWS usage allocation tags: at most 5.
+     * tags become AWS usage allocation tags: at most 5. Azure has no tags: set none for Azure events.
      * </pre>
      *
      * <code>map&lt;string, string&gt; tags = 9;</code>
@@ -690,7 +757,7 @@ java.lang.String defaultValue);
     }
     /**
      * <pre>
-     * tags become AWS usage allocation tags: at most 5.
+     * tags become AWS usage allocation tags: at most 5. Azure has no tags: set none for Azure events.
      * </pre>
      *
      * <code>map&lt;string, string&gt; tags = 9;</code>
@@ -701,7 +768,7 @@ java.lang.String defaultValue);
     }
     /**
      * <pre>
-     * tags become AWS usage allocation tags: at most 5.
+     * tags become AWS usage allocation tags: at most 5. Azure has no tags: set none for Azure events.
      * </pre>
      *
      * <code>map&lt;string, string&gt; tags = 9;</code>
@@ -719,7 +786,7 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * tags become AWS usage allocation tags: at most 5.
+     * tags become AWS usage allocation tags: at most 5. Azure has no tags: set none for Azure events.
      * </pre>
      *
      * <code>map&lt;string, string&gt; tags = 9;</code>
@@ -734,6 +801,151 @@ java.lang.String defaultValue) {
         throw new java.lang.IllegalArgumentException();
       }
       return map.get(key);
+    }
+
+    public static final int AZURE_RESOURCE_ID_FIELD_NUMBER = 10;
+    @SuppressWarnings("serial")
+    private volatile java.lang.Object azureResourceId_ = "";
+    /**
+     * <pre>
+     * azure_resource_id is the Azure SaaS subscription id (the resourceId of a usage event). Setting it
+     * makes the event Azure's; exactly one of it, customer_aws_account_id and customer_identifier is set.
+     * </pre>
+     *
+     * <code>string azure_resource_id = 10;</code>
+     * @return The azureResourceId.
+     */
+    @java.lang.Override
+    public java.lang.String getAzureResourceId() {
+      java.lang.Object ref = azureResourceId_;
+      if (ref instanceof java.lang.String) {
+        return (java.lang.String) ref;
+      } else {
+        com.google.protobuf.ByteString bs = 
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        azureResourceId_ = s;
+        return s;
+      }
+    }
+    /**
+     * <pre>
+     * azure_resource_id is the Azure SaaS subscription id (the resourceId of a usage event). Setting it
+     * makes the event Azure's; exactly one of it, customer_aws_account_id and customer_identifier is set.
+     * </pre>
+     *
+     * <code>string azure_resource_id = 10;</code>
+     * @return The bytes for azureResourceId.
+     */
+    @java.lang.Override
+    public com.google.protobuf.ByteString
+        getAzureResourceIdBytes() {
+      java.lang.Object ref = azureResourceId_;
+      if (ref instanceof java.lang.String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        azureResourceId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+
+    public static final int AZURE_PLAN_ID_FIELD_NUMBER = 11;
+    @SuppressWarnings("serial")
+    private volatile java.lang.Object azurePlanId_ = "";
+    /**
+     * <pre>
+     * azure_plan_id is the plan of the Azure subscription; required for Azure events.
+     * </pre>
+     *
+     * <code>string azure_plan_id = 11;</code>
+     * @return The azurePlanId.
+     */
+    @java.lang.Override
+    public java.lang.String getAzurePlanId() {
+      java.lang.Object ref = azurePlanId_;
+      if (ref instanceof java.lang.String) {
+        return (java.lang.String) ref;
+      } else {
+        com.google.protobuf.ByteString bs = 
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        azurePlanId_ = s;
+        return s;
+      }
+    }
+    /**
+     * <pre>
+     * azure_plan_id is the plan of the Azure subscription; required for Azure events.
+     * </pre>
+     *
+     * <code>string azure_plan_id = 11;</code>
+     * @return The bytes for azurePlanId.
+     */
+    @java.lang.Override
+    public com.google.protobuf.ByteString
+        getAzurePlanIdBytes() {
+      java.lang.Object ref = azurePlanId_;
+      if (ref instanceof java.lang.String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        azurePlanId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+
+    public static final int QUANTITY_DECIMAL_FIELD_NUMBER = 12;
+    @SuppressWarnings("serial")
+    private volatile java.lang.Object quantityDecimal_ = "";
+    /**
+     * <pre>
+     * quantity_decimal is the quantity as a decimal string ("0.25"); set either it or quantity. Azure
+     * keeps up to 6 decimal places exactly; AWS quantities are whole numbers.
+     * </pre>
+     *
+     * <code>string quantity_decimal = 12;</code>
+     * @return The quantityDecimal.
+     */
+    @java.lang.Override
+    public java.lang.String getQuantityDecimal() {
+      java.lang.Object ref = quantityDecimal_;
+      if (ref instanceof java.lang.String) {
+        return (java.lang.String) ref;
+      } else {
+        com.google.protobuf.ByteString bs = 
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        quantityDecimal_ = s;
+        return s;
+      }
+    }
+    /**
+     * <pre>
+     * quantity_decimal is the quantity as a decimal string ("0.25"); set either it or quantity. Azure
+     * keeps up to 6 decimal places exactly; AWS quantities are whole numbers.
+     * </pre>
+     *
+     * <code>string quantity_decimal = 12;</code>
+     * @return The bytes for quantityDecimal.
+     */
+    @java.lang.Override
+    public com.google.protobuf.ByteString
+        getQuantityDecimalBytes() {
+      java.lang.Object ref = quantityDecimal_;
+      if (ref instanceof java.lang.String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        quantityDecimal_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
     }
 
     private byte memoizedIsInitialized = -1;
@@ -780,6 +992,15 @@ java.lang.String defaultValue) {
           internalGetTags(),
           TagsDefaultEntryHolder.defaultEntry,
           9);
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(azureResourceId_)) {
+        com.google.protobuf.GeneratedMessage.writeString(output, 10, azureResourceId_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(azurePlanId_)) {
+        com.google.protobuf.GeneratedMessage.writeString(output, 11, azurePlanId_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(quantityDecimal_)) {
+        com.google.protobuf.GeneratedMessage.writeString(output, 12, quantityDecimal_);
+      }
       getUnknownFields().writeTo(output);
     }
     private int computeSerializedSize_0() {
@@ -819,6 +1040,15 @@ java.lang.String defaultValue) {
             .buildPartial();
         size += com.google.protobuf.CodedOutputStream
             .computeMessageSize(9, tags__);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(azureResourceId_)) {
+        size += com.google.protobuf.GeneratedMessage.computeStringSize(10, azureResourceId_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(azurePlanId_)) {
+        size += com.google.protobuf.GeneratedMessage.computeStringSize(11, azurePlanId_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(quantityDecimal_)) {
+        size += com.google.protobuf.GeneratedMessage.computeStringSize(12, quantityDecimal_);
       }
       return size;
     }
@@ -865,6 +1095,12 @@ java.lang.String defaultValue) {
       }
       if (!internalGetTags().equals(
           other.internalGetTags())) return false;
+      if (!getAzureResourceId()
+          .equals(other.getAzureResourceId())) return false;
+      if (!getAzurePlanId()
+          .equals(other.getAzurePlanId())) return false;
+      if (!getQuantityDecimal()
+          .equals(other.getQuantityDecimal())) return false;
       if (!getUnknownFields().equals(other.getUnknownFields())) return false;
       return true;
     }
@@ -899,6 +1135,12 @@ java.lang.String defaultValue) {
         hash = (37 * hash) + TAGS_FIELD_NUMBER;
         hash = (53 * hash) + internalGetTags().hashCode();
       }
+      hash = (37 * hash) + AZURE_RESOURCE_ID_FIELD_NUMBER;
+      hash = (53 * hash) + getAzureResourceId().hashCode();
+      hash = (37 * hash) + AZURE_PLAN_ID_FIELD_NUMBER;
+      hash = (53 * hash) + getAzurePlanId().hashCode();
+      hash = (37 * hash) + QUANTITY_DECIMAL_FIELD_NUMBER;
+      hash = (53 * hash) + getQuantityDecimal().hashCode();
       hash = (29 * hash) + getUnknownFields().hashCode();
       memoizedHashCode = hash;
       return hash;
@@ -1075,6 +1317,9 @@ java.lang.String defaultValue) {
           timestampBuilder_ = null;
         }
         internalGetMutableTags().clear();
+        azureResourceId_ = "";
+        azurePlanId_ = "";
+        quantityDecimal_ = "";
         return this;
       }
 
@@ -1140,6 +1385,15 @@ java.lang.String defaultValue) {
           result.tags_ = internalGetTags();
           result.tags_.makeImmutable();
         }
+        if (((from_bitField0_ & 0x00000200) != 0)) {
+          result.azureResourceId_ = azureResourceId_;
+        }
+        if (((from_bitField0_ & 0x00000400) != 0)) {
+          result.azurePlanId_ = azurePlanId_;
+        }
+        if (((from_bitField0_ & 0x00000800) != 0)) {
+          result.quantityDecimal_ = quantityDecimal_;
+        }
         result.bitField0_ |= to_bitField0_;
       }
 
@@ -1194,6 +1448,21 @@ java.lang.String defaultValue) {
         internalGetMutableTags().mergeFrom(
             other.internalGetTags());
         bitField0_ |= 0x00000100;
+        if (!other.getAzureResourceId().isEmpty()) {
+          azureResourceId_ = other.azureResourceId_;
+          bitField0_ |= 0x00000200;
+          onChanged();
+        }
+        if (!other.getAzurePlanId().isEmpty()) {
+          azurePlanId_ = other.azurePlanId_;
+          bitField0_ |= 0x00000400;
+          onChanged();
+        }
+        if (!other.getQuantityDecimal().isEmpty()) {
+          quantityDecimal_ = other.quantityDecimal_;
+          bitField0_ |= 0x00000800;
+          onChanged();
+        }
         this.mergeUnknownFields(other.getUnknownFields());
         onChanged();
         return this;
@@ -1271,6 +1540,21 @@ java.lang.String defaultValue) {
                 bitField0_ |= 0x00000100;
                 break;
               } // case 74
+              case 82: {
+                azureResourceId_ = input.readStringRequireUtf8();
+                bitField0_ |= 0x00000200;
+                break;
+              } // case 82
+              case 90: {
+                azurePlanId_ = input.readStringRequireUtf8();
+                bitField0_ |= 0x00000400;
+                break;
+              } // case 90
+              case 98: {
+                quantityDecimal_ = input.readStringRequireUtf8();
+                bitField0_ |= 0x00000800;
+                break;
+              } // case 98
               default: {
                 if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                   done = true; // was an endgroup tag
@@ -2069,7 +2353,7 @@ java.lang.String defaultValue) {
       }
       /**
        * <pre>
-       * tags become AWS usage allocation tags: at most 5.
+       * tags become AWS usage allocation tags: at most 5. Azure has no tags: set none for Azure events.
        * </pre>
        *
        * <code>map&lt;string, string&gt; tags = 9;</code>
@@ -2090,7 +2374,7 @@ java.lang.String defaultValue) {
       }
       /**
        * <pre>
-       * tags become AWS usage allocation tags: at most 5.
+       * tags become AWS usage allocation tags: at most 5. Azure has no tags: set none for Azure events.
        * </pre>
        *
        * <code>map&lt;string, string&gt; tags = 9;</code>
@@ -2101,7 +2385,7 @@ java.lang.String defaultValue) {
       }
       /**
        * <pre>
-       * tags become AWS usage allocation tags: at most 5.
+       * tags become AWS usage allocation tags: at most 5. Azure has no tags: set none for Azure events.
        * </pre>
        *
        * <code>map&lt;string, string&gt; tags = 9;</code>
@@ -2119,7 +2403,7 @@ java.lang.String defaultValue) {
       }
       /**
        * <pre>
-       * tags become AWS usage allocation tags: at most 5.
+       * tags become AWS usage allocation tags: at most 5. Azure has no tags: set none for Azure events.
        * </pre>
        *
        * <code>map&lt;string, string&gt; tags = 9;</code>
@@ -2143,7 +2427,7 @@ java.lang.String defaultValue) {
       }
       /**
        * <pre>
-       * tags become AWS usage allocation tags: at most 5.
+       * tags become AWS usage allocation tags: at most 5. Azure has no tags: set none for Azure events.
        * </pre>
        *
        * <code>map&lt;string, string&gt; tags = 9;</code>
@@ -2166,7 +2450,7 @@ java.lang.String defaultValue) {
       }
       /**
        * <pre>
-       * tags become AWS usage allocation tags: at most 5.
+       * tags become AWS usage allocation tags: at most 5. Azure has no tags: set none for Azure events.
        * </pre>
        *
        * <code>map&lt;string, string&gt; tags = 9;</code>
@@ -2183,7 +2467,7 @@ java.lang.String defaultValue) {
       }
       /**
        * <pre>
-       * tags become AWS usage allocation tags: at most 5.
+       * tags become AWS usage allocation tags: at most 5. Azure has no tags: set none for Azure events.
        * </pre>
        *
        * <code>map&lt;string, string&gt; tags = 9;</code>
@@ -2193,6 +2477,292 @@ java.lang.String defaultValue) {
         internalGetMutableTags().getMutableMap()
             .putAll(values);
         bitField0_ |= 0x00000100;
+        return this;
+      }
+
+      private java.lang.Object azureResourceId_ = "";
+      /**
+       * <pre>
+       * azure_resource_id is the Azure SaaS subscription id (the resourceId of a usage event). Setting it
+       * makes the event Azure's; exactly one of it, customer_aws_account_id and customer_identifier is set.
+       * </pre>
+       *
+       * <code>string azure_resource_id = 10;</code>
+       * @return The azureResourceId.
+       */
+      public java.lang.String getAzureResourceId() {
+        java.lang.Object ref = azureResourceId_;
+        if (!(ref instanceof java.lang.String)) {
+          com.google.protobuf.ByteString bs =
+              (com.google.protobuf.ByteString) ref;
+          java.lang.String s = bs.toStringUtf8();
+          azureResourceId_ = s;
+          return s;
+        } else {
+          return (java.lang.String) ref;
+        }
+      }
+      /**
+       * <pre>
+       * azure_resource_id is the Azure SaaS subscription id (the resourceId of a usage event). Setting it
+       * makes the event Azure's; exactly one of it, customer_aws_account_id and customer_identifier is set.
+       * </pre>
+       *
+       * <code>string azure_resource_id = 10;</code>
+       * @return The bytes for azureResourceId.
+       */
+      public com.google.protobuf.ByteString
+          getAzureResourceIdBytes() {
+        java.lang.Object ref = azureResourceId_;
+        if (ref instanceof String) {
+          com.google.protobuf.ByteString b = 
+              com.google.protobuf.ByteString.copyFromUtf8(
+                  (java.lang.String) ref);
+          azureResourceId_ = b;
+          return b;
+        } else {
+          return (com.google.protobuf.ByteString) ref;
+        }
+      }
+      /**
+       * <pre>
+       * azure_resource_id is the Azure SaaS subscription id (the resourceId of a usage event). Setting it
+       * makes the event Azure's; exactly one of it, customer_aws_account_id and customer_identifier is set.
+       * </pre>
+       *
+       * <code>string azure_resource_id = 10;</code>
+       * @param value The azureResourceId to set.
+       * @return This builder for chaining.
+       */
+      public Builder setAzureResourceId(
+          java.lang.String value) {
+        if (value == null) { throw new NullPointerException(); }
+        azureResourceId_ = value;
+        bitField0_ |= 0x00000200;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * azure_resource_id is the Azure SaaS subscription id (the resourceId of a usage event). Setting it
+       * makes the event Azure's; exactly one of it, customer_aws_account_id and customer_identifier is set.
+       * </pre>
+       *
+       * <code>string azure_resource_id = 10;</code>
+       * @return This builder for chaining.
+       */
+      public Builder clearAzureResourceId() {
+        azureResourceId_ = getDefaultInstance().getAzureResourceId();
+        bitField0_ = (bitField0_ & ~0x00000200);
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * azure_resource_id is the Azure SaaS subscription id (the resourceId of a usage event). Setting it
+       * makes the event Azure's; exactly one of it, customer_aws_account_id and customer_identifier is set.
+       * </pre>
+       *
+       * <code>string azure_resource_id = 10;</code>
+       * @param value The bytes for azureResourceId to set.
+       * @return This builder for chaining.
+       */
+      public Builder setAzureResourceIdBytes(
+          com.google.protobuf.ByteString value) {
+        if (value == null) { throw new NullPointerException(); }
+        checkByteStringIsUtf8(value);
+        azureResourceId_ = value;
+        bitField0_ |= 0x00000200;
+        onChanged();
+        return this;
+      }
+
+      private java.lang.Object azurePlanId_ = "";
+      /**
+       * <pre>
+       * azure_plan_id is the plan of the Azure subscription; required for Azure events.
+       * </pre>
+       *
+       * <code>string azure_plan_id = 11;</code>
+       * @return The azurePlanId.
+       */
+      public java.lang.String getAzurePlanId() {
+        java.lang.Object ref = azurePlanId_;
+        if (!(ref instanceof java.lang.String)) {
+          com.google.protobuf.ByteString bs =
+              (com.google.protobuf.ByteString) ref;
+          java.lang.String s = bs.toStringUtf8();
+          azurePlanId_ = s;
+          return s;
+        } else {
+          return (java.lang.String) ref;
+        }
+      }
+      /**
+       * <pre>
+       * azure_plan_id is the plan of the Azure subscription; required for Azure events.
+       * </pre>
+       *
+       * <code>string azure_plan_id = 11;</code>
+       * @return The bytes for azurePlanId.
+       */
+      public com.google.protobuf.ByteString
+          getAzurePlanIdBytes() {
+        java.lang.Object ref = azurePlanId_;
+        if (ref instanceof String) {
+          com.google.protobuf.ByteString b = 
+              com.google.protobuf.ByteString.copyFromUtf8(
+                  (java.lang.String) ref);
+          azurePlanId_ = b;
+          return b;
+        } else {
+          return (com.google.protobuf.ByteString) ref;
+        }
+      }
+      /**
+       * <pre>
+       * azure_plan_id is the plan of the Azure subscription; required for Azure events.
+       * </pre>
+       *
+       * <code>string azure_plan_id = 11;</code>
+       * @param value The azurePlanId to set.
+       * @return This builder for chaining.
+       */
+      public Builder setAzurePlanId(
+          java.lang.String value) {
+        if (value == null) { throw new NullPointerException(); }
+        azurePlanId_ = value;
+        bitField0_ |= 0x00000400;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * azure_plan_id is the plan of the Azure subscription; required for Azure events.
+       * </pre>
+       *
+       * <code>string azure_plan_id = 11;</code>
+       * @return This builder for chaining.
+       */
+      public Builder clearAzurePlanId() {
+        azurePlanId_ = getDefaultInstance().getAzurePlanId();
+        bitField0_ = (bitField0_ & ~0x00000400);
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * azure_plan_id is the plan of the Azure subscription; required for Azure events.
+       * </pre>
+       *
+       * <code>string azure_plan_id = 11;</code>
+       * @param value The bytes for azurePlanId to set.
+       * @return This builder for chaining.
+       */
+      public Builder setAzurePlanIdBytes(
+          com.google.protobuf.ByteString value) {
+        if (value == null) { throw new NullPointerException(); }
+        checkByteStringIsUtf8(value);
+        azurePlanId_ = value;
+        bitField0_ |= 0x00000400;
+        onChanged();
+        return this;
+      }
+
+      private java.lang.Object quantityDecimal_ = "";
+      /**
+       * <pre>
+       * quantity_decimal is the quantity as a decimal string ("0.25"); set either it or quantity. Azure
+       * keeps up to 6 decimal places exactly; AWS quantities are whole numbers.
+       * </pre>
+       *
+       * <code>string quantity_decimal = 12;</code>
+       * @return The quantityDecimal.
+       */
+      public java.lang.String getQuantityDecimal() {
+        java.lang.Object ref = quantityDecimal_;
+        if (!(ref instanceof java.lang.String)) {
+          com.google.protobuf.ByteString bs =
+              (com.google.protobuf.ByteString) ref;
+          java.lang.String s = bs.toStringUtf8();
+          quantityDecimal_ = s;
+          return s;
+        } else {
+          return (java.lang.String) ref;
+        }
+      }
+      /**
+       * <pre>
+       * quantity_decimal is the quantity as a decimal string ("0.25"); set either it or quantity. Azure
+       * keeps up to 6 decimal places exactly; AWS quantities are whole numbers.
+       * </pre>
+       *
+       * <code>string quantity_decimal = 12;</code>
+       * @return The bytes for quantityDecimal.
+       */
+      public com.google.protobuf.ByteString
+          getQuantityDecimalBytes() {
+        java.lang.Object ref = quantityDecimal_;
+        if (ref instanceof String) {
+          com.google.protobuf.ByteString b = 
+              com.google.protobuf.ByteString.copyFromUtf8(
+                  (java.lang.String) ref);
+          quantityDecimal_ = b;
+          return b;
+        } else {
+          return (com.google.protobuf.ByteString) ref;
+        }
+      }
+      /**
+       * <pre>
+       * quantity_decimal is the quantity as a decimal string ("0.25"); set either it or quantity. Azure
+       * keeps up to 6 decimal places exactly; AWS quantities are whole numbers.
+       * </pre>
+       *
+       * <code>string quantity_decimal = 12;</code>
+       * @param value The quantityDecimal to set.
+       * @return This builder for chaining.
+       */
+      public Builder setQuantityDecimal(
+          java.lang.String value) {
+        if (value == null) { throw new NullPointerException(); }
+        quantityDecimal_ = value;
+        bitField0_ |= 0x00000800;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * quantity_decimal is the quantity as a decimal string ("0.25"); set either it or quantity. Azure
+       * keeps up to 6 decimal places exactly; AWS quantities are whole numbers.
+       * </pre>
+       *
+       * <code>string quantity_decimal = 12;</code>
+       * @return This builder for chaining.
+       */
+      public Builder clearQuantityDecimal() {
+        quantityDecimal_ = getDefaultInstance().getQuantityDecimal();
+        bitField0_ = (bitField0_ & ~0x00000800);
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * quantity_decimal is the quantity as a decimal string ("0.25"); set either it or quantity. Azure
+       * keeps up to 6 decimal places exactly; AWS quantities are whole numbers.
+       * </pre>
+       *
+       * <code>string quantity_decimal = 12;</code>
+       * @param value The bytes for quantityDecimal to set.
+       * @return This builder for chaining.
+       */
+      public Builder setQuantityDecimalBytes(
+          com.google.protobuf.ByteString value) {
+        if (value == null) { throw new NullPointerException(); }
+        checkByteStringIsUtf8(value);
+        quantityDecimal_ = value;
+        bitField0_ |= 0x00000800;
+        onChanged();
         return this;
       }
 
@@ -8845,6 +9415,66 @@ java.lang.String defaultValue) {
      */
     com.google.protobuf.ByteString
         getDiscardReasonBytes();
+
+    /**
+     * <pre>
+     * marketplace is the marketplace the record bills: "aws" or "azure".
+     * </pre>
+     *
+     * <code>string marketplace = 20;</code>
+     * @return The marketplace.
+     */
+    java.lang.String getMarketplace();
+    /**
+     * <pre>
+     * marketplace is the marketplace the record bills: "aws" or "azure".
+     * </pre>
+     *
+     * <code>string marketplace = 20;</code>
+     * @return The bytes for marketplace.
+     */
+    com.google.protobuf.ByteString
+        getMarketplaceBytes();
+
+    /**
+     * <pre>
+     * azure_resource_id is set for Azure records (the SaaS subscription id); product_code holds its plan.
+     * </pre>
+     *
+     * <code>string azure_resource_id = 21;</code>
+     * @return The azureResourceId.
+     */
+    java.lang.String getAzureResourceId();
+    /**
+     * <pre>
+     * azure_resource_id is set for Azure records (the SaaS subscription id); product_code holds its plan.
+     * </pre>
+     *
+     * <code>string azure_resource_id = 21;</code>
+     * @return The bytes for azureResourceId.
+     */
+    com.google.protobuf.ByteString
+        getAzureResourceIdBytes();
+
+    /**
+     * <pre>
+     * quantity_decimal is the record's total as an exact decimal string (Azure quantities may be fractional).
+     * </pre>
+     *
+     * <code>string quantity_decimal = 22;</code>
+     * @return The quantityDecimal.
+     */
+    java.lang.String getQuantityDecimal();
+    /**
+     * <pre>
+     * quantity_decimal is the record's total as an exact decimal string (Azure quantities may be fractional).
+     * </pre>
+     *
+     * <code>string quantity_decimal = 22;</code>
+     * @return The bytes for quantityDecimal.
+     */
+    com.google.protobuf.ByteString
+        getQuantityDecimalBytes();
   }
   /**
    * <pre>
@@ -8883,6 +9513,9 @@ java.lang.String defaultValue) {
       message_ = "";
       requestJson_ = "";
       discardReason_ = "";
+      marketplace_ = "";
+      azureResourceId_ = "";
+      quantityDecimal_ = "";
     }
 
     public static final com.google.protobuf.Descriptors.Descriptor
@@ -9633,6 +10266,147 @@ java.lang.String defaultValue) {
       }
     }
 
+    public static final int MARKETPLACE_FIELD_NUMBER = 20;
+    @SuppressWarnings("serial")
+    private volatile java.lang.Object marketplace_ = "";
+    /**
+     * <pre>
+     * marketplace is the marketplace the record bills: "aws" or "azure".
+     * </pre>
+     *
+     * <code>string marketplace = 20;</code>
+     * @return The marketplace.
+     */
+    @java.lang.Override
+    public java.lang.String getMarketplace() {
+      java.lang.Object ref = marketplace_;
+      if (ref instanceof java.lang.String) {
+        return (java.lang.String) ref;
+      } else {
+        com.google.protobuf.ByteString bs = 
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        marketplace_ = s;
+        return s;
+      }
+    }
+    /**
+     * <pre>
+     * marketplace is the marketplace the record bills: "aws" or "azure".
+     * </pre>
+     *
+     * <code>string marketplace = 20;</code>
+     * @return The bytes for marketplace.
+     */
+    @java.lang.Override
+    public com.google.protobuf.ByteString
+        getMarketplaceBytes() {
+      java.lang.Object ref = marketplace_;
+      if (ref instanceof java.lang.String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        marketplace_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+
+    public static final int AZURE_RESOURCE_ID_FIELD_NUMBER = 21;
+    @SuppressWarnings("serial")
+    private volatile java.lang.Object azureResourceId_ = "";
+    /**
+     * <pre>
+     * azure_resource_id is set for Azure records (the SaaS subscription id); product_code holds its plan.
+     * </pre>
+     *
+     * <code>string azure_resource_id = 21;</code>
+     * @return The azureResourceId.
+     */
+    @java.lang.Override
+    public java.lang.String getAzureResourceId() {
+      java.lang.Object ref = azureResourceId_;
+      if (ref instanceof java.lang.String) {
+        return (java.lang.String) ref;
+      } else {
+        com.google.protobuf.ByteString bs = 
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        azureResourceId_ = s;
+        return s;
+      }
+    }
+    /**
+     * <pre>
+     * azure_resource_id is set for Azure records (the SaaS subscription id); product_code holds its plan.
+     * </pre>
+     *
+     * <code>string azure_resource_id = 21;</code>
+     * @return The bytes for azureResourceId.
+     */
+    @java.lang.Override
+    public com.google.protobuf.ByteString
+        getAzureResourceIdBytes() {
+      java.lang.Object ref = azureResourceId_;
+      if (ref instanceof java.lang.String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        azureResourceId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+
+    public static final int QUANTITY_DECIMAL_FIELD_NUMBER = 22;
+    @SuppressWarnings("serial")
+    private volatile java.lang.Object quantityDecimal_ = "";
+    /**
+     * <pre>
+     * quantity_decimal is the record's total as an exact decimal string (Azure quantities may be fractional).
+     * </pre>
+     *
+     * <code>string quantity_decimal = 22;</code>
+     * @return The quantityDecimal.
+     */
+    @java.lang.Override
+    public java.lang.String getQuantityDecimal() {
+      java.lang.Object ref = quantityDecimal_;
+      if (ref instanceof java.lang.String) {
+        return (java.lang.String) ref;
+      } else {
+        com.google.protobuf.ByteString bs = 
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        quantityDecimal_ = s;
+        return s;
+      }
+    }
+    /**
+     * <pre>
+     * quantity_decimal is the record's total as an exact decimal string (Azure quantities may be fractional).
+     * </pre>
+     *
+     * <code>string quantity_decimal = 22;</code>
+     * @return The bytes for quantityDecimal.
+     */
+    @java.lang.Override
+    public com.google.protobuf.ByteString
+        getQuantityDecimalBytes() {
+      java.lang.Object ref = quantityDecimal_;
+      if (ref instanceof java.lang.String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        quantityDecimal_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+
     private byte memoizedIsInitialized = -1;
     @java.lang.Override
     public final boolean isInitialized() {
@@ -9704,6 +10478,15 @@ java.lang.String defaultValue) {
       if (!com.google.protobuf.GeneratedMessage.isStringEmpty(discardReason_)) {
         com.google.protobuf.GeneratedMessage.writeString(output, 19, discardReason_);
       }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(marketplace_)) {
+        com.google.protobuf.GeneratedMessage.writeString(output, 20, marketplace_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(azureResourceId_)) {
+        com.google.protobuf.GeneratedMessage.writeString(output, 21, azureResourceId_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(quantityDecimal_)) {
+        com.google.protobuf.GeneratedMessage.writeString(output, 22, quantityDecimal_);
+      }
       getUnknownFields().writeTo(output);
     }
     private int computeSerializedSize_0() {
@@ -9772,6 +10555,15 @@ java.lang.String defaultValue) {
       }
       if (!com.google.protobuf.GeneratedMessage.isStringEmpty(discardReason_)) {
         size += com.google.protobuf.GeneratedMessage.computeStringSize(19, discardReason_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(marketplace_)) {
+        size += com.google.protobuf.GeneratedMessage.computeStringSize(20, marketplace_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(azureResourceId_)) {
+        size += com.google.protobuf.GeneratedMessage.computeStringSize(21, azureResourceId_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(quantityDecimal_)) {
+        size += com.google.protobuf.GeneratedMessage.computeStringSize(22, quantityDecimal_);
       }
       return size;
     }
@@ -9847,6 +10639,12 @@ java.lang.String defaultValue) {
           != other.getEventCount()) return false;
       if (!getDiscardReason()
           .equals(other.getDiscardReason())) return false;
+      if (!getMarketplace()
+          .equals(other.getMarketplace())) return false;
+      if (!getAzureResourceId()
+          .equals(other.getAzureResourceId())) return false;
+      if (!getQuantityDecimal()
+          .equals(other.getQuantityDecimal())) return false;
       if (!getUnknownFields().equals(other.getUnknownFields())) return false;
       return true;
     }
@@ -9907,6 +10705,12 @@ java.lang.String defaultValue) {
           getEventCount());
       hash = (37 * hash) + DISCARD_REASON_FIELD_NUMBER;
       hash = (53 * hash) + getDiscardReason().hashCode();
+      hash = (37 * hash) + MARKETPLACE_FIELD_NUMBER;
+      hash = (53 * hash) + getMarketplace().hashCode();
+      hash = (37 * hash) + AZURE_RESOURCE_ID_FIELD_NUMBER;
+      hash = (53 * hash) + getAzureResourceId().hashCode();
+      hash = (37 * hash) + QUANTITY_DECIMAL_FIELD_NUMBER;
+      hash = (53 * hash) + getQuantityDecimal().hashCode();
       hash = (29 * hash) + getUnknownFields().hashCode();
       memoizedHashCode = hash;
       return hash;
@@ -10086,6 +10890,9 @@ java.lang.String defaultValue) {
         }
         eventCount_ = 0L;
         discardReason_ = "";
+        marketplace_ = "";
+        azureResourceId_ = "";
+        quantityDecimal_ = "";
         return this;
       }
 
@@ -10189,6 +10996,15 @@ java.lang.String defaultValue) {
         if (((from_bitField0_ & 0x00040000) != 0)) {
           result.discardReason_ = discardReason_;
         }
+        if (((from_bitField0_ & 0x00080000) != 0)) {
+          result.marketplace_ = marketplace_;
+        }
+        if (((from_bitField0_ & 0x00100000) != 0)) {
+          result.azureResourceId_ = azureResourceId_;
+        }
+        if (((from_bitField0_ & 0x00200000) != 0)) {
+          result.quantityDecimal_ = quantityDecimal_;
+        }
         result.bitField0_ |= to_bitField0_;
       }
 
@@ -10281,6 +11097,21 @@ java.lang.String defaultValue) {
         if (!other.getDiscardReason().isEmpty()) {
           discardReason_ = other.discardReason_;
           bitField0_ |= 0x00040000;
+          onChanged();
+        }
+        if (!other.getMarketplace().isEmpty()) {
+          marketplace_ = other.marketplace_;
+          bitField0_ |= 0x00080000;
+          onChanged();
+        }
+        if (!other.getAzureResourceId().isEmpty()) {
+          azureResourceId_ = other.azureResourceId_;
+          bitField0_ |= 0x00100000;
+          onChanged();
+        }
+        if (!other.getQuantityDecimal().isEmpty()) {
+          quantityDecimal_ = other.quantityDecimal_;
+          bitField0_ |= 0x00200000;
           onChanged();
         }
         this.mergeUnknownFields(other.getUnknownFields());
@@ -10412,6 +11243,21 @@ java.lang.String defaultValue) {
                 bitField0_ |= 0x00040000;
                 break;
               } // case 154
+              case 162: {
+                marketplace_ = input.readStringRequireUtf8();
+                bitField0_ |= 0x00080000;
+                break;
+              } // case 162
+              case 170: {
+                azureResourceId_ = input.readStringRequireUtf8();
+                bitField0_ |= 0x00100000;
+                break;
+              } // case 170
+              case 178: {
+                quantityDecimal_ = input.readStringRequireUtf8();
+                bitField0_ |= 0x00200000;
+                break;
+              } // case 178
               default: {
                 if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                   done = true; // was an endgroup tag
@@ -12241,6 +13087,282 @@ java.lang.String defaultValue) {
         checkByteStringIsUtf8(value);
         discardReason_ = value;
         bitField0_ |= 0x00040000;
+        onChanged();
+        return this;
+      }
+
+      private java.lang.Object marketplace_ = "";
+      /**
+       * <pre>
+       * marketplace is the marketplace the record bills: "aws" or "azure".
+       * </pre>
+       *
+       * <code>string marketplace = 20;</code>
+       * @return The marketplace.
+       */
+      public java.lang.String getMarketplace() {
+        java.lang.Object ref = marketplace_;
+        if (!(ref instanceof java.lang.String)) {
+          com.google.protobuf.ByteString bs =
+              (com.google.protobuf.ByteString) ref;
+          java.lang.String s = bs.toStringUtf8();
+          marketplace_ = s;
+          return s;
+        } else {
+          return (java.lang.String) ref;
+        }
+      }
+      /**
+       * <pre>
+       * marketplace is the marketplace the record bills: "aws" or "azure".
+       * </pre>
+       *
+       * <code>string marketplace = 20;</code>
+       * @return The bytes for marketplace.
+       */
+      public com.google.protobuf.ByteString
+          getMarketplaceBytes() {
+        java.lang.Object ref = marketplace_;
+        if (ref instanceof String) {
+          com.google.protobuf.ByteString b = 
+              com.google.protobuf.ByteString.copyFromUtf8(
+                  (java.lang.String) ref);
+          marketplace_ = b;
+          return b;
+        } else {
+          return (com.google.protobuf.ByteString) ref;
+        }
+      }
+      /**
+       * <pre>
+       * marketplace is the marketplace the record bills: "aws" or "azure".
+       * </pre>
+       *
+       * <code>string marketplace = 20;</code>
+       * @param value The marketplace to set.
+       * @return This builder for chaining.
+       */
+      public Builder setMarketplace(
+          java.lang.String value) {
+        if (value == null) { throw new NullPointerException(); }
+        marketplace_ = value;
+        bitField0_ |= 0x00080000;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * marketplace is the marketplace the record bills: "aws" or "azure".
+       * </pre>
+       *
+       * <code>string marketplace = 20;</code>
+       * @return This builder for chaining.
+       */
+      public Builder clearMarketplace() {
+        marketplace_ = getDefaultInstance().getMarketplace();
+        bitField0_ = (bitField0_ & ~0x00080000);
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * marketplace is the marketplace the record bills: "aws" or "azure".
+       * </pre>
+       *
+       * <code>string marketplace = 20;</code>
+       * @param value The bytes for marketplace to set.
+       * @return This builder for chaining.
+       */
+      public Builder setMarketplaceBytes(
+          com.google.protobuf.ByteString value) {
+        if (value == null) { throw new NullPointerException(); }
+        checkByteStringIsUtf8(value);
+        marketplace_ = value;
+        bitField0_ |= 0x00080000;
+        onChanged();
+        return this;
+      }
+
+      private java.lang.Object azureResourceId_ = "";
+      /**
+       * <pre>
+       * azure_resource_id is set for Azure records (the SaaS subscription id); product_code holds its plan.
+       * </pre>
+       *
+       * <code>string azure_resource_id = 21;</code>
+       * @return The azureResourceId.
+       */
+      public java.lang.String getAzureResourceId() {
+        java.lang.Object ref = azureResourceId_;
+        if (!(ref instanceof java.lang.String)) {
+          com.google.protobuf.ByteString bs =
+              (com.google.protobuf.ByteString) ref;
+          java.lang.String s = bs.toStringUtf8();
+          azureResourceId_ = s;
+          return s;
+        } else {
+          return (java.lang.String) ref;
+        }
+      }
+      /**
+       * <pre>
+       * azure_resource_id is set for Azure records (the SaaS subscription id); product_code holds its plan.
+       * </pre>
+       *
+       * <code>string azure_resource_id = 21;</code>
+       * @return The bytes for azureResourceId.
+       */
+      public com.google.protobuf.ByteString
+          getAzureResourceIdBytes() {
+        java.lang.Object ref = azureResourceId_;
+        if (ref instanceof String) {
+          com.google.protobuf.ByteString b = 
+              com.google.protobuf.ByteString.copyFromUtf8(
+                  (java.lang.String) ref);
+          azureResourceId_ = b;
+          return b;
+        } else {
+          return (com.google.protobuf.ByteString) ref;
+        }
+      }
+      /**
+       * <pre>
+       * azure_resource_id is set for Azure records (the SaaS subscription id); product_code holds its plan.
+       * </pre>
+       *
+       * <code>string azure_resource_id = 21;</code>
+       * @param value The azureResourceId to set.
+       * @return This builder for chaining.
+       */
+      public Builder setAzureResourceId(
+          java.lang.String value) {
+        if (value == null) { throw new NullPointerException(); }
+        azureResourceId_ = value;
+        bitField0_ |= 0x00100000;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * azure_resource_id is set for Azure records (the SaaS subscription id); product_code holds its plan.
+       * </pre>
+       *
+       * <code>string azure_resource_id = 21;</code>
+       * @return This builder for chaining.
+       */
+      public Builder clearAzureResourceId() {
+        azureResourceId_ = getDefaultInstance().getAzureResourceId();
+        bitField0_ = (bitField0_ & ~0x00100000);
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * azure_resource_id is set for Azure records (the SaaS subscription id); product_code holds its plan.
+       * </pre>
+       *
+       * <code>string azure_resource_id = 21;</code>
+       * @param value The bytes for azureResourceId to set.
+       * @return This builder for chaining.
+       */
+      public Builder setAzureResourceIdBytes(
+          com.google.protobuf.ByteString value) {
+        if (value == null) { throw new NullPointerException(); }
+        checkByteStringIsUtf8(value);
+        azureResourceId_ = value;
+        bitField0_ |= 0x00100000;
+        onChanged();
+        return this;
+      }
+
+      private java.lang.Object quantityDecimal_ = "";
+      /**
+       * <pre>
+       * quantity_decimal is the record's total as an exact decimal string (Azure quantities may be fractional).
+       * </pre>
+       *
+       * <code>string quantity_decimal = 22;</code>
+       * @return The quantityDecimal.
+       */
+      public java.lang.String getQuantityDecimal() {
+        java.lang.Object ref = quantityDecimal_;
+        if (!(ref instanceof java.lang.String)) {
+          com.google.protobuf.ByteString bs =
+              (com.google.protobuf.ByteString) ref;
+          java.lang.String s = bs.toStringUtf8();
+          quantityDecimal_ = s;
+          return s;
+        } else {
+          return (java.lang.String) ref;
+        }
+      }
+      /**
+       * <pre>
+       * quantity_decimal is the record's total as an exact decimal string (Azure quantities may be fractional).
+       * </pre>
+       *
+       * <code>string quantity_decimal = 22;</code>
+       * @return The bytes for quantityDecimal.
+       */
+      public com.google.protobuf.ByteString
+          getQuantityDecimalBytes() {
+        java.lang.Object ref = quantityDecimal_;
+        if (ref instanceof String) {
+          com.google.protobuf.ByteString b = 
+              com.google.protobuf.ByteString.copyFromUtf8(
+                  (java.lang.String) ref);
+          quantityDecimal_ = b;
+          return b;
+        } else {
+          return (com.google.protobuf.ByteString) ref;
+        }
+      }
+      /**
+       * <pre>
+       * quantity_decimal is the record's total as an exact decimal string (Azure quantities may be fractional).
+       * </pre>
+       *
+       * <code>string quantity_decimal = 22;</code>
+       * @param value The quantityDecimal to set.
+       * @return This builder for chaining.
+       */
+      public Builder setQuantityDecimal(
+          java.lang.String value) {
+        if (value == null) { throw new NullPointerException(); }
+        quantityDecimal_ = value;
+        bitField0_ |= 0x00200000;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * quantity_decimal is the record's total as an exact decimal string (Azure quantities may be fractional).
+       * </pre>
+       *
+       * <code>string quantity_decimal = 22;</code>
+       * @return This builder for chaining.
+       */
+      public Builder clearQuantityDecimal() {
+        quantityDecimal_ = getDefaultInstance().getQuantityDecimal();
+        bitField0_ = (bitField0_ & ~0x00200000);
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * quantity_decimal is the record's total as an exact decimal string (Azure quantities may be fractional).
+       * </pre>
+       *
+       * <code>string quantity_decimal = 22;</code>
+       * @param value The bytes for quantityDecimal to set.
+       * @return This builder for chaining.
+       */
+      public Builder setQuantityDecimalBytes(
+          com.google.protobuf.ByteString value) {
+        if (value == null) { throw new NullPointerException(); }
+        checkByteStringIsUtf8(value);
+        quantityDecimal_ = value;
+        bitField0_ |= 0x00200000;
         onChanged();
         return this;
       }
@@ -31314,6 +32436,6487 @@ java.lang.String defaultValue) {
 
   }
 
+  public interface ResolveAzureSubscriptionRequestOrBuilder extends
+      // @@protoc_insertion_point(interface_extends:meteringsidecar.v1.ResolveAzureSubscriptionRequest)
+      com.google.protobuf.MessageOrBuilder {
+
+    /**
+     * <pre>
+     * marketplace_token is the landing page's ?token= value (URL-decoded).
+     * </pre>
+     *
+     * <code>string marketplace_token = 1;</code>
+     * @return The marketplaceToken.
+     */
+    java.lang.String getMarketplaceToken();
+    /**
+     * <pre>
+     * marketplace_token is the landing page's ?token= value (URL-decoded).
+     * </pre>
+     *
+     * <code>string marketplace_token = 1;</code>
+     * @return The bytes for marketplaceToken.
+     */
+    com.google.protobuf.ByteString
+        getMarketplaceTokenBytes();
+
+    /**
+     * <pre>
+     * tenant_id is the application's own tenant to bind the subscription to; empty binds nothing.
+     * </pre>
+     *
+     * <code>string tenant_id = 2;</code>
+     * @return The tenantId.
+     */
+    java.lang.String getTenantId();
+    /**
+     * <pre>
+     * tenant_id is the application's own tenant to bind the subscription to; empty binds nothing.
+     * </pre>
+     *
+     * <code>string tenant_id = 2;</code>
+     * @return The bytes for tenantId.
+     */
+    com.google.protobuf.ByteString
+        getTenantIdBytes();
+  }
+  /**
+   * <pre>
+   * ResolveAzureSubscriptionRequest carries the token Azure appended to the landing page's URL.
+   * </pre>
+   *
+   * Protobuf type {@code meteringsidecar.v1.ResolveAzureSubscriptionRequest}
+   */
+  public static final class ResolveAzureSubscriptionRequest extends
+      com.google.protobuf.GeneratedMessage implements
+      // @@protoc_insertion_point(message_implements:meteringsidecar.v1.ResolveAzureSubscriptionRequest)
+      ResolveAzureSubscriptionRequestOrBuilder {
+  private static final long serialVersionUID = 0L;
+    static {
+      com.google.protobuf.RuntimeVersion.validateProtobufGencodeVersion(
+        com.google.protobuf.RuntimeVersion.RuntimeDomain.PUBLIC,
+        /* major= */ 4,
+        /* minor= */ 35,
+        /* patch= */ 1,
+        /* suffix= */ "",
+        "ResolveAzureSubscriptionRequest");
+    }
+    // Use ResolveAzureSubscriptionRequest.newBuilder() to construct.
+    private ResolveAzureSubscriptionRequest(com.google.protobuf.GeneratedMessage.Builder<?> builder) {
+      super(builder);
+    }
+    private ResolveAzureSubscriptionRequest() {
+      marketplaceToken_ = "";
+      tenantId_ = "";
+    }
+
+    public static final com.google.protobuf.Descriptors.Descriptor
+        getDescriptor() {
+      return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_ResolveAzureSubscriptionRequest_descriptor;
+    }
+
+    @java.lang.Override
+    public com.google.protobuf.Descriptors.Descriptor getDescriptorForType() {
+      return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_ResolveAzureSubscriptionRequest_descriptor;
+    }
+
+    @java.lang.Override
+    protected com.google.protobuf.GeneratedMessage.FieldAccessorTable
+        internalGetFieldAccessorTable() {
+      return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_ResolveAzureSubscriptionRequest_fieldAccessorTable
+          .ensureFieldAccessorsInitialized(
+              meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest.class, meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest.Builder.class);
+    }
+
+    public static final int MARKETPLACE_TOKEN_FIELD_NUMBER = 1;
+    @SuppressWarnings("serial")
+    private volatile java.lang.Object marketplaceToken_ = "";
+    /**
+     * <pre>
+     * marketplace_token is the landing page's ?token= value (URL-decoded).
+     * </pre>
+     *
+     * <code>string marketplace_token = 1;</code>
+     * @return The marketplaceToken.
+     */
+    @java.lang.Override
+    public java.lang.String getMarketplaceToken() {
+      java.lang.Object ref = marketplaceToken_;
+      if (ref instanceof java.lang.String) {
+        return (java.lang.String) ref;
+      } else {
+        com.google.protobuf.ByteString bs = 
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        marketplaceToken_ = s;
+        return s;
+      }
+    }
+    /**
+     * <pre>
+     * marketplace_token is the landing page's ?token= value (URL-decoded).
+     * </pre>
+     *
+     * <code>string marketplace_token = 1;</code>
+     * @return The bytes for marketplaceToken.
+     */
+    @java.lang.Override
+    public com.google.protobuf.ByteString
+        getMarketplaceTokenBytes() {
+      java.lang.Object ref = marketplaceToken_;
+      if (ref instanceof java.lang.String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        marketplaceToken_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+
+    public static final int TENANT_ID_FIELD_NUMBER = 2;
+    @SuppressWarnings("serial")
+    private volatile java.lang.Object tenantId_ = "";
+    /**
+     * <pre>
+     * tenant_id is the application's own tenant to bind the subscription to; empty binds nothing.
+     * </pre>
+     *
+     * <code>string tenant_id = 2;</code>
+     * @return The tenantId.
+     */
+    @java.lang.Override
+    public java.lang.String getTenantId() {
+      java.lang.Object ref = tenantId_;
+      if (ref instanceof java.lang.String) {
+        return (java.lang.String) ref;
+      } else {
+        com.google.protobuf.ByteString bs = 
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        tenantId_ = s;
+        return s;
+      }
+    }
+    /**
+     * <pre>
+     * tenant_id is the application's own tenant to bind the subscription to; empty binds nothing.
+     * </pre>
+     *
+     * <code>string tenant_id = 2;</code>
+     * @return The bytes for tenantId.
+     */
+    @java.lang.Override
+    public com.google.protobuf.ByteString
+        getTenantIdBytes() {
+      java.lang.Object ref = tenantId_;
+      if (ref instanceof java.lang.String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        tenantId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+
+    private byte memoizedIsInitialized = -1;
+    @java.lang.Override
+    public final boolean isInitialized() {
+      byte isInitialized = memoizedIsInitialized;
+      if (isInitialized == 1) return true;
+      if (isInitialized == 0) return false;
+
+      memoizedIsInitialized = 1;
+      return true;
+    }
+
+    @java.lang.Override
+    public void writeTo(com.google.protobuf.CodedOutputStream output)
+                        throws java.io.IOException {
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(marketplaceToken_)) {
+        com.google.protobuf.GeneratedMessage.writeString(output, 1, marketplaceToken_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(tenantId_)) {
+        com.google.protobuf.GeneratedMessage.writeString(output, 2, tenantId_);
+      }
+      getUnknownFields().writeTo(output);
+    }
+    private int computeSerializedSize_0() {
+      int size = 0;
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(marketplaceToken_)) {
+        size += com.google.protobuf.GeneratedMessage.computeStringSize(1, marketplaceToken_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(tenantId_)) {
+        size += com.google.protobuf.GeneratedMessage.computeStringSize(2, tenantId_);
+      }
+      return size;
+    }
+    @java.lang.Override
+    public int getSerializedSize() {
+      int size = memoizedSize;
+      if (size != -1) return size;
+
+      size = 0;
+      size += computeSerializedSize_0();
+      size += getUnknownFields().getSerializedSize();
+      memoizedSize = size;
+      return size;
+    }
+
+    @java.lang.Override
+    public boolean equals(final java.lang.Object obj) {
+      if (obj == this) {
+       return true;
+      }
+      if (!(obj instanceof meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest)) {
+        return super.equals(obj);
+      }
+      meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest other = (meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest) obj;
+
+      if (!getMarketplaceToken()
+          .equals(other.getMarketplaceToken())) return false;
+      if (!getTenantId()
+          .equals(other.getTenantId())) return false;
+      if (!getUnknownFields().equals(other.getUnknownFields())) return false;
+      return true;
+    }
+
+    @java.lang.Override
+    public int hashCode() {
+      if (memoizedHashCode != 0) {
+        return memoizedHashCode;
+      }
+      int hash = 41;
+      hash = (19 * hash) + getDescriptor().hashCode();
+      hash = (37 * hash) + MARKETPLACE_TOKEN_FIELD_NUMBER;
+      hash = (53 * hash) + getMarketplaceToken().hashCode();
+      hash = (37 * hash) + TENANT_ID_FIELD_NUMBER;
+      hash = (53 * hash) + getTenantId().hashCode();
+      hash = (29 * hash) + getUnknownFields().hashCode();
+      memoizedHashCode = hash;
+      return hash;
+    }
+
+    public static meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest parseFrom(
+        java.nio.ByteBuffer data)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data);
+    }
+    public static meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest parseFrom(
+        java.nio.ByteBuffer data,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest parseFrom(
+        com.google.protobuf.ByteString data)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data);
+    }
+    public static meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest parseFrom(
+        com.google.protobuf.ByteString data,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest parseFrom(byte[] data)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data);
+    }
+    public static meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest parseFrom(
+        byte[] data,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest parseFrom(java.io.InputStream input)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input);
+    }
+    public static meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest parseFrom(
+        java.io.InputStream input,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input, extensionRegistry);
+    }
+
+    public static meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest parseDelimitedFrom(java.io.InputStream input)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseDelimitedWithIOException(PARSER, input);
+    }
+
+    public static meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest parseDelimitedFrom(
+        java.io.InputStream input,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseDelimitedWithIOException(PARSER, input, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest parseFrom(
+        com.google.protobuf.CodedInputStream input)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input);
+    }
+    public static meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest parseFrom(
+        com.google.protobuf.CodedInputStream input,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input, extensionRegistry);
+    }
+
+    @java.lang.Override
+    public Builder newBuilderForType() { return newBuilder(); }
+    public static Builder newBuilder() {
+      return DEFAULT_INSTANCE.toBuilder();
+    }
+    public static Builder newBuilder(meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest prototype) {
+      return DEFAULT_INSTANCE.toBuilder().mergeFrom(prototype);
+    }
+    @java.lang.Override
+    public Builder toBuilder() {
+      return this == DEFAULT_INSTANCE
+          ? new Builder() : new Builder().mergeFrom(this);
+    }
+
+    @java.lang.Override
+    protected Builder newBuilderForType(
+        com.google.protobuf.GeneratedMessage.BuilderParent parent) {
+      Builder builder = new Builder(parent);
+      return builder;
+    }
+    /**
+     * <pre>
+     * ResolveAzureSubscriptionRequest carries the token Azure appended to the landing page's URL.
+     * </pre>
+     *
+     * Protobuf type {@code meteringsidecar.v1.ResolveAzureSubscriptionRequest}
+     */
+    public static final class Builder extends
+        com.google.protobuf.GeneratedMessage.Builder<Builder> implements
+        // @@protoc_insertion_point(builder_implements:meteringsidecar.v1.ResolveAzureSubscriptionRequest)
+        meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequestOrBuilder {
+      public static final com.google.protobuf.Descriptors.Descriptor
+          getDescriptor() {
+        return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_ResolveAzureSubscriptionRequest_descriptor;
+      }
+
+      @java.lang.Override
+      protected com.google.protobuf.GeneratedMessage.FieldAccessorTable
+          internalGetFieldAccessorTable() {
+        return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_ResolveAzureSubscriptionRequest_fieldAccessorTable
+            .ensureFieldAccessorsInitialized(
+                meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest.class, meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest.Builder.class);
+      }
+
+      // Construct using meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest.newBuilder()
+      private Builder() {
+
+      }
+
+      private Builder(
+          com.google.protobuf.GeneratedMessage.BuilderParent parent) {
+        super(parent);
+
+      }
+      @java.lang.Override
+      public Builder clear() {
+        super.clear();
+        bitField0_ = 0;
+        marketplaceToken_ = "";
+        tenantId_ = "";
+        return this;
+      }
+
+      @java.lang.Override
+      public com.google.protobuf.Descriptors.Descriptor
+          getDescriptorForType() {
+        return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_ResolveAzureSubscriptionRequest_descriptor;
+      }
+
+      @java.lang.Override
+      public meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest getDefaultInstanceForType() {
+        return meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest.getDefaultInstance();
+      }
+
+      @java.lang.Override
+      public meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest build() {
+        meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest result = buildPartial();
+        if (!result.isInitialized()) {
+          throw newUninitializedMessageException(result);
+        }
+        return result;
+      }
+
+      @java.lang.Override
+      public meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest buildPartial() {
+        meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest result = new meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest(this);
+        if (bitField0_ != 0) { buildPartial0(result); }
+        onBuilt();
+        return result;
+      }
+
+      private void buildPartial0(meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest result) {
+        int from_bitField0_ = bitField0_;
+        if (((from_bitField0_ & 0x00000001) != 0)) {
+          result.marketplaceToken_ = marketplaceToken_;
+        }
+        if (((from_bitField0_ & 0x00000002) != 0)) {
+          result.tenantId_ = tenantId_;
+        }
+      }
+
+      @java.lang.Override
+      public Builder mergeFrom(com.google.protobuf.Message other) {
+        if (other instanceof meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest) {
+          return mergeFrom((meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest)other);
+        } else {
+          super.mergeFrom(other);
+          return this;
+        }
+      }
+
+      public Builder mergeFrom(meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest other) {
+        if (other == meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest.getDefaultInstance()) return this;
+        if (!other.getMarketplaceToken().isEmpty()) {
+          marketplaceToken_ = other.marketplaceToken_;
+          bitField0_ |= 0x00000001;
+          onChanged();
+        }
+        if (!other.getTenantId().isEmpty()) {
+          tenantId_ = other.tenantId_;
+          bitField0_ |= 0x00000002;
+          onChanged();
+        }
+        this.mergeUnknownFields(other.getUnknownFields());
+        onChanged();
+        return this;
+      }
+
+      @java.lang.Override
+      public final boolean isInitialized() {
+        return true;
+      }
+
+      @java.lang.Override
+      public Builder mergeFrom(
+          com.google.protobuf.CodedInputStream input,
+          com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+          throws java.io.IOException {
+        if (extensionRegistry == null) {
+          throw new java.lang.NullPointerException();
+        }
+        try {
+          boolean done = false;
+          while (!done) {
+            int tag = input.readTag();
+            switch (tag) {
+              case 0:
+                done = true;
+                break;
+              case 10: {
+                marketplaceToken_ = input.readStringRequireUtf8();
+                bitField0_ |= 0x00000001;
+                break;
+              } // case 10
+              case 18: {
+                tenantId_ = input.readStringRequireUtf8();
+                bitField0_ |= 0x00000002;
+                break;
+              } // case 18
+              default: {
+                if (!super.parseUnknownField(input, extensionRegistry, tag)) {
+                  done = true; // was an endgroup tag
+                }
+                break;
+              } // default:
+            } // switch (tag)
+          } // while (!done)
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          throw e.unwrapIOException();
+        } finally {
+          onChanged();
+        } // finally
+        return this;
+      }
+      private int bitField0_;
+
+      private java.lang.Object marketplaceToken_ = "";
+      /**
+       * <pre>
+       * marketplace_token is the landing page's ?token= value (URL-decoded).
+       * </pre>
+       *
+       * <code>string marketplace_token = 1;</code>
+       * @return The marketplaceToken.
+       */
+      public java.lang.String getMarketplaceToken() {
+        java.lang.Object ref = marketplaceToken_;
+        if (!(ref instanceof java.lang.String)) {
+          com.google.protobuf.ByteString bs =
+              (com.google.protobuf.ByteString) ref;
+          java.lang.String s = bs.toStringUtf8();
+          marketplaceToken_ = s;
+          return s;
+        } else {
+          return (java.lang.String) ref;
+        }
+      }
+      /**
+       * <pre>
+       * marketplace_token is the landing page's ?token= value (URL-decoded).
+       * </pre>
+       *
+       * <code>string marketplace_token = 1;</code>
+       * @return The bytes for marketplaceToken.
+       */
+      public com.google.protobuf.ByteString
+          getMarketplaceTokenBytes() {
+        java.lang.Object ref = marketplaceToken_;
+        if (ref instanceof String) {
+          com.google.protobuf.ByteString b = 
+              com.google.protobuf.ByteString.copyFromUtf8(
+                  (java.lang.String) ref);
+          marketplaceToken_ = b;
+          return b;
+        } else {
+          return (com.google.protobuf.ByteString) ref;
+        }
+      }
+      /**
+       * <pre>
+       * marketplace_token is the landing page's ?token= value (URL-decoded).
+       * </pre>
+       *
+       * <code>string marketplace_token = 1;</code>
+       * @param value The marketplaceToken to set.
+       * @return This builder for chaining.
+       */
+      public Builder setMarketplaceToken(
+          java.lang.String value) {
+        if (value == null) { throw new NullPointerException(); }
+        marketplaceToken_ = value;
+        bitField0_ |= 0x00000001;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * marketplace_token is the landing page's ?token= value (URL-decoded).
+       * </pre>
+       *
+       * <code>string marketplace_token = 1;</code>
+       * @return This builder for chaining.
+       */
+      public Builder clearMarketplaceToken() {
+        marketplaceToken_ = getDefaultInstance().getMarketplaceToken();
+        bitField0_ = (bitField0_ & ~0x00000001);
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * marketplace_token is the landing page's ?token= value (URL-decoded).
+       * </pre>
+       *
+       * <code>string marketplace_token = 1;</code>
+       * @param value The bytes for marketplaceToken to set.
+       * @return This builder for chaining.
+       */
+      public Builder setMarketplaceTokenBytes(
+          com.google.protobuf.ByteString value) {
+        if (value == null) { throw new NullPointerException(); }
+        checkByteStringIsUtf8(value);
+        marketplaceToken_ = value;
+        bitField0_ |= 0x00000001;
+        onChanged();
+        return this;
+      }
+
+      private java.lang.Object tenantId_ = "";
+      /**
+       * <pre>
+       * tenant_id is the application's own tenant to bind the subscription to; empty binds nothing.
+       * </pre>
+       *
+       * <code>string tenant_id = 2;</code>
+       * @return The tenantId.
+       */
+      public java.lang.String getTenantId() {
+        java.lang.Object ref = tenantId_;
+        if (!(ref instanceof java.lang.String)) {
+          com.google.protobuf.ByteString bs =
+              (com.google.protobuf.ByteString) ref;
+          java.lang.String s = bs.toStringUtf8();
+          tenantId_ = s;
+          return s;
+        } else {
+          return (java.lang.String) ref;
+        }
+      }
+      /**
+       * <pre>
+       * tenant_id is the application's own tenant to bind the subscription to; empty binds nothing.
+       * </pre>
+       *
+       * <code>string tenant_id = 2;</code>
+       * @return The bytes for tenantId.
+       */
+      public com.google.protobuf.ByteString
+          getTenantIdBytes() {
+        java.lang.Object ref = tenantId_;
+        if (ref instanceof String) {
+          com.google.protobuf.ByteString b = 
+              com.google.protobuf.ByteString.copyFromUtf8(
+                  (java.lang.String) ref);
+          tenantId_ = b;
+          return b;
+        } else {
+          return (com.google.protobuf.ByteString) ref;
+        }
+      }
+      /**
+       * <pre>
+       * tenant_id is the application's own tenant to bind the subscription to; empty binds nothing.
+       * </pre>
+       *
+       * <code>string tenant_id = 2;</code>
+       * @param value The tenantId to set.
+       * @return This builder for chaining.
+       */
+      public Builder setTenantId(
+          java.lang.String value) {
+        if (value == null) { throw new NullPointerException(); }
+        tenantId_ = value;
+        bitField0_ |= 0x00000002;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * tenant_id is the application's own tenant to bind the subscription to; empty binds nothing.
+       * </pre>
+       *
+       * <code>string tenant_id = 2;</code>
+       * @return This builder for chaining.
+       */
+      public Builder clearTenantId() {
+        tenantId_ = getDefaultInstance().getTenantId();
+        bitField0_ = (bitField0_ & ~0x00000002);
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * tenant_id is the application's own tenant to bind the subscription to; empty binds nothing.
+       * </pre>
+       *
+       * <code>string tenant_id = 2;</code>
+       * @param value The bytes for tenantId to set.
+       * @return This builder for chaining.
+       */
+      public Builder setTenantIdBytes(
+          com.google.protobuf.ByteString value) {
+        if (value == null) { throw new NullPointerException(); }
+        checkByteStringIsUtf8(value);
+        tenantId_ = value;
+        bitField0_ |= 0x00000002;
+        onChanged();
+        return this;
+      }
+
+      // @@protoc_insertion_point(builder_scope:meteringsidecar.v1.ResolveAzureSubscriptionRequest)
+    }
+
+    // @@protoc_insertion_point(class_scope:meteringsidecar.v1.ResolveAzureSubscriptionRequest)
+    private static final meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest DEFAULT_INSTANCE;
+    static {
+      DEFAULT_INSTANCE = new meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest();
+    }
+
+    public static meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest getDefaultInstance() {
+      return DEFAULT_INSTANCE;
+    }
+
+    private static final com.google.protobuf.Parser<ResolveAzureSubscriptionRequest>
+        PARSER = new com.google.protobuf.AbstractParser<ResolveAzureSubscriptionRequest>() {
+      @java.lang.Override
+      public ResolveAzureSubscriptionRequest parsePartialFrom(
+          com.google.protobuf.CodedInputStream input,
+          com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+          throws com.google.protobuf.InvalidProtocolBufferException {
+        Builder builder = newBuilder();
+        try {
+          builder.mergeFrom(input, extensionRegistry);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          throw e.setUnfinishedMessage(builder.buildPartial());
+        } catch (com.google.protobuf.UninitializedMessageException e) {
+          throw e.asInvalidProtocolBufferException().setUnfinishedMessage(builder.buildPartial());
+        } catch (java.io.IOException e) {
+          throw new com.google.protobuf.InvalidProtocolBufferException(e)
+              .setUnfinishedMessage(builder.buildPartial());
+        }
+        return builder.buildPartial();
+      }
+    };
+
+    public static com.google.protobuf.Parser<ResolveAzureSubscriptionRequest> parser() {
+      return PARSER;
+    }
+
+    @java.lang.Override
+    public com.google.protobuf.Parser<ResolveAzureSubscriptionRequest> getParserForType() {
+      return PARSER;
+    }
+
+    @java.lang.Override
+    public meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionRequest getDefaultInstanceForType() {
+      return DEFAULT_INSTANCE;
+    }
+
+  }
+
+  public interface AzureSubscriptionOrBuilder extends
+      // @@protoc_insertion_point(interface_extends:meteringsidecar.v1.AzureSubscription)
+      com.google.protobuf.MessageOrBuilder {
+
+    /**
+     * <pre>
+     * subscription_id is the SaaS subscription id: the azure_resource_id of its usage events.
+     * </pre>
+     *
+     * <code>string subscription_id = 1;</code>
+     * @return The subscriptionId.
+     */
+    java.lang.String getSubscriptionId();
+    /**
+     * <pre>
+     * subscription_id is the SaaS subscription id: the azure_resource_id of its usage events.
+     * </pre>
+     *
+     * <code>string subscription_id = 1;</code>
+     * @return The bytes for subscriptionId.
+     */
+    com.google.protobuf.ByteString
+        getSubscriptionIdBytes();
+
+    /**
+     * <pre>
+     * offer_id is the offer the buyer subscribed to.
+     * </pre>
+     *
+     * <code>string offer_id = 2;</code>
+     * @return The offerId.
+     */
+    java.lang.String getOfferId();
+    /**
+     * <pre>
+     * offer_id is the offer the buyer subscribed to.
+     * </pre>
+     *
+     * <code>string offer_id = 2;</code>
+     * @return The bytes for offerId.
+     */
+    com.google.protobuf.ByteString
+        getOfferIdBytes();
+
+    /**
+     * <pre>
+     * plan_id is the plan bought: the azure_plan_id of its usage events.
+     * </pre>
+     *
+     * <code>string plan_id = 3;</code>
+     * @return The planId.
+     */
+    java.lang.String getPlanId();
+    /**
+     * <pre>
+     * plan_id is the plan bought: the azure_plan_id of its usage events.
+     * </pre>
+     *
+     * <code>string plan_id = 3;</code>
+     * @return The bytes for planId.
+     */
+    com.google.protobuf.ByteString
+        getPlanIdBytes();
+
+    /**
+     * <pre>
+     * quantity is the number of seats, for per-user plans.
+     * </pre>
+     *
+     * <code>int64 quantity = 4;</code>
+     * @return The quantity.
+     */
+    long getQuantity();
+
+    /**
+     * <pre>
+     * status is PendingFulfillmentStart, Subscribed, Suspended or Unsubscribed.
+     * </pre>
+     *
+     * <code>string status = 5;</code>
+     * @return The status.
+     */
+    java.lang.String getStatus();
+    /**
+     * <pre>
+     * status is PendingFulfillmentStart, Subscribed, Suspended or Unsubscribed.
+     * </pre>
+     *
+     * <code>string status = 5;</code>
+     * @return The bytes for status.
+     */
+    com.google.protobuf.ByteString
+        getStatusBytes();
+
+    /**
+     * <pre>
+     * name is the subscription's name, as the buyer gave it.
+     * </pre>
+     *
+     * <code>string name = 6;</code>
+     * @return The name.
+     */
+    java.lang.String getName();
+    /**
+     * <pre>
+     * name is the subscription's name, as the buyer gave it.
+     * </pre>
+     *
+     * <code>string name = 6;</code>
+     * @return The bytes for name.
+     */
+    com.google.protobuf.ByteString
+        getNameBytes();
+
+    /**
+     * <pre>
+     * purchaser_tenant_id is the buyer's Microsoft Entra tenant.
+     * </pre>
+     *
+     * <code>string purchaser_tenant_id = 7;</code>
+     * @return The purchaserTenantId.
+     */
+    java.lang.String getPurchaserTenantId();
+    /**
+     * <pre>
+     * purchaser_tenant_id is the buyer's Microsoft Entra tenant.
+     * </pre>
+     *
+     * <code>string purchaser_tenant_id = 7;</code>
+     * @return The bytes for purchaserTenantId.
+     */
+    com.google.protobuf.ByteString
+        getPurchaserTenantIdBytes();
+
+    /**
+     * <pre>
+     * beneficiary_tenant_id is the tenant of the subscription's user.
+     * </pre>
+     *
+     * <code>string beneficiary_tenant_id = 8;</code>
+     * @return The beneficiaryTenantId.
+     */
+    java.lang.String getBeneficiaryTenantId();
+    /**
+     * <pre>
+     * beneficiary_tenant_id is the tenant of the subscription's user.
+     * </pre>
+     *
+     * <code>string beneficiary_tenant_id = 8;</code>
+     * @return The bytes for beneficiaryTenantId.
+     */
+    com.google.protobuf.ByteString
+        getBeneficiaryTenantIdBytes();
+
+    /**
+     * <pre>
+     * tenant_id is the application's tenant the subscription is bound to, if any.
+     * </pre>
+     *
+     * <code>string tenant_id = 9;</code>
+     * @return The tenantId.
+     */
+    java.lang.String getTenantId();
+    /**
+     * <pre>
+     * tenant_id is the application's tenant the subscription is bound to, if any.
+     * </pre>
+     *
+     * <code>string tenant_id = 9;</code>
+     * @return The bytes for tenantId.
+     */
+    com.google.protobuf.ByteString
+        getTenantIdBytes();
+  }
+  /**
+   * <pre>
+   * AzureSubscription is an Azure SaaS subscription as the fulfillment API describes it.
+   * </pre>
+   *
+   * Protobuf type {@code meteringsidecar.v1.AzureSubscription}
+   */
+  public static final class AzureSubscription extends
+      com.google.protobuf.GeneratedMessage implements
+      // @@protoc_insertion_point(message_implements:meteringsidecar.v1.AzureSubscription)
+      AzureSubscriptionOrBuilder {
+  private static final long serialVersionUID = 0L;
+    static {
+      com.google.protobuf.RuntimeVersion.validateProtobufGencodeVersion(
+        com.google.protobuf.RuntimeVersion.RuntimeDomain.PUBLIC,
+        /* major= */ 4,
+        /* minor= */ 35,
+        /* patch= */ 1,
+        /* suffix= */ "",
+        "AzureSubscription");
+    }
+    // Use AzureSubscription.newBuilder() to construct.
+    private AzureSubscription(com.google.protobuf.GeneratedMessage.Builder<?> builder) {
+      super(builder);
+    }
+    private AzureSubscription() {
+      subscriptionId_ = "";
+      offerId_ = "";
+      planId_ = "";
+      status_ = "";
+      name_ = "";
+      purchaserTenantId_ = "";
+      beneficiaryTenantId_ = "";
+      tenantId_ = "";
+    }
+
+    public static final com.google.protobuf.Descriptors.Descriptor
+        getDescriptor() {
+      return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_AzureSubscription_descriptor;
+    }
+
+    @java.lang.Override
+    public com.google.protobuf.Descriptors.Descriptor getDescriptorForType() {
+      return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_AzureSubscription_descriptor;
+    }
+
+    @java.lang.Override
+    protected com.google.protobuf.GeneratedMessage.FieldAccessorTable
+        internalGetFieldAccessorTable() {
+      return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_AzureSubscription_fieldAccessorTable
+          .ensureFieldAccessorsInitialized(
+              meteringsidecar.v1.Sidecar.AzureSubscription.class, meteringsidecar.v1.Sidecar.AzureSubscription.Builder.class);
+    }
+
+    public static final int SUBSCRIPTION_ID_FIELD_NUMBER = 1;
+    @SuppressWarnings("serial")
+    private volatile java.lang.Object subscriptionId_ = "";
+    /**
+     * <pre>
+     * subscription_id is the SaaS subscription id: the azure_resource_id of its usage events.
+     * </pre>
+     *
+     * <code>string subscription_id = 1;</code>
+     * @return The subscriptionId.
+     */
+    @java.lang.Override
+    public java.lang.String getSubscriptionId() {
+      java.lang.Object ref = subscriptionId_;
+      if (ref instanceof java.lang.String) {
+        return (java.lang.String) ref;
+      } else {
+        com.google.protobuf.ByteString bs = 
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        subscriptionId_ = s;
+        return s;
+      }
+    }
+    /**
+     * <pre>
+     * subscription_id is the SaaS subscription id: the azure_resource_id of its usage events.
+     * </pre>
+     *
+     * <code>string subscription_id = 1;</code>
+     * @return The bytes for subscriptionId.
+     */
+    @java.lang.Override
+    public com.google.protobuf.ByteString
+        getSubscriptionIdBytes() {
+      java.lang.Object ref = subscriptionId_;
+      if (ref instanceof java.lang.String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        subscriptionId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+
+    public static final int OFFER_ID_FIELD_NUMBER = 2;
+    @SuppressWarnings("serial")
+    private volatile java.lang.Object offerId_ = "";
+    /**
+     * <pre>
+     * offer_id is the offer the buyer subscribed to.
+     * </pre>
+     *
+     * <code>string offer_id = 2;</code>
+     * @return The offerId.
+     */
+    @java.lang.Override
+    public java.lang.String getOfferId() {
+      java.lang.Object ref = offerId_;
+      if (ref instanceof java.lang.String) {
+        return (java.lang.String) ref;
+      } else {
+        com.google.protobuf.ByteString bs = 
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        offerId_ = s;
+        return s;
+      }
+    }
+    /**
+     * <pre>
+     * offer_id is the offer the buyer subscribed to.
+     * </pre>
+     *
+     * <code>string offer_id = 2;</code>
+     * @return The bytes for offerId.
+     */
+    @java.lang.Override
+    public com.google.protobuf.ByteString
+        getOfferIdBytes() {
+      java.lang.Object ref = offerId_;
+      if (ref instanceof java.lang.String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        offerId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+
+    public static final int PLAN_ID_FIELD_NUMBER = 3;
+    @SuppressWarnings("serial")
+    private volatile java.lang.Object planId_ = "";
+    /**
+     * <pre>
+     * plan_id is the plan bought: the azure_plan_id of its usage events.
+     * </pre>
+     *
+     * <code>string plan_id = 3;</code>
+     * @return The planId.
+     */
+    @java.lang.Override
+    public java.lang.String getPlanId() {
+      java.lang.Object ref = planId_;
+      if (ref instanceof java.lang.String) {
+        return (java.lang.String) ref;
+      } else {
+        com.google.protobuf.ByteString bs = 
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        planId_ = s;
+        return s;
+      }
+    }
+    /**
+     * <pre>
+     * plan_id is the plan bought: the azure_plan_id of its usage events.
+     * </pre>
+     *
+     * <code>string plan_id = 3;</code>
+     * @return The bytes for planId.
+     */
+    @java.lang.Override
+    public com.google.protobuf.ByteString
+        getPlanIdBytes() {
+      java.lang.Object ref = planId_;
+      if (ref instanceof java.lang.String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        planId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+
+    public static final int QUANTITY_FIELD_NUMBER = 4;
+    private long quantity_ = 0L;
+    /**
+     * <pre>
+     * quantity is the number of seats, for per-user plans.
+     * </pre>
+     *
+     * <code>int64 quantity = 4;</code>
+     * @return The quantity.
+     */
+    @java.lang.Override
+    public long getQuantity() {
+      return quantity_;
+    }
+
+    public static final int STATUS_FIELD_NUMBER = 5;
+    @SuppressWarnings("serial")
+    private volatile java.lang.Object status_ = "";
+    /**
+     * <pre>
+     * status is PendingFulfillmentStart, Subscribed, Suspended or Unsubscribed.
+     * </pre>
+     *
+     * <code>string status = 5;</code>
+     * @return The status.
+     */
+    @java.lang.Override
+    public java.lang.String getStatus() {
+      java.lang.Object ref = status_;
+      if (ref instanceof java.lang.String) {
+        return (java.lang.String) ref;
+      } else {
+        com.google.protobuf.ByteString bs = 
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        status_ = s;
+        return s;
+      }
+    }
+    /**
+     * <pre>
+     * status is PendingFulfillmentStart, Subscribed, Suspended or Unsubscribed.
+     * </pre>
+     *
+     * <code>string status = 5;</code>
+     * @return The bytes for status.
+     */
+    @java.lang.Override
+    public com.google.protobuf.ByteString
+        getStatusBytes() {
+      java.lang.Object ref = status_;
+      if (ref instanceof java.lang.String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        status_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+
+    public static final int NAME_FIELD_NUMBER = 6;
+    @SuppressWarnings("serial")
+    private volatile java.lang.Object name_ = "";
+    /**
+     * <pre>
+     * name is the subscription's name, as the buyer gave it.
+     * </pre>
+     *
+     * <code>string name = 6;</code>
+     * @return The name.
+     */
+    @java.lang.Override
+    public java.lang.String getName() {
+      java.lang.Object ref = name_;
+      if (ref instanceof java.lang.String) {
+        return (java.lang.String) ref;
+      } else {
+        com.google.protobuf.ByteString bs = 
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        name_ = s;
+        return s;
+      }
+    }
+    /**
+     * <pre>
+     * name is the subscription's name, as the buyer gave it.
+     * </pre>
+     *
+     * <code>string name = 6;</code>
+     * @return The bytes for name.
+     */
+    @java.lang.Override
+    public com.google.protobuf.ByteString
+        getNameBytes() {
+      java.lang.Object ref = name_;
+      if (ref instanceof java.lang.String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        name_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+
+    public static final int PURCHASER_TENANT_ID_FIELD_NUMBER = 7;
+    @SuppressWarnings("serial")
+    private volatile java.lang.Object purchaserTenantId_ = "";
+    /**
+     * <pre>
+     * purchaser_tenant_id is the buyer's Microsoft Entra tenant.
+     * </pre>
+     *
+     * <code>string purchaser_tenant_id = 7;</code>
+     * @return The purchaserTenantId.
+     */
+    @java.lang.Override
+    public java.lang.String getPurchaserTenantId() {
+      java.lang.Object ref = purchaserTenantId_;
+      if (ref instanceof java.lang.String) {
+        return (java.lang.String) ref;
+      } else {
+        com.google.protobuf.ByteString bs = 
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        purchaserTenantId_ = s;
+        return s;
+      }
+    }
+    /**
+     * <pre>
+     * purchaser_tenant_id is the buyer's Microsoft Entra tenant.
+     * </pre>
+     *
+     * <code>string purchaser_tenant_id = 7;</code>
+     * @return The bytes for purchaserTenantId.
+     */
+    @java.lang.Override
+    public com.google.protobuf.ByteString
+        getPurchaserTenantIdBytes() {
+      java.lang.Object ref = purchaserTenantId_;
+      if (ref instanceof java.lang.String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        purchaserTenantId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+
+    public static final int BENEFICIARY_TENANT_ID_FIELD_NUMBER = 8;
+    @SuppressWarnings("serial")
+    private volatile java.lang.Object beneficiaryTenantId_ = "";
+    /**
+     * <pre>
+     * beneficiary_tenant_id is the tenant of the subscription's user.
+     * </pre>
+     *
+     * <code>string beneficiary_tenant_id = 8;</code>
+     * @return The beneficiaryTenantId.
+     */
+    @java.lang.Override
+    public java.lang.String getBeneficiaryTenantId() {
+      java.lang.Object ref = beneficiaryTenantId_;
+      if (ref instanceof java.lang.String) {
+        return (java.lang.String) ref;
+      } else {
+        com.google.protobuf.ByteString bs = 
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        beneficiaryTenantId_ = s;
+        return s;
+      }
+    }
+    /**
+     * <pre>
+     * beneficiary_tenant_id is the tenant of the subscription's user.
+     * </pre>
+     *
+     * <code>string beneficiary_tenant_id = 8;</code>
+     * @return The bytes for beneficiaryTenantId.
+     */
+    @java.lang.Override
+    public com.google.protobuf.ByteString
+        getBeneficiaryTenantIdBytes() {
+      java.lang.Object ref = beneficiaryTenantId_;
+      if (ref instanceof java.lang.String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        beneficiaryTenantId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+
+    public static final int TENANT_ID_FIELD_NUMBER = 9;
+    @SuppressWarnings("serial")
+    private volatile java.lang.Object tenantId_ = "";
+    /**
+     * <pre>
+     * tenant_id is the application's tenant the subscription is bound to, if any.
+     * </pre>
+     *
+     * <code>string tenant_id = 9;</code>
+     * @return The tenantId.
+     */
+    @java.lang.Override
+    public java.lang.String getTenantId() {
+      java.lang.Object ref = tenantId_;
+      if (ref instanceof java.lang.String) {
+        return (java.lang.String) ref;
+      } else {
+        com.google.protobuf.ByteString bs = 
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        tenantId_ = s;
+        return s;
+      }
+    }
+    /**
+     * <pre>
+     * tenant_id is the application's tenant the subscription is bound to, if any.
+     * </pre>
+     *
+     * <code>string tenant_id = 9;</code>
+     * @return The bytes for tenantId.
+     */
+    @java.lang.Override
+    public com.google.protobuf.ByteString
+        getTenantIdBytes() {
+      java.lang.Object ref = tenantId_;
+      if (ref instanceof java.lang.String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        tenantId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+
+    private byte memoizedIsInitialized = -1;
+    @java.lang.Override
+    public final boolean isInitialized() {
+      byte isInitialized = memoizedIsInitialized;
+      if (isInitialized == 1) return true;
+      if (isInitialized == 0) return false;
+
+      memoizedIsInitialized = 1;
+      return true;
+    }
+
+    @java.lang.Override
+    public void writeTo(com.google.protobuf.CodedOutputStream output)
+                        throws java.io.IOException {
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(subscriptionId_)) {
+        com.google.protobuf.GeneratedMessage.writeString(output, 1, subscriptionId_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(offerId_)) {
+        com.google.protobuf.GeneratedMessage.writeString(output, 2, offerId_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(planId_)) {
+        com.google.protobuf.GeneratedMessage.writeString(output, 3, planId_);
+      }
+      if (quantity_ != 0L) {
+        output.writeInt64(4, quantity_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(status_)) {
+        com.google.protobuf.GeneratedMessage.writeString(output, 5, status_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(name_)) {
+        com.google.protobuf.GeneratedMessage.writeString(output, 6, name_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(purchaserTenantId_)) {
+        com.google.protobuf.GeneratedMessage.writeString(output, 7, purchaserTenantId_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(beneficiaryTenantId_)) {
+        com.google.protobuf.GeneratedMessage.writeString(output, 8, beneficiaryTenantId_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(tenantId_)) {
+        com.google.protobuf.GeneratedMessage.writeString(output, 9, tenantId_);
+      }
+      getUnknownFields().writeTo(output);
+    }
+    private int computeSerializedSize_0() {
+      int size = 0;
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(subscriptionId_)) {
+        size += com.google.protobuf.GeneratedMessage.computeStringSize(1, subscriptionId_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(offerId_)) {
+        size += com.google.protobuf.GeneratedMessage.computeStringSize(2, offerId_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(planId_)) {
+        size += com.google.protobuf.GeneratedMessage.computeStringSize(3, planId_);
+      }
+      if (quantity_ != 0L) {
+        size += com.google.protobuf.CodedOutputStream
+          .computeInt64Size(4, quantity_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(status_)) {
+        size += com.google.protobuf.GeneratedMessage.computeStringSize(5, status_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(name_)) {
+        size += com.google.protobuf.GeneratedMessage.computeStringSize(6, name_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(purchaserTenantId_)) {
+        size += com.google.protobuf.GeneratedMessage.computeStringSize(7, purchaserTenantId_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(beneficiaryTenantId_)) {
+        size += com.google.protobuf.GeneratedMessage.computeStringSize(8, beneficiaryTenantId_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(tenantId_)) {
+        size += com.google.protobuf.GeneratedMessage.computeStringSize(9, tenantId_);
+      }
+      return size;
+    }
+    @java.lang.Override
+    public int getSerializedSize() {
+      int size = memoizedSize;
+      if (size != -1) return size;
+
+      size = 0;
+      size += computeSerializedSize_0();
+      size += getUnknownFields().getSerializedSize();
+      memoizedSize = size;
+      return size;
+    }
+
+    @java.lang.Override
+    public boolean equals(final java.lang.Object obj) {
+      if (obj == this) {
+       return true;
+      }
+      if (!(obj instanceof meteringsidecar.v1.Sidecar.AzureSubscription)) {
+        return super.equals(obj);
+      }
+      meteringsidecar.v1.Sidecar.AzureSubscription other = (meteringsidecar.v1.Sidecar.AzureSubscription) obj;
+
+      if (!getSubscriptionId()
+          .equals(other.getSubscriptionId())) return false;
+      if (!getOfferId()
+          .equals(other.getOfferId())) return false;
+      if (!getPlanId()
+          .equals(other.getPlanId())) return false;
+      if (getQuantity()
+          != other.getQuantity()) return false;
+      if (!getStatus()
+          .equals(other.getStatus())) return false;
+      if (!getName()
+          .equals(other.getName())) return false;
+      if (!getPurchaserTenantId()
+          .equals(other.getPurchaserTenantId())) return false;
+      if (!getBeneficiaryTenantId()
+          .equals(other.getBeneficiaryTenantId())) return false;
+      if (!getTenantId()
+          .equals(other.getTenantId())) return false;
+      if (!getUnknownFields().equals(other.getUnknownFields())) return false;
+      return true;
+    }
+
+    @java.lang.Override
+    public int hashCode() {
+      if (memoizedHashCode != 0) {
+        return memoizedHashCode;
+      }
+      int hash = 41;
+      hash = (19 * hash) + getDescriptor().hashCode();
+      hash = (37 * hash) + SUBSCRIPTION_ID_FIELD_NUMBER;
+      hash = (53 * hash) + getSubscriptionId().hashCode();
+      hash = (37 * hash) + OFFER_ID_FIELD_NUMBER;
+      hash = (53 * hash) + getOfferId().hashCode();
+      hash = (37 * hash) + PLAN_ID_FIELD_NUMBER;
+      hash = (53 * hash) + getPlanId().hashCode();
+      hash = (37 * hash) + QUANTITY_FIELD_NUMBER;
+      hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+          getQuantity());
+      hash = (37 * hash) + STATUS_FIELD_NUMBER;
+      hash = (53 * hash) + getStatus().hashCode();
+      hash = (37 * hash) + NAME_FIELD_NUMBER;
+      hash = (53 * hash) + getName().hashCode();
+      hash = (37 * hash) + PURCHASER_TENANT_ID_FIELD_NUMBER;
+      hash = (53 * hash) + getPurchaserTenantId().hashCode();
+      hash = (37 * hash) + BENEFICIARY_TENANT_ID_FIELD_NUMBER;
+      hash = (53 * hash) + getBeneficiaryTenantId().hashCode();
+      hash = (37 * hash) + TENANT_ID_FIELD_NUMBER;
+      hash = (53 * hash) + getTenantId().hashCode();
+      hash = (29 * hash) + getUnknownFields().hashCode();
+      memoizedHashCode = hash;
+      return hash;
+    }
+
+    public static meteringsidecar.v1.Sidecar.AzureSubscription parseFrom(
+        java.nio.ByteBuffer data)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data);
+    }
+    public static meteringsidecar.v1.Sidecar.AzureSubscription parseFrom(
+        java.nio.ByteBuffer data,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.AzureSubscription parseFrom(
+        com.google.protobuf.ByteString data)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data);
+    }
+    public static meteringsidecar.v1.Sidecar.AzureSubscription parseFrom(
+        com.google.protobuf.ByteString data,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.AzureSubscription parseFrom(byte[] data)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data);
+    }
+    public static meteringsidecar.v1.Sidecar.AzureSubscription parseFrom(
+        byte[] data,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.AzureSubscription parseFrom(java.io.InputStream input)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input);
+    }
+    public static meteringsidecar.v1.Sidecar.AzureSubscription parseFrom(
+        java.io.InputStream input,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input, extensionRegistry);
+    }
+
+    public static meteringsidecar.v1.Sidecar.AzureSubscription parseDelimitedFrom(java.io.InputStream input)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseDelimitedWithIOException(PARSER, input);
+    }
+
+    public static meteringsidecar.v1.Sidecar.AzureSubscription parseDelimitedFrom(
+        java.io.InputStream input,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseDelimitedWithIOException(PARSER, input, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.AzureSubscription parseFrom(
+        com.google.protobuf.CodedInputStream input)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input);
+    }
+    public static meteringsidecar.v1.Sidecar.AzureSubscription parseFrom(
+        com.google.protobuf.CodedInputStream input,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input, extensionRegistry);
+    }
+
+    @java.lang.Override
+    public Builder newBuilderForType() { return newBuilder(); }
+    public static Builder newBuilder() {
+      return DEFAULT_INSTANCE.toBuilder();
+    }
+    public static Builder newBuilder(meteringsidecar.v1.Sidecar.AzureSubscription prototype) {
+      return DEFAULT_INSTANCE.toBuilder().mergeFrom(prototype);
+    }
+    @java.lang.Override
+    public Builder toBuilder() {
+      return this == DEFAULT_INSTANCE
+          ? new Builder() : new Builder().mergeFrom(this);
+    }
+
+    @java.lang.Override
+    protected Builder newBuilderForType(
+        com.google.protobuf.GeneratedMessage.BuilderParent parent) {
+      Builder builder = new Builder(parent);
+      return builder;
+    }
+    /**
+     * <pre>
+     * AzureSubscription is an Azure SaaS subscription as the fulfillment API describes it.
+     * </pre>
+     *
+     * Protobuf type {@code meteringsidecar.v1.AzureSubscription}
+     */
+    public static final class Builder extends
+        com.google.protobuf.GeneratedMessage.Builder<Builder> implements
+        // @@protoc_insertion_point(builder_implements:meteringsidecar.v1.AzureSubscription)
+        meteringsidecar.v1.Sidecar.AzureSubscriptionOrBuilder {
+      public static final com.google.protobuf.Descriptors.Descriptor
+          getDescriptor() {
+        return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_AzureSubscription_descriptor;
+      }
+
+      @java.lang.Override
+      protected com.google.protobuf.GeneratedMessage.FieldAccessorTable
+          internalGetFieldAccessorTable() {
+        return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_AzureSubscription_fieldAccessorTable
+            .ensureFieldAccessorsInitialized(
+                meteringsidecar.v1.Sidecar.AzureSubscription.class, meteringsidecar.v1.Sidecar.AzureSubscription.Builder.class);
+      }
+
+      // Construct using meteringsidecar.v1.Sidecar.AzureSubscription.newBuilder()
+      private Builder() {
+
+      }
+
+      private Builder(
+          com.google.protobuf.GeneratedMessage.BuilderParent parent) {
+        super(parent);
+
+      }
+      @java.lang.Override
+      public Builder clear() {
+        super.clear();
+        bitField0_ = 0;
+        subscriptionId_ = "";
+        offerId_ = "";
+        planId_ = "";
+        quantity_ = 0L;
+        status_ = "";
+        name_ = "";
+        purchaserTenantId_ = "";
+        beneficiaryTenantId_ = "";
+        tenantId_ = "";
+        return this;
+      }
+
+      @java.lang.Override
+      public com.google.protobuf.Descriptors.Descriptor
+          getDescriptorForType() {
+        return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_AzureSubscription_descriptor;
+      }
+
+      @java.lang.Override
+      public meteringsidecar.v1.Sidecar.AzureSubscription getDefaultInstanceForType() {
+        return meteringsidecar.v1.Sidecar.AzureSubscription.getDefaultInstance();
+      }
+
+      @java.lang.Override
+      public meteringsidecar.v1.Sidecar.AzureSubscription build() {
+        meteringsidecar.v1.Sidecar.AzureSubscription result = buildPartial();
+        if (!result.isInitialized()) {
+          throw newUninitializedMessageException(result);
+        }
+        return result;
+      }
+
+      @java.lang.Override
+      public meteringsidecar.v1.Sidecar.AzureSubscription buildPartial() {
+        meteringsidecar.v1.Sidecar.AzureSubscription result = new meteringsidecar.v1.Sidecar.AzureSubscription(this);
+        if (bitField0_ != 0) { buildPartial0(result); }
+        onBuilt();
+        return result;
+      }
+
+      private void buildPartial0(meteringsidecar.v1.Sidecar.AzureSubscription result) {
+        int from_bitField0_ = bitField0_;
+        if (((from_bitField0_ & 0x00000001) != 0)) {
+          result.subscriptionId_ = subscriptionId_;
+        }
+        if (((from_bitField0_ & 0x00000002) != 0)) {
+          result.offerId_ = offerId_;
+        }
+        if (((from_bitField0_ & 0x00000004) != 0)) {
+          result.planId_ = planId_;
+        }
+        if (((from_bitField0_ & 0x00000008) != 0)) {
+          result.quantity_ = quantity_;
+        }
+        if (((from_bitField0_ & 0x00000010) != 0)) {
+          result.status_ = status_;
+        }
+        if (((from_bitField0_ & 0x00000020) != 0)) {
+          result.name_ = name_;
+        }
+        if (((from_bitField0_ & 0x00000040) != 0)) {
+          result.purchaserTenantId_ = purchaserTenantId_;
+        }
+        if (((from_bitField0_ & 0x00000080) != 0)) {
+          result.beneficiaryTenantId_ = beneficiaryTenantId_;
+        }
+        if (((from_bitField0_ & 0x00000100) != 0)) {
+          result.tenantId_ = tenantId_;
+        }
+      }
+
+      @java.lang.Override
+      public Builder mergeFrom(com.google.protobuf.Message other) {
+        if (other instanceof meteringsidecar.v1.Sidecar.AzureSubscription) {
+          return mergeFrom((meteringsidecar.v1.Sidecar.AzureSubscription)other);
+        } else {
+          super.mergeFrom(other);
+          return this;
+        }
+      }
+
+      public Builder mergeFrom(meteringsidecar.v1.Sidecar.AzureSubscription other) {
+        if (other == meteringsidecar.v1.Sidecar.AzureSubscription.getDefaultInstance()) return this;
+        if (!other.getSubscriptionId().isEmpty()) {
+          subscriptionId_ = other.subscriptionId_;
+          bitField0_ |= 0x00000001;
+          onChanged();
+        }
+        if (!other.getOfferId().isEmpty()) {
+          offerId_ = other.offerId_;
+          bitField0_ |= 0x00000002;
+          onChanged();
+        }
+        if (!other.getPlanId().isEmpty()) {
+          planId_ = other.planId_;
+          bitField0_ |= 0x00000004;
+          onChanged();
+        }
+        if (other.getQuantity() != 0L) {
+          setQuantity(other.getQuantity());
+        }
+        if (!other.getStatus().isEmpty()) {
+          status_ = other.status_;
+          bitField0_ |= 0x00000010;
+          onChanged();
+        }
+        if (!other.getName().isEmpty()) {
+          name_ = other.name_;
+          bitField0_ |= 0x00000020;
+          onChanged();
+        }
+        if (!other.getPurchaserTenantId().isEmpty()) {
+          purchaserTenantId_ = other.purchaserTenantId_;
+          bitField0_ |= 0x00000040;
+          onChanged();
+        }
+        if (!other.getBeneficiaryTenantId().isEmpty()) {
+          beneficiaryTenantId_ = other.beneficiaryTenantId_;
+          bitField0_ |= 0x00000080;
+          onChanged();
+        }
+        if (!other.getTenantId().isEmpty()) {
+          tenantId_ = other.tenantId_;
+          bitField0_ |= 0x00000100;
+          onChanged();
+        }
+        this.mergeUnknownFields(other.getUnknownFields());
+        onChanged();
+        return this;
+      }
+
+      @java.lang.Override
+      public final boolean isInitialized() {
+        return true;
+      }
+
+      @java.lang.Override
+      public Builder mergeFrom(
+          com.google.protobuf.CodedInputStream input,
+          com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+          throws java.io.IOException {
+        if (extensionRegistry == null) {
+          throw new java.lang.NullPointerException();
+        }
+        try {
+          boolean done = false;
+          while (!done) {
+            int tag = input.readTag();
+            switch (tag) {
+              case 0:
+                done = true;
+                break;
+              case 10: {
+                subscriptionId_ = input.readStringRequireUtf8();
+                bitField0_ |= 0x00000001;
+                break;
+              } // case 10
+              case 18: {
+                offerId_ = input.readStringRequireUtf8();
+                bitField0_ |= 0x00000002;
+                break;
+              } // case 18
+              case 26: {
+                planId_ = input.readStringRequireUtf8();
+                bitField0_ |= 0x00000004;
+                break;
+              } // case 26
+              case 32: {
+                quantity_ = input.readInt64();
+                bitField0_ |= 0x00000008;
+                break;
+              } // case 32
+              case 42: {
+                status_ = input.readStringRequireUtf8();
+                bitField0_ |= 0x00000010;
+                break;
+              } // case 42
+              case 50: {
+                name_ = input.readStringRequireUtf8();
+                bitField0_ |= 0x00000020;
+                break;
+              } // case 50
+              case 58: {
+                purchaserTenantId_ = input.readStringRequireUtf8();
+                bitField0_ |= 0x00000040;
+                break;
+              } // case 58
+              case 66: {
+                beneficiaryTenantId_ = input.readStringRequireUtf8();
+                bitField0_ |= 0x00000080;
+                break;
+              } // case 66
+              case 74: {
+                tenantId_ = input.readStringRequireUtf8();
+                bitField0_ |= 0x00000100;
+                break;
+              } // case 74
+              default: {
+                if (!super.parseUnknownField(input, extensionRegistry, tag)) {
+                  done = true; // was an endgroup tag
+                }
+                break;
+              } // default:
+            } // switch (tag)
+          } // while (!done)
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          throw e.unwrapIOException();
+        } finally {
+          onChanged();
+        } // finally
+        return this;
+      }
+      private int bitField0_;
+
+      private java.lang.Object subscriptionId_ = "";
+      /**
+       * <pre>
+       * subscription_id is the SaaS subscription id: the azure_resource_id of its usage events.
+       * </pre>
+       *
+       * <code>string subscription_id = 1;</code>
+       * @return The subscriptionId.
+       */
+      public java.lang.String getSubscriptionId() {
+        java.lang.Object ref = subscriptionId_;
+        if (!(ref instanceof java.lang.String)) {
+          com.google.protobuf.ByteString bs =
+              (com.google.protobuf.ByteString) ref;
+          java.lang.String s = bs.toStringUtf8();
+          subscriptionId_ = s;
+          return s;
+        } else {
+          return (java.lang.String) ref;
+        }
+      }
+      /**
+       * <pre>
+       * subscription_id is the SaaS subscription id: the azure_resource_id of its usage events.
+       * </pre>
+       *
+       * <code>string subscription_id = 1;</code>
+       * @return The bytes for subscriptionId.
+       */
+      public com.google.protobuf.ByteString
+          getSubscriptionIdBytes() {
+        java.lang.Object ref = subscriptionId_;
+        if (ref instanceof String) {
+          com.google.protobuf.ByteString b = 
+              com.google.protobuf.ByteString.copyFromUtf8(
+                  (java.lang.String) ref);
+          subscriptionId_ = b;
+          return b;
+        } else {
+          return (com.google.protobuf.ByteString) ref;
+        }
+      }
+      /**
+       * <pre>
+       * subscription_id is the SaaS subscription id: the azure_resource_id of its usage events.
+       * </pre>
+       *
+       * <code>string subscription_id = 1;</code>
+       * @param value The subscriptionId to set.
+       * @return This builder for chaining.
+       */
+      public Builder setSubscriptionId(
+          java.lang.String value) {
+        if (value == null) { throw new NullPointerException(); }
+        subscriptionId_ = value;
+        bitField0_ |= 0x00000001;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * subscription_id is the SaaS subscription id: the azure_resource_id of its usage events.
+       * </pre>
+       *
+       * <code>string subscription_id = 1;</code>
+       * @return This builder for chaining.
+       */
+      public Builder clearSubscriptionId() {
+        subscriptionId_ = getDefaultInstance().getSubscriptionId();
+        bitField0_ = (bitField0_ & ~0x00000001);
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * subscription_id is the SaaS subscription id: the azure_resource_id of its usage events.
+       * </pre>
+       *
+       * <code>string subscription_id = 1;</code>
+       * @param value The bytes for subscriptionId to set.
+       * @return This builder for chaining.
+       */
+      public Builder setSubscriptionIdBytes(
+          com.google.protobuf.ByteString value) {
+        if (value == null) { throw new NullPointerException(); }
+        checkByteStringIsUtf8(value);
+        subscriptionId_ = value;
+        bitField0_ |= 0x00000001;
+        onChanged();
+        return this;
+      }
+
+      private java.lang.Object offerId_ = "";
+      /**
+       * <pre>
+       * offer_id is the offer the buyer subscribed to.
+       * </pre>
+       *
+       * <code>string offer_id = 2;</code>
+       * @return The offerId.
+       */
+      public java.lang.String getOfferId() {
+        java.lang.Object ref = offerId_;
+        if (!(ref instanceof java.lang.String)) {
+          com.google.protobuf.ByteString bs =
+              (com.google.protobuf.ByteString) ref;
+          java.lang.String s = bs.toStringUtf8();
+          offerId_ = s;
+          return s;
+        } else {
+          return (java.lang.String) ref;
+        }
+      }
+      /**
+       * <pre>
+       * offer_id is the offer the buyer subscribed to.
+       * </pre>
+       *
+       * <code>string offer_id = 2;</code>
+       * @return The bytes for offerId.
+       */
+      public com.google.protobuf.ByteString
+          getOfferIdBytes() {
+        java.lang.Object ref = offerId_;
+        if (ref instanceof String) {
+          com.google.protobuf.ByteString b = 
+              com.google.protobuf.ByteString.copyFromUtf8(
+                  (java.lang.String) ref);
+          offerId_ = b;
+          return b;
+        } else {
+          return (com.google.protobuf.ByteString) ref;
+        }
+      }
+      /**
+       * <pre>
+       * offer_id is the offer the buyer subscribed to.
+       * </pre>
+       *
+       * <code>string offer_id = 2;</code>
+       * @param value The offerId to set.
+       * @return This builder for chaining.
+       */
+      public Builder setOfferId(
+          java.lang.String value) {
+        if (value == null) { throw new NullPointerException(); }
+        offerId_ = value;
+        bitField0_ |= 0x00000002;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * offer_id is the offer the buyer subscribed to.
+       * </pre>
+       *
+       * <code>string offer_id = 2;</code>
+       * @return This builder for chaining.
+       */
+      public Builder clearOfferId() {
+        offerId_ = getDefaultInstance().getOfferId();
+        bitField0_ = (bitField0_ & ~0x00000002);
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * offer_id is the offer the buyer subscribed to.
+       * </pre>
+       *
+       * <code>string offer_id = 2;</code>
+       * @param value The bytes for offerId to set.
+       * @return This builder for chaining.
+       */
+      public Builder setOfferIdBytes(
+          com.google.protobuf.ByteString value) {
+        if (value == null) { throw new NullPointerException(); }
+        checkByteStringIsUtf8(value);
+        offerId_ = value;
+        bitField0_ |= 0x00000002;
+        onChanged();
+        return this;
+      }
+
+      private java.lang.Object planId_ = "";
+      /**
+       * <pre>
+       * plan_id is the plan bought: the azure_plan_id of its usage events.
+       * </pre>
+       *
+       * <code>string plan_id = 3;</code>
+       * @return The planId.
+       */
+      public java.lang.String getPlanId() {
+        java.lang.Object ref = planId_;
+        if (!(ref instanceof java.lang.String)) {
+          com.google.protobuf.ByteString bs =
+              (com.google.protobuf.ByteString) ref;
+          java.lang.String s = bs.toStringUtf8();
+          planId_ = s;
+          return s;
+        } else {
+          return (java.lang.String) ref;
+        }
+      }
+      /**
+       * <pre>
+       * plan_id is the plan bought: the azure_plan_id of its usage events.
+       * </pre>
+       *
+       * <code>string plan_id = 3;</code>
+       * @return The bytes for planId.
+       */
+      public com.google.protobuf.ByteString
+          getPlanIdBytes() {
+        java.lang.Object ref = planId_;
+        if (ref instanceof String) {
+          com.google.protobuf.ByteString b = 
+              com.google.protobuf.ByteString.copyFromUtf8(
+                  (java.lang.String) ref);
+          planId_ = b;
+          return b;
+        } else {
+          return (com.google.protobuf.ByteString) ref;
+        }
+      }
+      /**
+       * <pre>
+       * plan_id is the plan bought: the azure_plan_id of its usage events.
+       * </pre>
+       *
+       * <code>string plan_id = 3;</code>
+       * @param value The planId to set.
+       * @return This builder for chaining.
+       */
+      public Builder setPlanId(
+          java.lang.String value) {
+        if (value == null) { throw new NullPointerException(); }
+        planId_ = value;
+        bitField0_ |= 0x00000004;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * plan_id is the plan bought: the azure_plan_id of its usage events.
+       * </pre>
+       *
+       * <code>string plan_id = 3;</code>
+       * @return This builder for chaining.
+       */
+      public Builder clearPlanId() {
+        planId_ = getDefaultInstance().getPlanId();
+        bitField0_ = (bitField0_ & ~0x00000004);
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * plan_id is the plan bought: the azure_plan_id of its usage events.
+       * </pre>
+       *
+       * <code>string plan_id = 3;</code>
+       * @param value The bytes for planId to set.
+       * @return This builder for chaining.
+       */
+      public Builder setPlanIdBytes(
+          com.google.protobuf.ByteString value) {
+        if (value == null) { throw new NullPointerException(); }
+        checkByteStringIsUtf8(value);
+        planId_ = value;
+        bitField0_ |= 0x00000004;
+        onChanged();
+        return this;
+      }
+
+      private long quantity_ ;
+      /**
+       * <pre>
+       * quantity is the number of seats, for per-user plans.
+       * </pre>
+       *
+       * <code>int64 quantity = 4;</code>
+       * @return The quantity.
+       */
+      @java.lang.Override
+      public long getQuantity() {
+        return quantity_;
+      }
+      /**
+       * <pre>
+       * quantity is the number of seats, for per-user plans.
+       * </pre>
+       *
+       * <code>int64 quantity = 4;</code>
+       * @param value The quantity to set.
+       * @return This builder for chaining.
+       */
+      public Builder setQuantity(long value) {
+
+        quantity_ = value;
+        bitField0_ |= 0x00000008;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * quantity is the number of seats, for per-user plans.
+       * </pre>
+       *
+       * <code>int64 quantity = 4;</code>
+       * @return This builder for chaining.
+       */
+      public Builder clearQuantity() {
+        bitField0_ = (bitField0_ & ~0x00000008);
+        quantity_ = 0L;
+        onChanged();
+        return this;
+      }
+
+      private java.lang.Object status_ = "";
+      /**
+       * <pre>
+       * status is PendingFulfillmentStart, Subscribed, Suspended or Unsubscribed.
+       * </pre>
+       *
+       * <code>string status = 5;</code>
+       * @return The status.
+       */
+      public java.lang.String getStatus() {
+        java.lang.Object ref = status_;
+        if (!(ref instanceof java.lang.String)) {
+          com.google.protobuf.ByteString bs =
+              (com.google.protobuf.ByteString) ref;
+          java.lang.String s = bs.toStringUtf8();
+          status_ = s;
+          return s;
+        } else {
+          return (java.lang.String) ref;
+        }
+      }
+      /**
+       * <pre>
+       * status is PendingFulfillmentStart, Subscribed, Suspended or Unsubscribed.
+       * </pre>
+       *
+       * <code>string status = 5;</code>
+       * @return The bytes for status.
+       */
+      public com.google.protobuf.ByteString
+          getStatusBytes() {
+        java.lang.Object ref = status_;
+        if (ref instanceof String) {
+          com.google.protobuf.ByteString b = 
+              com.google.protobuf.ByteString.copyFromUtf8(
+                  (java.lang.String) ref);
+          status_ = b;
+          return b;
+        } else {
+          return (com.google.protobuf.ByteString) ref;
+        }
+      }
+      /**
+       * <pre>
+       * status is PendingFulfillmentStart, Subscribed, Suspended or Unsubscribed.
+       * </pre>
+       *
+       * <code>string status = 5;</code>
+       * @param value The status to set.
+       * @return This builder for chaining.
+       */
+      public Builder setStatus(
+          java.lang.String value) {
+        if (value == null) { throw new NullPointerException(); }
+        status_ = value;
+        bitField0_ |= 0x00000010;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * status is PendingFulfillmentStart, Subscribed, Suspended or Unsubscribed.
+       * </pre>
+       *
+       * <code>string status = 5;</code>
+       * @return This builder for chaining.
+       */
+      public Builder clearStatus() {
+        status_ = getDefaultInstance().getStatus();
+        bitField0_ = (bitField0_ & ~0x00000010);
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * status is PendingFulfillmentStart, Subscribed, Suspended or Unsubscribed.
+       * </pre>
+       *
+       * <code>string status = 5;</code>
+       * @param value The bytes for status to set.
+       * @return This builder for chaining.
+       */
+      public Builder setStatusBytes(
+          com.google.protobuf.ByteString value) {
+        if (value == null) { throw new NullPointerException(); }
+        checkByteStringIsUtf8(value);
+        status_ = value;
+        bitField0_ |= 0x00000010;
+        onChanged();
+        return this;
+      }
+
+      private java.lang.Object name_ = "";
+      /**
+       * <pre>
+       * name is the subscription's name, as the buyer gave it.
+       * </pre>
+       *
+       * <code>string name = 6;</code>
+       * @return The name.
+       */
+      public java.lang.String getName() {
+        java.lang.Object ref = name_;
+        if (!(ref instanceof java.lang.String)) {
+          com.google.protobuf.ByteString bs =
+              (com.google.protobuf.ByteString) ref;
+          java.lang.String s = bs.toStringUtf8();
+          name_ = s;
+          return s;
+        } else {
+          return (java.lang.String) ref;
+        }
+      }
+      /**
+       * <pre>
+       * name is the subscription's name, as the buyer gave it.
+       * </pre>
+       *
+       * <code>string name = 6;</code>
+       * @return The bytes for name.
+       */
+      public com.google.protobuf.ByteString
+          getNameBytes() {
+        java.lang.Object ref = name_;
+        if (ref instanceof String) {
+          com.google.protobuf.ByteString b = 
+              com.google.protobuf.ByteString.copyFromUtf8(
+                  (java.lang.String) ref);
+          name_ = b;
+          return b;
+        } else {
+          return (com.google.protobuf.ByteString) ref;
+        }
+      }
+      /**
+       * <pre>
+       * name is the subscription's name, as the buyer gave it.
+       * </pre>
+       *
+       * <code>string name = 6;</code>
+       * @param value The name to set.
+       * @return This builder for chaining.
+       */
+      public Builder setName(
+          java.lang.String value) {
+        if (value == null) { throw new NullPointerException(); }
+        name_ = value;
+        bitField0_ |= 0x00000020;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * name is the subscription's name, as the buyer gave it.
+       * </pre>
+       *
+       * <code>string name = 6;</code>
+       * @return This builder for chaining.
+       */
+      public Builder clearName() {
+        name_ = getDefaultInstance().getName();
+        bitField0_ = (bitField0_ & ~0x00000020);
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * name is the subscription's name, as the buyer gave it.
+       * </pre>
+       *
+       * <code>string name = 6;</code>
+       * @param value The bytes for name to set.
+       * @return This builder for chaining.
+       */
+      public Builder setNameBytes(
+          com.google.protobuf.ByteString value) {
+        if (value == null) { throw new NullPointerException(); }
+        checkByteStringIsUtf8(value);
+        name_ = value;
+        bitField0_ |= 0x00000020;
+        onChanged();
+        return this;
+      }
+
+      private java.lang.Object purchaserTenantId_ = "";
+      /**
+       * <pre>
+       * purchaser_tenant_id is the buyer's Microsoft Entra tenant.
+       * </pre>
+       *
+       * <code>string purchaser_tenant_id = 7;</code>
+       * @return The purchaserTenantId.
+       */
+      public java.lang.String getPurchaserTenantId() {
+        java.lang.Object ref = purchaserTenantId_;
+        if (!(ref instanceof java.lang.String)) {
+          com.google.protobuf.ByteString bs =
+              (com.google.protobuf.ByteString) ref;
+          java.lang.String s = bs.toStringUtf8();
+          purchaserTenantId_ = s;
+          return s;
+        } else {
+          return (java.lang.String) ref;
+        }
+      }
+      /**
+       * <pre>
+       * purchaser_tenant_id is the buyer's Microsoft Entra tenant.
+       * </pre>
+       *
+       * <code>string purchaser_tenant_id = 7;</code>
+       * @return The bytes for purchaserTenantId.
+       */
+      public com.google.protobuf.ByteString
+          getPurchaserTenantIdBytes() {
+        java.lang.Object ref = purchaserTenantId_;
+        if (ref instanceof String) {
+          com.google.protobuf.ByteString b = 
+              com.google.protobuf.ByteString.copyFromUtf8(
+                  (java.lang.String) ref);
+          purchaserTenantId_ = b;
+          return b;
+        } else {
+          return (com.google.protobuf.ByteString) ref;
+        }
+      }
+      /**
+       * <pre>
+       * purchaser_tenant_id is the buyer's Microsoft Entra tenant.
+       * </pre>
+       *
+       * <code>string purchaser_tenant_id = 7;</code>
+       * @param value The purchaserTenantId to set.
+       * @return This builder for chaining.
+       */
+      public Builder setPurchaserTenantId(
+          java.lang.String value) {
+        if (value == null) { throw new NullPointerException(); }
+        purchaserTenantId_ = value;
+        bitField0_ |= 0x00000040;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * purchaser_tenant_id is the buyer's Microsoft Entra tenant.
+       * </pre>
+       *
+       * <code>string purchaser_tenant_id = 7;</code>
+       * @return This builder for chaining.
+       */
+      public Builder clearPurchaserTenantId() {
+        purchaserTenantId_ = getDefaultInstance().getPurchaserTenantId();
+        bitField0_ = (bitField0_ & ~0x00000040);
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * purchaser_tenant_id is the buyer's Microsoft Entra tenant.
+       * </pre>
+       *
+       * <code>string purchaser_tenant_id = 7;</code>
+       * @param value The bytes for purchaserTenantId to set.
+       * @return This builder for chaining.
+       */
+      public Builder setPurchaserTenantIdBytes(
+          com.google.protobuf.ByteString value) {
+        if (value == null) { throw new NullPointerException(); }
+        checkByteStringIsUtf8(value);
+        purchaserTenantId_ = value;
+        bitField0_ |= 0x00000040;
+        onChanged();
+        return this;
+      }
+
+      private java.lang.Object beneficiaryTenantId_ = "";
+      /**
+       * <pre>
+       * beneficiary_tenant_id is the tenant of the subscription's user.
+       * </pre>
+       *
+       * <code>string beneficiary_tenant_id = 8;</code>
+       * @return The beneficiaryTenantId.
+       */
+      public java.lang.String getBeneficiaryTenantId() {
+        java.lang.Object ref = beneficiaryTenantId_;
+        if (!(ref instanceof java.lang.String)) {
+          com.google.protobuf.ByteString bs =
+              (com.google.protobuf.ByteString) ref;
+          java.lang.String s = bs.toStringUtf8();
+          beneficiaryTenantId_ = s;
+          return s;
+        } else {
+          return (java.lang.String) ref;
+        }
+      }
+      /**
+       * <pre>
+       * beneficiary_tenant_id is the tenant of the subscription's user.
+       * </pre>
+       *
+       * <code>string beneficiary_tenant_id = 8;</code>
+       * @return The bytes for beneficiaryTenantId.
+       */
+      public com.google.protobuf.ByteString
+          getBeneficiaryTenantIdBytes() {
+        java.lang.Object ref = beneficiaryTenantId_;
+        if (ref instanceof String) {
+          com.google.protobuf.ByteString b = 
+              com.google.protobuf.ByteString.copyFromUtf8(
+                  (java.lang.String) ref);
+          beneficiaryTenantId_ = b;
+          return b;
+        } else {
+          return (com.google.protobuf.ByteString) ref;
+        }
+      }
+      /**
+       * <pre>
+       * beneficiary_tenant_id is the tenant of the subscription's user.
+       * </pre>
+       *
+       * <code>string beneficiary_tenant_id = 8;</code>
+       * @param value The beneficiaryTenantId to set.
+       * @return This builder for chaining.
+       */
+      public Builder setBeneficiaryTenantId(
+          java.lang.String value) {
+        if (value == null) { throw new NullPointerException(); }
+        beneficiaryTenantId_ = value;
+        bitField0_ |= 0x00000080;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * beneficiary_tenant_id is the tenant of the subscription's user.
+       * </pre>
+       *
+       * <code>string beneficiary_tenant_id = 8;</code>
+       * @return This builder for chaining.
+       */
+      public Builder clearBeneficiaryTenantId() {
+        beneficiaryTenantId_ = getDefaultInstance().getBeneficiaryTenantId();
+        bitField0_ = (bitField0_ & ~0x00000080);
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * beneficiary_tenant_id is the tenant of the subscription's user.
+       * </pre>
+       *
+       * <code>string beneficiary_tenant_id = 8;</code>
+       * @param value The bytes for beneficiaryTenantId to set.
+       * @return This builder for chaining.
+       */
+      public Builder setBeneficiaryTenantIdBytes(
+          com.google.protobuf.ByteString value) {
+        if (value == null) { throw new NullPointerException(); }
+        checkByteStringIsUtf8(value);
+        beneficiaryTenantId_ = value;
+        bitField0_ |= 0x00000080;
+        onChanged();
+        return this;
+      }
+
+      private java.lang.Object tenantId_ = "";
+      /**
+       * <pre>
+       * tenant_id is the application's tenant the subscription is bound to, if any.
+       * </pre>
+       *
+       * <code>string tenant_id = 9;</code>
+       * @return The tenantId.
+       */
+      public java.lang.String getTenantId() {
+        java.lang.Object ref = tenantId_;
+        if (!(ref instanceof java.lang.String)) {
+          com.google.protobuf.ByteString bs =
+              (com.google.protobuf.ByteString) ref;
+          java.lang.String s = bs.toStringUtf8();
+          tenantId_ = s;
+          return s;
+        } else {
+          return (java.lang.String) ref;
+        }
+      }
+      /**
+       * <pre>
+       * tenant_id is the application's tenant the subscription is bound to, if any.
+       * </pre>
+       *
+       * <code>string tenant_id = 9;</code>
+       * @return The bytes for tenantId.
+       */
+      public com.google.protobuf.ByteString
+          getTenantIdBytes() {
+        java.lang.Object ref = tenantId_;
+        if (ref instanceof String) {
+          com.google.protobuf.ByteString b = 
+              com.google.protobuf.ByteString.copyFromUtf8(
+                  (java.lang.String) ref);
+          tenantId_ = b;
+          return b;
+        } else {
+          return (com.google.protobuf.ByteString) ref;
+        }
+      }
+      /**
+       * <pre>
+       * tenant_id is the application's tenant the subscription is bound to, if any.
+       * </pre>
+       *
+       * <code>string tenant_id = 9;</code>
+       * @param value The tenantId to set.
+       * @return This builder for chaining.
+       */
+      public Builder setTenantId(
+          java.lang.String value) {
+        if (value == null) { throw new NullPointerException(); }
+        tenantId_ = value;
+        bitField0_ |= 0x00000100;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * tenant_id is the application's tenant the subscription is bound to, if any.
+       * </pre>
+       *
+       * <code>string tenant_id = 9;</code>
+       * @return This builder for chaining.
+       */
+      public Builder clearTenantId() {
+        tenantId_ = getDefaultInstance().getTenantId();
+        bitField0_ = (bitField0_ & ~0x00000100);
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * tenant_id is the application's tenant the subscription is bound to, if any.
+       * </pre>
+       *
+       * <code>string tenant_id = 9;</code>
+       * @param value The bytes for tenantId to set.
+       * @return This builder for chaining.
+       */
+      public Builder setTenantIdBytes(
+          com.google.protobuf.ByteString value) {
+        if (value == null) { throw new NullPointerException(); }
+        checkByteStringIsUtf8(value);
+        tenantId_ = value;
+        bitField0_ |= 0x00000100;
+        onChanged();
+        return this;
+      }
+
+      // @@protoc_insertion_point(builder_scope:meteringsidecar.v1.AzureSubscription)
+    }
+
+    // @@protoc_insertion_point(class_scope:meteringsidecar.v1.AzureSubscription)
+    private static final meteringsidecar.v1.Sidecar.AzureSubscription DEFAULT_INSTANCE;
+    static {
+      DEFAULT_INSTANCE = new meteringsidecar.v1.Sidecar.AzureSubscription();
+    }
+
+    public static meteringsidecar.v1.Sidecar.AzureSubscription getDefaultInstance() {
+      return DEFAULT_INSTANCE;
+    }
+
+    private static final com.google.protobuf.Parser<AzureSubscription>
+        PARSER = new com.google.protobuf.AbstractParser<AzureSubscription>() {
+      @java.lang.Override
+      public AzureSubscription parsePartialFrom(
+          com.google.protobuf.CodedInputStream input,
+          com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+          throws com.google.protobuf.InvalidProtocolBufferException {
+        Builder builder = newBuilder();
+        try {
+          builder.mergeFrom(input, extensionRegistry);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          throw e.setUnfinishedMessage(builder.buildPartial());
+        } catch (com.google.protobuf.UninitializedMessageException e) {
+          throw e.asInvalidProtocolBufferException().setUnfinishedMessage(builder.buildPartial());
+        } catch (java.io.IOException e) {
+          throw new com.google.protobuf.InvalidProtocolBufferException(e)
+              .setUnfinishedMessage(builder.buildPartial());
+        }
+        return builder.buildPartial();
+      }
+    };
+
+    public static com.google.protobuf.Parser<AzureSubscription> parser() {
+      return PARSER;
+    }
+
+    @java.lang.Override
+    public com.google.protobuf.Parser<AzureSubscription> getParserForType() {
+      return PARSER;
+    }
+
+    @java.lang.Override
+    public meteringsidecar.v1.Sidecar.AzureSubscription getDefaultInstanceForType() {
+      return DEFAULT_INSTANCE;
+    }
+
+  }
+
+  public interface ResolveAzureSubscriptionResponseOrBuilder extends
+      // @@protoc_insertion_point(interface_extends:meteringsidecar.v1.ResolveAzureSubscriptionResponse)
+      com.google.protobuf.MessageOrBuilder {
+
+    /**
+     * <pre>
+     * subscription is what Azure resolved.
+     * </pre>
+     *
+     * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+     * @return Whether the subscription field is set.
+     */
+    boolean hasSubscription();
+    /**
+     * <pre>
+     * subscription is what Azure resolved.
+     * </pre>
+     *
+     * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+     * @return The subscription.
+     */
+    meteringsidecar.v1.Sidecar.AzureSubscription getSubscription();
+    /**
+     * <pre>
+     * subscription is what Azure resolved.
+     * </pre>
+     *
+     * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+     */
+    meteringsidecar.v1.Sidecar.AzureSubscriptionOrBuilder getSubscriptionOrBuilder();
+
+    /**
+     * <pre>
+     * new_subscription is true the first time this sidecar stored the subscription.
+     * </pre>
+     *
+     * <code>bool new_subscription = 2;</code>
+     * @return The newSubscription.
+     */
+    boolean getNewSubscription();
+  }
+  /**
+   * <pre>
+   * ResolveAzureSubscriptionResponse is the subscription the token stands for.
+   * </pre>
+   *
+   * Protobuf type {@code meteringsidecar.v1.ResolveAzureSubscriptionResponse}
+   */
+  public static final class ResolveAzureSubscriptionResponse extends
+      com.google.protobuf.GeneratedMessage implements
+      // @@protoc_insertion_point(message_implements:meteringsidecar.v1.ResolveAzureSubscriptionResponse)
+      ResolveAzureSubscriptionResponseOrBuilder {
+  private static final long serialVersionUID = 0L;
+    static {
+      com.google.protobuf.RuntimeVersion.validateProtobufGencodeVersion(
+        com.google.protobuf.RuntimeVersion.RuntimeDomain.PUBLIC,
+        /* major= */ 4,
+        /* minor= */ 35,
+        /* patch= */ 1,
+        /* suffix= */ "",
+        "ResolveAzureSubscriptionResponse");
+    }
+    // Use ResolveAzureSubscriptionResponse.newBuilder() to construct.
+    private ResolveAzureSubscriptionResponse(com.google.protobuf.GeneratedMessage.Builder<?> builder) {
+      super(builder);
+    }
+    private ResolveAzureSubscriptionResponse() {
+    }
+
+    public static final com.google.protobuf.Descriptors.Descriptor
+        getDescriptor() {
+      return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_ResolveAzureSubscriptionResponse_descriptor;
+    }
+
+    @java.lang.Override
+    public com.google.protobuf.Descriptors.Descriptor getDescriptorForType() {
+      return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_ResolveAzureSubscriptionResponse_descriptor;
+    }
+
+    @java.lang.Override
+    protected com.google.protobuf.GeneratedMessage.FieldAccessorTable
+        internalGetFieldAccessorTable() {
+      return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_ResolveAzureSubscriptionResponse_fieldAccessorTable
+          .ensureFieldAccessorsInitialized(
+              meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse.class, meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse.Builder.class);
+    }
+
+    private int bitField0_;
+    public static final int SUBSCRIPTION_FIELD_NUMBER = 1;
+    private meteringsidecar.v1.Sidecar.AzureSubscription subscription_;
+    /**
+     * <pre>
+     * subscription is what Azure resolved.
+     * </pre>
+     *
+     * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+     * @return Whether the subscription field is set.
+     */
+    @java.lang.Override
+    public boolean hasSubscription() {
+      return ((bitField0_ & 0x00000001) != 0);
+    }
+    /**
+     * <pre>
+     * subscription is what Azure resolved.
+     * </pre>
+     *
+     * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+     * @return The subscription.
+     */
+    @java.lang.Override
+    public meteringsidecar.v1.Sidecar.AzureSubscription getSubscription() {
+      return subscription_ == null ? meteringsidecar.v1.Sidecar.AzureSubscription.getDefaultInstance() : subscription_;
+    }
+    /**
+     * <pre>
+     * subscription is what Azure resolved.
+     * </pre>
+     *
+     * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+     */
+    @java.lang.Override
+    public meteringsidecar.v1.Sidecar.AzureSubscriptionOrBuilder getSubscriptionOrBuilder() {
+      return subscription_ == null ? meteringsidecar.v1.Sidecar.AzureSubscription.getDefaultInstance() : subscription_;
+    }
+
+    public static final int NEW_SUBSCRIPTION_FIELD_NUMBER = 2;
+    private boolean newSubscription_ = false;
+    /**
+     * <pre>
+     * new_subscription is true the first time this sidecar stored the subscription.
+     * </pre>
+     *
+     * <code>bool new_subscription = 2;</code>
+     * @return The newSubscription.
+     */
+    @java.lang.Override
+    public boolean getNewSubscription() {
+      return newSubscription_;
+    }
+
+    private byte memoizedIsInitialized = -1;
+    @java.lang.Override
+    public final boolean isInitialized() {
+      byte isInitialized = memoizedIsInitialized;
+      if (isInitialized == 1) return true;
+      if (isInitialized == 0) return false;
+
+      memoizedIsInitialized = 1;
+      return true;
+    }
+
+    @java.lang.Override
+    public void writeTo(com.google.protobuf.CodedOutputStream output)
+                        throws java.io.IOException {
+      if (((bitField0_ & 0x00000001) != 0)) {
+        output.writeMessage(1, getSubscription());
+      }
+      if (newSubscription_ != false) {
+        output.writeBool(2, newSubscription_);
+      }
+      getUnknownFields().writeTo(output);
+    }
+    private int computeSerializedSize_0() {
+      int size = 0;
+      if (((bitField0_ & 0x00000001) != 0)) {
+        size += com.google.protobuf.CodedOutputStream
+          .computeMessageSize(1, getSubscription());
+      }
+      if (newSubscription_ != false) {
+        size += com.google.protobuf.CodedOutputStream
+          .computeBoolSize(2, newSubscription_);
+      }
+      return size;
+    }
+    @java.lang.Override
+    public int getSerializedSize() {
+      int size = memoizedSize;
+      if (size != -1) return size;
+
+      size = 0;
+      size += computeSerializedSize_0();
+      size += getUnknownFields().getSerializedSize();
+      memoizedSize = size;
+      return size;
+    }
+
+    @java.lang.Override
+    public boolean equals(final java.lang.Object obj) {
+      if (obj == this) {
+       return true;
+      }
+      if (!(obj instanceof meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse)) {
+        return super.equals(obj);
+      }
+      meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse other = (meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse) obj;
+
+      if (hasSubscription() != other.hasSubscription()) return false;
+      if (hasSubscription()) {
+        if (!getSubscription()
+            .equals(other.getSubscription())) return false;
+      }
+      if (getNewSubscription()
+          != other.getNewSubscription()) return false;
+      if (!getUnknownFields().equals(other.getUnknownFields())) return false;
+      return true;
+    }
+
+    @java.lang.Override
+    public int hashCode() {
+      if (memoizedHashCode != 0) {
+        return memoizedHashCode;
+      }
+      int hash = 41;
+      hash = (19 * hash) + getDescriptor().hashCode();
+      if (hasSubscription()) {
+        hash = (37 * hash) + SUBSCRIPTION_FIELD_NUMBER;
+        hash = (53 * hash) + getSubscription().hashCode();
+      }
+      hash = (37 * hash) + NEW_SUBSCRIPTION_FIELD_NUMBER;
+      hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+          getNewSubscription());
+      hash = (29 * hash) + getUnknownFields().hashCode();
+      memoizedHashCode = hash;
+      return hash;
+    }
+
+    public static meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse parseFrom(
+        java.nio.ByteBuffer data)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data);
+    }
+    public static meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse parseFrom(
+        java.nio.ByteBuffer data,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse parseFrom(
+        com.google.protobuf.ByteString data)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data);
+    }
+    public static meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse parseFrom(
+        com.google.protobuf.ByteString data,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse parseFrom(byte[] data)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data);
+    }
+    public static meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse parseFrom(
+        byte[] data,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse parseFrom(java.io.InputStream input)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input);
+    }
+    public static meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse parseFrom(
+        java.io.InputStream input,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input, extensionRegistry);
+    }
+
+    public static meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse parseDelimitedFrom(java.io.InputStream input)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseDelimitedWithIOException(PARSER, input);
+    }
+
+    public static meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse parseDelimitedFrom(
+        java.io.InputStream input,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseDelimitedWithIOException(PARSER, input, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse parseFrom(
+        com.google.protobuf.CodedInputStream input)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input);
+    }
+    public static meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse parseFrom(
+        com.google.protobuf.CodedInputStream input,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input, extensionRegistry);
+    }
+
+    @java.lang.Override
+    public Builder newBuilderForType() { return newBuilder(); }
+    public static Builder newBuilder() {
+      return DEFAULT_INSTANCE.toBuilder();
+    }
+    public static Builder newBuilder(meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse prototype) {
+      return DEFAULT_INSTANCE.toBuilder().mergeFrom(prototype);
+    }
+    @java.lang.Override
+    public Builder toBuilder() {
+      return this == DEFAULT_INSTANCE
+          ? new Builder() : new Builder().mergeFrom(this);
+    }
+
+    @java.lang.Override
+    protected Builder newBuilderForType(
+        com.google.protobuf.GeneratedMessage.BuilderParent parent) {
+      Builder builder = new Builder(parent);
+      return builder;
+    }
+    /**
+     * <pre>
+     * ResolveAzureSubscriptionResponse is the subscription the token stands for.
+     * </pre>
+     *
+     * Protobuf type {@code meteringsidecar.v1.ResolveAzureSubscriptionResponse}
+     */
+    public static final class Builder extends
+        com.google.protobuf.GeneratedMessage.Builder<Builder> implements
+        // @@protoc_insertion_point(builder_implements:meteringsidecar.v1.ResolveAzureSubscriptionResponse)
+        meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponseOrBuilder {
+      public static final com.google.protobuf.Descriptors.Descriptor
+          getDescriptor() {
+        return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_ResolveAzureSubscriptionResponse_descriptor;
+      }
+
+      @java.lang.Override
+      protected com.google.protobuf.GeneratedMessage.FieldAccessorTable
+          internalGetFieldAccessorTable() {
+        return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_ResolveAzureSubscriptionResponse_fieldAccessorTable
+            .ensureFieldAccessorsInitialized(
+                meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse.class, meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse.Builder.class);
+      }
+
+      // Construct using meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse.newBuilder()
+      private Builder() {
+        maybeForceBuilderInitialization();
+      }
+
+      private Builder(
+          com.google.protobuf.GeneratedMessage.BuilderParent parent) {
+        super(parent);
+        maybeForceBuilderInitialization();
+      }
+      private void maybeForceBuilderInitialization() {
+        if (com.google.protobuf.GeneratedMessage
+                .alwaysUseFieldBuilders) {
+          internalGetSubscriptionFieldBuilder();
+        }
+      }
+      @java.lang.Override
+      public Builder clear() {
+        super.clear();
+        bitField0_ = 0;
+        subscription_ = null;
+        if (subscriptionBuilder_ != null) {
+          subscriptionBuilder_.dispose();
+          subscriptionBuilder_ = null;
+        }
+        newSubscription_ = false;
+        return this;
+      }
+
+      @java.lang.Override
+      public com.google.protobuf.Descriptors.Descriptor
+          getDescriptorForType() {
+        return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_ResolveAzureSubscriptionResponse_descriptor;
+      }
+
+      @java.lang.Override
+      public meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse getDefaultInstanceForType() {
+        return meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse.getDefaultInstance();
+      }
+
+      @java.lang.Override
+      public meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse build() {
+        meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse result = buildPartial();
+        if (!result.isInitialized()) {
+          throw newUninitializedMessageException(result);
+        }
+        return result;
+      }
+
+      @java.lang.Override
+      public meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse buildPartial() {
+        meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse result = new meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse(this);
+        if (bitField0_ != 0) { buildPartial0(result); }
+        onBuilt();
+        return result;
+      }
+
+      private void buildPartial0(meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse result) {
+        int from_bitField0_ = bitField0_;
+        int to_bitField0_ = 0;
+        if (((from_bitField0_ & 0x00000001) != 0)) {
+          result.subscription_ = subscriptionBuilder_ == null
+              ? subscription_
+              : subscriptionBuilder_.build();
+          to_bitField0_ |= 0x00000001;
+        }
+        if (((from_bitField0_ & 0x00000002) != 0)) {
+          result.newSubscription_ = newSubscription_;
+        }
+        result.bitField0_ |= to_bitField0_;
+      }
+
+      @java.lang.Override
+      public Builder mergeFrom(com.google.protobuf.Message other) {
+        if (other instanceof meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse) {
+          return mergeFrom((meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse)other);
+        } else {
+          super.mergeFrom(other);
+          return this;
+        }
+      }
+
+      public Builder mergeFrom(meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse other) {
+        if (other == meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse.getDefaultInstance()) return this;
+        if (other.hasSubscription()) {
+          mergeSubscription(other.getSubscription());
+        }
+        if (other.getNewSubscription() != false) {
+          setNewSubscription(other.getNewSubscription());
+        }
+        this.mergeUnknownFields(other.getUnknownFields());
+        onChanged();
+        return this;
+      }
+
+      @java.lang.Override
+      public final boolean isInitialized() {
+        return true;
+      }
+
+      @java.lang.Override
+      public Builder mergeFrom(
+          com.google.protobuf.CodedInputStream input,
+          com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+          throws java.io.IOException {
+        if (extensionRegistry == null) {
+          throw new java.lang.NullPointerException();
+        }
+        try {
+          boolean done = false;
+          while (!done) {
+            int tag = input.readTag();
+            switch (tag) {
+              case 0:
+                done = true;
+                break;
+              case 10: {
+                input.readMessage(
+                    internalGetSubscriptionFieldBuilder().getBuilder(),
+                    extensionRegistry);
+                bitField0_ |= 0x00000001;
+                break;
+              } // case 10
+              case 16: {
+                newSubscription_ = input.readBool();
+                bitField0_ |= 0x00000002;
+                break;
+              } // case 16
+              default: {
+                if (!super.parseUnknownField(input, extensionRegistry, tag)) {
+                  done = true; // was an endgroup tag
+                }
+                break;
+              } // default:
+            } // switch (tag)
+          } // while (!done)
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          throw e.unwrapIOException();
+        } finally {
+          onChanged();
+        } // finally
+        return this;
+      }
+      private int bitField0_;
+
+      private meteringsidecar.v1.Sidecar.AzureSubscription subscription_;
+      private com.google.protobuf.SingleFieldBuilder<
+          meteringsidecar.v1.Sidecar.AzureSubscription, meteringsidecar.v1.Sidecar.AzureSubscription.Builder, meteringsidecar.v1.Sidecar.AzureSubscriptionOrBuilder> subscriptionBuilder_;
+      /**
+       * <pre>
+       * subscription is what Azure resolved.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       * @return Whether the subscription field is set.
+       */
+      public boolean hasSubscription() {
+        return ((bitField0_ & 0x00000001) != 0);
+      }
+      /**
+       * <pre>
+       * subscription is what Azure resolved.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       * @return The subscription.
+       */
+      public meteringsidecar.v1.Sidecar.AzureSubscription getSubscription() {
+        if (subscriptionBuilder_ == null) {
+          return subscription_ == null ? meteringsidecar.v1.Sidecar.AzureSubscription.getDefaultInstance() : subscription_;
+        } else {
+          return subscriptionBuilder_.getMessage();
+        }
+      }
+      /**
+       * <pre>
+       * subscription is what Azure resolved.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       */
+      public Builder setSubscription(meteringsidecar.v1.Sidecar.AzureSubscription value) {
+        if (subscriptionBuilder_ == null) {
+          if (value == null) {
+            throw new NullPointerException();
+          }
+          subscription_ = value;
+        } else {
+          subscriptionBuilder_.setMessage(value);
+        }
+        bitField0_ |= 0x00000001;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * subscription is what Azure resolved.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       */
+      public Builder setSubscription(
+          meteringsidecar.v1.Sidecar.AzureSubscription.Builder builderForValue) {
+        if (subscriptionBuilder_ == null) {
+          subscription_ = builderForValue.build();
+        } else {
+          subscriptionBuilder_.setMessage(builderForValue.build());
+        }
+        bitField0_ |= 0x00000001;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * subscription is what Azure resolved.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       */
+      public Builder mergeSubscription(meteringsidecar.v1.Sidecar.AzureSubscription value) {
+        if (subscriptionBuilder_ == null) {
+          if (((bitField0_ & 0x00000001) != 0) &&
+            subscription_ != null &&
+            subscription_ != meteringsidecar.v1.Sidecar.AzureSubscription.getDefaultInstance()) {
+            getSubscriptionBuilder().mergeFrom(value);
+          } else {
+            subscription_ = value;
+          }
+        } else {
+          subscriptionBuilder_.mergeFrom(value);
+        }
+        if (subscription_ != null) {
+          bitField0_ |= 0x00000001;
+          onChanged();
+        }
+        return this;
+      }
+      /**
+       * <pre>
+       * subscription is what Azure resolved.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       */
+      public Builder clearSubscription() {
+        bitField0_ = (bitField0_ & ~0x00000001);
+        subscription_ = null;
+        if (subscriptionBuilder_ != null) {
+          subscriptionBuilder_.dispose();
+          subscriptionBuilder_ = null;
+        }
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * subscription is what Azure resolved.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       */
+      public meteringsidecar.v1.Sidecar.AzureSubscription.Builder getSubscriptionBuilder() {
+        bitField0_ |= 0x00000001;
+        onChanged();
+        return internalGetSubscriptionFieldBuilder().getBuilder();
+      }
+      /**
+       * <pre>
+       * subscription is what Azure resolved.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       */
+      public meteringsidecar.v1.Sidecar.AzureSubscriptionOrBuilder getSubscriptionOrBuilder() {
+        if (subscriptionBuilder_ != null) {
+          return subscriptionBuilder_.getMessageOrBuilder();
+        } else {
+          return subscription_ == null ?
+              meteringsidecar.v1.Sidecar.AzureSubscription.getDefaultInstance() : subscription_;
+        }
+      }
+      /**
+       * <pre>
+       * subscription is what Azure resolved.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       */
+      private com.google.protobuf.SingleFieldBuilder<
+          meteringsidecar.v1.Sidecar.AzureSubscription, meteringsidecar.v1.Sidecar.AzureSubscription.Builder, meteringsidecar.v1.Sidecar.AzureSubscriptionOrBuilder> 
+          internalGetSubscriptionFieldBuilder() {
+        if (subscriptionBuilder_ == null) {
+          subscriptionBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+              meteringsidecar.v1.Sidecar.AzureSubscription, meteringsidecar.v1.Sidecar.AzureSubscription.Builder, meteringsidecar.v1.Sidecar.AzureSubscriptionOrBuilder>(
+                  getSubscription(),
+                  getParentForChildren(),
+                  isClean());
+          subscription_ = null;
+        }
+        return subscriptionBuilder_;
+      }
+
+      private boolean newSubscription_ ;
+      /**
+       * <pre>
+       * new_subscription is true the first time this sidecar stored the subscription.
+       * </pre>
+       *
+       * <code>bool new_subscription = 2;</code>
+       * @return The newSubscription.
+       */
+      @java.lang.Override
+      public boolean getNewSubscription() {
+        return newSubscription_;
+      }
+      /**
+       * <pre>
+       * new_subscription is true the first time this sidecar stored the subscription.
+       * </pre>
+       *
+       * <code>bool new_subscription = 2;</code>
+       * @param value The newSubscription to set.
+       * @return This builder for chaining.
+       */
+      public Builder setNewSubscription(boolean value) {
+
+        newSubscription_ = value;
+        bitField0_ |= 0x00000002;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * new_subscription is true the first time this sidecar stored the subscription.
+       * </pre>
+       *
+       * <code>bool new_subscription = 2;</code>
+       * @return This builder for chaining.
+       */
+      public Builder clearNewSubscription() {
+        bitField0_ = (bitField0_ & ~0x00000002);
+        newSubscription_ = false;
+        onChanged();
+        return this;
+      }
+
+      // @@protoc_insertion_point(builder_scope:meteringsidecar.v1.ResolveAzureSubscriptionResponse)
+    }
+
+    // @@protoc_insertion_point(class_scope:meteringsidecar.v1.ResolveAzureSubscriptionResponse)
+    private static final meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse DEFAULT_INSTANCE;
+    static {
+      DEFAULT_INSTANCE = new meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse();
+    }
+
+    public static meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse getDefaultInstance() {
+      return DEFAULT_INSTANCE;
+    }
+
+    private static final com.google.protobuf.Parser<ResolveAzureSubscriptionResponse>
+        PARSER = new com.google.protobuf.AbstractParser<ResolveAzureSubscriptionResponse>() {
+      @java.lang.Override
+      public ResolveAzureSubscriptionResponse parsePartialFrom(
+          com.google.protobuf.CodedInputStream input,
+          com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+          throws com.google.protobuf.InvalidProtocolBufferException {
+        Builder builder = newBuilder();
+        try {
+          builder.mergeFrom(input, extensionRegistry);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          throw e.setUnfinishedMessage(builder.buildPartial());
+        } catch (com.google.protobuf.UninitializedMessageException e) {
+          throw e.asInvalidProtocolBufferException().setUnfinishedMessage(builder.buildPartial());
+        } catch (java.io.IOException e) {
+          throw new com.google.protobuf.InvalidProtocolBufferException(e)
+              .setUnfinishedMessage(builder.buildPartial());
+        }
+        return builder.buildPartial();
+      }
+    };
+
+    public static com.google.protobuf.Parser<ResolveAzureSubscriptionResponse> parser() {
+      return PARSER;
+    }
+
+    @java.lang.Override
+    public com.google.protobuf.Parser<ResolveAzureSubscriptionResponse> getParserForType() {
+      return PARSER;
+    }
+
+    @java.lang.Override
+    public meteringsidecar.v1.Sidecar.ResolveAzureSubscriptionResponse getDefaultInstanceForType() {
+      return DEFAULT_INSTANCE;
+    }
+
+  }
+
+  public interface ActivateAzureSubscriptionRequestOrBuilder extends
+      // @@protoc_insertion_point(interface_extends:meteringsidecar.v1.ActivateAzureSubscriptionRequest)
+      com.google.protobuf.MessageOrBuilder {
+
+    /**
+     * <pre>
+     * subscription_id is the SaaS subscription id from ResolveAzureSubscription.
+     * </pre>
+     *
+     * <code>string subscription_id = 1;</code>
+     * @return The subscriptionId.
+     */
+    java.lang.String getSubscriptionId();
+    /**
+     * <pre>
+     * subscription_id is the SaaS subscription id from ResolveAzureSubscription.
+     * </pre>
+     *
+     * <code>string subscription_id = 1;</code>
+     * @return The bytes for subscriptionId.
+     */
+    com.google.protobuf.ByteString
+        getSubscriptionIdBytes();
+
+    /**
+     * <pre>
+     * plan_id is the plan to activate; empty means the plan Azure resolved.
+     * </pre>
+     *
+     * <code>string plan_id = 2;</code>
+     * @return The planId.
+     */
+    java.lang.String getPlanId();
+    /**
+     * <pre>
+     * plan_id is the plan to activate; empty means the plan Azure resolved.
+     * </pre>
+     *
+     * <code>string plan_id = 2;</code>
+     * @return The bytes for planId.
+     */
+    com.google.protobuf.ByteString
+        getPlanIdBytes();
+
+    /**
+     * <pre>
+     * quantity is the number of seats for per-user plans; 0 sends none.
+     * </pre>
+     *
+     * <code>int64 quantity = 3;</code>
+     * @return The quantity.
+     */
+    long getQuantity();
+  }
+  /**
+   * <pre>
+   * ActivateAzureSubscriptionRequest activates a resolved subscription.
+   * </pre>
+   *
+   * Protobuf type {@code meteringsidecar.v1.ActivateAzureSubscriptionRequest}
+   */
+  public static final class ActivateAzureSubscriptionRequest extends
+      com.google.protobuf.GeneratedMessage implements
+      // @@protoc_insertion_point(message_implements:meteringsidecar.v1.ActivateAzureSubscriptionRequest)
+      ActivateAzureSubscriptionRequestOrBuilder {
+  private static final long serialVersionUID = 0L;
+    static {
+      com.google.protobuf.RuntimeVersion.validateProtobufGencodeVersion(
+        com.google.protobuf.RuntimeVersion.RuntimeDomain.PUBLIC,
+        /* major= */ 4,
+        /* minor= */ 35,
+        /* patch= */ 1,
+        /* suffix= */ "",
+        "ActivateAzureSubscriptionRequest");
+    }
+    // Use ActivateAzureSubscriptionRequest.newBuilder() to construct.
+    private ActivateAzureSubscriptionRequest(com.google.protobuf.GeneratedMessage.Builder<?> builder) {
+      super(builder);
+    }
+    private ActivateAzureSubscriptionRequest() {
+      subscriptionId_ = "";
+      planId_ = "";
+    }
+
+    public static final com.google.protobuf.Descriptors.Descriptor
+        getDescriptor() {
+      return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_ActivateAzureSubscriptionRequest_descriptor;
+    }
+
+    @java.lang.Override
+    public com.google.protobuf.Descriptors.Descriptor getDescriptorForType() {
+      return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_ActivateAzureSubscriptionRequest_descriptor;
+    }
+
+    @java.lang.Override
+    protected com.google.protobuf.GeneratedMessage.FieldAccessorTable
+        internalGetFieldAccessorTable() {
+      return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_ActivateAzureSubscriptionRequest_fieldAccessorTable
+          .ensureFieldAccessorsInitialized(
+              meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest.class, meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest.Builder.class);
+    }
+
+    public static final int SUBSCRIPTION_ID_FIELD_NUMBER = 1;
+    @SuppressWarnings("serial")
+    private volatile java.lang.Object subscriptionId_ = "";
+    /**
+     * <pre>
+     * subscription_id is the SaaS subscription id from ResolveAzureSubscription.
+     * </pre>
+     *
+     * <code>string subscription_id = 1;</code>
+     * @return The subscriptionId.
+     */
+    @java.lang.Override
+    public java.lang.String getSubscriptionId() {
+      java.lang.Object ref = subscriptionId_;
+      if (ref instanceof java.lang.String) {
+        return (java.lang.String) ref;
+      } else {
+        com.google.protobuf.ByteString bs = 
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        subscriptionId_ = s;
+        return s;
+      }
+    }
+    /**
+     * <pre>
+     * subscription_id is the SaaS subscription id from ResolveAzureSubscription.
+     * </pre>
+     *
+     * <code>string subscription_id = 1;</code>
+     * @return The bytes for subscriptionId.
+     */
+    @java.lang.Override
+    public com.google.protobuf.ByteString
+        getSubscriptionIdBytes() {
+      java.lang.Object ref = subscriptionId_;
+      if (ref instanceof java.lang.String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        subscriptionId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+
+    public static final int PLAN_ID_FIELD_NUMBER = 2;
+    @SuppressWarnings("serial")
+    private volatile java.lang.Object planId_ = "";
+    /**
+     * <pre>
+     * plan_id is the plan to activate; empty means the plan Azure resolved.
+     * </pre>
+     *
+     * <code>string plan_id = 2;</code>
+     * @return The planId.
+     */
+    @java.lang.Override
+    public java.lang.String getPlanId() {
+      java.lang.Object ref = planId_;
+      if (ref instanceof java.lang.String) {
+        return (java.lang.String) ref;
+      } else {
+        com.google.protobuf.ByteString bs = 
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        planId_ = s;
+        return s;
+      }
+    }
+    /**
+     * <pre>
+     * plan_id is the plan to activate; empty means the plan Azure resolved.
+     * </pre>
+     *
+     * <code>string plan_id = 2;</code>
+     * @return The bytes for planId.
+     */
+    @java.lang.Override
+    public com.google.protobuf.ByteString
+        getPlanIdBytes() {
+      java.lang.Object ref = planId_;
+      if (ref instanceof java.lang.String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        planId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+
+    public static final int QUANTITY_FIELD_NUMBER = 3;
+    private long quantity_ = 0L;
+    /**
+     * <pre>
+     * quantity is the number of seats for per-user plans; 0 sends none.
+     * </pre>
+     *
+     * <code>int64 quantity = 3;</code>
+     * @return The quantity.
+     */
+    @java.lang.Override
+    public long getQuantity() {
+      return quantity_;
+    }
+
+    private byte memoizedIsInitialized = -1;
+    @java.lang.Override
+    public final boolean isInitialized() {
+      byte isInitialized = memoizedIsInitialized;
+      if (isInitialized == 1) return true;
+      if (isInitialized == 0) return false;
+
+      memoizedIsInitialized = 1;
+      return true;
+    }
+
+    @java.lang.Override
+    public void writeTo(com.google.protobuf.CodedOutputStream output)
+                        throws java.io.IOException {
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(subscriptionId_)) {
+        com.google.protobuf.GeneratedMessage.writeString(output, 1, subscriptionId_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(planId_)) {
+        com.google.protobuf.GeneratedMessage.writeString(output, 2, planId_);
+      }
+      if (quantity_ != 0L) {
+        output.writeInt64(3, quantity_);
+      }
+      getUnknownFields().writeTo(output);
+    }
+    private int computeSerializedSize_0() {
+      int size = 0;
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(subscriptionId_)) {
+        size += com.google.protobuf.GeneratedMessage.computeStringSize(1, subscriptionId_);
+      }
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(planId_)) {
+        size += com.google.protobuf.GeneratedMessage.computeStringSize(2, planId_);
+      }
+      if (quantity_ != 0L) {
+        size += com.google.protobuf.CodedOutputStream
+          .computeInt64Size(3, quantity_);
+      }
+      return size;
+    }
+    @java.lang.Override
+    public int getSerializedSize() {
+      int size = memoizedSize;
+      if (size != -1) return size;
+
+      size = 0;
+      size += computeSerializedSize_0();
+      size += getUnknownFields().getSerializedSize();
+      memoizedSize = size;
+      return size;
+    }
+
+    @java.lang.Override
+    public boolean equals(final java.lang.Object obj) {
+      if (obj == this) {
+       return true;
+      }
+      if (!(obj instanceof meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest)) {
+        return super.equals(obj);
+      }
+      meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest other = (meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest) obj;
+
+      if (!getSubscriptionId()
+          .equals(other.getSubscriptionId())) return false;
+      if (!getPlanId()
+          .equals(other.getPlanId())) return false;
+      if (getQuantity()
+          != other.getQuantity()) return false;
+      if (!getUnknownFields().equals(other.getUnknownFields())) return false;
+      return true;
+    }
+
+    @java.lang.Override
+    public int hashCode() {
+      if (memoizedHashCode != 0) {
+        return memoizedHashCode;
+      }
+      int hash = 41;
+      hash = (19 * hash) + getDescriptor().hashCode();
+      hash = (37 * hash) + SUBSCRIPTION_ID_FIELD_NUMBER;
+      hash = (53 * hash) + getSubscriptionId().hashCode();
+      hash = (37 * hash) + PLAN_ID_FIELD_NUMBER;
+      hash = (53 * hash) + getPlanId().hashCode();
+      hash = (37 * hash) + QUANTITY_FIELD_NUMBER;
+      hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+          getQuantity());
+      hash = (29 * hash) + getUnknownFields().hashCode();
+      memoizedHashCode = hash;
+      return hash;
+    }
+
+    public static meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest parseFrom(
+        java.nio.ByteBuffer data)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data);
+    }
+    public static meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest parseFrom(
+        java.nio.ByteBuffer data,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest parseFrom(
+        com.google.protobuf.ByteString data)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data);
+    }
+    public static meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest parseFrom(
+        com.google.protobuf.ByteString data,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest parseFrom(byte[] data)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data);
+    }
+    public static meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest parseFrom(
+        byte[] data,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest parseFrom(java.io.InputStream input)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input);
+    }
+    public static meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest parseFrom(
+        java.io.InputStream input,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input, extensionRegistry);
+    }
+
+    public static meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest parseDelimitedFrom(java.io.InputStream input)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseDelimitedWithIOException(PARSER, input);
+    }
+
+    public static meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest parseDelimitedFrom(
+        java.io.InputStream input,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseDelimitedWithIOException(PARSER, input, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest parseFrom(
+        com.google.protobuf.CodedInputStream input)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input);
+    }
+    public static meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest parseFrom(
+        com.google.protobuf.CodedInputStream input,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input, extensionRegistry);
+    }
+
+    @java.lang.Override
+    public Builder newBuilderForType() { return newBuilder(); }
+    public static Builder newBuilder() {
+      return DEFAULT_INSTANCE.toBuilder();
+    }
+    public static Builder newBuilder(meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest prototype) {
+      return DEFAULT_INSTANCE.toBuilder().mergeFrom(prototype);
+    }
+    @java.lang.Override
+    public Builder toBuilder() {
+      return this == DEFAULT_INSTANCE
+          ? new Builder() : new Builder().mergeFrom(this);
+    }
+
+    @java.lang.Override
+    protected Builder newBuilderForType(
+        com.google.protobuf.GeneratedMessage.BuilderParent parent) {
+      Builder builder = new Builder(parent);
+      return builder;
+    }
+    /**
+     * <pre>
+     * ActivateAzureSubscriptionRequest activates a resolved subscription.
+     * </pre>
+     *
+     * Protobuf type {@code meteringsidecar.v1.ActivateAzureSubscriptionRequest}
+     */
+    public static final class Builder extends
+        com.google.protobuf.GeneratedMessage.Builder<Builder> implements
+        // @@protoc_insertion_point(builder_implements:meteringsidecar.v1.ActivateAzureSubscriptionRequest)
+        meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequestOrBuilder {
+      public static final com.google.protobuf.Descriptors.Descriptor
+          getDescriptor() {
+        return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_ActivateAzureSubscriptionRequest_descriptor;
+      }
+
+      @java.lang.Override
+      protected com.google.protobuf.GeneratedMessage.FieldAccessorTable
+          internalGetFieldAccessorTable() {
+        return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_ActivateAzureSubscriptionRequest_fieldAccessorTable
+            .ensureFieldAccessorsInitialized(
+                meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest.class, meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest.Builder.class);
+      }
+
+      // Construct using meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest.newBuilder()
+      private Builder() {
+
+      }
+
+      private Builder(
+          com.google.protobuf.GeneratedMessage.BuilderParent parent) {
+        super(parent);
+
+      }
+      @java.lang.Override
+      public Builder clear() {
+        super.clear();
+        bitField0_ = 0;
+        subscriptionId_ = "";
+        planId_ = "";
+        quantity_ = 0L;
+        return this;
+      }
+
+      @java.lang.Override
+      public com.google.protobuf.Descriptors.Descriptor
+          getDescriptorForType() {
+        return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_ActivateAzureSubscriptionRequest_descriptor;
+      }
+
+      @java.lang.Override
+      public meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest getDefaultInstanceForType() {
+        return meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest.getDefaultInstance();
+      }
+
+      @java.lang.Override
+      public meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest build() {
+        meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest result = buildPartial();
+        if (!result.isInitialized()) {
+          throw newUninitializedMessageException(result);
+        }
+        return result;
+      }
+
+      @java.lang.Override
+      public meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest buildPartial() {
+        meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest result = new meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest(this);
+        if (bitField0_ != 0) { buildPartial0(result); }
+        onBuilt();
+        return result;
+      }
+
+      private void buildPartial0(meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest result) {
+        int from_bitField0_ = bitField0_;
+        if (((from_bitField0_ & 0x00000001) != 0)) {
+          result.subscriptionId_ = subscriptionId_;
+        }
+        if (((from_bitField0_ & 0x00000002) != 0)) {
+          result.planId_ = planId_;
+        }
+        if (((from_bitField0_ & 0x00000004) != 0)) {
+          result.quantity_ = quantity_;
+        }
+      }
+
+      @java.lang.Override
+      public Builder mergeFrom(com.google.protobuf.Message other) {
+        if (other instanceof meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest) {
+          return mergeFrom((meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest)other);
+        } else {
+          super.mergeFrom(other);
+          return this;
+        }
+      }
+
+      public Builder mergeFrom(meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest other) {
+        if (other == meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest.getDefaultInstance()) return this;
+        if (!other.getSubscriptionId().isEmpty()) {
+          subscriptionId_ = other.subscriptionId_;
+          bitField0_ |= 0x00000001;
+          onChanged();
+        }
+        if (!other.getPlanId().isEmpty()) {
+          planId_ = other.planId_;
+          bitField0_ |= 0x00000002;
+          onChanged();
+        }
+        if (other.getQuantity() != 0L) {
+          setQuantity(other.getQuantity());
+        }
+        this.mergeUnknownFields(other.getUnknownFields());
+        onChanged();
+        return this;
+      }
+
+      @java.lang.Override
+      public final boolean isInitialized() {
+        return true;
+      }
+
+      @java.lang.Override
+      public Builder mergeFrom(
+          com.google.protobuf.CodedInputStream input,
+          com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+          throws java.io.IOException {
+        if (extensionRegistry == null) {
+          throw new java.lang.NullPointerException();
+        }
+        try {
+          boolean done = false;
+          while (!done) {
+            int tag = input.readTag();
+            switch (tag) {
+              case 0:
+                done = true;
+                break;
+              case 10: {
+                subscriptionId_ = input.readStringRequireUtf8();
+                bitField0_ |= 0x00000001;
+                break;
+              } // case 10
+              case 18: {
+                planId_ = input.readStringRequireUtf8();
+                bitField0_ |= 0x00000002;
+                break;
+              } // case 18
+              case 24: {
+                quantity_ = input.readInt64();
+                bitField0_ |= 0x00000004;
+                break;
+              } // case 24
+              default: {
+                if (!super.parseUnknownField(input, extensionRegistry, tag)) {
+                  done = true; // was an endgroup tag
+                }
+                break;
+              } // default:
+            } // switch (tag)
+          } // while (!done)
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          throw e.unwrapIOException();
+        } finally {
+          onChanged();
+        } // finally
+        return this;
+      }
+      private int bitField0_;
+
+      private java.lang.Object subscriptionId_ = "";
+      /**
+       * <pre>
+       * subscription_id is the SaaS subscription id from ResolveAzureSubscription.
+       * </pre>
+       *
+       * <code>string subscription_id = 1;</code>
+       * @return The subscriptionId.
+       */
+      public java.lang.String getSubscriptionId() {
+        java.lang.Object ref = subscriptionId_;
+        if (!(ref instanceof java.lang.String)) {
+          com.google.protobuf.ByteString bs =
+              (com.google.protobuf.ByteString) ref;
+          java.lang.String s = bs.toStringUtf8();
+          subscriptionId_ = s;
+          return s;
+        } else {
+          return (java.lang.String) ref;
+        }
+      }
+      /**
+       * <pre>
+       * subscription_id is the SaaS subscription id from ResolveAzureSubscription.
+       * </pre>
+       *
+       * <code>string subscription_id = 1;</code>
+       * @return The bytes for subscriptionId.
+       */
+      public com.google.protobuf.ByteString
+          getSubscriptionIdBytes() {
+        java.lang.Object ref = subscriptionId_;
+        if (ref instanceof String) {
+          com.google.protobuf.ByteString b = 
+              com.google.protobuf.ByteString.copyFromUtf8(
+                  (java.lang.String) ref);
+          subscriptionId_ = b;
+          return b;
+        } else {
+          return (com.google.protobuf.ByteString) ref;
+        }
+      }
+      /**
+       * <pre>
+       * subscription_id is the SaaS subscription id from ResolveAzureSubscription.
+       * </pre>
+       *
+       * <code>string subscription_id = 1;</code>
+       * @param value The subscriptionId to set.
+       * @return This builder for chaining.
+       */
+      public Builder setSubscriptionId(
+          java.lang.String value) {
+        if (value == null) { throw new NullPointerException(); }
+        subscriptionId_ = value;
+        bitField0_ |= 0x00000001;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * subscription_id is the SaaS subscription id from ResolveAzureSubscription.
+       * </pre>
+       *
+       * <code>string subscription_id = 1;</code>
+       * @return This builder for chaining.
+       */
+      public Builder clearSubscriptionId() {
+        subscriptionId_ = getDefaultInstance().getSubscriptionId();
+        bitField0_ = (bitField0_ & ~0x00000001);
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * subscription_id is the SaaS subscription id from ResolveAzureSubscription.
+       * </pre>
+       *
+       * <code>string subscription_id = 1;</code>
+       * @param value The bytes for subscriptionId to set.
+       * @return This builder for chaining.
+       */
+      public Builder setSubscriptionIdBytes(
+          com.google.protobuf.ByteString value) {
+        if (value == null) { throw new NullPointerException(); }
+        checkByteStringIsUtf8(value);
+        subscriptionId_ = value;
+        bitField0_ |= 0x00000001;
+        onChanged();
+        return this;
+      }
+
+      private java.lang.Object planId_ = "";
+      /**
+       * <pre>
+       * plan_id is the plan to activate; empty means the plan Azure resolved.
+       * </pre>
+       *
+       * <code>string plan_id = 2;</code>
+       * @return The planId.
+       */
+      public java.lang.String getPlanId() {
+        java.lang.Object ref = planId_;
+        if (!(ref instanceof java.lang.String)) {
+          com.google.protobuf.ByteString bs =
+              (com.google.protobuf.ByteString) ref;
+          java.lang.String s = bs.toStringUtf8();
+          planId_ = s;
+          return s;
+        } else {
+          return (java.lang.String) ref;
+        }
+      }
+      /**
+       * <pre>
+       * plan_id is the plan to activate; empty means the plan Azure resolved.
+       * </pre>
+       *
+       * <code>string plan_id = 2;</code>
+       * @return The bytes for planId.
+       */
+      public com.google.protobuf.ByteString
+          getPlanIdBytes() {
+        java.lang.Object ref = planId_;
+        if (ref instanceof String) {
+          com.google.protobuf.ByteString b = 
+              com.google.protobuf.ByteString.copyFromUtf8(
+                  (java.lang.String) ref);
+          planId_ = b;
+          return b;
+        } else {
+          return (com.google.protobuf.ByteString) ref;
+        }
+      }
+      /**
+       * <pre>
+       * plan_id is the plan to activate; empty means the plan Azure resolved.
+       * </pre>
+       *
+       * <code>string plan_id = 2;</code>
+       * @param value The planId to set.
+       * @return This builder for chaining.
+       */
+      public Builder setPlanId(
+          java.lang.String value) {
+        if (value == null) { throw new NullPointerException(); }
+        planId_ = value;
+        bitField0_ |= 0x00000002;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * plan_id is the plan to activate; empty means the plan Azure resolved.
+       * </pre>
+       *
+       * <code>string plan_id = 2;</code>
+       * @return This builder for chaining.
+       */
+      public Builder clearPlanId() {
+        planId_ = getDefaultInstance().getPlanId();
+        bitField0_ = (bitField0_ & ~0x00000002);
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * plan_id is the plan to activate; empty means the plan Azure resolved.
+       * </pre>
+       *
+       * <code>string plan_id = 2;</code>
+       * @param value The bytes for planId to set.
+       * @return This builder for chaining.
+       */
+      public Builder setPlanIdBytes(
+          com.google.protobuf.ByteString value) {
+        if (value == null) { throw new NullPointerException(); }
+        checkByteStringIsUtf8(value);
+        planId_ = value;
+        bitField0_ |= 0x00000002;
+        onChanged();
+        return this;
+      }
+
+      private long quantity_ ;
+      /**
+       * <pre>
+       * quantity is the number of seats for per-user plans; 0 sends none.
+       * </pre>
+       *
+       * <code>int64 quantity = 3;</code>
+       * @return The quantity.
+       */
+      @java.lang.Override
+      public long getQuantity() {
+        return quantity_;
+      }
+      /**
+       * <pre>
+       * quantity is the number of seats for per-user plans; 0 sends none.
+       * </pre>
+       *
+       * <code>int64 quantity = 3;</code>
+       * @param value The quantity to set.
+       * @return This builder for chaining.
+       */
+      public Builder setQuantity(long value) {
+
+        quantity_ = value;
+        bitField0_ |= 0x00000004;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * quantity is the number of seats for per-user plans; 0 sends none.
+       * </pre>
+       *
+       * <code>int64 quantity = 3;</code>
+       * @return This builder for chaining.
+       */
+      public Builder clearQuantity() {
+        bitField0_ = (bitField0_ & ~0x00000004);
+        quantity_ = 0L;
+        onChanged();
+        return this;
+      }
+
+      // @@protoc_insertion_point(builder_scope:meteringsidecar.v1.ActivateAzureSubscriptionRequest)
+    }
+
+    // @@protoc_insertion_point(class_scope:meteringsidecar.v1.ActivateAzureSubscriptionRequest)
+    private static final meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest DEFAULT_INSTANCE;
+    static {
+      DEFAULT_INSTANCE = new meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest();
+    }
+
+    public static meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest getDefaultInstance() {
+      return DEFAULT_INSTANCE;
+    }
+
+    private static final com.google.protobuf.Parser<ActivateAzureSubscriptionRequest>
+        PARSER = new com.google.protobuf.AbstractParser<ActivateAzureSubscriptionRequest>() {
+      @java.lang.Override
+      public ActivateAzureSubscriptionRequest parsePartialFrom(
+          com.google.protobuf.CodedInputStream input,
+          com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+          throws com.google.protobuf.InvalidProtocolBufferException {
+        Builder builder = newBuilder();
+        try {
+          builder.mergeFrom(input, extensionRegistry);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          throw e.setUnfinishedMessage(builder.buildPartial());
+        } catch (com.google.protobuf.UninitializedMessageException e) {
+          throw e.asInvalidProtocolBufferException().setUnfinishedMessage(builder.buildPartial());
+        } catch (java.io.IOException e) {
+          throw new com.google.protobuf.InvalidProtocolBufferException(e)
+              .setUnfinishedMessage(builder.buildPartial());
+        }
+        return builder.buildPartial();
+      }
+    };
+
+    public static com.google.protobuf.Parser<ActivateAzureSubscriptionRequest> parser() {
+      return PARSER;
+    }
+
+    @java.lang.Override
+    public com.google.protobuf.Parser<ActivateAzureSubscriptionRequest> getParserForType() {
+      return PARSER;
+    }
+
+    @java.lang.Override
+    public meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionRequest getDefaultInstanceForType() {
+      return DEFAULT_INSTANCE;
+    }
+
+  }
+
+  public interface ActivateAzureSubscriptionResponseOrBuilder extends
+      // @@protoc_insertion_point(interface_extends:meteringsidecar.v1.ActivateAzureSubscriptionResponse)
+      com.google.protobuf.MessageOrBuilder {
+
+    /**
+     * <pre>
+     * subscription is the subscription's state after activation.
+     * </pre>
+     *
+     * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+     * @return Whether the subscription field is set.
+     */
+    boolean hasSubscription();
+    /**
+     * <pre>
+     * subscription is the subscription's state after activation.
+     * </pre>
+     *
+     * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+     * @return The subscription.
+     */
+    meteringsidecar.v1.Sidecar.AzureSubscription getSubscription();
+    /**
+     * <pre>
+     * subscription is the subscription's state after activation.
+     * </pre>
+     *
+     * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+     */
+    meteringsidecar.v1.Sidecar.AzureSubscriptionOrBuilder getSubscriptionOrBuilder();
+  }
+  /**
+   * <pre>
+   * ActivateAzureSubscriptionResponse reports the activation.
+   * </pre>
+   *
+   * Protobuf type {@code meteringsidecar.v1.ActivateAzureSubscriptionResponse}
+   */
+  public static final class ActivateAzureSubscriptionResponse extends
+      com.google.protobuf.GeneratedMessage implements
+      // @@protoc_insertion_point(message_implements:meteringsidecar.v1.ActivateAzureSubscriptionResponse)
+      ActivateAzureSubscriptionResponseOrBuilder {
+  private static final long serialVersionUID = 0L;
+    static {
+      com.google.protobuf.RuntimeVersion.validateProtobufGencodeVersion(
+        com.google.protobuf.RuntimeVersion.RuntimeDomain.PUBLIC,
+        /* major= */ 4,
+        /* minor= */ 35,
+        /* patch= */ 1,
+        /* suffix= */ "",
+        "ActivateAzureSubscriptionResponse");
+    }
+    // Use ActivateAzureSubscriptionResponse.newBuilder() to construct.
+    private ActivateAzureSubscriptionResponse(com.google.protobuf.GeneratedMessage.Builder<?> builder) {
+      super(builder);
+    }
+    private ActivateAzureSubscriptionResponse() {
+    }
+
+    public static final com.google.protobuf.Descriptors.Descriptor
+        getDescriptor() {
+      return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_ActivateAzureSubscriptionResponse_descriptor;
+    }
+
+    @java.lang.Override
+    public com.google.protobuf.Descriptors.Descriptor getDescriptorForType() {
+      return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_ActivateAzureSubscriptionResponse_descriptor;
+    }
+
+    @java.lang.Override
+    protected com.google.protobuf.GeneratedMessage.FieldAccessorTable
+        internalGetFieldAccessorTable() {
+      return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_ActivateAzureSubscriptionResponse_fieldAccessorTable
+          .ensureFieldAccessorsInitialized(
+              meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse.class, meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse.Builder.class);
+    }
+
+    private int bitField0_;
+    public static final int SUBSCRIPTION_FIELD_NUMBER = 1;
+    private meteringsidecar.v1.Sidecar.AzureSubscription subscription_;
+    /**
+     * <pre>
+     * subscription is the subscription's state after activation.
+     * </pre>
+     *
+     * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+     * @return Whether the subscription field is set.
+     */
+    @java.lang.Override
+    public boolean hasSubscription() {
+      return ((bitField0_ & 0x00000001) != 0);
+    }
+    /**
+     * <pre>
+     * subscription is the subscription's state after activation.
+     * </pre>
+     *
+     * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+     * @return The subscription.
+     */
+    @java.lang.Override
+    public meteringsidecar.v1.Sidecar.AzureSubscription getSubscription() {
+      return subscription_ == null ? meteringsidecar.v1.Sidecar.AzureSubscription.getDefaultInstance() : subscription_;
+    }
+    /**
+     * <pre>
+     * subscription is the subscription's state after activation.
+     * </pre>
+     *
+     * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+     */
+    @java.lang.Override
+    public meteringsidecar.v1.Sidecar.AzureSubscriptionOrBuilder getSubscriptionOrBuilder() {
+      return subscription_ == null ? meteringsidecar.v1.Sidecar.AzureSubscription.getDefaultInstance() : subscription_;
+    }
+
+    private byte memoizedIsInitialized = -1;
+    @java.lang.Override
+    public final boolean isInitialized() {
+      byte isInitialized = memoizedIsInitialized;
+      if (isInitialized == 1) return true;
+      if (isInitialized == 0) return false;
+
+      memoizedIsInitialized = 1;
+      return true;
+    }
+
+    @java.lang.Override
+    public void writeTo(com.google.protobuf.CodedOutputStream output)
+                        throws java.io.IOException {
+      if (((bitField0_ & 0x00000001) != 0)) {
+        output.writeMessage(1, getSubscription());
+      }
+      getUnknownFields().writeTo(output);
+    }
+    private int computeSerializedSize_0() {
+      int size = 0;
+      if (((bitField0_ & 0x00000001) != 0)) {
+        size += com.google.protobuf.CodedOutputStream
+          .computeMessageSize(1, getSubscription());
+      }
+      return size;
+    }
+    @java.lang.Override
+    public int getSerializedSize() {
+      int size = memoizedSize;
+      if (size != -1) return size;
+
+      size = 0;
+      size += computeSerializedSize_0();
+      size += getUnknownFields().getSerializedSize();
+      memoizedSize = size;
+      return size;
+    }
+
+    @java.lang.Override
+    public boolean equals(final java.lang.Object obj) {
+      if (obj == this) {
+       return true;
+      }
+      if (!(obj instanceof meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse)) {
+        return super.equals(obj);
+      }
+      meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse other = (meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse) obj;
+
+      if (hasSubscription() != other.hasSubscription()) return false;
+      if (hasSubscription()) {
+        if (!getSubscription()
+            .equals(other.getSubscription())) return false;
+      }
+      if (!getUnknownFields().equals(other.getUnknownFields())) return false;
+      return true;
+    }
+
+    @java.lang.Override
+    public int hashCode() {
+      if (memoizedHashCode != 0) {
+        return memoizedHashCode;
+      }
+      int hash = 41;
+      hash = (19 * hash) + getDescriptor().hashCode();
+      if (hasSubscription()) {
+        hash = (37 * hash) + SUBSCRIPTION_FIELD_NUMBER;
+        hash = (53 * hash) + getSubscription().hashCode();
+      }
+      hash = (29 * hash) + getUnknownFields().hashCode();
+      memoizedHashCode = hash;
+      return hash;
+    }
+
+    public static meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse parseFrom(
+        java.nio.ByteBuffer data)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data);
+    }
+    public static meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse parseFrom(
+        java.nio.ByteBuffer data,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse parseFrom(
+        com.google.protobuf.ByteString data)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data);
+    }
+    public static meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse parseFrom(
+        com.google.protobuf.ByteString data,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse parseFrom(byte[] data)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data);
+    }
+    public static meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse parseFrom(
+        byte[] data,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse parseFrom(java.io.InputStream input)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input);
+    }
+    public static meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse parseFrom(
+        java.io.InputStream input,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input, extensionRegistry);
+    }
+
+    public static meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse parseDelimitedFrom(java.io.InputStream input)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseDelimitedWithIOException(PARSER, input);
+    }
+
+    public static meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse parseDelimitedFrom(
+        java.io.InputStream input,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseDelimitedWithIOException(PARSER, input, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse parseFrom(
+        com.google.protobuf.CodedInputStream input)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input);
+    }
+    public static meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse parseFrom(
+        com.google.protobuf.CodedInputStream input,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input, extensionRegistry);
+    }
+
+    @java.lang.Override
+    public Builder newBuilderForType() { return newBuilder(); }
+    public static Builder newBuilder() {
+      return DEFAULT_INSTANCE.toBuilder();
+    }
+    public static Builder newBuilder(meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse prototype) {
+      return DEFAULT_INSTANCE.toBuilder().mergeFrom(prototype);
+    }
+    @java.lang.Override
+    public Builder toBuilder() {
+      return this == DEFAULT_INSTANCE
+          ? new Builder() : new Builder().mergeFrom(this);
+    }
+
+    @java.lang.Override
+    protected Builder newBuilderForType(
+        com.google.protobuf.GeneratedMessage.BuilderParent parent) {
+      Builder builder = new Builder(parent);
+      return builder;
+    }
+    /**
+     * <pre>
+     * ActivateAzureSubscriptionResponse reports the activation.
+     * </pre>
+     *
+     * Protobuf type {@code meteringsidecar.v1.ActivateAzureSubscriptionResponse}
+     */
+    public static final class Builder extends
+        com.google.protobuf.GeneratedMessage.Builder<Builder> implements
+        // @@protoc_insertion_point(builder_implements:meteringsidecar.v1.ActivateAzureSubscriptionResponse)
+        meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponseOrBuilder {
+      public static final com.google.protobuf.Descriptors.Descriptor
+          getDescriptor() {
+        return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_ActivateAzureSubscriptionResponse_descriptor;
+      }
+
+      @java.lang.Override
+      protected com.google.protobuf.GeneratedMessage.FieldAccessorTable
+          internalGetFieldAccessorTable() {
+        return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_ActivateAzureSubscriptionResponse_fieldAccessorTable
+            .ensureFieldAccessorsInitialized(
+                meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse.class, meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse.Builder.class);
+      }
+
+      // Construct using meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse.newBuilder()
+      private Builder() {
+        maybeForceBuilderInitialization();
+      }
+
+      private Builder(
+          com.google.protobuf.GeneratedMessage.BuilderParent parent) {
+        super(parent);
+        maybeForceBuilderInitialization();
+      }
+      private void maybeForceBuilderInitialization() {
+        if (com.google.protobuf.GeneratedMessage
+                .alwaysUseFieldBuilders) {
+          internalGetSubscriptionFieldBuilder();
+        }
+      }
+      @java.lang.Override
+      public Builder clear() {
+        super.clear();
+        bitField0_ = 0;
+        subscription_ = null;
+        if (subscriptionBuilder_ != null) {
+          subscriptionBuilder_.dispose();
+          subscriptionBuilder_ = null;
+        }
+        return this;
+      }
+
+      @java.lang.Override
+      public com.google.protobuf.Descriptors.Descriptor
+          getDescriptorForType() {
+        return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_ActivateAzureSubscriptionResponse_descriptor;
+      }
+
+      @java.lang.Override
+      public meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse getDefaultInstanceForType() {
+        return meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse.getDefaultInstance();
+      }
+
+      @java.lang.Override
+      public meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse build() {
+        meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse result = buildPartial();
+        if (!result.isInitialized()) {
+          throw newUninitializedMessageException(result);
+        }
+        return result;
+      }
+
+      @java.lang.Override
+      public meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse buildPartial() {
+        meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse result = new meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse(this);
+        if (bitField0_ != 0) { buildPartial0(result); }
+        onBuilt();
+        return result;
+      }
+
+      private void buildPartial0(meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse result) {
+        int from_bitField0_ = bitField0_;
+        int to_bitField0_ = 0;
+        if (((from_bitField0_ & 0x00000001) != 0)) {
+          result.subscription_ = subscriptionBuilder_ == null
+              ? subscription_
+              : subscriptionBuilder_.build();
+          to_bitField0_ |= 0x00000001;
+        }
+        result.bitField0_ |= to_bitField0_;
+      }
+
+      @java.lang.Override
+      public Builder mergeFrom(com.google.protobuf.Message other) {
+        if (other instanceof meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse) {
+          return mergeFrom((meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse)other);
+        } else {
+          super.mergeFrom(other);
+          return this;
+        }
+      }
+
+      public Builder mergeFrom(meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse other) {
+        if (other == meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse.getDefaultInstance()) return this;
+        if (other.hasSubscription()) {
+          mergeSubscription(other.getSubscription());
+        }
+        this.mergeUnknownFields(other.getUnknownFields());
+        onChanged();
+        return this;
+      }
+
+      @java.lang.Override
+      public final boolean isInitialized() {
+        return true;
+      }
+
+      @java.lang.Override
+      public Builder mergeFrom(
+          com.google.protobuf.CodedInputStream input,
+          com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+          throws java.io.IOException {
+        if (extensionRegistry == null) {
+          throw new java.lang.NullPointerException();
+        }
+        try {
+          boolean done = false;
+          while (!done) {
+            int tag = input.readTag();
+            switch (tag) {
+              case 0:
+                done = true;
+                break;
+              case 10: {
+                input.readMessage(
+                    internalGetSubscriptionFieldBuilder().getBuilder(),
+                    extensionRegistry);
+                bitField0_ |= 0x00000001;
+                break;
+              } // case 10
+              default: {
+                if (!super.parseUnknownField(input, extensionRegistry, tag)) {
+                  done = true; // was an endgroup tag
+                }
+                break;
+              } // default:
+            } // switch (tag)
+          } // while (!done)
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          throw e.unwrapIOException();
+        } finally {
+          onChanged();
+        } // finally
+        return this;
+      }
+      private int bitField0_;
+
+      private meteringsidecar.v1.Sidecar.AzureSubscription subscription_;
+      private com.google.protobuf.SingleFieldBuilder<
+          meteringsidecar.v1.Sidecar.AzureSubscription, meteringsidecar.v1.Sidecar.AzureSubscription.Builder, meteringsidecar.v1.Sidecar.AzureSubscriptionOrBuilder> subscriptionBuilder_;
+      /**
+       * <pre>
+       * subscription is the subscription's state after activation.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       * @return Whether the subscription field is set.
+       */
+      public boolean hasSubscription() {
+        return ((bitField0_ & 0x00000001) != 0);
+      }
+      /**
+       * <pre>
+       * subscription is the subscription's state after activation.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       * @return The subscription.
+       */
+      public meteringsidecar.v1.Sidecar.AzureSubscription getSubscription() {
+        if (subscriptionBuilder_ == null) {
+          return subscription_ == null ? meteringsidecar.v1.Sidecar.AzureSubscription.getDefaultInstance() : subscription_;
+        } else {
+          return subscriptionBuilder_.getMessage();
+        }
+      }
+      /**
+       * <pre>
+       * subscription is the subscription's state after activation.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       */
+      public Builder setSubscription(meteringsidecar.v1.Sidecar.AzureSubscription value) {
+        if (subscriptionBuilder_ == null) {
+          if (value == null) {
+            throw new NullPointerException();
+          }
+          subscription_ = value;
+        } else {
+          subscriptionBuilder_.setMessage(value);
+        }
+        bitField0_ |= 0x00000001;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * subscription is the subscription's state after activation.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       */
+      public Builder setSubscription(
+          meteringsidecar.v1.Sidecar.AzureSubscription.Builder builderForValue) {
+        if (subscriptionBuilder_ == null) {
+          subscription_ = builderForValue.build();
+        } else {
+          subscriptionBuilder_.setMessage(builderForValue.build());
+        }
+        bitField0_ |= 0x00000001;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * subscription is the subscription's state after activation.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       */
+      public Builder mergeSubscription(meteringsidecar.v1.Sidecar.AzureSubscription value) {
+        if (subscriptionBuilder_ == null) {
+          if (((bitField0_ & 0x00000001) != 0) &&
+            subscription_ != null &&
+            subscription_ != meteringsidecar.v1.Sidecar.AzureSubscription.getDefaultInstance()) {
+            getSubscriptionBuilder().mergeFrom(value);
+          } else {
+            subscription_ = value;
+          }
+        } else {
+          subscriptionBuilder_.mergeFrom(value);
+        }
+        if (subscription_ != null) {
+          bitField0_ |= 0x00000001;
+          onChanged();
+        }
+        return this;
+      }
+      /**
+       * <pre>
+       * subscription is the subscription's state after activation.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       */
+      public Builder clearSubscription() {
+        bitField0_ = (bitField0_ & ~0x00000001);
+        subscription_ = null;
+        if (subscriptionBuilder_ != null) {
+          subscriptionBuilder_.dispose();
+          subscriptionBuilder_ = null;
+        }
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * subscription is the subscription's state after activation.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       */
+      public meteringsidecar.v1.Sidecar.AzureSubscription.Builder getSubscriptionBuilder() {
+        bitField0_ |= 0x00000001;
+        onChanged();
+        return internalGetSubscriptionFieldBuilder().getBuilder();
+      }
+      /**
+       * <pre>
+       * subscription is the subscription's state after activation.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       */
+      public meteringsidecar.v1.Sidecar.AzureSubscriptionOrBuilder getSubscriptionOrBuilder() {
+        if (subscriptionBuilder_ != null) {
+          return subscriptionBuilder_.getMessageOrBuilder();
+        } else {
+          return subscription_ == null ?
+              meteringsidecar.v1.Sidecar.AzureSubscription.getDefaultInstance() : subscription_;
+        }
+      }
+      /**
+       * <pre>
+       * subscription is the subscription's state after activation.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       */
+      private com.google.protobuf.SingleFieldBuilder<
+          meteringsidecar.v1.Sidecar.AzureSubscription, meteringsidecar.v1.Sidecar.AzureSubscription.Builder, meteringsidecar.v1.Sidecar.AzureSubscriptionOrBuilder> 
+          internalGetSubscriptionFieldBuilder() {
+        if (subscriptionBuilder_ == null) {
+          subscriptionBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+              meteringsidecar.v1.Sidecar.AzureSubscription, meteringsidecar.v1.Sidecar.AzureSubscription.Builder, meteringsidecar.v1.Sidecar.AzureSubscriptionOrBuilder>(
+                  getSubscription(),
+                  getParentForChildren(),
+                  isClean());
+          subscription_ = null;
+        }
+        return subscriptionBuilder_;
+      }
+
+      // @@protoc_insertion_point(builder_scope:meteringsidecar.v1.ActivateAzureSubscriptionResponse)
+    }
+
+    // @@protoc_insertion_point(class_scope:meteringsidecar.v1.ActivateAzureSubscriptionResponse)
+    private static final meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse DEFAULT_INSTANCE;
+    static {
+      DEFAULT_INSTANCE = new meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse();
+    }
+
+    public static meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse getDefaultInstance() {
+      return DEFAULT_INSTANCE;
+    }
+
+    private static final com.google.protobuf.Parser<ActivateAzureSubscriptionResponse>
+        PARSER = new com.google.protobuf.AbstractParser<ActivateAzureSubscriptionResponse>() {
+      @java.lang.Override
+      public ActivateAzureSubscriptionResponse parsePartialFrom(
+          com.google.protobuf.CodedInputStream input,
+          com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+          throws com.google.protobuf.InvalidProtocolBufferException {
+        Builder builder = newBuilder();
+        try {
+          builder.mergeFrom(input, extensionRegistry);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          throw e.setUnfinishedMessage(builder.buildPartial());
+        } catch (com.google.protobuf.UninitializedMessageException e) {
+          throw e.asInvalidProtocolBufferException().setUnfinishedMessage(builder.buildPartial());
+        } catch (java.io.IOException e) {
+          throw new com.google.protobuf.InvalidProtocolBufferException(e)
+              .setUnfinishedMessage(builder.buildPartial());
+        }
+        return builder.buildPartial();
+      }
+    };
+
+    public static com.google.protobuf.Parser<ActivateAzureSubscriptionResponse> parser() {
+      return PARSER;
+    }
+
+    @java.lang.Override
+    public com.google.protobuf.Parser<ActivateAzureSubscriptionResponse> getParserForType() {
+      return PARSER;
+    }
+
+    @java.lang.Override
+    public meteringsidecar.v1.Sidecar.ActivateAzureSubscriptionResponse getDefaultInstanceForType() {
+      return DEFAULT_INSTANCE;
+    }
+
+  }
+
+  public interface GetAzureSubscriptionRequestOrBuilder extends
+      // @@protoc_insertion_point(interface_extends:meteringsidecar.v1.GetAzureSubscriptionRequest)
+      com.google.protobuf.MessageOrBuilder {
+
+    /**
+     * <pre>
+     * subscription_id is the SaaS subscription id.
+     * </pre>
+     *
+     * <code>string subscription_id = 1;</code>
+     * @return The subscriptionId.
+     */
+    java.lang.String getSubscriptionId();
+    /**
+     * <pre>
+     * subscription_id is the SaaS subscription id.
+     * </pre>
+     *
+     * <code>string subscription_id = 1;</code>
+     * @return The bytes for subscriptionId.
+     */
+    com.google.protobuf.ByteString
+        getSubscriptionIdBytes();
+  }
+  /**
+   * <pre>
+   * GetAzureSubscriptionRequest names one subscription.
+   * </pre>
+   *
+   * Protobuf type {@code meteringsidecar.v1.GetAzureSubscriptionRequest}
+   */
+  public static final class GetAzureSubscriptionRequest extends
+      com.google.protobuf.GeneratedMessage implements
+      // @@protoc_insertion_point(message_implements:meteringsidecar.v1.GetAzureSubscriptionRequest)
+      GetAzureSubscriptionRequestOrBuilder {
+  private static final long serialVersionUID = 0L;
+    static {
+      com.google.protobuf.RuntimeVersion.validateProtobufGencodeVersion(
+        com.google.protobuf.RuntimeVersion.RuntimeDomain.PUBLIC,
+        /* major= */ 4,
+        /* minor= */ 35,
+        /* patch= */ 1,
+        /* suffix= */ "",
+        "GetAzureSubscriptionRequest");
+    }
+    // Use GetAzureSubscriptionRequest.newBuilder() to construct.
+    private GetAzureSubscriptionRequest(com.google.protobuf.GeneratedMessage.Builder<?> builder) {
+      super(builder);
+    }
+    private GetAzureSubscriptionRequest() {
+      subscriptionId_ = "";
+    }
+
+    public static final com.google.protobuf.Descriptors.Descriptor
+        getDescriptor() {
+      return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_GetAzureSubscriptionRequest_descriptor;
+    }
+
+    @java.lang.Override
+    public com.google.protobuf.Descriptors.Descriptor getDescriptorForType() {
+      return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_GetAzureSubscriptionRequest_descriptor;
+    }
+
+    @java.lang.Override
+    protected com.google.protobuf.GeneratedMessage.FieldAccessorTable
+        internalGetFieldAccessorTable() {
+      return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_GetAzureSubscriptionRequest_fieldAccessorTable
+          .ensureFieldAccessorsInitialized(
+              meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest.class, meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest.Builder.class);
+    }
+
+    public static final int SUBSCRIPTION_ID_FIELD_NUMBER = 1;
+    @SuppressWarnings("serial")
+    private volatile java.lang.Object subscriptionId_ = "";
+    /**
+     * <pre>
+     * subscription_id is the SaaS subscription id.
+     * </pre>
+     *
+     * <code>string subscription_id = 1;</code>
+     * @return The subscriptionId.
+     */
+    @java.lang.Override
+    public java.lang.String getSubscriptionId() {
+      java.lang.Object ref = subscriptionId_;
+      if (ref instanceof java.lang.String) {
+        return (java.lang.String) ref;
+      } else {
+        com.google.protobuf.ByteString bs = 
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        subscriptionId_ = s;
+        return s;
+      }
+    }
+    /**
+     * <pre>
+     * subscription_id is the SaaS subscription id.
+     * </pre>
+     *
+     * <code>string subscription_id = 1;</code>
+     * @return The bytes for subscriptionId.
+     */
+    @java.lang.Override
+    public com.google.protobuf.ByteString
+        getSubscriptionIdBytes() {
+      java.lang.Object ref = subscriptionId_;
+      if (ref instanceof java.lang.String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        subscriptionId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+
+    private byte memoizedIsInitialized = -1;
+    @java.lang.Override
+    public final boolean isInitialized() {
+      byte isInitialized = memoizedIsInitialized;
+      if (isInitialized == 1) return true;
+      if (isInitialized == 0) return false;
+
+      memoizedIsInitialized = 1;
+      return true;
+    }
+
+    @java.lang.Override
+    public void writeTo(com.google.protobuf.CodedOutputStream output)
+                        throws java.io.IOException {
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(subscriptionId_)) {
+        com.google.protobuf.GeneratedMessage.writeString(output, 1, subscriptionId_);
+      }
+      getUnknownFields().writeTo(output);
+    }
+    private int computeSerializedSize_0() {
+      int size = 0;
+      if (!com.google.protobuf.GeneratedMessage.isStringEmpty(subscriptionId_)) {
+        size += com.google.protobuf.GeneratedMessage.computeStringSize(1, subscriptionId_);
+      }
+      return size;
+    }
+    @java.lang.Override
+    public int getSerializedSize() {
+      int size = memoizedSize;
+      if (size != -1) return size;
+
+      size = 0;
+      size += computeSerializedSize_0();
+      size += getUnknownFields().getSerializedSize();
+      memoizedSize = size;
+      return size;
+    }
+
+    @java.lang.Override
+    public boolean equals(final java.lang.Object obj) {
+      if (obj == this) {
+       return true;
+      }
+      if (!(obj instanceof meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest)) {
+        return super.equals(obj);
+      }
+      meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest other = (meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest) obj;
+
+      if (!getSubscriptionId()
+          .equals(other.getSubscriptionId())) return false;
+      if (!getUnknownFields().equals(other.getUnknownFields())) return false;
+      return true;
+    }
+
+    @java.lang.Override
+    public int hashCode() {
+      if (memoizedHashCode != 0) {
+        return memoizedHashCode;
+      }
+      int hash = 41;
+      hash = (19 * hash) + getDescriptor().hashCode();
+      hash = (37 * hash) + SUBSCRIPTION_ID_FIELD_NUMBER;
+      hash = (53 * hash) + getSubscriptionId().hashCode();
+      hash = (29 * hash) + getUnknownFields().hashCode();
+      memoizedHashCode = hash;
+      return hash;
+    }
+
+    public static meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest parseFrom(
+        java.nio.ByteBuffer data)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data);
+    }
+    public static meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest parseFrom(
+        java.nio.ByteBuffer data,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest parseFrom(
+        com.google.protobuf.ByteString data)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data);
+    }
+    public static meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest parseFrom(
+        com.google.protobuf.ByteString data,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest parseFrom(byte[] data)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data);
+    }
+    public static meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest parseFrom(
+        byte[] data,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest parseFrom(java.io.InputStream input)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input);
+    }
+    public static meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest parseFrom(
+        java.io.InputStream input,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input, extensionRegistry);
+    }
+
+    public static meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest parseDelimitedFrom(java.io.InputStream input)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseDelimitedWithIOException(PARSER, input);
+    }
+
+    public static meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest parseDelimitedFrom(
+        java.io.InputStream input,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseDelimitedWithIOException(PARSER, input, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest parseFrom(
+        com.google.protobuf.CodedInputStream input)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input);
+    }
+    public static meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest parseFrom(
+        com.google.protobuf.CodedInputStream input,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input, extensionRegistry);
+    }
+
+    @java.lang.Override
+    public Builder newBuilderForType() { return newBuilder(); }
+    public static Builder newBuilder() {
+      return DEFAULT_INSTANCE.toBuilder();
+    }
+    public static Builder newBuilder(meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest prototype) {
+      return DEFAULT_INSTANCE.toBuilder().mergeFrom(prototype);
+    }
+    @java.lang.Override
+    public Builder toBuilder() {
+      return this == DEFAULT_INSTANCE
+          ? new Builder() : new Builder().mergeFrom(this);
+    }
+
+    @java.lang.Override
+    protected Builder newBuilderForType(
+        com.google.protobuf.GeneratedMessage.BuilderParent parent) {
+      Builder builder = new Builder(parent);
+      return builder;
+    }
+    /**
+     * <pre>
+     * GetAzureSubscriptionRequest names one subscription.
+     * </pre>
+     *
+     * Protobuf type {@code meteringsidecar.v1.GetAzureSubscriptionRequest}
+     */
+    public static final class Builder extends
+        com.google.protobuf.GeneratedMessage.Builder<Builder> implements
+        // @@protoc_insertion_point(builder_implements:meteringsidecar.v1.GetAzureSubscriptionRequest)
+        meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequestOrBuilder {
+      public static final com.google.protobuf.Descriptors.Descriptor
+          getDescriptor() {
+        return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_GetAzureSubscriptionRequest_descriptor;
+      }
+
+      @java.lang.Override
+      protected com.google.protobuf.GeneratedMessage.FieldAccessorTable
+          internalGetFieldAccessorTable() {
+        return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_GetAzureSubscriptionRequest_fieldAccessorTable
+            .ensureFieldAccessorsInitialized(
+                meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest.class, meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest.Builder.class);
+      }
+
+      // Construct using meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest.newBuilder()
+      private Builder() {
+
+      }
+
+      private Builder(
+          com.google.protobuf.GeneratedMessage.BuilderParent parent) {
+        super(parent);
+
+      }
+      @java.lang.Override
+      public Builder clear() {
+        super.clear();
+        bitField0_ = 0;
+        subscriptionId_ = "";
+        return this;
+      }
+
+      @java.lang.Override
+      public com.google.protobuf.Descriptors.Descriptor
+          getDescriptorForType() {
+        return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_GetAzureSubscriptionRequest_descriptor;
+      }
+
+      @java.lang.Override
+      public meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest getDefaultInstanceForType() {
+        return meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest.getDefaultInstance();
+      }
+
+      @java.lang.Override
+      public meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest build() {
+        meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest result = buildPartial();
+        if (!result.isInitialized()) {
+          throw newUninitializedMessageException(result);
+        }
+        return result;
+      }
+
+      @java.lang.Override
+      public meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest buildPartial() {
+        meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest result = new meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest(this);
+        if (bitField0_ != 0) { buildPartial0(result); }
+        onBuilt();
+        return result;
+      }
+
+      private void buildPartial0(meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest result) {
+        int from_bitField0_ = bitField0_;
+        if (((from_bitField0_ & 0x00000001) != 0)) {
+          result.subscriptionId_ = subscriptionId_;
+        }
+      }
+
+      @java.lang.Override
+      public Builder mergeFrom(com.google.protobuf.Message other) {
+        if (other instanceof meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest) {
+          return mergeFrom((meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest)other);
+        } else {
+          super.mergeFrom(other);
+          return this;
+        }
+      }
+
+      public Builder mergeFrom(meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest other) {
+        if (other == meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest.getDefaultInstance()) return this;
+        if (!other.getSubscriptionId().isEmpty()) {
+          subscriptionId_ = other.subscriptionId_;
+          bitField0_ |= 0x00000001;
+          onChanged();
+        }
+        this.mergeUnknownFields(other.getUnknownFields());
+        onChanged();
+        return this;
+      }
+
+      @java.lang.Override
+      public final boolean isInitialized() {
+        return true;
+      }
+
+      @java.lang.Override
+      public Builder mergeFrom(
+          com.google.protobuf.CodedInputStream input,
+          com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+          throws java.io.IOException {
+        if (extensionRegistry == null) {
+          throw new java.lang.NullPointerException();
+        }
+        try {
+          boolean done = false;
+          while (!done) {
+            int tag = input.readTag();
+            switch (tag) {
+              case 0:
+                done = true;
+                break;
+              case 10: {
+                subscriptionId_ = input.readStringRequireUtf8();
+                bitField0_ |= 0x00000001;
+                break;
+              } // case 10
+              default: {
+                if (!super.parseUnknownField(input, extensionRegistry, tag)) {
+                  done = true; // was an endgroup tag
+                }
+                break;
+              } // default:
+            } // switch (tag)
+          } // while (!done)
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          throw e.unwrapIOException();
+        } finally {
+          onChanged();
+        } // finally
+        return this;
+      }
+      private int bitField0_;
+
+      private java.lang.Object subscriptionId_ = "";
+      /**
+       * <pre>
+       * subscription_id is the SaaS subscription id.
+       * </pre>
+       *
+       * <code>string subscription_id = 1;</code>
+       * @return The subscriptionId.
+       */
+      public java.lang.String getSubscriptionId() {
+        java.lang.Object ref = subscriptionId_;
+        if (!(ref instanceof java.lang.String)) {
+          com.google.protobuf.ByteString bs =
+              (com.google.protobuf.ByteString) ref;
+          java.lang.String s = bs.toStringUtf8();
+          subscriptionId_ = s;
+          return s;
+        } else {
+          return (java.lang.String) ref;
+        }
+      }
+      /**
+       * <pre>
+       * subscription_id is the SaaS subscription id.
+       * </pre>
+       *
+       * <code>string subscription_id = 1;</code>
+       * @return The bytes for subscriptionId.
+       */
+      public com.google.protobuf.ByteString
+          getSubscriptionIdBytes() {
+        java.lang.Object ref = subscriptionId_;
+        if (ref instanceof String) {
+          com.google.protobuf.ByteString b = 
+              com.google.protobuf.ByteString.copyFromUtf8(
+                  (java.lang.String) ref);
+          subscriptionId_ = b;
+          return b;
+        } else {
+          return (com.google.protobuf.ByteString) ref;
+        }
+      }
+      /**
+       * <pre>
+       * subscription_id is the SaaS subscription id.
+       * </pre>
+       *
+       * <code>string subscription_id = 1;</code>
+       * @param value The subscriptionId to set.
+       * @return This builder for chaining.
+       */
+      public Builder setSubscriptionId(
+          java.lang.String value) {
+        if (value == null) { throw new NullPointerException(); }
+        subscriptionId_ = value;
+        bitField0_ |= 0x00000001;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * subscription_id is the SaaS subscription id.
+       * </pre>
+       *
+       * <code>string subscription_id = 1;</code>
+       * @return This builder for chaining.
+       */
+      public Builder clearSubscriptionId() {
+        subscriptionId_ = getDefaultInstance().getSubscriptionId();
+        bitField0_ = (bitField0_ & ~0x00000001);
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * subscription_id is the SaaS subscription id.
+       * </pre>
+       *
+       * <code>string subscription_id = 1;</code>
+       * @param value The bytes for subscriptionId to set.
+       * @return This builder for chaining.
+       */
+      public Builder setSubscriptionIdBytes(
+          com.google.protobuf.ByteString value) {
+        if (value == null) { throw new NullPointerException(); }
+        checkByteStringIsUtf8(value);
+        subscriptionId_ = value;
+        bitField0_ |= 0x00000001;
+        onChanged();
+        return this;
+      }
+
+      // @@protoc_insertion_point(builder_scope:meteringsidecar.v1.GetAzureSubscriptionRequest)
+    }
+
+    // @@protoc_insertion_point(class_scope:meteringsidecar.v1.GetAzureSubscriptionRequest)
+    private static final meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest DEFAULT_INSTANCE;
+    static {
+      DEFAULT_INSTANCE = new meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest();
+    }
+
+    public static meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest getDefaultInstance() {
+      return DEFAULT_INSTANCE;
+    }
+
+    private static final com.google.protobuf.Parser<GetAzureSubscriptionRequest>
+        PARSER = new com.google.protobuf.AbstractParser<GetAzureSubscriptionRequest>() {
+      @java.lang.Override
+      public GetAzureSubscriptionRequest parsePartialFrom(
+          com.google.protobuf.CodedInputStream input,
+          com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+          throws com.google.protobuf.InvalidProtocolBufferException {
+        Builder builder = newBuilder();
+        try {
+          builder.mergeFrom(input, extensionRegistry);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          throw e.setUnfinishedMessage(builder.buildPartial());
+        } catch (com.google.protobuf.UninitializedMessageException e) {
+          throw e.asInvalidProtocolBufferException().setUnfinishedMessage(builder.buildPartial());
+        } catch (java.io.IOException e) {
+          throw new com.google.protobuf.InvalidProtocolBufferException(e)
+              .setUnfinishedMessage(builder.buildPartial());
+        }
+        return builder.buildPartial();
+      }
+    };
+
+    public static com.google.protobuf.Parser<GetAzureSubscriptionRequest> parser() {
+      return PARSER;
+    }
+
+    @java.lang.Override
+    public com.google.protobuf.Parser<GetAzureSubscriptionRequest> getParserForType() {
+      return PARSER;
+    }
+
+    @java.lang.Override
+    public meteringsidecar.v1.Sidecar.GetAzureSubscriptionRequest getDefaultInstanceForType() {
+      return DEFAULT_INSTANCE;
+    }
+
+  }
+
+  public interface GetAzureSubscriptionResponseOrBuilder extends
+      // @@protoc_insertion_point(interface_extends:meteringsidecar.v1.GetAzureSubscriptionResponse)
+      com.google.protobuf.MessageOrBuilder {
+
+    /**
+     * <pre>
+     * subscription is the current state.
+     * </pre>
+     *
+     * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+     * @return Whether the subscription field is set.
+     */
+    boolean hasSubscription();
+    /**
+     * <pre>
+     * subscription is the current state.
+     * </pre>
+     *
+     * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+     * @return The subscription.
+     */
+    meteringsidecar.v1.Sidecar.AzureSubscription getSubscription();
+    /**
+     * <pre>
+     * subscription is the current state.
+     * </pre>
+     *
+     * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+     */
+    meteringsidecar.v1.Sidecar.AzureSubscriptionOrBuilder getSubscriptionOrBuilder();
+
+    /**
+     * <pre>
+     * stale is true when Azure failed and this is a cached answer.
+     * </pre>
+     *
+     * <code>bool stale = 2;</code>
+     * @return The stale.
+     */
+    boolean getStale();
+
+    /**
+     * <pre>
+     * fetched_at is when Azure gave this answer.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp fetched_at = 3;</code>
+     * @return Whether the fetchedAt field is set.
+     */
+    boolean hasFetchedAt();
+    /**
+     * <pre>
+     * fetched_at is when Azure gave this answer.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp fetched_at = 3;</code>
+     * @return The fetchedAt.
+     */
+    com.google.protobuf.Timestamp getFetchedAt();
+    /**
+     * <pre>
+     * fetched_at is when Azure gave this answer.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp fetched_at = 3;</code>
+     */
+    com.google.protobuf.TimestampOrBuilder getFetchedAtOrBuilder();
+  }
+  /**
+   * <pre>
+   * GetAzureSubscriptionResponse is the subscription's current state.
+   * </pre>
+   *
+   * Protobuf type {@code meteringsidecar.v1.GetAzureSubscriptionResponse}
+   */
+  public static final class GetAzureSubscriptionResponse extends
+      com.google.protobuf.GeneratedMessage implements
+      // @@protoc_insertion_point(message_implements:meteringsidecar.v1.GetAzureSubscriptionResponse)
+      GetAzureSubscriptionResponseOrBuilder {
+  private static final long serialVersionUID = 0L;
+    static {
+      com.google.protobuf.RuntimeVersion.validateProtobufGencodeVersion(
+        com.google.protobuf.RuntimeVersion.RuntimeDomain.PUBLIC,
+        /* major= */ 4,
+        /* minor= */ 35,
+        /* patch= */ 1,
+        /* suffix= */ "",
+        "GetAzureSubscriptionResponse");
+    }
+    // Use GetAzureSubscriptionResponse.newBuilder() to construct.
+    private GetAzureSubscriptionResponse(com.google.protobuf.GeneratedMessage.Builder<?> builder) {
+      super(builder);
+    }
+    private GetAzureSubscriptionResponse() {
+    }
+
+    public static final com.google.protobuf.Descriptors.Descriptor
+        getDescriptor() {
+      return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_GetAzureSubscriptionResponse_descriptor;
+    }
+
+    @java.lang.Override
+    public com.google.protobuf.Descriptors.Descriptor getDescriptorForType() {
+      return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_GetAzureSubscriptionResponse_descriptor;
+    }
+
+    @java.lang.Override
+    protected com.google.protobuf.GeneratedMessage.FieldAccessorTable
+        internalGetFieldAccessorTable() {
+      return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_GetAzureSubscriptionResponse_fieldAccessorTable
+          .ensureFieldAccessorsInitialized(
+              meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse.class, meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse.Builder.class);
+    }
+
+    private int bitField0_;
+    public static final int SUBSCRIPTION_FIELD_NUMBER = 1;
+    private meteringsidecar.v1.Sidecar.AzureSubscription subscription_;
+    /**
+     * <pre>
+     * subscription is the current state.
+     * </pre>
+     *
+     * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+     * @return Whether the subscription field is set.
+     */
+    @java.lang.Override
+    public boolean hasSubscription() {
+      return ((bitField0_ & 0x00000001) != 0);
+    }
+    /**
+     * <pre>
+     * subscription is the current state.
+     * </pre>
+     *
+     * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+     * @return The subscription.
+     */
+    @java.lang.Override
+    public meteringsidecar.v1.Sidecar.AzureSubscription getSubscription() {
+      return subscription_ == null ? meteringsidecar.v1.Sidecar.AzureSubscription.getDefaultInstance() : subscription_;
+    }
+    /**
+     * <pre>
+     * subscription is the current state.
+     * </pre>
+     *
+     * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+     */
+    @java.lang.Override
+    public meteringsidecar.v1.Sidecar.AzureSubscriptionOrBuilder getSubscriptionOrBuilder() {
+      return subscription_ == null ? meteringsidecar.v1.Sidecar.AzureSubscription.getDefaultInstance() : subscription_;
+    }
+
+    public static final int STALE_FIELD_NUMBER = 2;
+    private boolean stale_ = false;
+    /**
+     * <pre>
+     * stale is true when Azure failed and this is a cached answer.
+     * </pre>
+     *
+     * <code>bool stale = 2;</code>
+     * @return The stale.
+     */
+    @java.lang.Override
+    public boolean getStale() {
+      return stale_;
+    }
+
+    public static final int FETCHED_AT_FIELD_NUMBER = 3;
+    private com.google.protobuf.Timestamp fetchedAt_;
+    /**
+     * <pre>
+     * fetched_at is when Azure gave this answer.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp fetched_at = 3;</code>
+     * @return Whether the fetchedAt field is set.
+     */
+    @java.lang.Override
+    public boolean hasFetchedAt() {
+      return ((bitField0_ & 0x00000002) != 0);
+    }
+    /**
+     * <pre>
+     * fetched_at is when Azure gave this answer.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp fetched_at = 3;</code>
+     * @return The fetchedAt.
+     */
+    @java.lang.Override
+    public com.google.protobuf.Timestamp getFetchedAt() {
+      return fetchedAt_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : fetchedAt_;
+    }
+    /**
+     * <pre>
+     * fetched_at is when Azure gave this answer.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp fetched_at = 3;</code>
+     */
+    @java.lang.Override
+    public com.google.protobuf.TimestampOrBuilder getFetchedAtOrBuilder() {
+      return fetchedAt_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : fetchedAt_;
+    }
+
+    private byte memoizedIsInitialized = -1;
+    @java.lang.Override
+    public final boolean isInitialized() {
+      byte isInitialized = memoizedIsInitialized;
+      if (isInitialized == 1) return true;
+      if (isInitialized == 0) return false;
+
+      memoizedIsInitialized = 1;
+      return true;
+    }
+
+    @java.lang.Override
+    public void writeTo(com.google.protobuf.CodedOutputStream output)
+                        throws java.io.IOException {
+      if (((bitField0_ & 0x00000001) != 0)) {
+        output.writeMessage(1, getSubscription());
+      }
+      if (stale_ != false) {
+        output.writeBool(2, stale_);
+      }
+      if (((bitField0_ & 0x00000002) != 0)) {
+        output.writeMessage(3, getFetchedAt());
+      }
+      getUnknownFields().writeTo(output);
+    }
+    private int computeSerializedSize_0() {
+      int size = 0;
+      if (((bitField0_ & 0x00000001) != 0)) {
+        size += com.google.protobuf.CodedOutputStream
+          .computeMessageSize(1, getSubscription());
+      }
+      if (stale_ != false) {
+        size += com.google.protobuf.CodedOutputStream
+          .computeBoolSize(2, stale_);
+      }
+      if (((bitField0_ & 0x00000002) != 0)) {
+        size += com.google.protobuf.CodedOutputStream
+          .computeMessageSize(3, getFetchedAt());
+      }
+      return size;
+    }
+    @java.lang.Override
+    public int getSerializedSize() {
+      int size = memoizedSize;
+      if (size != -1) return size;
+
+      size = 0;
+      size += computeSerializedSize_0();
+      size += getUnknownFields().getSerializedSize();
+      memoizedSize = size;
+      return size;
+    }
+
+    @java.lang.Override
+    public boolean equals(final java.lang.Object obj) {
+      if (obj == this) {
+       return true;
+      }
+      if (!(obj instanceof meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse)) {
+        return super.equals(obj);
+      }
+      meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse other = (meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse) obj;
+
+      if (hasSubscription() != other.hasSubscription()) return false;
+      if (hasSubscription()) {
+        if (!getSubscription()
+            .equals(other.getSubscription())) return false;
+      }
+      if (getStale()
+          != other.getStale()) return false;
+      if (hasFetchedAt() != other.hasFetchedAt()) return false;
+      if (hasFetchedAt()) {
+        if (!getFetchedAt()
+            .equals(other.getFetchedAt())) return false;
+      }
+      if (!getUnknownFields().equals(other.getUnknownFields())) return false;
+      return true;
+    }
+
+    @java.lang.Override
+    public int hashCode() {
+      if (memoizedHashCode != 0) {
+        return memoizedHashCode;
+      }
+      int hash = 41;
+      hash = (19 * hash) + getDescriptor().hashCode();
+      if (hasSubscription()) {
+        hash = (37 * hash) + SUBSCRIPTION_FIELD_NUMBER;
+        hash = (53 * hash) + getSubscription().hashCode();
+      }
+      hash = (37 * hash) + STALE_FIELD_NUMBER;
+      hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+          getStale());
+      if (hasFetchedAt()) {
+        hash = (37 * hash) + FETCHED_AT_FIELD_NUMBER;
+        hash = (53 * hash) + getFetchedAt().hashCode();
+      }
+      hash = (29 * hash) + getUnknownFields().hashCode();
+      memoizedHashCode = hash;
+      return hash;
+    }
+
+    public static meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse parseFrom(
+        java.nio.ByteBuffer data)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data);
+    }
+    public static meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse parseFrom(
+        java.nio.ByteBuffer data,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse parseFrom(
+        com.google.protobuf.ByteString data)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data);
+    }
+    public static meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse parseFrom(
+        com.google.protobuf.ByteString data,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse parseFrom(byte[] data)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data);
+    }
+    public static meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse parseFrom(
+        byte[] data,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws com.google.protobuf.InvalidProtocolBufferException {
+      return PARSER.parseFrom(data, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse parseFrom(java.io.InputStream input)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input);
+    }
+    public static meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse parseFrom(
+        java.io.InputStream input,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input, extensionRegistry);
+    }
+
+    public static meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse parseDelimitedFrom(java.io.InputStream input)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseDelimitedWithIOException(PARSER, input);
+    }
+
+    public static meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse parseDelimitedFrom(
+        java.io.InputStream input,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseDelimitedWithIOException(PARSER, input, extensionRegistry);
+    }
+    public static meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse parseFrom(
+        com.google.protobuf.CodedInputStream input)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input);
+    }
+    public static meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse parseFrom(
+        com.google.protobuf.CodedInputStream input,
+        com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+        throws java.io.IOException {
+      return com.google.protobuf.GeneratedMessage
+          .parseWithIOException(PARSER, input, extensionRegistry);
+    }
+
+    @java.lang.Override
+    public Builder newBuilderForType() { return newBuilder(); }
+    public static Builder newBuilder() {
+      return DEFAULT_INSTANCE.toBuilder();
+    }
+    public static Builder newBuilder(meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse prototype) {
+      return DEFAULT_INSTANCE.toBuilder().mergeFrom(prototype);
+    }
+    @java.lang.Override
+    public Builder toBuilder() {
+      return this == DEFAULT_INSTANCE
+          ? new Builder() : new Builder().mergeFrom(this);
+    }
+
+    @java.lang.Override
+    protected Builder newBuilderForType(
+        com.google.protobuf.GeneratedMessage.BuilderParent parent) {
+      Builder builder = new Builder(parent);
+      return builder;
+    }
+    /**
+     * <pre>
+     * GetAzureSubscriptionResponse is the subscription's current state.
+     * </pre>
+     *
+     * Protobuf type {@code meteringsidecar.v1.GetAzureSubscriptionResponse}
+     */
+    public static final class Builder extends
+        com.google.protobuf.GeneratedMessage.Builder<Builder> implements
+        // @@protoc_insertion_point(builder_implements:meteringsidecar.v1.GetAzureSubscriptionResponse)
+        meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponseOrBuilder {
+      public static final com.google.protobuf.Descriptors.Descriptor
+          getDescriptor() {
+        return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_GetAzureSubscriptionResponse_descriptor;
+      }
+
+      @java.lang.Override
+      protected com.google.protobuf.GeneratedMessage.FieldAccessorTable
+          internalGetFieldAccessorTable() {
+        return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_GetAzureSubscriptionResponse_fieldAccessorTable
+            .ensureFieldAccessorsInitialized(
+                meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse.class, meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse.Builder.class);
+      }
+
+      // Construct using meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse.newBuilder()
+      private Builder() {
+        maybeForceBuilderInitialization();
+      }
+
+      private Builder(
+          com.google.protobuf.GeneratedMessage.BuilderParent parent) {
+        super(parent);
+        maybeForceBuilderInitialization();
+      }
+      private void maybeForceBuilderInitialization() {
+        if (com.google.protobuf.GeneratedMessage
+                .alwaysUseFieldBuilders) {
+          internalGetSubscriptionFieldBuilder();
+          internalGetFetchedAtFieldBuilder();
+        }
+      }
+      @java.lang.Override
+      public Builder clear() {
+        super.clear();
+        bitField0_ = 0;
+        subscription_ = null;
+        if (subscriptionBuilder_ != null) {
+          subscriptionBuilder_.dispose();
+          subscriptionBuilder_ = null;
+        }
+        stale_ = false;
+        fetchedAt_ = null;
+        if (fetchedAtBuilder_ != null) {
+          fetchedAtBuilder_.dispose();
+          fetchedAtBuilder_ = null;
+        }
+        return this;
+      }
+
+      @java.lang.Override
+      public com.google.protobuf.Descriptors.Descriptor
+          getDescriptorForType() {
+        return meteringsidecar.v1.Sidecar.internal_static_meteringsidecar_v1_GetAzureSubscriptionResponse_descriptor;
+      }
+
+      @java.lang.Override
+      public meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse getDefaultInstanceForType() {
+        return meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse.getDefaultInstance();
+      }
+
+      @java.lang.Override
+      public meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse build() {
+        meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse result = buildPartial();
+        if (!result.isInitialized()) {
+          throw newUninitializedMessageException(result);
+        }
+        return result;
+      }
+
+      @java.lang.Override
+      public meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse buildPartial() {
+        meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse result = new meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse(this);
+        if (bitField0_ != 0) { buildPartial0(result); }
+        onBuilt();
+        return result;
+      }
+
+      private void buildPartial0(meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse result) {
+        int from_bitField0_ = bitField0_;
+        int to_bitField0_ = 0;
+        if (((from_bitField0_ & 0x00000001) != 0)) {
+          result.subscription_ = subscriptionBuilder_ == null
+              ? subscription_
+              : subscriptionBuilder_.build();
+          to_bitField0_ |= 0x00000001;
+        }
+        if (((from_bitField0_ & 0x00000002) != 0)) {
+          result.stale_ = stale_;
+        }
+        if (((from_bitField0_ & 0x00000004) != 0)) {
+          result.fetchedAt_ = fetchedAtBuilder_ == null
+              ? fetchedAt_
+              : fetchedAtBuilder_.build();
+          to_bitField0_ |= 0x00000002;
+        }
+        result.bitField0_ |= to_bitField0_;
+      }
+
+      @java.lang.Override
+      public Builder mergeFrom(com.google.protobuf.Message other) {
+        if (other instanceof meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse) {
+          return mergeFrom((meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse)other);
+        } else {
+          super.mergeFrom(other);
+          return this;
+        }
+      }
+
+      public Builder mergeFrom(meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse other) {
+        if (other == meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse.getDefaultInstance()) return this;
+        if (other.hasSubscription()) {
+          mergeSubscription(other.getSubscription());
+        }
+        if (other.getStale() != false) {
+          setStale(other.getStale());
+        }
+        if (other.hasFetchedAt()) {
+          mergeFetchedAt(other.getFetchedAt());
+        }
+        this.mergeUnknownFields(other.getUnknownFields());
+        onChanged();
+        return this;
+      }
+
+      @java.lang.Override
+      public final boolean isInitialized() {
+        return true;
+      }
+
+      @java.lang.Override
+      public Builder mergeFrom(
+          com.google.protobuf.CodedInputStream input,
+          com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+          throws java.io.IOException {
+        if (extensionRegistry == null) {
+          throw new java.lang.NullPointerException();
+        }
+        try {
+          boolean done = false;
+          while (!done) {
+            int tag = input.readTag();
+            switch (tag) {
+              case 0:
+                done = true;
+                break;
+              case 10: {
+                input.readMessage(
+                    internalGetSubscriptionFieldBuilder().getBuilder(),
+                    extensionRegistry);
+                bitField0_ |= 0x00000001;
+                break;
+              } // case 10
+              case 16: {
+                stale_ = input.readBool();
+                bitField0_ |= 0x00000002;
+                break;
+              } // case 16
+              case 26: {
+                input.readMessage(
+                    internalGetFetchedAtFieldBuilder().getBuilder(),
+                    extensionRegistry);
+                bitField0_ |= 0x00000004;
+                break;
+              } // case 26
+              default: {
+                if (!super.parseUnknownField(input, extensionRegistry, tag)) {
+                  done = true; // was an endgroup tag
+                }
+                break;
+              } // default:
+            } // switch (tag)
+          } // while (!done)
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          throw e.unwrapIOException();
+        } finally {
+          onChanged();
+        } // finally
+        return this;
+      }
+      private int bitField0_;
+
+      private meteringsidecar.v1.Sidecar.AzureSubscription subscription_;
+      private com.google.protobuf.SingleFieldBuilder<
+          meteringsidecar.v1.Sidecar.AzureSubscription, meteringsidecar.v1.Sidecar.AzureSubscription.Builder, meteringsidecar.v1.Sidecar.AzureSubscriptionOrBuilder> subscriptionBuilder_;
+      /**
+       * <pre>
+       * subscription is the current state.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       * @return Whether the subscription field is set.
+       */
+      public boolean hasSubscription() {
+        return ((bitField0_ & 0x00000001) != 0);
+      }
+      /**
+       * <pre>
+       * subscription is the current state.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       * @return The subscription.
+       */
+      public meteringsidecar.v1.Sidecar.AzureSubscription getSubscription() {
+        if (subscriptionBuilder_ == null) {
+          return subscription_ == null ? meteringsidecar.v1.Sidecar.AzureSubscription.getDefaultInstance() : subscription_;
+        } else {
+          return subscriptionBuilder_.getMessage();
+        }
+      }
+      /**
+       * <pre>
+       * subscription is the current state.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       */
+      public Builder setSubscription(meteringsidecar.v1.Sidecar.AzureSubscription value) {
+        if (subscriptionBuilder_ == null) {
+          if (value == null) {
+            throw new NullPointerException();
+          }
+          subscription_ = value;
+        } else {
+          subscriptionBuilder_.setMessage(value);
+        }
+        bitField0_ |= 0x00000001;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * subscription is the current state.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       */
+      public Builder setSubscription(
+          meteringsidecar.v1.Sidecar.AzureSubscription.Builder builderForValue) {
+        if (subscriptionBuilder_ == null) {
+          subscription_ = builderForValue.build();
+        } else {
+          subscriptionBuilder_.setMessage(builderForValue.build());
+        }
+        bitField0_ |= 0x00000001;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * subscription is the current state.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       */
+      public Builder mergeSubscription(meteringsidecar.v1.Sidecar.AzureSubscription value) {
+        if (subscriptionBuilder_ == null) {
+          if (((bitField0_ & 0x00000001) != 0) &&
+            subscription_ != null &&
+            subscription_ != meteringsidecar.v1.Sidecar.AzureSubscription.getDefaultInstance()) {
+            getSubscriptionBuilder().mergeFrom(value);
+          } else {
+            subscription_ = value;
+          }
+        } else {
+          subscriptionBuilder_.mergeFrom(value);
+        }
+        if (subscription_ != null) {
+          bitField0_ |= 0x00000001;
+          onChanged();
+        }
+        return this;
+      }
+      /**
+       * <pre>
+       * subscription is the current state.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       */
+      public Builder clearSubscription() {
+        bitField0_ = (bitField0_ & ~0x00000001);
+        subscription_ = null;
+        if (subscriptionBuilder_ != null) {
+          subscriptionBuilder_.dispose();
+          subscriptionBuilder_ = null;
+        }
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * subscription is the current state.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       */
+      public meteringsidecar.v1.Sidecar.AzureSubscription.Builder getSubscriptionBuilder() {
+        bitField0_ |= 0x00000001;
+        onChanged();
+        return internalGetSubscriptionFieldBuilder().getBuilder();
+      }
+      /**
+       * <pre>
+       * subscription is the current state.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       */
+      public meteringsidecar.v1.Sidecar.AzureSubscriptionOrBuilder getSubscriptionOrBuilder() {
+        if (subscriptionBuilder_ != null) {
+          return subscriptionBuilder_.getMessageOrBuilder();
+        } else {
+          return subscription_ == null ?
+              meteringsidecar.v1.Sidecar.AzureSubscription.getDefaultInstance() : subscription_;
+        }
+      }
+      /**
+       * <pre>
+       * subscription is the current state.
+       * </pre>
+       *
+       * <code>.meteringsidecar.v1.AzureSubscription subscription = 1;</code>
+       */
+      private com.google.protobuf.SingleFieldBuilder<
+          meteringsidecar.v1.Sidecar.AzureSubscription, meteringsidecar.v1.Sidecar.AzureSubscription.Builder, meteringsidecar.v1.Sidecar.AzureSubscriptionOrBuilder> 
+          internalGetSubscriptionFieldBuilder() {
+        if (subscriptionBuilder_ == null) {
+          subscriptionBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+              meteringsidecar.v1.Sidecar.AzureSubscription, meteringsidecar.v1.Sidecar.AzureSubscription.Builder, meteringsidecar.v1.Sidecar.AzureSubscriptionOrBuilder>(
+                  getSubscription(),
+                  getParentForChildren(),
+                  isClean());
+          subscription_ = null;
+        }
+        return subscriptionBuilder_;
+      }
+
+      private boolean stale_ ;
+      /**
+       * <pre>
+       * stale is true when Azure failed and this is a cached answer.
+       * </pre>
+       *
+       * <code>bool stale = 2;</code>
+       * @return The stale.
+       */
+      @java.lang.Override
+      public boolean getStale() {
+        return stale_;
+      }
+      /**
+       * <pre>
+       * stale is true when Azure failed and this is a cached answer.
+       * </pre>
+       *
+       * <code>bool stale = 2;</code>
+       * @param value The stale to set.
+       * @return This builder for chaining.
+       */
+      public Builder setStale(boolean value) {
+
+        stale_ = value;
+        bitField0_ |= 0x00000002;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * stale is true when Azure failed and this is a cached answer.
+       * </pre>
+       *
+       * <code>bool stale = 2;</code>
+       * @return This builder for chaining.
+       */
+      public Builder clearStale() {
+        bitField0_ = (bitField0_ & ~0x00000002);
+        stale_ = false;
+        onChanged();
+        return this;
+      }
+
+      private com.google.protobuf.Timestamp fetchedAt_;
+      private com.google.protobuf.SingleFieldBuilder<
+          com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> fetchedAtBuilder_;
+      /**
+       * <pre>
+       * fetched_at is when Azure gave this answer.
+       * </pre>
+       *
+       * <code>.google.protobuf.Timestamp fetched_at = 3;</code>
+       * @return Whether the fetchedAt field is set.
+       */
+      public boolean hasFetchedAt() {
+        return ((bitField0_ & 0x00000004) != 0);
+      }
+      /**
+       * <pre>
+       * fetched_at is when Azure gave this answer.
+       * </pre>
+       *
+       * <code>.google.protobuf.Timestamp fetched_at = 3;</code>
+       * @return The fetchedAt.
+       */
+      public com.google.protobuf.Timestamp getFetchedAt() {
+        if (fetchedAtBuilder_ == null) {
+          return fetchedAt_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : fetchedAt_;
+        } else {
+          return fetchedAtBuilder_.getMessage();
+        }
+      }
+      /**
+       * <pre>
+       * fetched_at is when Azure gave this answer.
+       * </pre>
+       *
+       * <code>.google.protobuf.Timestamp fetched_at = 3;</code>
+       */
+      public Builder setFetchedAt(com.google.protobuf.Timestamp value) {
+        if (fetchedAtBuilder_ == null) {
+          if (value == null) {
+            throw new NullPointerException();
+          }
+          fetchedAt_ = value;
+        } else {
+          fetchedAtBuilder_.setMessage(value);
+        }
+        bitField0_ |= 0x00000004;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * fetched_at is when Azure gave this answer.
+       * </pre>
+       *
+       * <code>.google.protobuf.Timestamp fetched_at = 3;</code>
+       */
+      public Builder setFetchedAt(
+          com.google.protobuf.Timestamp.Builder builderForValue) {
+        if (fetchedAtBuilder_ == null) {
+          fetchedAt_ = builderForValue.build();
+        } else {
+          fetchedAtBuilder_.setMessage(builderForValue.build());
+        }
+        bitField0_ |= 0x00000004;
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * fetched_at is when Azure gave this answer.
+       * </pre>
+       *
+       * <code>.google.protobuf.Timestamp fetched_at = 3;</code>
+       */
+      public Builder mergeFetchedAt(com.google.protobuf.Timestamp value) {
+        if (fetchedAtBuilder_ == null) {
+          if (((bitField0_ & 0x00000004) != 0) &&
+            fetchedAt_ != null &&
+            fetchedAt_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+            getFetchedAtBuilder().mergeFrom(value);
+          } else {
+            fetchedAt_ = value;
+          }
+        } else {
+          fetchedAtBuilder_.mergeFrom(value);
+        }
+        if (fetchedAt_ != null) {
+          bitField0_ |= 0x00000004;
+          onChanged();
+        }
+        return this;
+      }
+      /**
+       * <pre>
+       * fetched_at is when Azure gave this answer.
+       * </pre>
+       *
+       * <code>.google.protobuf.Timestamp fetched_at = 3;</code>
+       */
+      public Builder clearFetchedAt() {
+        bitField0_ = (bitField0_ & ~0x00000004);
+        fetchedAt_ = null;
+        if (fetchedAtBuilder_ != null) {
+          fetchedAtBuilder_.dispose();
+          fetchedAtBuilder_ = null;
+        }
+        onChanged();
+        return this;
+      }
+      /**
+       * <pre>
+       * fetched_at is when Azure gave this answer.
+       * </pre>
+       *
+       * <code>.google.protobuf.Timestamp fetched_at = 3;</code>
+       */
+      public com.google.protobuf.Timestamp.Builder getFetchedAtBuilder() {
+        bitField0_ |= 0x00000004;
+        onChanged();
+        return internalGetFetchedAtFieldBuilder().getBuilder();
+      }
+      /**
+       * <pre>
+       * fetched_at is when Azure gave this answer.
+       * </pre>
+       *
+       * <code>.google.protobuf.Timestamp fetched_at = 3;</code>
+       */
+      public com.google.protobuf.TimestampOrBuilder getFetchedAtOrBuilder() {
+        if (fetchedAtBuilder_ != null) {
+          return fetchedAtBuilder_.getMessageOrBuilder();
+        } else {
+          return fetchedAt_ == null ?
+              com.google.protobuf.Timestamp.getDefaultInstance() : fetchedAt_;
+        }
+      }
+      /**
+       * <pre>
+       * fetched_at is when Azure gave this answer.
+       * </pre>
+       *
+       * <code>.google.protobuf.Timestamp fetched_at = 3;</code>
+       */
+      private com.google.protobuf.SingleFieldBuilder<
+          com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+          internalGetFetchedAtFieldBuilder() {
+        if (fetchedAtBuilder_ == null) {
+          fetchedAtBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+              com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                  getFetchedAt(),
+                  getParentForChildren(),
+                  isClean());
+          fetchedAt_ = null;
+        }
+        return fetchedAtBuilder_;
+      }
+
+      // @@protoc_insertion_point(builder_scope:meteringsidecar.v1.GetAzureSubscriptionResponse)
+    }
+
+    // @@protoc_insertion_point(class_scope:meteringsidecar.v1.GetAzureSubscriptionResponse)
+    private static final meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse DEFAULT_INSTANCE;
+    static {
+      DEFAULT_INSTANCE = new meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse();
+    }
+
+    public static meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse getDefaultInstance() {
+      return DEFAULT_INSTANCE;
+    }
+
+    private static final com.google.protobuf.Parser<GetAzureSubscriptionResponse>
+        PARSER = new com.google.protobuf.AbstractParser<GetAzureSubscriptionResponse>() {
+      @java.lang.Override
+      public GetAzureSubscriptionResponse parsePartialFrom(
+          com.google.protobuf.CodedInputStream input,
+          com.google.protobuf.ExtensionRegistryLite extensionRegistry)
+          throws com.google.protobuf.InvalidProtocolBufferException {
+        Builder builder = newBuilder();
+        try {
+          builder.mergeFrom(input, extensionRegistry);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          throw e.setUnfinishedMessage(builder.buildPartial());
+        } catch (com.google.protobuf.UninitializedMessageException e) {
+          throw e.asInvalidProtocolBufferException().setUnfinishedMessage(builder.buildPartial());
+        } catch (java.io.IOException e) {
+          throw new com.google.protobuf.InvalidProtocolBufferException(e)
+              .setUnfinishedMessage(builder.buildPartial());
+        }
+        return builder.buildPartial();
+      }
+    };
+
+    public static com.google.protobuf.Parser<GetAzureSubscriptionResponse> parser() {
+      return PARSER;
+    }
+
+    @java.lang.Override
+    public com.google.protobuf.Parser<GetAzureSubscriptionResponse> getParserForType() {
+      return PARSER;
+    }
+
+    @java.lang.Override
+    public meteringsidecar.v1.Sidecar.GetAzureSubscriptionResponse getDefaultInstanceForType() {
+      return DEFAULT_INSTANCE;
+    }
+
+  }
+
   private static final com.google.protobuf.Descriptors.Descriptor
     internal_static_meteringsidecar_v1_UsageEvent_descriptor;
   private static final 
@@ -31459,6 +39062,41 @@ java.lang.String defaultValue) {
   private static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_meteringsidecar_v1_CheckEntitlementResponse_fieldAccessorTable;
+  private static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_meteringsidecar_v1_ResolveAzureSubscriptionRequest_descriptor;
+  private static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_meteringsidecar_v1_ResolveAzureSubscriptionRequest_fieldAccessorTable;
+  private static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_meteringsidecar_v1_AzureSubscription_descriptor;
+  private static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_meteringsidecar_v1_AzureSubscription_fieldAccessorTable;
+  private static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_meteringsidecar_v1_ResolveAzureSubscriptionResponse_descriptor;
+  private static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_meteringsidecar_v1_ResolveAzureSubscriptionResponse_fieldAccessorTable;
+  private static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_meteringsidecar_v1_ActivateAzureSubscriptionRequest_descriptor;
+  private static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_meteringsidecar_v1_ActivateAzureSubscriptionRequest_fieldAccessorTable;
+  private static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_meteringsidecar_v1_ActivateAzureSubscriptionResponse_descriptor;
+  private static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_meteringsidecar_v1_ActivateAzureSubscriptionResponse_fieldAccessorTable;
+  private static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_meteringsidecar_v1_GetAzureSubscriptionRequest_descriptor;
+  private static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_meteringsidecar_v1_GetAzureSubscriptionRequest_fieldAccessorTable;
+  private static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_meteringsidecar_v1_GetAzureSubscriptionResponse_descriptor;
+  private static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_meteringsidecar_v1_GetAzureSubscriptionResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -31470,137 +39108,171 @@ java.lang.String defaultValue) {
     java.lang.String[] descriptorData = {
       "\n meteringsidecar/v1/sidecar.proto\022\022mete" +
       "ringsidecar.v1\032\037google/protobuf/timestam" +
-      "p.proto\"\300\002\n\nUsageEvent\022\020\n\010event_id\030\001 \001(\t" +
+      "p.proto\"\214\003\n\nUsageEvent\022\020\n\010event_id\030\001 \001(\t" +
       "\022\037\n\027customer_aws_account_id\030\002 \001(\t\022\033\n\023cus" +
       "tomer_identifier\030\003 \001(\t\022\023\n\013license_arn\030\004 " +
       "\001(\t\022\024\n\014product_code\030\005 \001(\t\022\021\n\tdimension\030\006" +
       " \001(\t\022\020\n\010quantity\030\007 \001(\003\022-\n\ttimestamp\030\010 \001(" +
       "\0132\032.google.protobuf.Timestamp\0226\n\004tags\030\t " +
       "\003(\0132(.meteringsidecar.v1.UsageEvent.Tags" +
-      "Entry\032+\n\tTagsEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value" +
-      "\030\002 \001(\t:\0028\001\"C\n\022RecordUsageRequest\022-\n\005even" +
-      "t\030\001 \001(\0132\036.meteringsidecar.v1.UsageEvent\"" +
-      ":\n\023RecordUsageResponse\022\021\n\tduplicate\030\001 \001(" +
-      "\010\022\020\n\010event_id\030\002 \001(\t\"I\n\027RecordUsageBatchR" +
-      "equest\022.\n\006events\030\001 \003(\0132\036.meteringsidecar" +
-      ".v1.UsageEvent\"@\n\030RecordUsageBatchRespon" +
-      "se\022\020\n\010accepted\030\001 \001(\005\022\022\n\nduplicates\030\002 \001(\005" +
-      "\"\022\n\020GetStatusRequest\"\214\003\n\021GetStatusRespon" +
-      "se\022\026\n\016pending_events\030\001 \001(\003\022\033\n\023dead_lette" +
-      "r_records\030\002 \001(\003\022\026\n\016billed_records\030\003 \001(\003\022" +
-      "\035\n\025rolled_forward_events\030\004 \001(\003\0228\n\024oldest" +
-      "_pending_event\030\005 \001(\0132\032.google.protobuf.T" +
-      "imestamp\022\027\n\017pending_records\030\006 \001(\003\0222\n\016sea" +
-      "led_through\030\007 \001(\0132\032.google.protobuf.Time" +
-      "stamp\0221\n\rlast_shipment\030\010 \001(\0132\032.google.pr" +
-      "otobuf.Timestamp\022\026\n\016shipping_error\030\t \001(\t" +
-      "\022 \n\030open_dead_letter_records\030\n \001(\003\022\027\n\017sk" +
-      "ipped_records\030\013 \001(\003\"\016\n\014FlushRequest\"s\n\rF" +
-      "lushResponse\022\026\n\016sealed_records\030\001 \001(\003\022\026\n\016" +
-      "billed_records\030\002 \001(\003\022\033\n\023dead_letter_reco" +
-      "rds\030\003 \001(\003\022\025\n\rretry_records\030\004 \001(\003\"\214\004\n\016Met" +
-      "eringRecord\022\n\n\002id\030\001 \001(\003\022\r\n\005state\030\002 \001(\t\022\024" +
-      "\n\014product_code\030\003 \001(\t\022\023\n\013license_arn\030\004 \001(" +
-      "\t\022\037\n\027customer_aws_account_id\030\005 \001(\t\022\033\n\023cu" +
-      "stomer_identifier\030\006 \001(\t\022\021\n\tdimension\030\007 \001" +
-      "(\t\022\020\n\010quantity\030\010 \001(\003\022-\n\ttimestamp\030\t \001(\0132" +
-      "\032.google.protobuf.Timestamp\0220\n\014window_st" +
-      "art\030\n \001(\0132\032.google.protobuf.Timestamp\022\032\n" +
-      "\022metering_record_id\030\013 \001(\t\022\016\n\006reason\030\014 \001(" +
-      "\t\022\017\n\007message\030\r \001(\t\022\020\n\010attempts\030\016 \001(\005\022\024\n\014" +
-      "request_json\030\017 \001(\t\022-\n\tsealed_at\030\020 \001(\0132\032." +
-      "google.protobuf.Timestamp\022/\n\013finished_at" +
-      "\030\021 \001(\0132\032.google.protobuf.Timestamp\022\023\n\013ev" +
-      "ent_count\030\022 \001(\003\022\026\n\016discard_reason\030\023 \001(\t\"" +
-      "u\n\022ListRecordsRequest\022)\n\005since\030\001 \001(\0132\032.g" +
-      "oogle.protobuf.Timestamp\022\r\n\005state\030\002 \001(\t\022" +
-      "\021\n\tpage_size\030\003 \001(\005\022\022\n\npage_token\030\004 \001(\t\"c" +
-      "\n\023ListRecordsResponse\0223\n\007records\030\001 \003(\0132\"" +
-      ".meteringsidecar.v1.MeteringRecord\022\027\n\017ne" +
-      "xt_page_token\030\002 \001(\t\"Z\n\026ListDeadLettersRe" +
-      "quest\022\031\n\021include_discarded\030\001 \001(\010\022\021\n\tpage" +
-      "_size\030\002 \001(\005\022\022\n\npage_token\030\003 \001(\t\"g\n\027ListD" +
-      "eadLettersResponse\0223\n\007records\030\001 \003(\0132\".me" +
-      "teringsidecar.v1.MeteringRecord\022\027\n\017next_" +
-      "page_token\030\002 \001(\t\"6\n\030DiscardDeadLetterReq" +
-      "uest\022\n\n\002id\030\001 \001(\003\022\016\n\006reason\030\002 \001(\t\"O\n\031Disc" +
-      "ardDeadLetterResponse\0222\n\006record\030\001 \001(\0132\"." +
-      "meteringsidecar.v1.MeteringRecord\"$\n\026Ret" +
-      "ryDeadLetterRequest\022\n\n\002id\030\001 \001(\003\"M\n\027Retry" +
-      "DeadLetterResponse\0222\n\006record\030\001 \001(\0132\".met" +
-      "eringsidecar.v1.MeteringRecord\"G\n\026Resolv" +
-      "eCustomerRequest\022\032\n\022registration_token\030\001" +
-      " \001(\t\022\021\n\ttenant_id\030\002 \001(\t\"\253\001\n\027ResolveCusto" +
-      "merResponse\022\033\n\023customer_identifier\030\001 \001(\t" +
-      "\022\037\n\027customer_aws_account_id\030\002 \001(\t\022\024\n\014pro" +
-      "duct_code\030\003 \001(\t\022\023\n\013license_arn\030\004 \001(\t\022\024\n\014" +
-      "new_customer\030\005 \001(\010\022\021\n\ttenant_id\030\006 \001(\t\"\363\001" +
-      "\n\010Customer\022\033\n\023customer_identifier\030\001 \001(\t\022" +
-      "\037\n\027customer_aws_account_id\030\002 \001(\t\022\024\n\014prod" +
-      "uct_code\030\003 \001(\t\022\023\n\013license_arn\030\004 \001(\t\022\021\n\tt" +
-      "enant_id\030\005 \001(\t\0225\n\021first_resolved_at\030\006 \001(" +
-      "\0132\032.google.protobuf.Timestamp\0224\n\020last_re" +
-      "solved_at\030\007 \001(\0132\032.google.protobuf.Timest" +
-      "amp\"=\n\024ListCustomersRequest\022\021\n\tpage_size" +
-      "\030\001 \001(\005\022\022\n\npage_token\030\002 \001(\t\"a\n\025ListCustom" +
-      "ersResponse\022/\n\tcustomers\030\001 \003(\0132\034.meterin" +
-      "gsidecar.v1.Customer\022\027\n\017next_page_token\030" +
-      "\002 \001(\t\"\251\002\n\013Entitlement\022\024\n\014product_code\030\001 " +
-      "\001(\t\022\021\n\tdimension\030\002 \001(\t\022\037\n\027customer_aws_a" +
-      "ccount_id\030\003 \001(\t\022\033\n\023customer_identifier\030\004" +
-      " \001(\t\022\023\n\013license_arn\030\005 \001(\t\0223\n\017expiration_" +
-      "date\030\006 \001(\0132\032.google.protobuf.Timestamp\022\027" +
-      "\n\rinteger_value\030\007 \001(\003H\000\022\026\n\014double_value\030" +
-      "\010 \001(\001H\000\022\027\n\rboolean_value\030\t \001(\010H\000\022\026\n\014stri" +
-      "ng_value\030\n \001(\tH\000B\007\n\005value\"\224\001\n\026GetEntitle" +
-      "mentsRequest\022\024\n\014product_code\030\001 \001(\t\022\037\n\027cu" +
-      "stomer_aws_account_id\030\002 \001(\t\022\033\n\023customer_" +
-      "identifier\030\003 \001(\t\022\023\n\013license_arn\030\004 \001(\t\022\021\n" +
-      "\tdimension\030\005 \001(\t\"\217\001\n\027GetEntitlementsResp" +
-      "onse\0225\n\014entitlements\030\001 \003(\0132\037.meteringsid" +
-      "ecar.v1.Entitlement\022\r\n\005stale\030\002 \001(\010\022.\n\nfe" +
-      "tched_at\030\003 \001(\0132\032.google.protobuf.Timesta" +
-      "mp\"\225\001\n\027CheckEntitlementRequest\022\037\n\027custom" +
-      "er_aws_account_id\030\001 \001(\t\022\033\n\023customer_iden" +
-      "tifier\030\002 \001(\t\022\023\n\013license_arn\030\003 \001(\t\022\021\n\tdim" +
-      "ension\030\004 \001(\t\022\024\n\014product_code\030\005 \001(\t\"q\n\030Ch" +
-      "eckEntitlementResponse\022\020\n\010entitled\030\001 \001(\010" +
-      "\0224\n\013entitlement\030\002 \001(\0132\037.meteringsidecar." +
-      "v1.Entitlement\022\r\n\005stale\030\003 \001(\0102\337\t\n\017Meteri" +
-      "ngSidecar\022^\n\013RecordUsage\022&.meteringsidec" +
-      "ar.v1.RecordUsageRequest\032\'.meteringsidec" +
-      "ar.v1.RecordUsageResponse\022m\n\020RecordUsage" +
-      "Batch\022+.meteringsidecar.v1.RecordUsageBa" +
-      "tchRequest\032,.meteringsidecar.v1.RecordUs" +
-      "ageBatchResponse\022X\n\tGetStatus\022$.metering" +
-      "sidecar.v1.GetStatusRequest\032%.meteringsi" +
-      "decar.v1.GetStatusResponse\022L\n\005Flush\022 .me" +
-      "teringsidecar.v1.FlushRequest\032!.metering" +
-      "sidecar.v1.FlushResponse\022^\n\013ListRecords\022" +
-      "&.meteringsidecar.v1.ListRecordsRequest\032" +
-      "\'.meteringsidecar.v1.ListRecordsResponse" +
-      "\022j\n\017ListDeadLetters\022*.meteringsidecar.v1" +
-      ".ListDeadLettersRequest\032+.meteringsideca" +
-      "r.v1.ListDeadLettersResponse\022p\n\021DiscardD" +
-      "eadLetter\022,.meteringsidecar.v1.DiscardDe" +
-      "adLetterRequest\032-.meteringsidecar.v1.Dis" +
-      "cardDeadLetterResponse\022j\n\017RetryDeadLette" +
-      "r\022*.meteringsidecar.v1.RetryDeadLetterRe" +
-      "quest\032+.meteringsidecar.v1.RetryDeadLett" +
-      "erResponse\022j\n\017ResolveCustomer\022*.metering" +
-      "sidecar.v1.ResolveCustomerRequest\032+.mete" +
-      "ringsidecar.v1.ResolveCustomerResponse\022d" +
-      "\n\rListCustomers\022(.meteringsidecar.v1.Lis" +
-      "tCustomersRequest\032).meteringsidecar.v1.L" +
-      "istCustomersResponse\022j\n\017GetEntitlements\022" +
-      "*.meteringsidecar.v1.GetEntitlementsRequ" +
-      "est\032+.meteringsidecar.v1.GetEntitlements" +
-      "Response\022m\n\020CheckEntitlement\022+.meterings" +
-      "idecar.v1.CheckEntitlementRequest\032,.mete" +
-      "ringsidecar.v1.CheckEntitlementResponseB" +
-      "]Z[github.com/metering-sidecar/metering-" +
-      "sidecar/clients/go/meteringsidecarv1;met" +
-      "eringsidecarv1b\006proto3"
+      "Entry\022\031\n\021azure_resource_id\030\n \001(\t\022\025\n\razur" +
+      "e_plan_id\030\013 \001(\t\022\030\n\020quantity_decimal\030\014 \001(" +
+      "\t\032+\n\tTagsEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001" +
+      "(\t:\0028\001\"C\n\022RecordUsageRequest\022-\n\005event\030\001 " +
+      "\001(\0132\036.meteringsidecar.v1.UsageEvent\":\n\023R" +
+      "ecordUsageResponse\022\021\n\tduplicate\030\001 \001(\010\022\020\n" +
+      "\010event_id\030\002 \001(\t\"I\n\027RecordUsageBatchReque" +
+      "st\022.\n\006events\030\001 \003(\0132\036.meteringsidecar.v1." +
+      "UsageEvent\"@\n\030RecordUsageBatchResponse\022\020" +
+      "\n\010accepted\030\001 \001(\005\022\022\n\nduplicates\030\002 \001(\005\"\022\n\020" +
+      "GetStatusRequest\"\214\003\n\021GetStatusResponse\022\026" +
+      "\n\016pending_events\030\001 \001(\003\022\033\n\023dead_letter_re" +
+      "cords\030\002 \001(\003\022\026\n\016billed_records\030\003 \001(\003\022\035\n\025r" +
+      "olled_forward_events\030\004 \001(\003\0228\n\024oldest_pen" +
+      "ding_event\030\005 \001(\0132\032.google.protobuf.Times" +
+      "tamp\022\027\n\017pending_records\030\006 \001(\003\0222\n\016sealed_" +
+      "through\030\007 \001(\0132\032.google.protobuf.Timestam" +
+      "p\0221\n\rlast_shipment\030\010 \001(\0132\032.google.protob" +
+      "uf.Timestamp\022\026\n\016shipping_error\030\t \001(\t\022 \n\030" +
+      "open_dead_letter_records\030\n \001(\003\022\027\n\017skippe" +
+      "d_records\030\013 \001(\003\"\016\n\014FlushRequest\"s\n\rFlush" +
+      "Response\022\026\n\016sealed_records\030\001 \001(\003\022\026\n\016bill" +
+      "ed_records\030\002 \001(\003\022\033\n\023dead_letter_records\030" +
+      "\003 \001(\003\022\025\n\rretry_records\030\004 \001(\003\"\326\004\n\016Meterin" +
+      "gRecord\022\n\n\002id\030\001 \001(\003\022\r\n\005state\030\002 \001(\t\022\024\n\014pr" +
+      "oduct_code\030\003 \001(\t\022\023\n\013license_arn\030\004 \001(\t\022\037\n" +
+      "\027customer_aws_account_id\030\005 \001(\t\022\033\n\023custom" +
+      "er_identifier\030\006 \001(\t\022\021\n\tdimension\030\007 \001(\t\022\020" +
+      "\n\010quantity\030\010 \001(\003\022-\n\ttimestamp\030\t \001(\0132\032.go" +
+      "ogle.protobuf.Timestamp\0220\n\014window_start\030" +
+      "\n \001(\0132\032.google.protobuf.Timestamp\022\032\n\022met" +
+      "ering_record_id\030\013 \001(\t\022\016\n\006reason\030\014 \001(\t\022\017\n" +
+      "\007message\030\r \001(\t\022\020\n\010attempts\030\016 \001(\005\022\024\n\014requ" +
+      "est_json\030\017 \001(\t\022-\n\tsealed_at\030\020 \001(\0132\032.goog" +
+      "le.protobuf.Timestamp\022/\n\013finished_at\030\021 \001" +
+      "(\0132\032.google.protobuf.Timestamp\022\023\n\013event_" +
+      "count\030\022 \001(\003\022\026\n\016discard_reason\030\023 \001(\t\022\023\n\013m" +
+      "arketplace\030\024 \001(\t\022\031\n\021azure_resource_id\030\025 " +
+      "\001(\t\022\030\n\020quantity_decimal\030\026 \001(\t\"u\n\022ListRec" +
+      "ordsRequest\022)\n\005since\030\001 \001(\0132\032.google.prot" +
+      "obuf.Timestamp\022\r\n\005state\030\002 \001(\t\022\021\n\tpage_si" +
+      "ze\030\003 \001(\005\022\022\n\npage_token\030\004 \001(\t\"c\n\023ListReco" +
+      "rdsResponse\0223\n\007records\030\001 \003(\0132\".meterings" +
+      "idecar.v1.MeteringRecord\022\027\n\017next_page_to" +
+      "ken\030\002 \001(\t\"Z\n\026ListDeadLettersRequest\022\031\n\021i" +
+      "nclude_discarded\030\001 \001(\010\022\021\n\tpage_size\030\002 \001(" +
+      "\005\022\022\n\npage_token\030\003 \001(\t\"g\n\027ListDeadLetters" +
+      "Response\0223\n\007records\030\001 \003(\0132\".meteringside" +
+      "car.v1.MeteringRecord\022\027\n\017next_page_token" +
+      "\030\002 \001(\t\"6\n\030DiscardDeadLetterRequest\022\n\n\002id" +
+      "\030\001 \001(\003\022\016\n\006reason\030\002 \001(\t\"O\n\031DiscardDeadLet" +
+      "terResponse\0222\n\006record\030\001 \001(\0132\".meteringsi" +
+      "decar.v1.MeteringRecord\"$\n\026RetryDeadLett" +
+      "erRequest\022\n\n\002id\030\001 \001(\003\"M\n\027RetryDeadLetter" +
+      "Response\0222\n\006record\030\001 \001(\0132\".meteringsidec" +
+      "ar.v1.MeteringRecord\"G\n\026ResolveCustomerR" +
+      "equest\022\032\n\022registration_token\030\001 \001(\t\022\021\n\tte" +
+      "nant_id\030\002 \001(\t\"\253\001\n\027ResolveCustomerRespons" +
+      "e\022\033\n\023customer_identifier\030\001 \001(\t\022\037\n\027custom" +
+      "er_aws_account_id\030\002 \001(\t\022\024\n\014product_code\030" +
+      "\003 \001(\t\022\023\n\013license_arn\030\004 \001(\t\022\024\n\014new_custom" +
+      "er\030\005 \001(\010\022\021\n\ttenant_id\030\006 \001(\t\"\363\001\n\010Customer" +
+      "\022\033\n\023customer_identifier\030\001 \001(\t\022\037\n\027custome" +
+      "r_aws_account_id\030\002 \001(\t\022\024\n\014product_code\030\003" +
+      " \001(\t\022\023\n\013license_arn\030\004 \001(\t\022\021\n\ttenant_id\030\005" +
+      " \001(\t\0225\n\021first_resolved_at\030\006 \001(\0132\032.google" +
+      ".protobuf.Timestamp\0224\n\020last_resolved_at\030" +
+      "\007 \001(\0132\032.google.protobuf.Timestamp\"=\n\024Lis" +
+      "tCustomersRequest\022\021\n\tpage_size\030\001 \001(\005\022\022\n\n" +
+      "page_token\030\002 \001(\t\"a\n\025ListCustomersRespons" +
+      "e\022/\n\tcustomers\030\001 \003(\0132\034.meteringsidecar.v" +
+      "1.Customer\022\027\n\017next_page_token\030\002 \001(\t\"\251\002\n\013" +
+      "Entitlement\022\024\n\014product_code\030\001 \001(\t\022\021\n\tdim" +
+      "ension\030\002 \001(\t\022\037\n\027customer_aws_account_id\030" +
+      "\003 \001(\t\022\033\n\023customer_identifier\030\004 \001(\t\022\023\n\013li" +
+      "cense_arn\030\005 \001(\t\0223\n\017expiration_date\030\006 \001(\013" +
+      "2\032.google.protobuf.Timestamp\022\027\n\rinteger_" +
+      "value\030\007 \001(\003H\000\022\026\n\014double_value\030\010 \001(\001H\000\022\027\n" +
+      "\rboolean_value\030\t \001(\010H\000\022\026\n\014string_value\030\n" +
+      " \001(\tH\000B\007\n\005value\"\224\001\n\026GetEntitlementsReque" +
+      "st\022\024\n\014product_code\030\001 \001(\t\022\037\n\027customer_aws" +
+      "_account_id\030\002 \001(\t\022\033\n\023customer_identifier" +
+      "\030\003 \001(\t\022\023\n\013license_arn\030\004 \001(\t\022\021\n\tdimension" +
+      "\030\005 \001(\t\"\217\001\n\027GetEntitlementsResponse\0225\n\014en" +
+      "titlements\030\001 \003(\0132\037.meteringsidecar.v1.En" +
+      "titlement\022\r\n\005stale\030\002 \001(\010\022.\n\nfetched_at\030\003" +
+      " \001(\0132\032.google.protobuf.Timestamp\"\225\001\n\027Che" +
+      "ckEntitlementRequest\022\037\n\027customer_aws_acc" +
+      "ount_id\030\001 \001(\t\022\033\n\023customer_identifier\030\002 \001" +
+      "(\t\022\023\n\013license_arn\030\003 \001(\t\022\021\n\tdimension\030\004 \001" +
+      "(\t\022\024\n\014product_code\030\005 \001(\t\"q\n\030CheckEntitle" +
+      "mentResponse\022\020\n\010entitled\030\001 \001(\010\0224\n\013entitl" +
+      "ement\030\002 \001(\0132\037.meteringsidecar.v1.Entitle" +
+      "ment\022\r\n\005stale\030\003 \001(\010\"O\n\037ResolveAzureSubsc" +
+      "riptionRequest\022\031\n\021marketplace_token\030\001 \001(" +
+      "\t\022\021\n\ttenant_id\030\002 \001(\t\"\316\001\n\021AzureSubscripti" +
+      "on\022\027\n\017subscription_id\030\001 \001(\t\022\020\n\010offer_id\030" +
+      "\002 \001(\t\022\017\n\007plan_id\030\003 \001(\t\022\020\n\010quantity\030\004 \001(\003" +
+      "\022\016\n\006status\030\005 \001(\t\022\014\n\004name\030\006 \001(\t\022\033\n\023purcha" +
+      "ser_tenant_id\030\007 \001(\t\022\035\n\025beneficiary_tenan" +
+      "t_id\030\010 \001(\t\022\021\n\ttenant_id\030\t \001(\t\"y\n Resolve" +
+      "AzureSubscriptionResponse\022;\n\014subscriptio" +
+      "n\030\001 \001(\0132%.meteringsidecar.v1.AzureSubscr" +
+      "iption\022\030\n\020new_subscription\030\002 \001(\010\"^\n Acti" +
+      "vateAzureSubscriptionRequest\022\027\n\017subscrip" +
+      "tion_id\030\001 \001(\t\022\017\n\007plan_id\030\002 \001(\t\022\020\n\010quanti" +
+      "ty\030\003 \001(\003\"`\n!ActivateAzureSubscriptionRes" +
+      "ponse\022;\n\014subscription\030\001 \001(\0132%.meteringsi" +
+      "decar.v1.AzureSubscription\"6\n\033GetAzureSu" +
+      "bscriptionRequest\022\027\n\017subscription_id\030\001 \001" +
+      "(\t\"\232\001\n\034GetAzureSubscriptionResponse\022;\n\014s" +
+      "ubscription\030\001 \001(\0132%.meteringsidecar.v1.A" +
+      "zureSubscription\022\r\n\005stale\030\002 \001(\010\022.\n\nfetch" +
+      "ed_at\030\003 \001(\0132\032.google.protobuf.Timestamp2" +
+      "\355\014\n\017MeteringSidecar\022^\n\013RecordUsage\022&.met" +
+      "eringsidecar.v1.RecordUsageRequest\032\'.met" +
+      "eringsidecar.v1.RecordUsageResponse\022m\n\020R" +
+      "ecordUsageBatch\022+.meteringsidecar.v1.Rec" +
+      "ordUsageBatchRequest\032,.meteringsidecar.v" +
+      "1.RecordUsageBatchResponse\022X\n\tGetStatus\022" +
+      "$.meteringsidecar.v1.GetStatusRequest\032%." +
+      "meteringsidecar.v1.GetStatusResponse\022L\n\005" +
+      "Flush\022 .meteringsidecar.v1.FlushRequest\032" +
+      "!.meteringsidecar.v1.FlushResponse\022^\n\013Li" +
+      "stRecords\022&.meteringsidecar.v1.ListRecor" +
+      "dsRequest\032\'.meteringsidecar.v1.ListRecor" +
+      "dsResponse\022j\n\017ListDeadLetters\022*.metering" +
+      "sidecar.v1.ListDeadLettersRequest\032+.mete" +
+      "ringsidecar.v1.ListDeadLettersResponse\022p" +
+      "\n\021DiscardDeadLetter\022,.meteringsidecar.v1" +
+      ".DiscardDeadLetterRequest\032-.meteringside" +
+      "car.v1.DiscardDeadLetterResponse\022j\n\017Retr" +
+      "yDeadLetter\022*.meteringsidecar.v1.RetryDe" +
+      "adLetterRequest\032+.meteringsidecar.v1.Ret" +
+      "ryDeadLetterResponse\022j\n\017ResolveCustomer\022" +
+      "*.meteringsidecar.v1.ResolveCustomerRequ" +
+      "est\032+.meteringsidecar.v1.ResolveCustomer" +
+      "Response\022d\n\rListCustomers\022(.meteringside" +
+      "car.v1.ListCustomersRequest\032).meteringsi" +
+      "decar.v1.ListCustomersResponse\022j\n\017GetEnt" +
+      "itlements\022*.meteringsidecar.v1.GetEntitl" +
+      "ementsRequest\032+.meteringsidecar.v1.GetEn" +
+      "titlementsResponse\022m\n\020CheckEntitlement\022+" +
+      ".meteringsidecar.v1.CheckEntitlementRequ" +
+      "est\032,.meteringsidecar.v1.CheckEntitlemen" +
+      "tResponse\022\205\001\n\030ResolveAzureSubscription\0223" +
+      ".meteringsidecar.v1.ResolveAzureSubscrip" +
+      "tionRequest\0324.meteringsidecar.v1.Resolve" +
+      "AzureSubscriptionResponse\022\210\001\n\031ActivateAz" +
+      "ureSubscription\0224.meteringsidecar.v1.Act" +
+      "ivateAzureSubscriptionRequest\0325.metering" +
+      "sidecar.v1.ActivateAzureSubscriptionResp" +
+      "onse\022y\n\024GetAzureSubscription\022/.meterings" +
+      "idecar.v1.GetAzureSubscriptionRequest\0320." +
+      "meteringsidecar.v1.GetAzureSubscriptionR" +
+      "esponseB]Z[github.com/metering-sidecar/m" +
+      "etering-sidecar/clients/go/meteringsidec" +
+      "arv1;meteringsidecarv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -31612,7 +39284,7 @@ java.lang.String defaultValue) {
     internal_static_meteringsidecar_v1_UsageEvent_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meteringsidecar_v1_UsageEvent_descriptor,
-        new java.lang.String[] { "EventId", "CustomerAwsAccountId", "CustomerIdentifier", "LicenseArn", "ProductCode", "Dimension", "Quantity", "Timestamp", "Tags", });
+        new java.lang.String[] { "EventId", "CustomerAwsAccountId", "CustomerIdentifier", "LicenseArn", "ProductCode", "Dimension", "Quantity", "Timestamp", "Tags", "AzureResourceId", "AzurePlanId", "QuantityDecimal", });
     internal_static_meteringsidecar_v1_UsageEvent_TagsEntry_descriptor =
       internal_static_meteringsidecar_v1_UsageEvent_descriptor.getNestedType(0);
     internal_static_meteringsidecar_v1_UsageEvent_TagsEntry_fieldAccessorTable = new
@@ -31672,7 +39344,7 @@ java.lang.String defaultValue) {
     internal_static_meteringsidecar_v1_MeteringRecord_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meteringsidecar_v1_MeteringRecord_descriptor,
-        new java.lang.String[] { "Id", "State", "ProductCode", "LicenseArn", "CustomerAwsAccountId", "CustomerIdentifier", "Dimension", "Quantity", "Timestamp", "WindowStart", "MeteringRecordId", "Reason", "Message", "Attempts", "RequestJson", "SealedAt", "FinishedAt", "EventCount", "DiscardReason", });
+        new java.lang.String[] { "Id", "State", "ProductCode", "LicenseArn", "CustomerAwsAccountId", "CustomerIdentifier", "Dimension", "Quantity", "Timestamp", "WindowStart", "MeteringRecordId", "Reason", "Message", "Attempts", "RequestJson", "SealedAt", "FinishedAt", "EventCount", "DiscardReason", "Marketplace", "AzureResourceId", "QuantityDecimal", });
     internal_static_meteringsidecar_v1_ListRecordsRequest_descriptor =
       getDescriptor().getMessageType(10);
     internal_static_meteringsidecar_v1_ListRecordsRequest_fieldAccessorTable = new
@@ -31781,6 +39453,48 @@ java.lang.String defaultValue) {
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_meteringsidecar_v1_CheckEntitlementResponse_descriptor,
         new java.lang.String[] { "Entitled", "Entitlement", "Stale", });
+    internal_static_meteringsidecar_v1_ResolveAzureSubscriptionRequest_descriptor =
+      getDescriptor().getMessageType(28);
+    internal_static_meteringsidecar_v1_ResolveAzureSubscriptionRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_meteringsidecar_v1_ResolveAzureSubscriptionRequest_descriptor,
+        new java.lang.String[] { "MarketplaceToken", "TenantId", });
+    internal_static_meteringsidecar_v1_AzureSubscription_descriptor =
+      getDescriptor().getMessageType(29);
+    internal_static_meteringsidecar_v1_AzureSubscription_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_meteringsidecar_v1_AzureSubscription_descriptor,
+        new java.lang.String[] { "SubscriptionId", "OfferId", "PlanId", "Quantity", "Status", "Name", "PurchaserTenantId", "BeneficiaryTenantId", "TenantId", });
+    internal_static_meteringsidecar_v1_ResolveAzureSubscriptionResponse_descriptor =
+      getDescriptor().getMessageType(30);
+    internal_static_meteringsidecar_v1_ResolveAzureSubscriptionResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_meteringsidecar_v1_ResolveAzureSubscriptionResponse_descriptor,
+        new java.lang.String[] { "Subscription", "NewSubscription", });
+    internal_static_meteringsidecar_v1_ActivateAzureSubscriptionRequest_descriptor =
+      getDescriptor().getMessageType(31);
+    internal_static_meteringsidecar_v1_ActivateAzureSubscriptionRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_meteringsidecar_v1_ActivateAzureSubscriptionRequest_descriptor,
+        new java.lang.String[] { "SubscriptionId", "PlanId", "Quantity", });
+    internal_static_meteringsidecar_v1_ActivateAzureSubscriptionResponse_descriptor =
+      getDescriptor().getMessageType(32);
+    internal_static_meteringsidecar_v1_ActivateAzureSubscriptionResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_meteringsidecar_v1_ActivateAzureSubscriptionResponse_descriptor,
+        new java.lang.String[] { "Subscription", });
+    internal_static_meteringsidecar_v1_GetAzureSubscriptionRequest_descriptor =
+      getDescriptor().getMessageType(33);
+    internal_static_meteringsidecar_v1_GetAzureSubscriptionRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_meteringsidecar_v1_GetAzureSubscriptionRequest_descriptor,
+        new java.lang.String[] { "SubscriptionId", });
+    internal_static_meteringsidecar_v1_GetAzureSubscriptionResponse_descriptor =
+      getDescriptor().getMessageType(34);
+    internal_static_meteringsidecar_v1_GetAzureSubscriptionResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_meteringsidecar_v1_GetAzureSubscriptionResponse_descriptor,
+        new java.lang.String[] { "Subscription", "Stale", "FetchedAt", });
     descriptor.resolveAllFeaturesImmutable();
     com.google.protobuf.TimestampProto.getDescriptor();
   }
