@@ -35,10 +35,12 @@ _SERVICE_LINK = re.compile(
 )
 _SERVICE_LINK_URL = re.compile(r"^(tcp|udp|sctp)://")
 # --help lists the flags in these groups, in this order.
-API, STORAGE, WINDOWS, AWS, CLUSTER, OPERATIONS = (
-    "API", "storage", "windows and shipping", "AWS", "cluster", "operations"
+API, STORAGE, WINDOWS, AWS, AZURE, CLUSTER, OPERATIONS = (
+    "API", "storage", "windows and shipping", "AWS", "Azure", "cluster", "operations"
 )  # fmt: skip
-SECTIONS = (API, STORAGE, WINDOWS, AWS, CLUSTER, OPERATIONS)
+SECTIONS = (API, STORAGE, WINDOWS, AWS, AZURE, CLUSTER, OPERATIONS)
+AZURE_MARKETPLACE_API = "https://marketplaceapi.microsoft.com/api"
+AZURE_AUTHORITY_HOST = "https://login.microsoftonline.com"
 STANDARD_WINDOW_SECONDS = 3600
 _TAG_KEY = re.compile(r"^[a-zA-Z0-9+ -=._:\/@]{1,100}$")
 
@@ -72,6 +74,16 @@ def _float(low: float) -> Callable[[str], float]:
 
 def _str(text: str) -> str:
     return text.strip()
+
+
+def _url(*schemes: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = text.strip().rstrip("/")
+        if value and not value.startswith(tuple(f"{scheme}://" for scheme in schemes)):
+            raise ValueError(f"expected a {' or '.join(schemes)} URL such as https://host/path, got {text!r}")
+        return value
+
+    return parse
 
 
 def _bool(text: str) -> bool:
@@ -280,9 +292,51 @@ class Config:
     bounds them."""
 
     emulator: bool = _setting(
-        False, _bool, "start the embedded AWS emulator and ship to it", flag_only=True, section=AWS
+        False, _bool, "start the embedded AWS and Azure emulator and ship to it", flag_only=True, section=AWS
     )
-    """For local development: ships to an in-process emulator instead of AWS."""
+    """For local development: ships to an in-process emulator instead of AWS and Azure."""
+
+    azure_metering_endpoint_url: str = _setting(
+        "",
+        _url("https", "http"),
+        f"Azure metering API base URL (default {AZURE_MARKETPLACE_API})",
+        section=AZURE,
+    )
+    """Where batchUsageEvent is sent; the emulator's URL in development."""
+
+    azure_fulfillment_endpoint_url: str = _setting(
+        "", _url("https", "http"), f"Azure SaaS fulfillment API base URL (default {AZURE_MARKETPLACE_API})",
+        section=AZURE,
+    )  # fmt: skip
+    """Where subscriptions are resolved, activated and read."""
+
+    azure_authority_host: str = _setting(
+        "", _url("https"), f"Microsoft Entra ID authority (default {AZURE_AUTHORITY_HOST}); https only",
+        section=AZURE,
+    )  # fmt: skip
+    """The token endpoint's host; a sovereign cloud's, or the emulator's (over TLS) in development."""
+
+    azure_tenant_id: str = _setting(
+        "", _str, "the Entra tenant of the app registered on the offer: turns Azure on", section=AZURE
+    )
+    """With --azure-client-id, Azure Marketplace is on. Workload identity's AZURE_TENANT_ID also serves."""
+
+    azure_client_id: str = _setting(
+        "", _str, "the Entra app (client) id registered on the offer's technical configuration", section=AZURE
+    )
+    """Workload identity's AZURE_CLIENT_ID also serves."""
+
+    azure_client_secret_file: str = _setting(
+        "", _str, "file holding the Entra app's client secret (else certificate or workload identity)",
+        section=AZURE,
+    )  # fmt: skip
+    """Read at start; never logged. Without it, --azure-client-certificate-file, then workload identity
+    (AZURE_FEDERATED_TOKEN_FILE, set by AKS) is used."""
+
+    azure_client_certificate_file: str = _setting(
+        "", _str, "PEM file with the Entra app's certificate and private key", section=AZURE
+    )
+    """An alternative to the client secret."""
 
     log_level: str = _setting(
         "info",
@@ -347,6 +401,18 @@ class Config:
             or env.get("AWS_ENDPOINT_URL_MARKETPLACE_ENTITLEMENT_SERVICE", "")
             or env.get("AWS_ENDPOINT_URL", "")
         )
+
+    def azure_identity(self, env: Mapping[str, str]) -> tuple[str, str]:
+        """Return (client id, tenant id) of the Entra app: the flags, else workload identity's env vars."""
+        return (
+            self.azure_client_id or env.get("AZURE_CLIENT_ID", ""),
+            self.azure_tenant_id or env.get("AZURE_TENANT_ID", ""),
+        )
+
+    def azure_enabled(self, env: Mapping[str, str]) -> bool:
+        """Return whether Azure Marketplace is configured (or the emulator stands in for it)."""
+        return self.emulator or bool(self.azure_client_id or self.azure_tenant_id or self.azure_client_secret_file
+                                     or self.azure_client_certificate_file)  # fmt: skip
 
     @property
     def max_record_age(self) -> float:
@@ -518,6 +584,7 @@ def _validate(config: Config, env: Mapping[str, str]) -> None:
             f"got {config.aws_call_deadline_seconds:g}"
         )
     _validate_cluster_timeouts(config)
+    _validate_azure(config, env)
     budget = config.max_record_age_seconds - config.expiry_margin_seconds - config.window_seconds
     if (
         config.cluster_postgres_dsn
@@ -542,6 +609,25 @@ def _validate_cluster_timeouts(config: Config) -> None:
             f"--cluster-member-timeout-seconds: must be at least {CLUSTER_TIMEOUT_OVER_AWS_DEADLINE:g} times "
             f"--aws-call-deadline-seconds ({minimum:g} s), or a slow AWS call would cost the shipper its lease; "
             f"got {config.cluster_member_timeout_seconds:g}"
+        )
+
+
+def _validate_azure(config: Config, env: Mapping[str, str]) -> None:
+    if config.azure_client_secret_file and config.azure_client_certificate_file:
+        raise ConfigError(
+            "--azure-client-secret-file and --azure-client-certificate-file: set one of them, not both"
+        )
+    wants_azure = any((config.azure_client_id, config.azure_tenant_id, config.azure_client_secret_file,
+                       config.azure_client_certificate_file))  # fmt: skip
+    if wants_azure and not config.azure_identity(env)[0]:
+        raise ConfigError(
+            "--azure-client-id: Azure needs the client id of the Entra app registered on the offer "
+            "(--azure-client-id or workload identity's AZURE_CLIENT_ID)"
+        )
+    if wants_azure and not config.azure_identity(env)[1]:
+        raise ConfigError(
+            "--azure-tenant-id: Azure needs the Entra tenant of the app registered on the offer "
+            "(--azure-tenant-id or workload identity's AZURE_TENANT_ID)"
         )
 
 

@@ -1,0 +1,59 @@
+"""Azure settings: flags with env twins, workload identity's variables, and a clear error for each mistake."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+from metering_sidecar import config as config_module
+from metering_sidecar.core._errors import ConfigError
+
+
+def _build(argv: list[str], env: dict[str, str]) -> config_module.Config:
+    parser = argparse.ArgumentParser()
+    config_module.add_arguments(parser)
+    return config_module.build(parser.parse_args(argv), env)
+
+
+def test_azure_is_off_by_default_and_on_with_the_app_identity() -> None:
+    """No Azure setting: Azure is off. Tenant and client id (flags or env twins) turn it on."""
+    assert not _build([], {}).azure_enabled({})
+    env = {"METERING_SIDECAR_AZURE_TENANT_ID": "t-1", "METERING_SIDECAR_AZURE_CLIENT_ID": "c-1"}
+    cfg = _build([], env)
+    assert cfg.azure_enabled(env)
+    assert cfg.azure_identity(env) == ("c-1", "t-1")
+    assert _build(["--azure-client-id", "c-2"], env).azure_identity(env) == ("c-2", "t-1")
+
+
+def test_workload_identity_variables_complete_the_identity() -> None:
+    """AKS workload identity sets AZURE_CLIENT_ID and AZURE_TENANT_ID; they fill what the flags leave out."""
+    env = {"AZURE_CLIENT_ID": "wi-client", "AZURE_TENANT_ID": "wi-tenant"}
+    cfg = _build(["--azure-tenant-id", "wi-tenant"], env)
+    assert cfg.azure_identity(env) == ("wi-client", "wi-tenant")
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--azure-client-id", "c"], "--azure-tenant-id: Azure needs the Entra tenant"),
+        (["--azure-tenant-id", "t"], "--azure-client-id: Azure needs the client id"),
+        (
+            ["--azure-tenant-id", "t", "--azure-client-id", "c", "--azure-client-secret-file", "/a",
+             "--azure-client-certificate-file", "/b"],
+            "set one of them, not both",
+        ),
+        (["--azure-authority-host", "http://login.example"], "--azure-authority-host: expected a https URL"),
+        (["--azure-metering-endpoint-url", "ftp://x"], "--azure-metering-endpoint-url: expected a https or http URL"),
+    ],
+)  # fmt: skip
+def test_each_azure_mistake_is_named(argv: list[str], expected: str) -> None:
+    """An incomplete identity, two secrets, or a bad URL stops the start with the flag's name."""
+    with pytest.raises(ConfigError) as caught:
+        _build(argv, {})
+    assert expected in str(caught.value)
+
+
+def test_endpoint_urls_lose_a_trailing_slash() -> None:
+    """A base URL given with a trailing slash is the same base URL."""
+    cfg = _build(["--azure-metering-endpoint-url", "http://127.0.0.1:8080/api/"], {})
+    assert cfg.azure_metering_endpoint_url == "http://127.0.0.1:8080/api"
