@@ -10,10 +10,11 @@ MAX_QUANTITY = 2_147_483_647
 
 
 class CustomerField(enum.StrEnum):
-    """Which AWS field identifies the customer of a record."""
+    """Which field identifies the customer of a record (and so which marketplace bills it)."""
 
     ACCOUNT_ID = "CustomerAWSAccountId"
     IDENTIFIER = "CustomerIdentifier"
+    AZURE_RESOURCE_ID = "AzureResourceId"
 
 
 class UsageEvent(NamedTuple):

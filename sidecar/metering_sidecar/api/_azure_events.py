@@ -1,0 +1,73 @@
+"""Validate an Azure usage event (``azure_resource_id`` set) into a domain event, naming the broken rule.
+
+Azure's quantities may be fractional. They are carried as exact decimals and stored as integer micro-units
+(six decimal places, ``AZURE_QUANTITY_SCALE``): sums are exact, never floats. An event may carry 0; an hour
+whose total is 0 is never sent (Azure refuses a quantity of 0).
+"""
+
+from __future__ import annotations
+
+import decimal
+import re
+
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar.core import CustomerField, InvalidUsage
+
+# Azure keeps usage for 24 hours: older events are refused at ingest, as AWS's are after its maximum age.
+AZURE_MAX_EVENT_AGE_SECONDS = 24 * 3600.0
+AZURE_QUANTITY_SCALE = 6
+AZURE_UNITS_PER_QUANTITY = 1_000_000  # 10 ** AZURE_QUANTITY_SCALE
+# One event's quantity: large enough for any real hour, small enough that SQLite's integer sums of a
+# key's hour never overflow (9.2e18 micro-units is over nine million events at this maximum).
+AZURE_MAX_EVENT_QUANTITY = 1_000_000
+DECIMAL_TEXT = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?")
+RESOURCE_ID = re.compile(r"[A-Za-z0-9._:/@+=-]{1,1024}")
+PLAN_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
+
+
+def units(text: str, whole: int, *, field: str = "quantity_decimal") -> int:
+    """Return the quantity in micro-units from ``quantity_decimal`` text or the integer ``quantity``."""
+    if not text:
+        if not 0 <= whole <= AZURE_MAX_EVENT_QUANTITY:
+            raise InvalidUsage(
+                "quantity", f"must be between 0 and {AZURE_MAX_EVENT_QUANTITY} for Azure, got {whole}"
+            )
+        return whole * AZURE_UNITS_PER_QUANTITY
+    if whole:
+        raise InvalidUsage(field, "set either quantity or quantity_decimal, not both")
+    if not DECIMAL_TEXT.fullmatch(text):
+        raise InvalidUsage(
+            field, f"must be a decimal number such as 12 or 0.25 (digits, one dot), got {text[:50]!r}"
+        )
+    value = decimal.Decimal(text) * AZURE_UNITS_PER_QUANTITY
+    if value != value.to_integral_value():
+        raise InvalidUsage(
+            field, f"at most {AZURE_QUANTITY_SCALE} decimal places are kept exactly, got {text!r}"
+        )
+    if value > AZURE_MAX_EVENT_QUANTITY * AZURE_UNITS_PER_QUANTITY:
+        raise InvalidUsage(field, f"must be at most {AZURE_MAX_EVENT_QUANTITY} for Azure, got {text!r}")
+    return int(value)
+
+
+def azure_address(event: pb.UsageEvent) -> tuple[CustomerField, str, str]:
+    """Return (customer field, resource id, plan id) of an Azure event, or raise naming the field."""
+    resource, plan = event.azure_resource_id, event.azure_plan_id
+    if event.customer_aws_account_id or event.customer_identifier:
+        raise InvalidUsage(
+            "azure_resource_id",
+            "exactly one of customer_aws_account_id, customer_identifier or azure_resource_id is required",
+        )
+    if not RESOURCE_ID.fullmatch(resource):
+        raise InvalidUsage(
+            "azure_resource_id", "must be the SaaS subscription id (1-1024 letters, digits and ._:/@+=-)"
+        )
+    if not plan:
+        raise InvalidUsage("azure_plan_id", "is required for Azure events (the subscription's plan id)")
+    if not PLAN_ID.fullmatch(plan):
+        raise InvalidUsage("azure_plan_id", "must be 1-100 letters, digits and ._-")
+    for name, value in (("product_code", event.product_code), ("license_arn", event.license_arn)):
+        if value:
+            raise InvalidUsage(name, "is for AWS events; an Azure event has azure_plan_id instead")
+    if event.tags:
+        raise InvalidUsage("tags", "Azure has no usage allocation tags; send Azure events without tags")
+    return CustomerField.AZURE_RESOURCE_ID, resource, plan
