@@ -112,12 +112,7 @@ class AzureOnboarding:
         try:
             stored = await asyncio.wait_for(asyncio.shield(task), within)
         except TimeoutError:
-            raise RemoteError(
-                "DeadlineExceeded",
-                "Azure has not resolved the token within this call's deadline. An answer that still comes is "
-                "stored; call ResolveAzureSubscription again with the same token (it stays valid for 24 hours)",
-                retryable=True,
-            ) from None
+            raise _late(RemoteError("DeadlineExceeded", "", retryable=True), _RESOLVE) from None
         binding, new = await self.store.bind_tenant(
             stored.subscription.subscription_id, tenant_id, self.clock.now()
         )
@@ -223,11 +218,17 @@ def _forbidden(exc: RemoteError) -> Refused:
     )
 
 
+_RESOLVE = (
+    "the token's resolve: call ResolveAzureSubscription again with the same token (a marketplace token stays "
+    "valid for 24 hours and may be resolved again)"
+)
+
+
 def _late(exc: RemoteError, call: str) -> RemoteError:
     if exc.code != "DeadlineExceeded":
         return exc
     return RemoteError(
-        "DeadlineExceeded", f"Azure did not answer {call} within the caller's deadline", retryable=True
+        "DeadlineExceeded", f"Azure did not answer {call} within this call's deadline", retryable=True
     )
 
 
@@ -239,7 +240,7 @@ def _resolve_error(exc: RemoteError) -> Exception:
         )  # fmt: skip
     if exc.code == "Forbidden":
         return _forbidden(exc)
-    return _late(exc, "the token's resolve")
+    return _late(exc, _RESOLVE)
 
 
 def _activate_error(exc: RemoteError, key: str, plan: str) -> Exception:
