@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 import logging
 import re
 from dataclasses import dataclass
@@ -20,8 +19,8 @@ from typing import Protocol
 
 from metering_sidecar.core import Clock, InvalidUsage, NotFound, Refused, RemoteError
 from metering_sidecar.marketplace import with_retries
-from metering_sidecar.onboarding._onboarding import MAX_TENANT, MAX_TOKEN
 from metering_sidecar.onboarding._shared import shared
+from metering_sidecar.onboarding._tokens import checked_token
 from metering_sidecar.targets import AzureApi, AzureBinding, AzureSubscription
 
 log = logging.getLogger("sidecar.onboarding.azure")
@@ -93,16 +92,9 @@ class AzureOnboarding:
 
     async def resolve(self, token: str, tenant_id: str, *, within: float | None) -> tuple[AzureBinding, bool]:
         """Return the subscription ``token`` stands for and whether it is news; bind it to ``tenant_id``."""
-        token = token.strip()
-        if not token:
-            raise InvalidUsage(
-                "marketplace_token", "is required: forward the ?token= value of the landing page's URL"
-            )
-        if len(token) > MAX_TOKEN:
-            raise InvalidUsage("marketplace_token", f"must be at most {MAX_TOKEN} characters")
-        if len(tenant_id) > MAX_TENANT or not tenant_id.isprintable():
-            raise InvalidUsage("tenant_id", f"must be at most {MAX_TENANT} printable characters")
-        digest = hashlib.sha256(token.encode()).hexdigest()
+        token, digest = checked_token(
+            token, tenant_id, field="marketplace_token", source="the ?token= value of the landing page's URL"
+        )
         task = self._resolving.get(digest)
         if task is None:
             # Registered before any await, so concurrent callers with one token share one call to Azure.
