@@ -441,6 +441,28 @@ async def test_activate_refused_by_azure_says_so(azure: Azure) -> None:
     assert subscriptions(azure) == [(SUB_A, "basic", "PendingFulfillmentStart", "tenant-1")]
 
 
+@pytest.mark.parametrize(
+    ("rpc", "code", "status", "message"),
+    [
+        ("activate", "NotFound", grpc.StatusCode.NOT_FOUND, "Azure has no subscription"),
+        ("activate", "Forbidden", grpc.StatusCode.FAILED_PRECONDITION, "Entra app"),
+        ("get", "Forbidden", grpc.StatusCode.FAILED_PRECONDITION, "Entra app"),
+        ("get", "BadRequest", grpc.StatusCode.INVALID_ARGUMENT, "Azure refused the request"),
+    ],
+)
+async def test_azure_refusals_of_activate_and_get(
+    azure: Azure, rpc: str, code: str, status: grpc.StatusCode, message: str
+) -> None:
+    """Azure's refusals are said as such, once (not retried), and a cached Get does not hide them."""
+    await resolve(azure, TOKEN_A, "tenant-1")
+    await get(azure, SUB_A)
+    azure.clock.advance(TTL)
+    azure.api.fail(rpc, code)
+    await refused(activate(azure, SUB_A) if rpc == "activate" else get(azure, SUB_A), status, message)
+    assert azure.api.calls[rpc] == (1 if rpc == "activate" else 2)
+    assert subscriptions(azure) == [(SUB_A, "basic", "PendingFulfillmentStart", "tenant-1")]
+
+
 # --- GetAzureSubscription -------------------------------------------------------------------------
 
 

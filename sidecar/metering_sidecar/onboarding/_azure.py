@@ -61,12 +61,12 @@ class AzureAnswer:
     stale: bool = False
 
 
-def subscription_id_of(value: str, field: str = "subscription_id") -> str:
-    """Return a SaaS subscription id (a GUID) in lower case, or raise InvalidUsage naming ``field``."""
+def subscription_id_of(value: str) -> str:
+    """Return a SaaS subscription id (a GUID) in lower case, or raise InvalidUsage."""
     normal = value.strip().lower()
     if not _GUID.fullmatch(normal):
         raise InvalidUsage(
-            field,
+            "subscription_id",
             f"must be an Azure SaaS subscription id: a GUID (8-4-4-4-12 hex digits), got {value[:64]!r}",
         )
     return normal
@@ -104,7 +104,7 @@ class AzureOnboarding:
         try:
             stored = await asyncio.wait_for(asyncio.shield(task), within)
         except TimeoutError:
-            raise _late(RemoteError("DeadlineExceeded", "", retryable=True), _RESOLVE) from None
+            raise _deadline(_RESOLVE) from None
         binding, new = await self.store.bind_tenant(
             stored.subscription.subscription_id, tenant_id, self.clock.now()
         )
@@ -217,8 +217,10 @@ _RESOLVE = (
 
 
 def _late(exc: RemoteError, call: str) -> RemoteError:
-    if exc.code != "DeadlineExceeded":
-        return exc
+    return _deadline(call) if exc.code == "DeadlineExceeded" else exc
+
+
+def _deadline(call: str) -> RemoteError:
     return RemoteError(
         "DeadlineExceeded", f"Azure did not answer {call} within this call's deadline", retryable=True
     )
