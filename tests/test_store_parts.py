@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from metering_sidecar.core import (
     CustomerField,
     DatabaseLocked,
     ManualClock,
+    NotFound,
     Outcome,
     RecordOutcome,
     Refused,
@@ -24,6 +26,7 @@ from metering_sidecar.core import (
     UsageEvent,
 )
 from metering_sidecar.store import (
+    AzureSubscriptions,
     Backlog,
     Customers,
     Database,
@@ -34,9 +37,12 @@ from metering_sidecar.store import (
     Sealing,
     StoreSettings,
 )
+from metering_sidecar.targets import AzureSubscription
 
 from tests.conftest import HOUR, START
 
+AZURE_SUB = "6f1c2b0e-4d5a-4b1e-9c3d-2a7e8f901234"
+OTHER_SUB = "0b9e8d7c-6a5f-4e3d-8c2b-1a0f9e8d7c6b"
 WINDOW = (int(START) // HOUR) * HOUR  # the window START falls in
 # A new database joins the current window here, so the tests can put usage in it.
 SETTINGS = StoreSettings(
@@ -358,6 +364,46 @@ async def test_customers_bind_one_tenant(database: Database) -> None:
     assert found is not None
     assert found.tenant_id == "tenant-a"
     assert [c.id for c in await customers.list_customers(after_id=0, limit=10)] == [first.id]
+
+
+async def test_azure_subscriptions_are_kept_by_token_hash_and_bound_once(database: Database) -> None:
+    """Stored without a tenant, bound to the first tenant that claims it, announced once, refused to
+    another tenant with nothing changed, refreshed by a later resolve and by update; ids ignore case."""
+    part = AzureSubscriptions(database)
+    resolved = AzureSubscription(
+        subscription_id=AZURE_SUB.upper(), offer_id="offer", plan_id="basic", quantity=0,
+        status="PendingFulfillmentStart", purchaser_tenant_id="p", beneficiary_tenant_id="b", name="n",
+    )  # fmt: skip
+    stored = await part.store_resolved(resolved, "sha-1", START)
+    assert (stored.subscription.subscription_id, stored.tenant_id, stored.first_resolved_at) == (
+        AZURE_SUB,
+        "",
+        START,
+    )
+    bound, new = await part.bind_tenant(AZURE_SUB, "tenant-a", START + 1)
+    assert (bound.tenant_id, bound.last_resolved_at, new) == ("tenant-a", START + 1, True)
+    assert (await part.bind_tenant(AZURE_SUB.upper(), "", START + 2))[1] is False
+    with pytest.raises(Refused, match="another tenant"):
+        await part.bind_tenant(AZURE_SUB, "tenant-b", START + 3)
+    await part.store_resolved(dataclasses.replace(resolved, status="Subscribed"), "sha-2", START + 4)
+    found = await part.subscription_for_token("sha-2")
+    assert found is not None
+    assert (found.subscription.status, found.tenant_id, found.first_resolved_at) == (
+        "Subscribed",
+        "tenant-a",
+        START,
+    )
+    assert await part.subscription_for_token("sha-unknown") is None
+    updated = await part.update(dataclasses.replace(resolved, plan_id="pro", status="Suspended"))
+    assert updated is not None
+    assert (updated.subscription.plan_id, updated.subscription.status) == ("pro", "Suspended")
+    assert await part.update(dataclasses.replace(resolved, subscription_id=OTHER_SUB)) is None
+    assert await part.subscription(OTHER_SUB) is None
+    with pytest.raises(NotFound):
+        await part.bind_tenant(OTHER_SUB, "tenant-a", START)
+    assert await rows(database, "SELECT token_sha256, subscription_id FROM azure_tokens ORDER BY 1") == [
+        ("sha-1", AZURE_SUB), ("sha-2", AZURE_SUB),
+    ]  # fmt: skip
 
 
 # --- Hand-over ------------------------------------------------------------------------------------

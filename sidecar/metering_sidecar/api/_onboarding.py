@@ -52,7 +52,7 @@ def entitlement_pb(entitlement: Entitlement) -> pb.Entitlement:
     return message
 
 
-def _within(context: Context) -> float | None:
+def within(context: Context) -> float | None:
     remaining = context.time_remaining()
     if remaining is None:
         return None
@@ -74,7 +74,7 @@ class OnboardingServicer:
     ) -> pb.ResolveCustomerResponse:
         """Resolve a registration token, store the customer and bind it to the tenant."""
         customer, new = await self.onboarding.resolve(
-            request.registration_token, request.tenant_id, within=_within(context)
+            request.registration_token, request.tenant_id, within=within(context)
         )
         return pb.ResolveCustomerResponse(
             customer_identifier=customer.customer_identifier,
@@ -104,7 +104,7 @@ class OnboardingServicer:
             license_arn=request.license_arn,
             dimension=request.dimension,
         )
-        return await self.entitlements.get(request.product_code, filters, within=_within(context))
+        return await self.entitlements.get(request.product_code, filters, within=within(context))
 
     @map_errors
     async def GetEntitlements(

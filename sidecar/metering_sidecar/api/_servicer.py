@@ -16,7 +16,7 @@ from metering_sidecar.api._onboarding import OnboardingServicer
 from metering_sidecar.api._operator import OperatorServicer, timestamp_pb
 from metering_sidecar.api._validation import MAX_BATCH, Rules, to_event
 from metering_sidecar.core import AppendResult, Clock, InvalidUsage, SidecarError, UsageEvent
-from metering_sidecar.onboarding import Entitlements, Onboarding
+from metering_sidecar.onboarding import AzureOnboarding, Entitlements, Onboarding
 from metering_sidecar.shipping import DeadLetters, Flusher
 from metering_sidecar.store import Store
 
@@ -47,10 +47,12 @@ class MeteringServicer(OperatorServicer, OnboardingServicer, AzureServicer, pb_g
         observe: IngestObserver = _ignore,
         *,
         dead_letters: DeadLetters | None = None,
+        azure: AzureOnboarding | None = None,
     ) -> None:
         self.store = store
         self.dead_letters = dead_letters or DeadLetters(store, clock)
         self.onboarding = onboarding
+        self.azure = azure  # None: Azure is not configured, and its RPCs answer FAILED_PRECONDITION
         self.entitlements = entitlements
         self.flusher = flusher
         self.rules = rules

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from metering_sidecar.core import Clock, Entitlement, InvalidUsage, RemoteError
 from metering_sidecar.marketplace import Marketplace, with_retries
+from metering_sidecar.onboarding._shared import shared
 
 log = logging.getLogger("sidecar.entitlements")
 PAGE_SIZE = 25  # AWS's maximum
@@ -57,21 +58,7 @@ class Entitlements:
         now = self.clock.now()
         if cached is not None and now - cached.fetched_at < self.ttl:
             return cached
-        running = self._inflight.get(key)
-        if running is not None:
-            return await asyncio.shield(running)
-        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        try:
-            answer = await self._refresh(product, key, cached, within)
-            future.set_result(answer)
-            return answer
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: waiters that come later re-raise it themselves
-            raise
-        finally:
-            del self._inflight[key]
+        return await shared(self._inflight, key, lambda: self._refresh(product, key, cached, within))
 
     async def _refresh(self, product: str, key: Key, cached: Answer | None, within: float | None) -> Answer:
         try:

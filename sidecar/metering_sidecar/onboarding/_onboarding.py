@@ -9,17 +9,15 @@ ends in UNAVAILABLE saying the outcome is unknown.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections import OrderedDict
 from typing import Protocol
 
 from metering_sidecar.core import Clock, Customer, InvalidUsage, Refused, RemoteError, ResolvedCustomer
 from metering_sidecar.marketplace import Marketplace, with_retries
+from metering_sidecar.onboarding._tokens import checked_token
 
 log = logging.getLogger("sidecar.onboarding")
-MAX_TOKEN = 4096
-MAX_TENANT = 256
 MAX_UNBOUND = 1000
 
 
@@ -56,16 +54,9 @@ class Onboarding:
 
     async def resolve(self, token: str, tenant_id: str, *, within: float | None) -> tuple[Customer, bool]:
         """Return the customer for ``token`` and whether it is new; bind it to ``tenant_id``."""
-        token = token.strip()
-        if not token:
-            raise InvalidUsage(
-                "registration_token", "is required: forward the x-amzn-marketplace-token form field"
-            )
-        if len(token) > MAX_TOKEN:
-            raise InvalidUsage("registration_token", f"must be at most {MAX_TOKEN} characters")
-        if len(tenant_id) > MAX_TENANT or not tenant_id.isprintable():
-            raise InvalidUsage("tenant_id", f"must be at most {MAX_TENANT} printable characters")
-        digest = hashlib.sha256(token.encode()).hexdigest()
+        token, digest = checked_token(
+            token, tenant_id, field="registration_token", source="the x-amzn-marketplace-token form field"
+        )
         task = self._resolving.get(digest)
         first = task is None
         if task is None:

@@ -1,5 +1,6 @@
 """The durable buffer and record ledger (SQLite), built from parts; Store wires them together."""
 
+from metering_sidecar.store._azure_subscriptions import AzureSubscriptions
 from metering_sidecar.store._backlog import Backlog
 from metering_sidecar.store._customers import Customers, binding_key
 from metering_sidecar.store._database import Database
@@ -13,6 +14,7 @@ from metering_sidecar.store._settings import StoreSettings
 from metering_sidecar.store._store import Store
 
 __all__ = [
+    "AzureSubscriptions",
     "Backlog",
     "Contribution",
     "Contributor",

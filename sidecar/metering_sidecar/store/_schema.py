@@ -98,6 +98,30 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX records_to_reoffer ON records (id) WHERE reoffer = 1;
     INSERT OR IGNORE INTO meta (key, value) SELECT 'incarnation', '' WHERE EXISTS (SELECT 1 FROM meta);
     """,
+    # 7: Azure SaaS subscriptions from ResolveAzureSubscription, each bound to at most one tenant, and
+    # the marketplace tokens that resolved them, kept by SHA-256 only. 'announced' is set once a caller
+    # has been told new_subscription=true. (Comes after 6, the marketplace columns of events and records.)
+    """
+    CREATE TABLE azure_subscriptions (
+        subscription_id TEXT PRIMARY KEY,
+        offer_id TEXT NOT NULL,
+        plan_id TEXT NOT NULL,
+        quantity INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        name TEXT NOT NULL,
+        purchaser_tenant_id TEXT NOT NULL,
+        beneficiary_tenant_id TEXT NOT NULL,
+        tenant_id TEXT NOT NULL,
+        announced INTEGER NOT NULL DEFAULT 0,
+        first_resolved_ms INTEGER NOT NULL,
+        last_resolved_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE azure_tokens (
+        token_sha256 TEXT PRIMARY KEY,
+        subscription_id TEXT NOT NULL REFERENCES azure_subscriptions (subscription_id),
+        resolved_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

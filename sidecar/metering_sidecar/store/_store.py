@@ -14,6 +14,7 @@ from types import TracebackType
 import aiosqlite
 
 from metering_sidecar.core import Clock, Status
+from metering_sidecar.store._azure_subscriptions import AzureSubscriptions
 from metering_sidecar.store._backlog import Backlog
 from metering_sidecar.store._customers import Customers
 from metering_sidecar.store._database import Database
@@ -38,6 +39,7 @@ class Store:
         self.ingest = Ingest(self.database, self.backlog, self.sealing, settings.window_seconds, clock)
         self.ledger = Ledger(self.database, self.backlog, settings)
         self.customers = Customers(self.database)
+        self.azure_subscriptions = AzureSubscriptions(self.database)
         self.handover = Handover(self.database, self.ledger, self.sealing)
         self.operator = OperatorQueries(self.database, self.backlog, settings)
         # The store's public calls from before it was split: each is the owning part's own bound method,

@@ -7,11 +7,13 @@ from metering_sidecar.targets._azure_api import (
     AzureSubscription,
     AzureUsageResult,
 )
+from metering_sidecar.targets._azure_binding import AzureBinding
 
 __all__ = [
     "AZURE_MARKETPLACE_RESOURCE",
     "AZURE_MARKETPLACE_SCOPE",
     "AzureApi",
+    "AzureBinding",
     "AzureSubscription",
     "AzureUsageResult",
 ]
