@@ -70,4 +70,6 @@ def azure_address(event: pb.UsageEvent) -> tuple[CustomerField, str, str]:
             raise InvalidUsage(name, "is for AWS events; an Azure event has azure_plan_id instead")
     if event.tags:
         raise InvalidUsage("tags", "Azure has no usage allocation tags; send Azure events without tags")
-    return CustomerField.AZURE_RESOURCE_ID, resource, plan
+    # Azure's ids are GUIDs and ARM paths, both case-insensitive: one subscription is one key, however
+    # the application spells it (the subscription registry compares them in lower case too).
+    return CustomerField.AZURE_RESOURCE_ID, resource.lower(), plan
