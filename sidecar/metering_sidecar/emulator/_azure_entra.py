@@ -45,6 +45,7 @@ class EmulatedEntra:
         self.settings = settings
         self.stats = stats
         self._issued: dict[str, IssuedToken] = {}
+        self.every_token: list[str] = []  # each token ever issued, for tests that look for leaks
 
     @staticmethod
     def openid_configuration(base_url: str, tenant: str) -> dict[str, Any]:
@@ -72,6 +73,7 @@ class EmulatedEntra:
         lifetime = self.settings.token_lifetime_seconds
         self._issued = {t: i for t, i in self._issued.items() if i.expires_at > now}
         self._issued[token] = IssuedToken(client_id, now + lifetime)
+        self.every_token.append(token)
         self.stats.tokens_issued += 1
         return {
             "token_type": "Bearer",

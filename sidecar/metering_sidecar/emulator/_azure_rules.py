@@ -62,6 +62,11 @@ class AzureState:
         with self._lock:
             return {"stats": asdict(self.stats), "faults": asdict(self.faults)}
 
+    def issued_tokens(self) -> list[str]:
+        """Return every access token the token endpoint issued (tests check none reaches a log)."""
+        with self._lock:
+            return list(self._entra.every_token)
+
     # --- admin ------------------------------------------------------------------------------------
 
     def update_faults(self, values: Mapping[str, Any]) -> None:
