@@ -203,7 +203,13 @@ class TokenSource:
             self._token = ""
             self._credential = self._make_credential()
         self.fetches += 1
-        access = self._credential.get_token(AZURE_MARKETPLACE_SCOPE)
+        try:
+            access = self._credential.get_token(AZURE_MARKETPLACE_SCOPE)
+        except Exception:
+            # The next call starts from a new credential: it reads the secret file again (fixed or
+            # rotated) and forgets whatever state the failure left.
+            self._close_credential()
+            raise
         self._token, self._expires_on = str(access.token), float(access.expires_on)
         return self._token
 
