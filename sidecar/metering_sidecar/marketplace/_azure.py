@@ -64,7 +64,7 @@ class AzureMarketplace:
             call_deadline_seconds=call_deadline_seconds,
             max_calls_in_flight=max_calls_in_flight,
             deadline_code="Timeout",
-            deadline_flag="--azure-call-deadline-seconds",
+            deadline_note="the token and the retry after a 403 included (--azure-call-deadline-seconds)",
             in_flight_flag="--azure-max-calls-in-flight",
         )
         self.tokens = TokenSource(lambda: identity.credential(timeout_seconds))

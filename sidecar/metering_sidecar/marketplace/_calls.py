@@ -1,13 +1,13 @@
 """Blocking marketplace calls run from asyncio: one daemon thread per call, a total deadline, a budget of calls
-in flight per endpoint. The Azure adapter uses it; the boto3 adapter follows the same rules (``_boto.py``).
+in flight per endpoint. Both adapters (boto3 for AWS, HTTP for Azure) run their calls through it.
 
 Why a thread per call and not the default executor: a call to a hung endpoint blocks its thread until its
 socket times out. Such threads must neither starve other work in a shared pool nor hold up the process's
 exit, so they are daemons and are counted until they return; past ``max_calls_in_flight`` new calls fail
 fast with a retryable RemoteError instead of piling up.
 
-Why a total deadline: a call may take a token, then send, then (after a 403) take a new token and send
-again. The deadline bounds all of it; once it passes, the caller gets a retryable RemoteError at once and
+Why a total deadline: a call may make several attempts (botocore's retries; Azure's token, request, and one
+more after a 403). The deadline bounds all of it; once it passes, the caller gets a retryable RemoteError at once and
 the call's ticket refuses any further attempt of the abandoned call.
 """
 
@@ -72,14 +72,14 @@ class CallRunner:
         call_deadline_seconds: float,
         max_calls_in_flight: int,
         deadline_code: str,
-        deadline_flag: str,
+        deadline_note: str,
         in_flight_flag: str,
     ) -> None:
         self.marketplace = marketplace
         self.call_deadline = max(call_deadline_seconds, 0.001)
         self.max_calls_in_flight = max(1, max_calls_in_flight)
         self._deadline_code = deadline_code
-        self._deadline_flag = deadline_flag
+        self._deadline_note = deadline_note
         self._in_flight_flag = in_flight_flag
         self._in_flight: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -102,8 +102,8 @@ class CallRunner:
                 sent = ticket.abandon()  # first: no attempt may start once it is reported unsent
                 raise RemoteError(
                     self._deadline_code,
-                    f"{self.marketplace} did not answer {operation} within {self.call_deadline:g} s "
-                    f"({self._deadline_flag}); the call may still land",
+                    f"{self.marketplace} did not answer {operation} within {self.call_deadline:g} s, "
+                    f"{self._deadline_note}; the call may still land",
                     retryable=True,
                     outcome_unknown=sent > 0,
                 ) from None
