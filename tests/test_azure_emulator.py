@@ -30,7 +30,7 @@ from tests.azure_support import (
     token,
 )
 from tests.conftest import HOUR, START
-from tests.test_marketplace_adapter import wait_until
+from tests.test_marketplace_adapter import _read_all, wait_until
 
 
 @pytest.fixture
@@ -304,14 +304,6 @@ def test_hang_fault_holds_the_call_unread_and_closes_it_unanswered(emulator: Emu
     assert emulator.azure.billed() == []
 
 
-def _read_all(sock: socket.socket) -> bytes:
-    sock.settimeout(10)
-    data = b""
-    while chunk := sock.recv(4096):
-        data += chunk
-    return data
-
-
 # --- SaaS fulfillment -----------------------------------------------------------------------------------
 
 
@@ -331,28 +323,14 @@ def test_resolve_activate_and_get_a_subscription(emulator: EmulatorServer) -> No
         assert resolved["subscription"]["saasSubscriptionStatus"] == "PendingFulfillmentStart"
         assert resolved["subscription"]["purchaser"]["tenantId"] == "buyer-tenant"
     assert batch(emulator, bearer, event(resource=new))[0]["status"] == "ResourceNotActive"
-    wrong_plan = api(
-        emulator, "POST", f"/saas/subscriptions/{new}/activate", {"planId": "silver"}, bearer=bearer
-    )
-    assert wrong_plan[0] == 400
-    wrong_seats = api(
-        emulator,
-        "POST",
-        f"/saas/subscriptions/{new}/activate",
-        {"planId": PLAN, "quantity": "4"},
-        bearer=bearer,
-    )
-    assert wrong_seats[0] == 400
-    activate = api(
-        emulator,
-        "POST",
-        f"/saas/subscriptions/{new}/activate",
-        {"planId": PLAN, "quantity": "3"},
-        bearer=bearer,
-    )
-    assert activate == (200, None)
-    again = api(emulator, "POST", f"/saas/subscriptions/{new}/activate", {"planId": PLAN}, bearer=bearer)
-    assert again[0] == 400  # already Subscribed
+
+    def activate(body: dict[str, Any]) -> tuple[int, Any]:
+        return api(emulator, "POST", f"/saas/subscriptions/{new}/activate", body, bearer=bearer)
+
+    assert activate({"planId": "silver"})[0] == 400
+    assert activate({"planId": PLAN, "quantity": "4"})[0] == 400
+    assert activate({"planId": PLAN, "quantity": "3"}) == (200, None)
+    assert activate({"planId": PLAN})[0] == 400  # already Subscribed
     status, got = api(emulator, "GET", f"/saas/subscriptions/{new}", bearer=bearer)
     assert (status, got["saasSubscriptionStatus"], got["quantity"]) == (200, "Subscribed", 3)
     assert batch(emulator, bearer, event(resource=new))[0]["status"] == "Accepted"
