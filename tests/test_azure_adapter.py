@@ -16,6 +16,7 @@ from metering_sidecar.core._clock import ManualClock
 from metering_sidecar.core._errors import ConfigError, RemoteError
 from metering_sidecar.emulator import EmulatorServer
 from metering_sidecar.marketplace import AZURE_UNREACHABLE_CODES, AzureIdentity, AzureMarketplace
+from metering_sidecar.targets import AzureApi
 
 from tests.azure_support import CLIENT, PLAN, SECRET, SUBSCRIPTION, TENANT, event, start_emulator
 from tests.conftest import HOUR, START
@@ -74,8 +75,9 @@ def adapter(
 async def azure(emulator: EmulatorServer, secret_file: Path) -> AsyncIterator[AzureMarketplace]:
     """The adapter with a client secret; closed after the test."""
     marketplace = adapter(emulator, identity(emulator, secret_file))
+    conforms: AzureApi = marketplace  # mypy checks the adapter against the target's Protocol
     yield marketplace
-    await marketplace.close()
+    await conforms.close()
 
 
 def stats(emulator: EmulatorServer) -> dict[str, Any]:

@@ -69,7 +69,8 @@ class AzureMarketplace:
         )
         self.tokens = TokenSource(lambda: identity.credential(timeout_seconds))
         # Marketplace endpoints are checked against the system's CAs and, if given, the identity's bundle.
-        pool_options: dict[str, Any] = {"maxsize": max(1, max_calls_in_flight), "block": False}
+        # One host usually serves both endpoints: room for both budgets of calls in flight.
+        pool_options: dict[str, Any] = {"maxsize": 2 * max(1, max_calls_in_flight), "block": False}
         if identity.ca_bundle:
             pool_options["ca_certs"] = identity.ca_bundle
         self._pool = urllib3.PoolManager(**pool_options)
