@@ -231,13 +231,7 @@ async def test_an_unreachable_entra_id_is_a_connection_error(
     azure = adapter(
         emulator, identity(emulator, secret_file, authority_host=f"https://127.0.0.1:{free_port()}")
     )
-    with pytest.raises(RemoteError) as failed:
-        await azure.batch_usage_event([event()])
-    assert (failed.value.code, failed.value.retryable, failed.value.outcome_unknown) == (
-        "ConnectionError",
-        True,
-        False,
-    )
+    await refused_unsent(azure)
     assert stats(emulator)["calls"] == 0
     await azure.close()
 
@@ -381,13 +375,7 @@ async def test_nothing_listening_is_a_connection_error_never_sent(
     azure = AzureMarketplace(
         identity(emulator, secret_file), metering_endpoint_url=f"http://127.0.0.1:{free_port()}/api"
     )
-    with pytest.raises(RemoteError) as failed:
-        await azure.batch_usage_event([event()])
-    assert (failed.value.code, failed.value.retryable, failed.value.outcome_unknown) == (
-        "ConnectionError",
-        True,
-        False,
-    )
+    await refused_unsent(azure)
     await azure.close()
 
 
@@ -465,6 +453,14 @@ async def test_no_token_secret_or_marketplace_token_reaches_a_log(
     text = caplog.text + "\n".join(errors) + "\n".join(str(r.__dict__) for r in caplog.records)
     for secret in (*issued, SECRET, "landing-token-secret"):
         assert secret not in text
+
+
+async def refused_unsent(azure: AzureMarketplace) -> None:
+    """Check that a usage call fails as a retryable ConnectionError known never to have reached Azure."""
+    with pytest.raises(RemoteError) as failed:
+        await azure.batch_usage_event([event()])
+    error = failed.value
+    assert (error.code, error.retryable, error.outcome_unknown) == ("ConnectionError", True, False)
 
 
 def free_port() -> int:
