@@ -60,7 +60,7 @@ class AzureFaults:
 class AzureStats:
     """Counters of what the Azure side saw."""
 
-    calls: int = 0  # batchUsageEvent calls that passed authentication
+    calls: int = 0  # batchUsageEvent calls past authentication and the injected 429/500 faults
     events_received: int = 0
     statuses: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
     largest_call: int = 0
