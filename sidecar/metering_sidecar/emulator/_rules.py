@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import random
 import re
-import select
 import socket
 import threading
 import uuid
@@ -19,6 +18,7 @@ from dataclasses import asdict
 from typing import Any
 
 from metering_sidecar.core import Clock, SystemClock
+from metering_sidecar.emulator._hang import HangGate
 from metering_sidecar.emulator._model import ApiError, BilledRecord, DropConnection, EmulatorSettings, Stats
 from metering_sidecar.emulator._onboarding import OnboardingOperations
 
@@ -41,8 +41,7 @@ class MeteringState(OnboardingOperations):
         self.clock = clock or SystemClock()
         self.stats = Stats()
         self._lock = threading.Lock()
-        self._unhung = threading.Condition(self._lock)
-        self._held: set[socket.socket] = set()
+        self._gate = HangGate(self._lock)
         self._random = random.Random(self.settings.seed)
         self._slots: dict[tuple[str, str, str, int], BilledRecord] = {}
         self._resolved: set[str] = set()
@@ -61,33 +60,16 @@ class MeteringState(OnboardingOperations):
         """Change faults at run time."""
         with self._lock:
             self.faults.update(values)
-            self._unhung.notify_all()
+            self._gate.wake()
 
     def hold_if_hung(self, connection: socket.socket, stopping: Callable[[], bool]) -> bool:
-        """Block while the hang fault is set; return True if the call was held (close it unanswered).
-
-        A held call whose caller gave up (closed its end) stops counting as open, so
-        ``stats.hung_open_peak`` is the most calls a caller kept waiting at once.
-        """
-        with self._lock:
-            if not self.faults.hang:
-                return False
-            self.stats.hung += 1
-            self._held = {c for c in self._held if not _peer_closed(c)}
-            self._held.add(connection)
-            self.stats.hung_open_peak = max(self.stats.hung_open_peak, len(self._held))
-            try:
-                while self.faults.hang and not stopping() and not _peer_closed(connection):
-                    # A timeout as well as the notification: the caller may hang up at any time.
-                    self._unhung.wait(0.1)
-            finally:
-                self._held.discard(connection)
-            return True
+        """Block while the hang fault is set; return True if the call was held (close it unanswered)."""
+        return self._gate.hold(connection, lambda: self.faults.hang, stopping, self.stats)
 
     def wake_hung(self) -> None:
         """Wake held calls so they re-check the fault (used when the server stops)."""
         with self._lock:
-            self._unhung.notify_all()
+            self._gate.wake()
 
     def _roll(self, rate: float) -> bool:
         return rate > 0 and self._random.random() < rate
@@ -275,22 +257,3 @@ class MeteringState(OnboardingOperations):
         self._slots[slot] = billed
         self.stats.success += 1
         return {"UsageRecord": record, "Status": "Success", "MeteringRecordId": billed.metering_record_id}
-
-
-def _peer_closed(connection: socket.socket) -> bool:
-    """Return whether the caller closed its end, without reading anything of its request.
-
-    POLLRDHUP sees the caller's FIN even behind the unread request body, where a peek would only see
-    the body; without it (not Linux) a peek is the best guess.
-    """
-    hang_up = getattr(select, "POLLRDHUP", 0)
-    if hang_up:
-        poller = select.poll()
-        poller.register(connection, hang_up | select.POLLHUP | select.POLLERR)
-        return any(events & (hang_up | select.POLLHUP | select.POLLERR) for _, events in poller.poll(0))
-    try:
-        return connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
-    except BlockingIOError:
-        return False
-    except OSError:
-        return True

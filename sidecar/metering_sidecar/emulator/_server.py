@@ -8,6 +8,9 @@ Admin API:
                                   holds every AWS call unanswered until {"hang": false} closes them
     POST /_emulator/tokens        add registration tokens: {"TOKEN": {"CustomerAWSAccountId": ...}}
     POST /_emulator/entitlements  replace the entitlements: [{"ProductCode": ..., "Dimension": ...}]
+
+The Azure side (``/api/...`` and its admin API under ``/_emulator/azure/``) shares this port; its Entra ID
+token endpoint has a TLS port of its own. See emulator/_azure_server.py.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ from typing import Any
 import cbor2
 
 from metering_sidecar.core import stop_now
+from metering_sidecar.emulator import _azure_server as azure_http
+from metering_sidecar.emulator._azure_rules import AzureState
+from metering_sidecar.emulator._azure_tls import TlsUnavailable
 from metering_sidecar.emulator._model import ApiError, DropConnection
 from metering_sidecar.emulator._rules import MeteringState
 
@@ -73,7 +79,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         state = self.server.state
-        if self.path == "/_emulator/billed":
+        if azure_http.is_azure_path(self.path):
+            azure_http.handle(self, self.server.azure, lambda: self.server.stopping)
+        elif self.path == "/_emulator/billed":
             self._send(200, state.billed(), "application/json")
         elif self.path == "/_emulator/stats":
             self._send(200, state.snapshot(), "application/json")
@@ -89,6 +97,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         state = self.server.state
+        if azure_http.is_azure_path(self.path):
+            azure_http.handle(self, self.server.azure, lambda: self.server.stopping)
+            return
         if self.path.startswith("/_emulator/"):
             self._admin(self._body())
             return
@@ -161,19 +172,38 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], state: MeteringState) -> None:
+    def __init__(self, address: tuple[str, int], state: MeteringState, azure: AzureState) -> None:
         self.state = state
+        self.azure = azure
         self.stopping = False
         super().__init__(address, _Handler)
 
 
 class EmulatorServer:
-    """The emulator on a background thread; ``async with`` or start()/stop()."""
+    """The emulator on a background thread; ``async with`` or start()/stop().
 
-    def __init__(self, state: MeteringState | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    It emulates AWS and Azure on one port (``url``); Azure's Entra ID token endpoint runs over TLS on a
+    port of its own (``azure_authority_host``, trusting ``azure_ca_path``). ``azure_token_endpoint``:
+    True starts it (and fails without the ``cryptography`` package), False never does, None starts it
+    when ``cryptography`` is installed (the ``azure`` extra).
+    """
+
+    def __init__(
+        self,
+        state: MeteringState | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        azure: AzureState | None = None,
+        azure_token_endpoint: bool | None = None,
+    ) -> None:
         self.state = state or MeteringState()
-        self._server = _Server((host, port), self.state)
+        self.azure = azure or AzureState(clock=self.state.clock)
+        self._host = host
+        self._server = _Server((host, port), self.state, self.azure)
         self._thread: threading.Thread | None = None
+        self._want_token_endpoint = azure_token_endpoint
+        self._token_server: azure_http.TokenServer | None = None
 
     @property
     def url(self) -> str:
@@ -181,23 +211,54 @@ class EmulatorServer:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
+    @property
+    def azure_api_url(self) -> str:
+        """Return the Azure Marketplace API base (metering and fulfillment), e.g. http://127.0.0.1:4566/api."""
+        return f"{self.url}/api"
+
+    @property
+    def azure_authority_host(self) -> str:
+        """Return the Entra ID authority host (https://127.0.0.1:PORT), or "" when it is not running."""
+        return self._token_server.url if self._token_server else ""
+
+    @property
+    def azure_ca_path(self) -> str:
+        """Return the CA file to trust for the authority host, or "" when it is not running."""
+        return str(self._token_server.ca_path) if self._token_server else ""
+
     def start(self) -> EmulatorServer:
         """Serve on a daemon thread."""
+        self._start_token_endpoint()
         self._thread = threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
         """Serve on this thread until stopped."""
+        self._start_token_endpoint()
         self._server.serve_forever()
+
+    def _start_token_endpoint(self) -> None:
+        if self._want_token_endpoint is False or self._token_server is not None:
+            return
+        try:
+            self._token_server = azure_http.TokenServer(self.azure, self._host).start()
+        except TlsUnavailable:
+            if self._want_token_endpoint:
+                raise
+            log.info("emulated Entra ID not started: the 'cryptography' package is not installed")
 
     def stop(self) -> None:
         """Stop serving; safe to call twice."""
         self._server.stopping = True
         self.state.wake_hung()  # hung calls end unanswered instead of outliving the server
+        self.azure.wake_hung()
         stop_now(self._server, self._thread)
         self._thread = None
         self._server.server_close()
+        if self._token_server is not None:
+            self._token_server.stop()
+            self._token_server = None
 
     def __enter__(self) -> EmulatorServer:
         return self.start()

@@ -1,5 +1,10 @@
-"""The AWS Marketplace interface and its boto3 adapter."""
+"""The marketplace adapters: AWS Marketplace through boto3, Azure Marketplace over HTTPS with azure-identity."""
 
+from metering_sidecar.marketplace._azure import DEFAULT_API_URL as AZURE_DEFAULT_API_URL
+from metering_sidecar.marketplace._azure import AzureMarketplace
+from metering_sidecar.marketplace._azure_auth import DEFAULT_AUTHORITY_HOST as AZURE_DEFAULT_AUTHORITY_HOST
+from metering_sidecar.marketplace._azure_auth import AzureIdentity
+from metering_sidecar.marketplace._azure_http import UNREACHABLE_CODES as AZURE_UNREACHABLE_CODES
 from metering_sidecar.marketplace._boto import UNREACHABLE_CODES, BotoMarketplace
 from metering_sidecar.marketplace._interface import (
     BatchMeterUsageResult,
@@ -11,7 +16,12 @@ from metering_sidecar.marketplace._interface import (
 from metering_sidecar.marketplace._retry import with_retries
 
 __all__ = [
+    "AZURE_DEFAULT_API_URL",
+    "AZURE_DEFAULT_AUTHORITY_HOST",
+    "AZURE_UNREACHABLE_CODES",
     "UNREACHABLE_CODES",
+    "AzureIdentity",
+    "AzureMarketplace",
     "BatchMeterUsageResult",
     "BotoMarketplace",
     "EntitlementsPage",

@@ -1,26 +1,20 @@
-"""The boto3 adapter: every call runs on its own daemon thread under a total deadline, and every
-error botocore can raise becomes a RemoteError in one place (``_remote_error``).
+"""The boto3 adapter: every call runs on its own daemon thread under a total deadline (``_calls.py``), and
+every error botocore can raise becomes a RemoteError in one place (``_remote_error``).
 
-Why a thread per call and not the default executor: a call to a hung endpoint blocks its thread
-until the socket times out. Such threads must neither starve other work in a shared pool nor hold up
-the process's exit, so they are daemons and are counted until they return; past
-``max_calls_in_flight`` new calls fail fast with a retryable RemoteError instead of piling up.
-
-Why a total deadline: botocore's own retries make one call last up to timeout times attempts. The
-deadline bounds the whole call; once it passes, the caller gets a retryable RemoteError at once and
-a ``before-send`` hook stops botocore from sending any further attempt of the abandoned call.
+A call to a hung endpoint blocks its thread until the socket times out; such threads are daemons, counted
+until they return, and past ``max_calls_in_flight`` new calls fail fast with a retryable RemoteError.
+botocore's own retries make one call last up to timeout times attempts: the deadline bounds the whole
+call, and once it passes a ``before-send`` hook stops botocore from sending any further attempt.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -28,6 +22,7 @@ import botocore.config
 import botocore.exceptions
 
 from metering_sidecar.core import Entitlement, EntitlementValue, RemoteError, ResolvedCustomer
+from metering_sidecar.marketplace._calls import CallRunner, CallTicket, DeadlinePassed
 from metering_sidecar.marketplace._interface import (
     BatchMeterUsageResult,
     EntitlementsPage,
@@ -113,44 +108,16 @@ def _observe_nothing(operation: str, outcome: str, seconds: float) -> None:
     pass
 
 
-class _DeadlinePassed(Exception):
-    """Raised inside botocore's send path to stop further attempts of an abandoned call."""
-
-
-@dataclass
-class _Call:
-    """What one call's thread and its waiter share."""
-
-    deadline: float  # time.monotonic()
-    sends: int = 0  # attempts botocore handed to the HTTP layer
-    abandoned: bool = False  # the waiter gave up: send nothing more
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def abandon(self) -> int:
-        """Send nothing more; return how many attempts went out (none can start after this)."""
-        with self.lock:
-            self.abandoned = True
-            return self.sends
-
-    def may_send(self) -> bool:
-        """Count an attempt about to go out, unless the waiter gave up or the deadline passed."""
-        with self.lock:
-            if self.abandoned or time.monotonic() >= self.deadline:
-                return False
-            self.sends += 1
-            return True
-
-
 _current = threading.local()
 
 
 def _before_send(**kwargs: Any) -> None:
     """botocore hook, run on the calling thread just before each attempt goes out."""
-    call: _Call | None = getattr(_current, "call", None)
-    if call is not None and not call.may_send():
-        # The caller already answered with a timeout; another attempt would only add load, and for
-        # ResolveCustomer could reach AWS after the caller was told it was never sent.
-        raise _DeadlinePassed()
+    call: CallTicket | None = getattr(_current, "call", None)
+    if call is not None:
+        # Past the deadline the caller already answered with a timeout; another attempt would only add
+        # load, and for ResolveCustomer could reach AWS after the caller was told it was never sent.
+        call.claim_send()
 
 
 class BotoMarketplace(Marketplace):
@@ -178,24 +145,35 @@ class BotoMarketplace(Marketplace):
         self._entitlement_endpoint_url = entitlement_endpoint_url
         self._max_attempts = max_attempts
         self._timeout = timeout_seconds
-        self.call_deadline = max(call_deadline_seconds, 0.001)
-        self.max_calls_in_flight = max(1, max_calls_in_flight)
+        self._runner = CallRunner(
+            marketplace="AWS",
+            call_deadline_seconds=call_deadline_seconds,
+            max_calls_in_flight=max_calls_in_flight,
+            deadline_code="CallDeadlineExceeded",
+            deadline_note="botocore's own retries included (--aws-call-deadline-seconds)",
+            in_flight_flag="--aws-max-calls-in-flight",
+        )
         self._observe = observe
         # Clients are made on first use, on a call's thread: making one resolves credentials, which
         # can fail or block (a container credential endpoint that is down), and that must be a
         # RemoteError of one call, never a failed start.
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
-        # One budget per endpoint: a hung entitlement endpoint (us-east-1 only) must not starve
-        # BatchMeterUsage of its slots, nor the other way round.
-        self._in_flight: dict[str, int] = {}
-        self._in_flight_lock = threading.Lock()
+
+    @property
+    def call_deadline(self) -> float:
+        """Return the total deadline of one call, botocore's retries included."""
+        return self._runner.call_deadline
+
+    @property
+    def max_calls_in_flight(self) -> int:
+        """Return the budget of unanswered calls per endpoint."""
+        return self._runner.max_calls_in_flight
 
     @property
     def calls_in_flight(self) -> int:
         """Return how many call threads have not returned yet (abandoned ones included)."""
-        with self._in_flight_lock:
-            return sum(self._in_flight.values())
+        return self._runner.calls_in_flight
 
     # The clients by their old attribute names, for tests that check each one's region.
     @property
@@ -309,93 +287,31 @@ class BotoMarketplace(Marketplace):
     ) -> Any:
         started = time.monotonic()
         outcome = "error"
-        call = _Call(deadline=started + self.call_deadline)
-        try:
-            self._reserve(operation, _endpoint_of(client_name))
-            future = self._start(call, operation, client_name, method_name, params)
+
+        def work(call: CallTicket) -> Any:
+            _current.call = call
             try:
-                answer = await asyncio.wait_for(future, self.call_deadline)
-            except TimeoutError:
-                sent = call.abandon()  # first: no attempt may start once it is reported unsent
-                raise RemoteError(
-                    "CallDeadlineExceeded",
-                    f"AWS did not answer {operation} within {self.call_deadline:g} s, botocore's own "
-                    "retries included (--aws-call-deadline-seconds); the call may still land",
-                    retryable=True,
-                    outcome_unknown=sent > 0,
-                ) from None
+                return getattr(self._client(client_name), method_name)(**params)
             except Exception as exc:
-                if isinstance(exc, RemoteError):
-                    raise
                 if isinstance(exc, _exc.NoCredentialsError):
                     # A client made while no credentials were found keeps none: make a new one next
                     # time, so credentials that appear later (an instance role that came up) are used.
                     self._forget_client(client_name)
                 raise _remote_error(exc, operation, call, secrets) from None
+            finally:
+                _current.call = None
+
+        try:
+            # One budget per endpoint: a hung entitlement endpoint (us-east-1 only) must not starve
+            # BatchMeterUsage of its slots, nor the other way round.
+            answer = await self._runner.run(operation, _endpoint_of(client_name), work)
             outcome = "ok"
             return answer
         except RemoteError as exc:
             outcome = exc.code
             raise
         finally:
-            # Also on cancellation (the caller's own deadline): send no further attempt.
-            call.abandon()
             self._observe(operation, outcome, time.monotonic() - started)
-
-    def _reserve(self, operation: str, endpoint: str) -> None:
-        with self._in_flight_lock:
-            waiting = self._in_flight.get(endpoint, 0)
-            if waiting >= self.max_calls_in_flight:
-                raise RemoteError(
-                    "TooManyCallsInFlight",
-                    f"{waiting} calls to the {endpoint} endpoint are still waiting for an answer (at most "
-                    f"{self.max_calls_in_flight}, --aws-max-calls-in-flight); {operation} was not sent",
-                    retryable=True,
-                )
-            self._in_flight[endpoint] = waiting + 1
-
-    def _release(self, endpoint: str) -> None:
-        with self._in_flight_lock:
-            self._in_flight[endpoint] -= 1
-
-    def _start(
-        self, call: _Call, operation: str, client_name: str, method_name: str, params: dict[str, Any]
-    ) -> asyncio.Future[Any]:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-
-        def settle(result: Any, error: BaseException | None) -> None:
-            if future.done():  # the waiter gave up (deadline or cancellation)
-                return
-            if error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(result)
-
-        def work() -> None:
-            _current.call = call
-            result: Any = None
-            error: BaseException | None = None
-            try:
-                result = getattr(self._client(client_name), method_name)(**params)
-            except BaseException as exc:
-                error = exc
-            finally:
-                _current.call = None
-                self._release(_endpoint_of(client_name))
-            try:
-                loop.call_soon_threadsafe(settle, result, error)
-            except RuntimeError:
-                pass  # the loop is closed: nobody waits for this answer any more
-
-        try:
-            threading.Thread(target=work, name=f"aws-{operation}", daemon=True).start()
-        except RuntimeError as exc:  # the OS refused another thread
-            self._release(_endpoint_of(client_name))
-            raise RemoteError(
-                "ThreadStartFailed", f"{operation} was not sent: {exc}", retryable=True
-            ) from None
-        return future
 
 
 def _endpoint_of(client_name: str) -> str:
@@ -403,7 +319,7 @@ def _endpoint_of(client_name: str) -> str:
     return "entitlement" if client_name == "entitlement" else "metering"
 
 
-def _remote_error(exc: Exception, operation: str, call: _Call, secrets: Sequence[str]) -> RemoteError:
+def _remote_error(exc: Exception, operation: str, call: CallTicket, secrets: Sequence[str]) -> RemoteError:
     """Translate anything a boto3 call raised into a RemoteError; nothing from botocore escapes."""
     if isinstance(exc, _exc.ClientError):
         error = exc.response.get("Error", {})
@@ -431,7 +347,7 @@ def _remote_error(exc: Exception, operation: str, call: _Call, secrets: Sequence
         message = _scrub(_credential_message(exc), secrets)
     elif isinstance(exc, _exc.BotoCoreError):
         message = _scrub(str(exc), secrets)
-    elif isinstance(exc, _DeadlinePassed):
+    elif isinstance(exc, DeadlinePassed):
         name, message = "CallDeadlineExceeded", f"{operation} passed its deadline inside botocore"
     else:
         # Not botocore's own error type (a bug in botocore, urllib3 or here): still a failed call
