@@ -338,6 +338,28 @@ class Config:
     )
     """An alternative to the client secret."""
 
+    azure_ca_file: str = _setting(
+        "", _str, "PEM bundle to trust for Entra ID's TLS (default: the system's)", section=AZURE
+    )
+    """For a TLS-inspecting proxy, or the emulator's token endpoint in development."""
+
+    azure_timeout_seconds: float = _setting(
+        10.0, _float(0.1), "connect and read timeout of Azure calls", section=AZURE
+    )
+    """A call that takes longer is retried later with the identical events."""
+
+    azure_call_deadline_seconds: float = _setting(
+        30.0, _float(0.1), "total time for one Azure call, the token and a retry after a 403 included",
+        section=AZURE,
+    )  # fmt: skip
+    """Past it the call counts as failed and is retried later with the identical events."""
+
+    azure_max_calls_in_flight: int = _setting(
+        16, _int(1, 1024), "Azure calls waiting for an answer at once; more fail fast and are retried",
+        section=AZURE,
+    )  # fmt: skip
+    """Bounds the threads a hung Azure endpoint can hold."""
+
     log_level: str = _setting(
         "info",
         _choice("debug", "info", "warning", "error"),
@@ -613,6 +635,11 @@ def _validate_cluster_timeouts(config: Config) -> None:
 
 
 def _validate_azure(config: Config, env: Mapping[str, str]) -> None:
+    if config.azure_call_deadline_seconds < config.azure_timeout_seconds:
+        raise ConfigError(
+            f"--azure-call-deadline-seconds: must be at least --azure-timeout-seconds "
+            f"({config.azure_timeout_seconds:g}); got {config.azure_call_deadline_seconds:g}"
+        )
     if config.azure_client_secret_file and config.azure_client_certificate_file:
         raise ConfigError(
             "--azure-client-secret-file and --azure-client-certificate-file: set one of them, not both"
