@@ -1,14 +1,11 @@
 """The AWS Marketplace interface and its boto3 adapter."""
 
-from metering_sidecar.marketplace._boto import UNREACHABLE_CODES, BotoMarketplace
-from metering_sidecar.marketplace._interface import (
-    BatchMeterUsageResult,
-    EntitlementsPage,
-    Marketplace,
-    UsageRecord,
-    UsageRecordResult,
-)
+from metering_sidecar.marketplace._boto import BotoMarketplace
+from metering_sidecar.marketplace._interface import EntitlementsPage, Marketplace
 from metering_sidecar.marketplace._retry import with_retries
+
+# The metering answer types and the unreachable codes belong to the AWS target; kept here for callers.
+from metering_sidecar.targets import UNREACHABLE_CODES, BatchMeterUsageResult, UsageRecord, UsageRecordResult
 
 __all__ = [
     "UNREACHABLE_CODES",

@@ -98,6 +98,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX records_to_reoffer ON records (id) WHERE reoffer = 1;
     INSERT OR IGNORE INTO meta (key, value) SELECT 'incarnation', '' WHERE EXISTS (SELECT 1 FROM meta);
     """,
+    # 6: the marketplace (target) of each event and record; everything before this version is AWS's. The
+    # marketplace follows from customer_field, so the unique key stays as it is.
+    """
+    ALTER TABLE events ADD COLUMN marketplace TEXT NOT NULL DEFAULT 'aws';
+    ALTER TABLE records ADD COLUMN marketplace TEXT NOT NULL DEFAULT 'aws';
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
