@@ -176,6 +176,8 @@ class Shipper:
         for status, echoed in answer.unmatched:
             self._unmatched(echoed, status)
         if answer.stop:
+            log.warning("shipping to this marketplace pauses for one backoff cap; its records stay due",
+                        extra={"fields": {"marketplace": marketplace, "error": answer.stop}})  # fmt: skip
             self._stopped[marketplace] = answer.stop
             self._stopped_until[marketplace] = now + self.backoff.cap
         elif answer.answered and marketplace in self._stopped:

@@ -15,13 +15,16 @@ from metering_sidecar.targets._aws_api import (
 )
 from metering_sidecar.targets._aws_calls import MAX_CALL_BYTES, MAX_RECORDS_PER_CALL, AwsCall, plan_calls
 from metering_sidecar.targets._aws_record import build_record
+from metering_sidecar.targets._azure import AZURE_FIELD, AzureTarget
 from metering_sidecar.targets._azure_api import (
     AZURE_MARKETPLACE_RESOURCE,
     AZURE_MARKETPLACE_SCOPE,
+    MAX_EVENTS_PER_CALL,
     AzureApi,
     AzureSubscription,
     AzureUsageResult,
 )
+from metering_sidecar.targets._azure_units import micro_units, quantity_text
 from metering_sidecar.targets._registry import DEFAULT_EXPIRY_MARGIN, TargetRegistry, default_targets
 from metering_sidecar.targets._target import (
     BuiltRecord,
@@ -36,12 +39,14 @@ from metering_sidecar.targets._target import (
 )
 
 __all__ = [
+    "AZURE_FIELD",
     "AZURE_MARKETPLACE_RESOURCE",
     "AZURE_MARKETPLACE_SCOPE",
     "CREDENTIAL_ERROR_NAMES",
     "DEFAULT_EXPIRY_MARGIN",
     "DISABLED",
     "MAX_CALL_BYTES",
+    "MAX_EVENTS_PER_CALL",
     "MAX_RECORDS_PER_CALL",
     "SPLIT_CODES",
     "UNREACHABLE_CODES",
@@ -50,6 +55,7 @@ __all__ = [
     "AwsTarget",
     "AzureApi",
     "AzureSubscription",
+    "AzureTarget",
     "AzureUsageResult",
     "BatchMeterUsageResult",
     "BuiltRecord",
@@ -66,6 +72,8 @@ __all__ = [
     "canonical",
     "default_targets",
     "match_key",
+    "micro_units",
     "plan_calls",
+    "quantity_text",
     "tags_json",
 ]

@@ -18,7 +18,15 @@ from metering_sidecar.core import MAX_QUANTITY, CustomerField, Outcome, Record, 
 from metering_sidecar.targets._aws_api import UNREACHABLE_CODES, AwsMeteringApi, BatchMeterUsageResult
 from metering_sidecar.targets._aws_calls import AwsCall, plan_calls, product_code_of
 from metering_sidecar.targets._aws_record import build_record, groups_of
-from metering_sidecar.targets._target import BuiltRecord, Call, CallResult, RecordKey, TagGroup, Verdict
+from metering_sidecar.targets._target import (
+    BuiltRecord,
+    Call,
+    CallResult,
+    RecordKey,
+    TagGroup,
+    Verdict,
+    not_configured,
+)
 
 log = logging.getLogger("sidecar.shipping")
 
@@ -86,7 +94,9 @@ class AwsTarget:
     async def attempt(self, call: Call, now: float) -> CallResult:
         """Send the call's records as frozen and judge every answer."""
         if self.api is None:
-            raise RuntimeError("the AWS target was built without an adapter; it can encode but not send")
+            return not_configured(
+                call, "AWS Marketplace is not configured: AWS usage is kept and sent once it is"
+            )
         code = call.product_code if isinstance(call, AwsCall) else product_code_of(call.records)
         requests = [json.loads(r.request_json) for r in call.records]
         try:

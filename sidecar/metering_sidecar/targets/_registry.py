@@ -7,6 +7,8 @@ from collections.abc import Iterable, Iterator
 from metering_sidecar.core import ConfigError
 from metering_sidecar.targets._aws import AWS_MAX_RECORD_AGE, AwsTarget
 from metering_sidecar.targets._aws_api import AwsMeteringApi
+from metering_sidecar.targets._azure import AzureTarget
+from metering_sidecar.targets._azure_api import AzureApi
 from metering_sidecar.targets._target import Target
 
 DEFAULT_EXPIRY_MARGIN = 900.0
@@ -71,9 +73,12 @@ def default_targets(
     max_record_age: float = AWS_MAX_RECORD_AGE,
     expiry_margin: float = DEFAULT_EXPIRY_MARGIN,
     aws: AwsMeteringApi | None = None,
+    azure: AzureApi | None = None,
 ) -> TargetRegistry:
     """Return every marketplace's target; without adapters they encode and plan but cannot send.
 
-    ``max_record_age`` is AWS's (``--max-record-age-seconds``).
+    ``max_record_age`` is AWS's (``--max-record-age-seconds``); Azure's is its own 24 hours.
     """
-    return TargetRegistry([AwsTarget(aws, max_record_age=max_record_age)], expiry_margin=expiry_margin)
+    return TargetRegistry(
+        [AwsTarget(aws, max_record_age=max_record_age), AzureTarget(azure)], expiry_margin=expiry_margin
+    )

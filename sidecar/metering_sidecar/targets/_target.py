@@ -145,6 +145,11 @@ class Target(Protocol):
         ...
 
 
+def not_configured(call: Call, reason: str) -> CallResult:
+    """Return the result of a call a target cannot make without its adapter: stop, keep the records."""
+    return CallResult([Verdict(r, Outcome.RETRY, message=reason) for r in call.records], stop=reason)
+
+
 def canonical(value: Any) -> str:
     """Return the canonical JSON text of ``value``."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
