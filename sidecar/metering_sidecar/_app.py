@@ -33,6 +33,7 @@ from metering_sidecar.onboarding import CustomerRegistry, Entitlements, Onboardi
 from metering_sidecar.ops import Health, Metrics, ProbeServer
 from metering_sidecar.shipping import Backoff, DeadLetters, Flusher, Shipper, Shipping
 from metering_sidecar.store import Store, StoreSettings
+from metering_sidecar.targets import default_targets
 
 log = logging.getLogger("sidecar.app")
 
@@ -165,8 +166,13 @@ class Sidecar:
             marketplace = self._build_marketplace()
             if self.emulator is not None:
                 parts.callback(self.emulator.stop)
+            # The store's targets encode; the shipper's also send, each through its marketplace's adapter.
+            targets = default_targets(
+                max_record_age=config.max_record_age, expiry_margin=float(config.expiry_margin_seconds),
+                aws=marketplace,
+            )  # fmt: skip
             shipper = Shipper(
-                self.store.ledger, marketplace, Backoff(cap=config.max_backoff_seconds), self.metrics.observe_outcome,
+                self.store.ledger, targets, Backoff(cap=config.max_backoff_seconds), self.metrics.observe_outcome,
                 self.metrics.observe_unmatched,
             )  # fmt: skip
             shipping: Shipping = shipper
@@ -176,10 +182,10 @@ class Sidecar:
                     config.cluster_postgres_dsn, config.resolved_instance_id(self.env),
                     window_seconds=config.window_seconds, expiry_after=self.store.expiry_after,
                     member_timeout=config.cluster_member_timeout_seconds,
-                    call_timeout=config.cluster_call_timeout_seconds,
+                    call_timeout=config.cluster_call_timeout_seconds, targets=self.store.targets,
                 )  # fmt: skip
                 cluster_shipper = Shipper(
-                    ledger, marketplace, Backoff(cap=config.max_backoff_seconds),
+                    ledger, targets, Backoff(cap=config.max_backoff_seconds),
                     self.metrics.observe_outcome, self.metrics.observe_unmatched,
                 )  # fmt: skip
                 self.cluster = ClusterShipping(

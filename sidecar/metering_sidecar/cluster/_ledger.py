@@ -38,7 +38,6 @@ from metering_sidecar.cluster._schema import (
     V2_KEY_COLUMNS,
 )
 from metering_sidecar.core import (
-    MAX_QUANTITY,
     ConfigError,
     LedgerError,
     Outcome,
@@ -46,15 +45,9 @@ from metering_sidecar.core import (
     RecordOutcome,
     Refused,
 )
-from metering_sidecar.store import (
-    Contribution,
-    Contributor,
-    Handed,
-    RecordKey,
-    TagGroup,
-    build_record,
-    canonical,
-)
+from metering_sidecar.store import Contribution, Contributor, Handed, RecordKey
+from metering_sidecar.targets import RecordKey as TargetKey
+from metering_sidecar.targets import TagGroup, TargetRegistry, default_targets
 
 log = logging.getLogger("sidecar.cluster")
 Key = tuple[str, str, str, str, str]  # product, license, customer field, customer, dimension
@@ -137,22 +130,6 @@ def check_dsn(dsn: str) -> None:
                           f"{_message(exc, dsn)}") from None  # fmt: skip
 
 
-def groups_of(contribution: tuple[str, int, int, int]) -> list[TagGroup]:
-    """Rebuild tag groups from a contribution's frozen request (its allocations)."""
-    request_json, quantity, first_ms, events = contribution
-    request = json.loads(request_json)
-    allocations = request.get("UsageAllocations")
-    if not allocations:
-        return [TagGroup("", quantity, first_ms, events)]
-    groups = []
-    for allocation in allocations:
-        tags = sorted((t["Key"], t["Value"]) for t in allocation.get("Tags", []))
-        groups.append(
-            TagGroup(canonical(tags) if tags else "", allocation["AllocatedUsageQuantity"], first_ms, 0)
-        )
-    return groups
-
-
 def _merge(groups: Sequence[TagGroup]) -> list[TagGroup]:
     merged: dict[str, list[int]] = defaultdict(lambda: [0, 2**62, 0])
     for g in groups:
@@ -161,6 +138,17 @@ def _merge(groups: Sequence[TagGroup]) -> list[TagGroup]:
         entry[1] = min(entry[1], g.first_event_ms)
         entry[2] += g.events
     return [TagGroup(t, q, f, e) for t, (q, f, e) in sorted(merged.items())]
+
+
+def _unsendable(sendable: bool) -> tuple[str, str | None, str | None]:
+    """Return (state, reason, message) of a new cluster record.
+
+    Members skip a record their marketplace takes nothing of (Azure: a total of 0) before handing it over, so
+    a cluster sum of contributions is always sendable; should one not be, it is a dead letter that says so.
+    """
+    if sendable:
+        return "pending", None, None
+    return "dead", "unsendable", "the marketplace takes no record with this content (a total of 0)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +194,7 @@ class PostgresLedger:
         expiry_after: float,
         member_timeout: float = 30.0,
         call_timeout: float = 10.0,
+        targets: TargetRegistry | None = None,
     ) -> None:
         check_dsn(dsn)
         self.dsn = dsn
@@ -213,6 +202,9 @@ class PostgresLedger:
         self.incarnation = ""  # this database's, set when the member joins
         self.window = window_seconds
         self.expiry_after = expiry_after
+        # Each marketplace's encoder, limits and maximum age. The default's AWS records expire
+        # ``expiry_after`` after their timestamp, as they always have.
+        self.targets = targets or default_targets(max_record_age=expiry_after, expiry_margin=0.0)
         self.member_timeout = member_timeout
         self.call_timeout = call_timeout
         self.identity = ""  # "<ledger identity>/<epoch>" of the ledger last connected to
@@ -491,7 +483,8 @@ class PostgresLedger:
 
         They only answer verdicts, which members collect every pass; a rebuild can no longer need them.
         """
-        cutoff = f"extract(epoch FROM clock_timestamp()) - {2 * self.expiry_after + self.window:.0f}"
+        longest = max(self.expiry_after, self.targets.longest_expiry)
+        cutoff = f"extract(epoch FROM clock_timestamp()) - {2 * longest + self.window:.0f}"
         bound = "" if limit is None else f" LIMIT {int(limit)}"
         pruned = 0
         for table in ("ms_contributions", "ms_settled"):
@@ -1056,6 +1049,7 @@ class PostgresLedger:
         # A window rebuilt from settled re-offers was frozen before the loss: a contribution never handed
         # over before was not in that record, so it rolls forward instead of changing the rebuild.
         rebuilding = any(c.settled and c.window_start == target for c in contributions)
+        marketplace = self.targets.for_field(key[2])
         chosen: list[_Open] = []
         total = 0
         for c in contributions:
@@ -1063,23 +1057,22 @@ class PostgresLedger:
                 continue  # a later window of its own: frozen in a later pass
             if rebuilding and not (c.settled or c.reoffered):
                 continue
-            if total + c.quantity > MAX_QUANTITY:
-                break  # what passes AWS's limit rolls forward
+            if total + c.quantity > marketplace.max_record_units:
+                break  # what passes the marketplace's limit (AWS: a 32-bit quantity) rolls forward
             chosen.append(c)
             total += c.quantity
         if not chosen:
             return 0
-        groups = _merge([g for c in chosen for g in groups_of((c.request_json, c.quantity, c.first_event_ms,
-                                                                  c.event_count))])  # fmt: skip
-        built = build_record(customer_field=key[2], customer=key[3], dimension=key[4], license_arn=key[1],
-                             window_start=target, groups=groups)  # fmt: skip
+        groups = _merge([g for c in chosen for g in marketplace.groups_of(c.request_json, c.quantity,
+                                                                          c.first_event_ms, c.event_count)])  # fmt: skip
+        built = marketplace.encode(TargetKey(*key, target), groups)
         rebuilt = any(c.reoffered or c.settled for c in chosen)
         row = await (await conn.execute(
             "INSERT INTO ms_records (product, license_arn, customer_field, customer, dimension, window_start, "
-            "timestamp_s, quantity, request_json, next_attempt_s, expires_s, rebuilt) VALUES (%s, %s, %s, %s, %s, %s, "
-            "%s, %s, %s, %s, %s, %s) RETURNING id",
+            "timestamp_s, quantity, request_json, next_attempt_s, expires_s, rebuilt, state, reason, message) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
             (*key, target, built.timestamp_s, built.quantity, built.request_json, max(now, built.timestamp_s),
-             built.timestamp_s + self.expiry_after, rebuilt),
+             built.timestamp_s + self.targets.expiry_after(marketplace), rebuilt, *_unsendable(built.sendable)),
         )).fetchone()  # fmt: skip
         assert row is not None
         for table, settled in (("ms_contributions", False), ("ms_settled", True)):
@@ -1118,17 +1111,27 @@ class PostgresLedger:
 
         async def run(conn: psycopg.AsyncConnection[Any]) -> list[Record]:
             rows = await (await conn.execute(
-                "SELECT id, product, license_arn, request_json, attempts, expires_s FROM ms_records "
+                "SELECT id, product, license_arn, request_json, attempts, expires_s, customer_field FROM ms_records "
                 "WHERE state = 'pending' AND next_attempt_s <= %s ORDER BY product, license_arn <> '', id LIMIT %s",
                 (now, limit),
             )).fetchall()  # fmt: skip
-            return [Record(int(r[0]), str(r[1]), bool(r[2]), str(r[3]), int(r[4]), float(r[5])) for r in rows]
+            return [Record(int(r[0]), str(r[1]), bool(r[2]), str(r[3]), int(r[4]), float(r[5]),
+                           self._marketplace_of(str(r[6]))) for r in rows]  # fmt: skip
 
         return await self._run(run)
+
+    def _marketplace_of(self, customer_field: str) -> str:
+        """Return the marketplace of a record by its customer field (the ledger keeps no other column)."""
+        try:
+            return self.targets.for_field(customer_field).marketplace
+        except LookupError:
+            return customer_field  # no target: the shipper leaves it pending and says why
 
     async def apply(self, outcomes: Sequence[RecordOutcome], now: float) -> None:
         """Store one shipping attempt's results, unless the lease was lost meanwhile (then discard them:
         the new shipper resends the same frozen records, and AWS answers with the same MeteringRecordId)."""
+
+        conflicts = self.targets.conflict_reasons
 
         async def run(conn: psycopg.AsyncConnection[Any]) -> bool:
             async with conn.transaction():
@@ -1145,15 +1148,15 @@ class PostgresLedger:
                         # A rebuilt record that AWS calls a duplicate differs from the one AWS holds: a
                         # contributor of the lost ledger is gone, and this usage cannot be billed.
                         await conn.execute(
-                            "UPDATE ms_records SET state = 'dead', reason = CASE WHEN rebuilt AND %(reason)s = "
-                            "'DuplicateRecord' THEN %(lost)s ELSE %(reason)s END, message = CASE WHEN rebuilt AND "
-                            "%(reason)s = 'DuplicateRecord' THEN %(lost_message)s ELSE %(message)s END, finished_s = "
+                            "UPDATE ms_records SET state = 'dead', reason = CASE WHEN rebuilt AND %(conflict)s "
+                            "THEN %(lost)s ELSE %(reason)s END, message = CASE WHEN rebuilt AND %(conflict)s "
+                            "THEN %(lost_message)s ELSE %(message)s END, finished_s = "
                             "%(now)s, attempts = attempts + 1 WHERE id = %(id)s AND state = 'pending'",
                             {"reason": o.reason, "lost": LEDGER_LOST, "message": o.message, "now": now,
-                             "id": o.record_id,
+                             "id": o.record_id, "conflict": o.reason in conflicts,
                              "lost_message": "the shared ledger was lost and this window, rebuilt from the "
-                                             "contributions offered again, differs from the record AWS holds "
-                                             "(a contributor is gone); AWS answered DuplicateRecord"},
+                                             "contributions offered again, differs from the record the marketplace "
+                                             f"holds (a contributor is gone); the marketplace answered {o.reason}"},
                         )  # fmt: skip
                     else:
                         await conn.execute(

@@ -24,12 +24,13 @@ class UsageEvent(NamedTuple):
     fingerprint: str
     product_code: str
     license_arn: str
-    customer_field: CustomerField
+    customer_field: str  # a CustomerField for AWS; each target names its own
     customer: str
     dimension: str
-    quantity: int
+    quantity: int  # in the target's units (Azure: micro-units)
     event_time: float
     tags: tuple[tuple[str, str], ...] = ()
+    marketplace: str = "aws"  # the target the customer field belongs to; quantity is in its units
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,7 @@ class Record:
     request_json: str
     attempts: int
     expires_at: float
+    marketplace: str = "aws"  # the target that encoded it, and that sends it
 
 
 class Outcome(enum.StrEnum):

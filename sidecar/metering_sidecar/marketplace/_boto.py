@@ -23,10 +23,10 @@ import botocore.exceptions
 
 from metering_sidecar.core import Entitlement, EntitlementValue, RemoteError, ResolvedCustomer
 from metering_sidecar.marketplace._calls import CallRunner, CallTicket, DeadlinePassed
-from metering_sidecar.marketplace._interface import (
+from metering_sidecar.marketplace._interface import EntitlementsPage, Marketplace
+from metering_sidecar.targets import (
+    CREDENTIAL_ERROR_NAMES,
     BatchMeterUsageResult,
-    EntitlementsPage,
-    Marketplace,
     UsageRecord,
     UsageRecordResult,
 )
@@ -62,39 +62,7 @@ _CONNECT_FAILURES: tuple[type[Exception], ...] = (
 # The SDK could not get or use credentials: raised while signing, before anything is sent. Looked up
 # by name so that an older botocore without one of them still imports.
 _CREDENTIAL_ERRORS: tuple[type[Exception], ...] = tuple(
-    cls
-    for name in (
-        "NoCredentialsError",
-        "PartialCredentialsError",
-        "CredentialRetrievalError",
-        "TokenRetrievalError",
-        "NoAuthTokenError",
-        "UnknownCredentialError",
-        "RefreshWithMFAUnsupportedError",
-        "MetadataRetrievalError",
-        "SSOError",
-        "LoginError",
-        "ProfileNotFound",
-        "ConfigNotFound",
-        "ConfigParseError",
-        "InvalidConfigError",
-    )
-    if isinstance(cls := getattr(_exc, name, None), type)
-)
-# RemoteError codes of a call that got no answer because AWS is unreachable, hung or cannot be signed
-# for: the next call would most likely meet the same, so a caller with more calls queued can stop early.
-UNREACHABLE_CODES = frozenset(
-    {
-        "CallDeadlineExceeded",
-        "TooManyCallsInFlight",
-        "ThreadStartFailed",
-        "ReadTimeoutError",
-        "ConnectTimeoutError",
-        "EndpointConnectionError",
-        "ProxyConnectionError",
-        "SSLError",
-        *(cls.__name__ for cls in _CREDENTIAL_ERRORS),
-    }
+    cls for name in CREDENTIAL_ERROR_NAMES if isinstance(cls := getattr(_exc, name, None), type)
 )
 _KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}\b")
 _URL_USERINFO = re.compile(r"(://)[^/@\s]+@")

@@ -1,32 +1,16 @@
-"""One interface for the AWS Marketplace calls; the boto3 adapter and any fake implement it."""
+"""One interface for the AWS Marketplace calls; the boto3 adapter and any fake implement it.
+
+The metering answer types belong to the AWS target (``metering_sidecar.targets``), which judges them.
+"""
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from metering_sidecar.core import Entitlement, ResolvedCustomer
-
-UsageRecord = Mapping[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class UsageRecordResult:
-    """AWS's verdict on one record: Success, CustomerNotSubscribed or DuplicateRecord."""
-
-    usage_record: UsageRecord
-    status: str
-    metering_record_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class BatchMeterUsageResult:
-    """A BatchMeterUsage answer: per-record results and records AWS did not process."""
-
-    results: Sequence[UsageRecordResult]
-    unprocessed: Sequence[UsageRecord]
+from metering_sidecar.targets import BatchMeterUsageResult, UsageRecord
 
 
 @dataclass(frozen=True, slots=True)

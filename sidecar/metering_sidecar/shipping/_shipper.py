@@ -1,23 +1,30 @@
-"""Ship due records to AWS and turn every answer into a stored outcome (I2, I4, I6).
+"""Ship due records through their marketplace's target and store every verdict (I2, I4, I6).
 
-Records are sent exactly as frozen. Per-record statuses are always read: Success bills,
-CustomerNotSubscribed and DuplicateRecord dead-letter, UnprocessedRecords retry. A whole-call
-failure either retries the identical records later (throttling, 5xx, timeouts, dropped
-connections) or, for a bad record, splits the call until the bad record stands alone.
+The shipper is marketplace-neutral. It asks the ledger for due records, has each record's target plan
+calls and send them (the target judges every answer: billed, retry, dead), picks when a retry is due
+(exponential backoff), and stores the outcomes. A target may say its marketplace refuses calls for
+now (``stop``: AWS's DisabledApiException) or did not answer at all (``unreachable``); then shipping
+to that marketplace pauses, and the others go on.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from metering_sidecar.core import Outcome, PassResult, Record, RecordOutcome, RemoteError, crash_point
-from metering_sidecar.marketplace import UNREACHABLE_CODES, Marketplace
-from metering_sidecar.shipping._batching import Call, plan_calls
+from metering_sidecar.core import Outcome, PassResult, Record, RecordOutcome, crash_point
+from metering_sidecar.targets import (
+    AwsMeteringApi,
+    AwsTarget,
+    Call,
+    CallResult,
+    Target,
+    TargetRegistry,
+    Verdict,
+)
 
 
 class RecordLedger(Protocol):
@@ -32,20 +39,6 @@ class RecordLedger(Protocol):
 
 log = logging.getLogger("sidecar.shipping")
 
-# A whole call fails because of its content: split it to find the bad record, dead-letter that one.
-SPLIT_CODES = frozenset(
-    {
-        "TimestampOutOfBoundsException",
-        "InvalidCustomerIdentifierException",
-        "InvalidTagException",
-        "InvalidUsageAllocationsException",
-        "InvalidLicenseException",
-        "InvalidProductCodeException",
-        "InvalidUsageDimensionException",
-        "ValidationException",
-    }
-)
-DISABLED = "DisabledApiException"
 BASE_BACKOFF_SECONDS = 1.0
 
 
@@ -74,64 +67,95 @@ def _ignore_unmatched() -> None:
     pass
 
 
-def _match_key(record: Mapping[str, Any]) -> tuple[str, str, str, int, str]:
-    field = "CustomerAWSAccountId" if record.get("CustomerAWSAccountId") else "CustomerIdentifier"
-    return (
-        field,
-        str(record.get(field, "")),
-        str(record.get("Dimension", "")),
-        int(record.get("Timestamp", 0)),
-        str(record.get("LicenseArn") or ""),
-    )
-
-
 class Shipper:
-    """Turns due records into BatchMeterUsage calls and stores what AWS said."""
+    """Turns due records into calls through their targets and stores what each marketplace said."""
 
     def __init__(
         self,
         store: RecordLedger,
-        marketplace: Marketplace,
+        targets: TargetRegistry | AwsMeteringApi,
         backoff: Backoff,
         observe: OutcomeObserver = _ignore,
         unmatched: Callable[[], None] = _ignore_unmatched,
     ) -> None:
         self.store = store
-        self.marketplace = marketplace
+        # An AWS adapter alone (the Marketplace interface, as before targets) is the AWS target.
+        self.targets = (
+            targets if isinstance(targets, TargetRegistry) else TargetRegistry([AwsTarget(targets)])
+        )
         self.backoff = backoff
         self.observe = observe
         self.unmatched = unmatched
-        self.disabled_reason = ""
-        self._disabled_until = 0.0
-        self._unreachable = False
+        self._stopped: dict[str, str] = {}  # marketplace -> why it refuses calls (until it answers again)
+        self._stopped_until: dict[str, float] = {}
+        self._unreachable: set[str] = set()  # marketplaces that did not answer in this pass
+
+    @property
+    def disabled_reason(self) -> str:
+        """Return why shipping is stopped ('' while every marketplace takes calls)."""
+        return "; ".join(self._stopped.values())
+
+    @property
+    def marketplace(self) -> AwsMeteringApi | None:
+        """Return the AWS target's adapter (the shipper's one marketplace before targets)."""
+        return self._aws().api
+
+    @marketplace.setter
+    def marketplace(self, api: AwsMeteringApi) -> None:
+        self._aws().api = api
+
+    def _aws(self) -> AwsTarget:
+        target = self.targets.get(AwsTarget.marketplace)
+        assert isinstance(target, AwsTarget)
+        return target
 
     async def ship_due(self, now: float, result: PassResult) -> None:
         """Expire what is too old, then make one attempt for every due record."""
         expired = await self.store.expire(now)
         if expired:
             log.error(
-                "records expired before AWS confirmed them; they are dead letters",
+                "records expired before their marketplace confirmed them; they are dead letters",
                 extra={"fields": {"records": len(expired), "reason": "expired"}},
             )
             result.dead += len(expired)
             for record_id in expired:
                 self.observe(RecordOutcome(record_id, Outcome.DEAD, reason="expired"))
-        if now < self._disabled_until:
+        if all(self._paused(t.marketplace, now) for t in self.targets):
             return
+        self._unreachable.clear()
         records = await self.store.due_records(now)
-        for call in plan_calls(records):
-            self._unreachable = False
-            outcomes = await self._attempt(call, now)
+        for target, call in self._calls(records, now):
+            outcomes = await self._attempt(target, call, now)
             crash_point("ship-after-call")
             await self.store.apply(outcomes, now)
             for outcome in outcomes:
                 self._count(outcome, result)
-            if self.disabled_reason and now < self._disabled_until:
-                break
-            if self._unreachable:
-                # The endpoint did not answer (a timeout, a dead connection, no credentials): the other
-                # calls of this pass would wait out the same deadline. They stay due for the next pass.
-                break
+
+    def _paused(self, marketplace: str, now: float) -> bool:
+        return now < self._stopped_until.get(marketplace, 0.0)
+
+    def _calls(self, records: Sequence[Record], now: float) -> Iterator[tuple[Target, Call]]:
+        """Each marketplace's calls, planned by its target; none for one that stopped or did not answer.
+
+        Lazy: whether a marketplace is still worth a call is decided just before each one.
+        """
+        by_marketplace: dict[str, list[Record]] = {}
+        for record in records:
+            by_marketplace.setdefault(record.marketplace, []).append(record)
+        for marketplace, mine in by_marketplace.items():
+            try:
+                target = self.targets.get(marketplace)
+            except LookupError as exc:
+                # Nothing here can send them: they stay due (and expire into dead letters in time).
+                log.error("records of a marketplace this sidecar cannot ship are left pending",
+                          extra={"fields": {"marketplace": marketplace, "records": len(mine), "error": str(exc)}})  # fmt: skip
+                continue
+            for call in target.plan_calls(mine):
+                if self._paused(marketplace, now) or marketplace in self._unreachable:
+                    # The endpoint did not answer (a timeout, a dead connection, no credentials) or refuses
+                    # calls: the other calls of this pass would meet the same. They stay due.
+                    break
+                yield target, call
 
     def _count(self, outcome: RecordOutcome, result: PassResult) -> None:
         if outcome.outcome is Outcome.BILLED:
@@ -142,35 +166,39 @@ class Shipper:
             result.retry += 1
         self.observe(outcome)
 
-    async def _attempt(self, call: Call, now: float) -> list[RecordOutcome]:
-        requests = [json.loads(r.request_json) for r in call.records]
-        try:
-            answer = await self.marketplace.batch_meter_usage(
-                product_code=call.product_code, records=requests
-            )
-        except RemoteError as exc:
-            return await self._failed_call(call, exc, now)
-        if self.disabled_reason:
-            log.info("shipping resumed: AWS accepts calls again")
-            self.disabled_reason = ""
-        by_key = {_match_key(request): r for request, r in zip(requests, call.records, strict=True)}
-        outcomes: dict[int, RecordOutcome] = {}
-        for item in answer.results:
-            record = by_key.get(_match_key(item.usage_record))
-            if record is None:
-                self._unmatched(item.usage_record, item.status)
-                continue
-            outcomes[record.id] = self._judge(record, item.status, item.metering_record_id, now)
-        for unprocessed in answer.unprocessed:
-            record = by_key.get(_match_key(unprocessed))
-            if record is None:
-                self._unmatched(unprocessed, "UnprocessedRecords")
-            elif record.id not in outcomes:
-                outcomes[record.id] = self._retry(record, now, "UnprocessedRecords")
-        for record in call.records:
-            if record.id not in outcomes:
-                outcomes[record.id] = self._retry(record, now, "missing from AWS's answer")
-        return list(outcomes.values())
+    async def _attempt(self, target: Target, call: Call, now: float) -> list[RecordOutcome]:
+        """One call through its target; what it says of the marketplace, then each record's outcome."""
+        answer = await target.attempt(call, now)
+        self._note(target.marketplace, answer, now)
+        return [self._outcome(v, now) for v in answer.verdicts]
+
+    def _note(self, marketplace: str, answer: CallResult, now: float) -> None:
+        for status, echoed in answer.unmatched:
+            self._unmatched(echoed, status)
+        if answer.stop:
+            log.warning("shipping to this marketplace pauses for one backoff cap; its records stay due",
+                        extra={"fields": {"marketplace": marketplace, "error": answer.stop}})  # fmt: skip
+            self._stopped[marketplace] = answer.stop
+            self._stopped_until[marketplace] = now + self.backoff.cap
+        elif answer.answered and marketplace in self._stopped:
+            log.info("shipping resumed: the marketplace accepts calls again",
+                     extra={"fields": {"marketplace": marketplace}})  # fmt: skip
+            del self._stopped[marketplace]
+        if answer.unreachable:
+            self._unreachable.add(marketplace)
+
+    def _outcome(self, verdict: Verdict, now: float) -> RecordOutcome:
+        record = verdict.record
+        if verdict.outcome is Outcome.BILLED:
+            return RecordOutcome(record.id, Outcome.BILLED, metering_record_id=verdict.reference)
+        if verdict.outcome is Outcome.DEAD:
+            return RecordOutcome(record.id, Outcome.DEAD, reason=verdict.reason, message=verdict.message)
+        return RecordOutcome(
+            record.id,
+            Outcome.RETRY,
+            message=verdict.message,
+            retry_at=now + self.backoff.delay(record.attempts),
+        )
 
     def _unmatched(self, echoed: Mapping[str, Any], status: str) -> None:
         # The records of the call stay unsettled and are retried; the echo itself is evidence to keep.
@@ -180,54 +208,3 @@ class Shipper:
             "retried (report this: the answer cannot be matched)",
             extra={"fields": {"status": status, "echoed_record": echoed}},
         )  # fmt: skip
-
-    def _judge(self, record: Record, status: str, metering_record_id: str, now: float) -> RecordOutcome:
-        if status == "Success" and metering_record_id:
-            return RecordOutcome(record.id, Outcome.BILLED, metering_record_id=metering_record_id)
-        if status == "DuplicateRecord":
-            log.error(
-                "AWS answered DuplicateRecord: another record already holds this customer, dimension and "
-                "hour, so this usage was NOT billed (is another sidecar or integration metering it?)",
-                extra={"fields": {"record_id": record.id, "request": record.request_json}},
-            )
-            return RecordOutcome(record.id, Outcome.DEAD, reason="DuplicateRecord",
-                                 message="a different record for this customer, dimension and hour exists")  # fmt: skip
-        if status == "CustomerNotSubscribed":
-            log.warning("customer not subscribed; record dead-lettered",
-                        extra={"fields": {"record_id": record.id}})  # fmt: skip
-            return RecordOutcome(record.id, Outcome.DEAD, reason="CustomerNotSubscribed",
-                                 message="the customer has no active subscription to the product")  # fmt: skip
-        return self._retry(record, now, f"unexpected status {status!r}")
-
-    def _retry(self, record: Record, now: float, message: str) -> RecordOutcome:
-        return RecordOutcome(
-            record.id, Outcome.RETRY, message=message, retry_at=now + self.backoff.delay(record.attempts)
-        )
-
-    async def _failed_call(self, call: Call, exc: RemoteError, now: float) -> list[RecordOutcome]:
-        if exc.code == DISABLED:
-            self.disabled_reason = f"{exc.code}: {exc.message}"
-            self._disabled_until = now + self.backoff.cap
-            log.error(
-                "SHIPPING STOPPED: AWS says the metering API is disabled for this account or region; "
-                "check the region, the product's publication state and the seller account",
-                extra={"fields": {"error": self.disabled_reason}},
-            )
-            return [self._retry(r, now, self.disabled_reason) for r in call.records]
-        if exc.code in SPLIT_CODES and not exc.retryable:
-            if len(call.records) == 1:
-                record = call.records[0]
-                log.error("AWS refused a record; dead-lettered",
-                          extra={"fields": {"record_id": record.id, "error": exc.code}})  # fmt: skip
-                return [RecordOutcome(record.id, Outcome.DEAD, reason=exc.code, message=exc.message)]
-            middle = len(call.records) // 2
-            left = await self._attempt(Call(call.product_code, call.records[:middle]), now)
-            right = await self._attempt(Call(call.product_code, call.records[middle:]), now)
-            return left + right
-        if exc.code in UNREACHABLE_CODES:
-            # No answer at all (a hang, no credentials, nothing listening): the rest of the pass would
-            # only wait out the same deadline, so it stops and the records stay due.
-            self._unreachable = True
-        log.warning("AWS call failed; records will be retried",
-                    extra={"fields": {"error": exc.code, "records": len(call.records)}})  # fmt: skip
-        return [self._retry(r, now, str(exc)) for r in call.records]

@@ -8,10 +8,12 @@ from metering_sidecar.store._handover import Contribution, Contributor, Handed, 
 from metering_sidecar.store._ingest import Ingest
 from metering_sidecar.store._ledger import Ledger
 from metering_sidecar.store._operator import OperatorQueries
-from metering_sidecar.store._record import TagGroup, build_record, canonical
 from metering_sidecar.store._sealing import SealedThrough, Sealing
 from metering_sidecar.store._settings import StoreSettings
 from metering_sidecar.store._store import Store
+
+# The AWS record builder moved to the AWS target; kept here for callers of the store's old names.
+from metering_sidecar.targets import TagGroup, build_record, canonical
 
 __all__ = [
     "AzureSubscriptions",

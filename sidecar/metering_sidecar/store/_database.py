@@ -9,6 +9,7 @@ object and never open, close or lock anything themselves.
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import sqlite3
 import time
@@ -24,6 +25,7 @@ from metering_sidecar.store._lock import DatabaseLock
 from metering_sidecar.store._schema import MIGRATIONS, SCHEMA_VERSION
 from metering_sidecar.store._settings import log
 
+_ADD_COLUMN = re.compile(r"ALTER TABLE (\w+) ADD COLUMN (\w+)", re.IGNORECASE)
 ROOM_RESERVE_BYTES = 1 << 20  # a recovered store must have this much room (or a tenth of --max-db-bytes)
 
 
@@ -112,8 +114,20 @@ class Database:
     async def _run_script(self, script: str) -> None:
         # executescript would COMMIT first; run statement by statement inside our transaction.
         for statement in (s.strip() for s in script.split(";")):
-            if statement:
+            if statement and not await self._has_added_column(statement):
                 await self.conn.execute(statement)
+
+    async def _has_added_column(self, statement: str) -> bool:
+        """Return whether ``statement`` adds a column the table has already (SQLite has no IF NOT EXISTS).
+
+        A file with a lower version but a newer version's column (one taken back to an older version by
+        hand) then migrates instead of failing on a duplicate column.
+        """
+        added = _ADD_COLUMN.match(statement)
+        if added is None:
+            return False
+        rows = await self.conn.execute_fetchall(f"PRAGMA table_info({added[1]})")
+        return any(str(r[1]) == added[2] for r in rows)
 
     def transaction(self) -> Transaction:
         """Return BEGIN IMMEDIATE ... COMMIT as an async context (take ``write_lock`` first)."""

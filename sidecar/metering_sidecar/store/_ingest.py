@@ -17,13 +17,14 @@ from metering_sidecar.core import (
 )
 from metering_sidecar.store._backlog import Backlog
 from metering_sidecar.store._database import Database
-from metering_sidecar.store._record import tags_json
 from metering_sidecar.store._sealing import SealedThrough
 from metering_sidecar.store._settings import CHUNK
+from metering_sidecar.targets import tags_json
 
 _INSERT_EVENT = (
     "INSERT INTO events (event_id, fingerprint, product, license_arn, customer_field, customer, dimension, "
-    "quantity, event_ms, window_start, tags, received_ms, rolled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "quantity, event_ms, window_start, tags, received_ms, rolled, marketplace) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -189,6 +190,6 @@ class Ingest:
             rows.append((
                 event.event_id, event.fingerprint, event.product_code, event.license_arn,
                 str(event.customer_field), event.customer, event.dimension, event.quantity,
-                event_ms, start, tags_json(event.tags), now_ms, was_rolled,
+                event_ms, start, tags_json(event.tags), now_ms, was_rolled, event.marketplace,
             ))  # fmt: skip
         return rows, rolled

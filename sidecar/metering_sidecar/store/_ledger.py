@@ -24,11 +24,14 @@ class Ledger:
         # sealing transaction that has not committed yet (and may roll back) and ship them.
         async with self._database.write_lock:
             rows = await self._database.conn.execute_fetchall(
-                "SELECT id, product, license_arn, request_json, attempts, expires_s FROM records "
+                "SELECT id, product, license_arn, request_json, attempts, expires_s, marketplace FROM records "
                 "WHERE state = 'pending' AND next_attempt_s <= ? ORDER BY product, license_arn != '', id LIMIT ?",
                 (now, limit),
             )
-        return [Record(int(r[0]), str(r[1]), bool(r[2]), str(r[3]), int(r[4]), float(r[5])) for r in rows]
+        return [
+            Record(int(r[0]), str(r[1]), bool(r[2]), str(r[3]), int(r[4]), float(r[5]), str(r[6]))
+            for r in rows
+        ]
 
     async def expire(self, now: float) -> list[int]:
         """Dead-letter pending records about to pass AWS's maximum age (I6); return their ids."""

@@ -9,7 +9,8 @@ import aiosqlite
 from metering_sidecar.core import NotFound, RecordState, RecordView, Refused
 from metering_sidecar.store._backlog import Backlog
 from metering_sidecar.store._database import Database
-from metering_sidecar.store._settings import StoreSettings
+from metering_sidecar.store._settings import StoreSettings, targets_for
+from metering_sidecar.targets import TargetRegistry
 
 _COLUMNS = (
     "id, state, product, license_arn, customer_field, customer, dimension, quantity, timestamp_s, window_start, "
@@ -31,10 +32,17 @@ def _view(row: Any) -> RecordView:
 class OperatorQueries:
     """The read and repair paths an operator uses: listing records, retrying and discarding dead letters."""
 
-    def __init__(self, database: Database, backlog: Backlog, settings: StoreSettings) -> None:
+    def __init__(
+        self,
+        database: Database,
+        backlog: Backlog,
+        settings: StoreSettings,
+        targets: TargetRegistry | None = None,
+    ) -> None:
         self._database = database
         self._backlog = backlog
         self.settings = settings
+        self.targets = targets_for(settings, targets)
 
     async def list_records(
         self, *, since: float | None, state: str, after_id: int, limit: int
@@ -87,11 +95,11 @@ class OperatorQueries:
             await _explain_not_dead(self._database.conn, record_id)
 
     async def retry_dead_letter(self, record_id: int, now: float) -> None:
-        """Make a dead letter pending again, only while AWS would still accept its timestamp."""
+        """Make a dead letter pending again, only while its marketplace would still accept its timestamp."""
         async with self._database.write_lock, self._database.transaction():
             rows = list(
                 await self._database.conn.execute_fetchall(
-                    "SELECT timestamp_s, event_count FROM records "
+                    "SELECT timestamp_s, event_count, customer_field FROM records "
                     "WHERE id = ? AND state = 'dead' AND discarded_ms IS NULL",
                     (record_id,),
                 )
@@ -99,10 +107,10 @@ class OperatorQueries:
             if not rows:
                 await _explain_not_dead(self._database.conn, record_id)
             timestamp, events = float(rows[0][0]), int(rows[0][1])
-            expires = timestamp + self.settings.expiry_after
+            expires = timestamp + self.targets.expiry_after(self.targets.for_field(str(rows[0][2])))
             if expires <= now:
                 raise Refused(
-                    f"record {record_id} is too old for AWS (its timestamp passed the maximum record age "
+                    f"record {record_id} is too old for its marketplace (its timestamp passed the maximum record age "
                     "minus the expiry margin); it can only be discarded"
                 )
             await self._database.conn.execute(

@@ -98,6 +98,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX records_to_reoffer ON records (id) WHERE reoffer = 1;
     INSERT OR IGNORE INTO meta (key, value) SELECT 'incarnation', '' WHERE EXISTS (SELECT 1 FROM meta);
     """,
+    # 6: the marketplace (target) of each event and record; everything before this version is AWS's. The
+    # marketplace follows from customer_field, so the unique key stays as it is.
+    """
+    ALTER TABLE events ADD COLUMN marketplace TEXT NOT NULL DEFAULT 'aws';
+    ALTER TABLE records ADD COLUMN marketplace TEXT NOT NULL DEFAULT 'aws';
+    """,
     # 7: Azure SaaS subscriptions from ResolveAzureSubscription, each bound to at most one tenant, and
     # the marketplace tokens that resolved them, kept by SHA-256 only. 'announced' is set once a caller
     # has been told new_subscription=true. (Comes after 6, the marketplace columns of events and records.)

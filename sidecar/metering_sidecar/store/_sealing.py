@@ -9,13 +9,13 @@ from __future__ import annotations
 import math
 from typing import Any, Protocol
 
-from metering_sidecar.core import MAX_QUANTITY, Clock, ConfigError, RecordState, SealResult, crash_point
+from metering_sidecar.core import Clock, ConfigError, RecordState, SealResult, crash_point
 from metering_sidecar.store._backlog import Backlog
 from metering_sidecar.store._database import Database
-from metering_sidecar.store._record import TagGroup, build_record
-from metering_sidecar.store._settings import CHUNK, KEY, StoreSettings, log
+from metering_sidecar.store._settings import CHUNK, KEY, StoreSettings, log, targets_for
+from metering_sidecar.targets import RecordKey, TagGroup, TargetRegistry, build_record
 
-# TagGroup and build_record lived here before the record builder got its own module (_record.py).
+# TagGroup and build_record lived here before the AWS record builder moved to the AWS target.
 __all__ = ["SealedThrough", "Sealing", "TagGroup", "build_record"]
 
 
@@ -29,11 +29,19 @@ class SealedThrough(Protocol):
 class Sealing:
     """seal(), the record building behind it, and the watermark it moves."""
 
-    def __init__(self, database: Database, backlog: Backlog, settings: StoreSettings, clock: Clock) -> None:
+    def __init__(
+        self,
+        database: Database,
+        backlog: Backlog,
+        settings: StoreSettings,
+        clock: Clock,
+        targets: TargetRegistry | None = None,
+    ) -> None:
         self._database = database
         self._backlog = backlog
         self.settings = settings
         self.clock = clock
+        self.targets = targets_for(settings, targets)
         self._watermark = 0
 
     @property
@@ -141,14 +149,19 @@ class Sealing:
         return max(cursor.rowcount, 0)
 
     async def _roll_overflow(self, target: int) -> int:
-        # A sum past AWS's Quantity limit rolls the whole events that pass it into the next open window.
-        rows = await self._database.conn.execute_fetchall(
-            f"SELECT seq FROM (SELECT seq, SUM(quantity) OVER (PARTITION BY {KEY} "
-            "ORDER BY event_ms, seq ROWS UNBOUNDED PRECEDING) AS running "
-            "FROM events WHERE record_id IS NULL AND window_start < ?) WHERE running > ?",
-            (target, MAX_QUANTITY),
-        )
-        seqs = [int(r[0]) for r in rows]
+        # A sum past a marketplace's limit (AWS: a 32-bit Quantity) rolls the whole events that pass it
+        # into the next open window.
+        seqs: list[int] = []
+        for marketplace in self.targets:
+            fields = sorted(marketplace.customer_fields)
+            rows = await self._database.conn.execute_fetchall(
+                f"SELECT seq FROM (SELECT seq, SUM(quantity) OVER (PARTITION BY {KEY} "
+                "ORDER BY event_ms, seq ROWS UNBOUNDED PRECEDING) AS running FROM events "
+                f"WHERE record_id IS NULL AND window_start < ? AND customer_field IN ({','.join('?' * len(fields))})) "
+                "WHERE running > ?",
+                (target, *fields, marketplace.max_record_units),
+            )
+            seqs.extend(int(r[0]) for r in rows)
         for start in range(0, len(seqs), CHUNK):
             chunk = seqs[start : start + CHUNK]
             await self._database.conn.execute(
@@ -169,20 +182,19 @@ class Sealing:
             nonlocal built, events, folded, skipped
             if current is None:
                 return
-            product, license_arn, customer_field, customer, dimension, window_start = current
-            record = build_record(
-                customer_field=customer_field, customer=customer, dimension=dimension,
-                license_arn=license_arn, window_start=window_start, groups=groups,
-            )  # fmt: skip
-            expires = record.timestamp_s + self.settings.expiry_after
-            state = RecordState.SKIPPED if window_start < self.settings.ship_from else RecordState.PENDING
+            key = RecordKey(*current)
+            marketplace = self.targets.for_field(key.customer_field)
+            record = marketplace.encode(key, groups)
+            expires = record.timestamp_s + self.targets.expiry_after(marketplace)
+            # Skipped: sealed before --ship-from, or nothing the marketplace may be sent (Azure: a total of 0).
+            skip = key.window_start < self.settings.ship_from or not record.sendable
+            state = RecordState.SKIPPED if skip else RecordState.PENDING
             if state is RecordState.SKIPPED:
                 skipped += record.events
             rows_to_insert.append((
-                product, license_arn, customer_field, customer, dimension, window_start,
-                record.timestamp_s, record.quantity, record.first_event_ms, record.events,
+                *key, record.timestamp_s, record.quantity, record.first_event_ms, record.events,
                 record.request_json, max(now, record.timestamp_s), expires, sealed_ms,
-                record.folded_tag_sets, str(state),
+                record.folded_tag_sets, str(state), marketplace.marketplace,
             ))  # fmt: skip
             built += 1
             events += record.events
@@ -210,7 +222,7 @@ class Sealing:
         if rows:
             await self._database.conn.executemany(
                 f"INSERT INTO records ({KEY}, timestamp_s, quantity, first_event_ms, event_count, "
-                "request_json, next_attempt_s, expires_s, sealed_ms, folded_tag_sets, state) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "request_json, next_attempt_s, expires_s, sealed_ms, folded_tag_sets, state, marketplace) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )

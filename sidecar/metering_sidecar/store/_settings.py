@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from metering_sidecar.targets import TargetRegistry, default_targets
+
 log = logging.getLogger("sidecar.store")
 
 KEY = "product, license_arn, customer_field, customer, dimension, window_start"
@@ -31,3 +33,13 @@ class StoreSettings:
     def expiry_after(self) -> float:
         """Return how long after its timestamp a record is dead-lettered as expired."""
         return self.max_record_age - self.expiry_margin
+
+
+def targets_for(settings: StoreSettings, targets: TargetRegistry | None = None) -> TargetRegistry:
+    """Return ``targets``, or the default ones with AWS's maximum age and the margin of ``settings``.
+
+    Either way an AWS record expires ``settings.expiry_after`` after its timestamp.
+    """
+    if targets is None:
+        return default_targets(max_record_age=settings.max_record_age, expiry_margin=settings.expiry_margin)
+    return targets

@@ -23,25 +23,30 @@ from metering_sidecar.store._ingest import Ingest
 from metering_sidecar.store._ledger import Ledger
 from metering_sidecar.store._operator import OperatorQueries
 from metering_sidecar.store._sealing import Sealing
-from metering_sidecar.store._settings import StoreSettings
+from metering_sidecar.store._settings import StoreSettings, targets_for
+from metering_sidecar.targets import TargetRegistry
 
 
 class Store:
     """SQLite-backed event buffer and record ledger; use ``async with`` or open()/close()."""
 
-    def __init__(self, path: str | Path, settings: StoreSettings, clock: Clock) -> None:
+    def __init__(
+        self, path: str | Path, settings: StoreSettings, clock: Clock, targets: TargetRegistry | None = None
+    ) -> None:
         self.path = str(path)
         self.settings = settings
         self.clock = clock
+        # Each marketplace's encoder, limits and maximum age (None: the defaults, AWS's age from settings).
+        self.targets = targets_for(settings, targets)
         self.database = Database(self.path, max_db_bytes=settings.max_db_bytes)
         self.backlog = Backlog(self.database, settings.max_pending_events)
-        self.sealing = Sealing(self.database, self.backlog, settings, clock)
+        self.sealing = Sealing(self.database, self.backlog, settings, clock, self.targets)
         self.ingest = Ingest(self.database, self.backlog, self.sealing, settings.window_seconds, clock)
         self.ledger = Ledger(self.database, self.backlog, settings)
         self.customers = Customers(self.database)
         self.azure_subscriptions = AzureSubscriptions(self.database)
         self.handover = Handover(self.database, self.ledger, self.sealing)
-        self.operator = OperatorQueries(self.database, self.backlog, settings)
+        self.operator = OperatorQueries(self.database, self.backlog, settings, self.targets)
         # The store's public calls from before it was split: each is the owning part's own bound method,
         # so existing call sites and tests keep working and a call through the facade is the same call.
         self.probe = self.database.probe
@@ -142,5 +147,5 @@ class Store:
 
     @property
     def expiry_after(self) -> float:
-        """Return how long after its timestamp a record is dead-lettered as expired."""
+        """Return how long after its timestamp an AWS record is dead-lettered as expired."""
         return self.settings.expiry_after

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from metering_sidecar.core import Record
+from metering_sidecar.targets._target import Call
 
 MAX_RECORDS_PER_CALL = 25
 # AWS's limit is 1 MB per request; keep headroom for the envelope and boto's serialisation.
@@ -14,11 +15,16 @@ _ENVELOPE_BYTES = 200
 
 
 @dataclass(frozen=True, slots=True)
-class Call:
+class AwsCall(Call):
     """One BatchMeterUsage call: ``product_code`` is None when the records carry a LicenseArn."""
 
-    product_code: str | None
-    records: Sequence[Record]
+    product_code: str | None = None
+
+
+def product_code_of(records: Sequence[Record]) -> str | None:
+    """Return the ProductCode of a call holding ``records`` (one product per call; None for licenses)."""
+    first = records[0]
+    return None if first.has_license else first.product_code
 
 
 def _group_key(record: Record) -> tuple[str, bool, int]:
@@ -26,7 +32,7 @@ def _group_key(record: Record) -> tuple[str, bool, int]:
     return (record.product_code, record.has_license, 0 if record.product_code else record.id)
 
 
-def plan_calls(records: Sequence[Record]) -> Iterator[Call]:
+def plan_calls(records: Sequence[Record]) -> Iterator[AwsCall]:
     """Yield calls covering ``records``, each within AWS's limits."""
     groups: dict[tuple[str, bool, int], list[Record]] = {}
     for record in records:
@@ -38,9 +44,9 @@ def plan_calls(records: Sequence[Record]) -> Iterator[Call]:
         for record in members:
             cost = len(record.request_json.encode()) + 2
             if batch and (len(batch) == MAX_RECORDS_PER_CALL or size + cost > MAX_CALL_BYTES):
-                yield Call(code, batch)
+                yield AwsCall(batch, code)
                 batch, size = [], _ENVELOPE_BYTES + len(product)
             batch.append(record)
             size += cost
         if batch:
-            yield Call(code, batch)
+            yield AwsCall(batch, code)

@@ -8,46 +8,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
+
+from metering_sidecar.targets._target import BuiltRecord, TagGroup, canonical
 
 # AWS limits on a record's allocations (docs/aws-marketplace.md).
 MAX_ALLOCATIONS = 2500
 MAX_TAG_KEYS = 5
 # Keep a record far enough under the 1 MB call limit that it always fits a call by itself.
 MAX_RECORD_BYTES = 800_000
-
-
-@dataclass(frozen=True, slots=True)
-class TagGroup:
-    """Usage of one key and window that carries one tag set ('' means untagged)."""
-
-    tags_json: str
-    quantity: int
-    first_event_ms: int
-    events: int
-
-
-@dataclass(frozen=True, slots=True)
-class BuiltRecord:
-    """A record ready to insert."""
-
-    request_json: str
-    timestamp_s: int
-    quantity: int
-    first_event_ms: int
-    events: int
-    folded_tag_sets: int
-
-
-def canonical(value: Any) -> str:
-    """Return the canonical JSON text of ``value``."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def tags_json(tags: Sequence[tuple[str, str]]) -> str:
-    """Return the canonical text of a tag set ('' for none)."""
-    return canonical(sorted(tags)) if tags else ""
 
 
 def build_record(
@@ -120,3 +89,18 @@ def _allocations(groups: Sequence[TagGroup]) -> tuple[list[dict[str, Any]], int]
     if has_untagged:
         allocations.append({"AllocatedUsageQuantity": untagged})
     return allocations, folded
+
+
+def groups_of(request_json: str, quantity: int, first_ms: int, events: int) -> list[TagGroup]:
+    """Rebuild tag groups from a frozen request (its allocations): build_record's inverse."""
+    request = json.loads(request_json)
+    allocations = request.get("UsageAllocations")
+    if not allocations:
+        return [TagGroup("", quantity, first_ms, events)]
+    groups = []
+    for allocation in allocations:
+        tags = sorted((t["Key"], t["Value"]) for t in allocation.get("Tags", []))
+        groups.append(
+            TagGroup(canonical(tags) if tags else "", allocation["AllocatedUsageQuantity"], first_ms, 0)
+        )
+    return groups

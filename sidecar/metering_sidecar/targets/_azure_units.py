@@ -1,0 +1,67 @@
+"""Azure quantities: exact decimals, kept by the store as integer micro-units (6 decimal places).
+
+Azure accepts fractional quantities and does not document a precision. The sidecar keeps six decimal
+places exactly: a quantity is parsed as a ``Decimal`` (never a float), stored as ``quantity * 10**6``
+in an INTEGER column, summed as integers, and written back as the shortest exact decimal text.
+"""
+
+from __future__ import annotations
+
+import decimal
+from decimal import Decimal
+from typing import Any
+
+from metering_sidecar.core import InvalidUsage
+
+QUANTITY_SCALE = 6
+_MICRO = 10**QUANTITY_SCALE
+# A record sums at most this many micro-units (10**12 units): far above any hour's real usage, and far
+# below SQLite's and PostgreSQL's 64-bit integers, so summing never overflows. Usage past it rolls forward.
+MAX_RECORD_UNITS = 10**18
+# Exact arithmetic on every quantity the store can hold (19 digits), with room to spare.
+_EXACT = decimal.Context(prec=40, traps=[decimal.Inexact, decimal.InvalidOperation])
+
+
+def micro_units(text: str, field: str = "quantity_decimal") -> int:
+    """Return ``text`` (a decimal number such as "0.1" or "12") as integer micro-units.
+
+    Raises InvalidUsage, naming ``field``, for anything that is not a finite, non-negative decimal with
+    at most six decimal places, or that is larger than a record may hold.
+    """
+    try:
+        value = Decimal(text.strip())
+    except decimal.InvalidOperation:
+        raise InvalidUsage(field, f"must be a decimal number such as 0.5 or 12, got {text!r}") from None
+    if not value.is_finite() or value < 0:
+        raise InvalidUsage(field, f"must be a finite number of at least 0, got {text!r}")
+    try:
+        scaled = value.scaleb(QUANTITY_SCALE, _EXACT)
+    except decimal.Inexact:
+        raise InvalidUsage(field, f"has more digits than the sidecar keeps ({QUANTITY_SCALE} decimal places, "
+                                  f"at most {MAX_RECORD_UNITS // _MICRO}): {text!r}") from None  # fmt: skip
+    if scaled != scaled.to_integral_value():
+        raise InvalidUsage(
+            field, f"has more than {QUANTITY_SCALE} decimal places, the precision the sidecar keeps: {text!r}"
+        )
+    units = int(scaled)
+    if units > MAX_RECORD_UNITS:
+        raise InvalidUsage(field, f"must be at most {MAX_RECORD_UNITS // _MICRO}, got {text!r}")
+    return units
+
+
+def quantity_text(units: int) -> str:
+    """Return micro-units as the shortest exact decimal text: 100000 -> "0.1", 12000000 -> "12"."""
+    value = Decimal(units).scaleb(-QUANTITY_SCALE, _EXACT).normalize(_EXACT)
+    return format(value, "f")
+
+
+def exact(value: Any) -> Decimal | None:
+    """Return a quantity Azure echoed (a Decimal, int, float or text) as a Decimal, or None if it is none."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        # A float becomes its shortest text first: Azure's JSON number, as far as a float can keep it.
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
+    except decimal.InvalidOperation:
+        return None
+    return number if number.is_finite() else None
