@@ -27,13 +27,19 @@ from metering_sidecar.api import MeteringServicer, Rules, TokenAuth
 from metering_sidecar.cluster import ClusterCustomers, ClusterShipping, PostgresLedger
 from metering_sidecar.config import Config, read_token
 from metering_sidecar.core import Clock, ConfigError, PassResult, SidecarError, SystemClock
-from metering_sidecar.emulator import EmulatorServer, EmulatorSettings, MeteringState
-from metering_sidecar.marketplace import BotoMarketplace, Marketplace
-from metering_sidecar.onboarding import CustomerRegistry, Entitlements, Onboarding
+from metering_sidecar.emulator import (
+    AzureSettings,
+    AzureState,
+    EmulatorServer,
+    EmulatorSettings,
+    MeteringState,
+)
+from metering_sidecar.marketplace import BotoMarketplace, Marketplace, azure_from_config
+from metering_sidecar.onboarding import AzureOnboarding, CustomerRegistry, Entitlements, Onboarding
 from metering_sidecar.ops import Health, Metrics, ProbeServer
 from metering_sidecar.shipping import Backoff, DeadLetters, Flusher, Shipper, Shipping
 from metering_sidecar.store import Store, StoreSettings
-from metering_sidecar.targets import default_targets
+from metering_sidecar.targets import AzureApi, default_targets
 
 log = logging.getLogger("sidecar.app")
 
@@ -57,12 +63,14 @@ class Sidecar:
         clock: Clock | None = None,
         marketplace: Marketplace | None = None,
         boto_session: boto3.Session | None = None,
+        azure: AzureApi | None = None,
     ) -> None:
         self.config = config
         self._boto_session = boto_session
         self.env = dict(env or {})
         self.clock = clock or SystemClock()
         self._marketplace = marketplace
+        self._azure = azure
         self.emulator: EmulatorServer | None = None
         self.metrics = Metrics(config.max_record_age, cluster=bool(config.cluster_postgres_dsn))
         self.store = Store(
@@ -123,8 +131,10 @@ class Sidecar:
         entitlement_endpoint = self.config.entitlement_endpoint(self.env)
         if self.config.emulator:
             self.emulator = EmulatorServer(
-                MeteringState(EmulatorSettings(dedup_seconds=self.config.window_seconds), self.clock)
-            ).start()
+                MeteringState(EmulatorSettings(dedup_seconds=self.config.window_seconds), self.clock),
+                azure=AzureState(AzureSettings(hour_seconds=self.config.window_seconds, auto_subscribe=True),
+                                 self.clock),
+            ).start()  # fmt: skip
             endpoint = entitlement_endpoint = self.emulator.url
             # The emulator checks no signatures; fixed fake keys keep real credentials out of the way.
             session = boto3.Session(
@@ -166,10 +176,15 @@ class Sidecar:
             marketplace = self._build_marketplace()
             if self.emulator is not None:
                 parts.callback(self.emulator.stop)
+            azure = self._azure or azure_from_config(
+                config, self.env, self.emulator, self.metrics.observe_call
+            )
+            if azure is not None:
+                parts.push_async_callback(azure.close)
             # The store's targets encode; the shipper's also send, each through its marketplace's adapter.
             targets = default_targets(
                 max_record_age=config.max_record_age, expiry_margin=float(config.expiry_margin_seconds),
-                aws=marketplace,
+                aws=marketplace, azure=azure,
             )  # fmt: skip
             shipper = Shipper(
                 self.store.ledger, targets, Backoff(cap=config.max_backoff_seconds), self.metrics.observe_outcome,
@@ -205,6 +220,7 @@ class Sidecar:
                 default_product_code=config.product_code,
                 max_record_age=config.max_record_age,
                 allowed_tag_keys=frozenset(config.allocation_tag_keys),
+                azure=azure is not None,
             )
             self.server = grpc.aio.server(
                 interceptors=interceptors,
@@ -221,6 +237,10 @@ class Sidecar:
                 self.store, self.flusher, rules, self.clock, Onboarding(registry, marketplace, self.clock),
                 entitlements, self.metrics.observe_ingest,
                 dead_letters=DeadLetters(self.store, self.clock, self.cluster.ledger if self.cluster else None),
+                azure=None if azure is None else AzureOnboarding(
+                    self.store.azure_subscriptions, azure, self.clock, ttl=config.entitlement_ttl_seconds,
+                    max_stale=config.entitlement_max_stale_seconds,
+                ),
             )  # fmt: skip
             pb_grpc.add_MeteringSidecarServicer_to_server(servicer, self.server)
             health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, self.server)

@@ -1,22 +1,22 @@
 """Validate an Azure usage event (``azure_resource_id`` set) into a domain event, naming the broken rule.
 
 Azure's quantities may be fractional. They are carried as exact decimals and stored as integer micro-units
-(six decimal places, ``AZURE_QUANTITY_SCALE``): sums are exact, never floats. An event may carry 0; an hour
+(six decimal places): sums are exact, never floats. An event may carry 0; an hour
 whose total is 0 is never sent (Azure refuses a quantity of 0).
 """
 
 from __future__ import annotations
 
-import decimal
 import re
 
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from metering_sidecar.core import CustomerField, InvalidUsage
+from metering_sidecar.core import CustomerField, InvalidUsage, UsageEvent
+from metering_sidecar.targets import micro_units
 
 # Azure keeps usage for 24 hours: older events are refused at ingest, as AWS's are after its maximum age.
 AZURE_MAX_EVENT_AGE_SECONDS = 24 * 3600.0
-AZURE_QUANTITY_SCALE = 6
-AZURE_UNITS_PER_QUANTITY = 1_000_000  # 10 ** AZURE_QUANTITY_SCALE
+AZURE = "azure"
+AZURE_UNITS_PER_QUANTITY = 1_000_000  # the store's micro-units (targets: six decimal places)
 # One event's quantity: large enough for any real hour, small enough that SQLite's integer sums of a
 # key's hour never overflow (9.2e18 micro-units is over nine million events at this maximum).
 AZURE_MAX_EVENT_QUANTITY = 1_000_000
@@ -39,14 +39,10 @@ def units(text: str, whole: int, *, field: str = "quantity_decimal") -> int:
         raise InvalidUsage(
             field, f"must be a decimal number such as 12 or 0.25 (digits, one dot), got {text[:50]!r}"
         )
-    value = decimal.Decimal(text) * AZURE_UNITS_PER_QUANTITY
-    if value != value.to_integral_value():
-        raise InvalidUsage(
-            field, f"at most {AZURE_QUANTITY_SCALE} decimal places are kept exactly, got {text!r}"
-        )
+    value = micro_units(text, field)
     if value > AZURE_MAX_EVENT_QUANTITY * AZURE_UNITS_PER_QUANTITY:
         raise InvalidUsage(field, f"must be at most {AZURE_MAX_EVENT_QUANTITY} for Azure, got {text!r}")
-    return int(value)
+    return value
 
 
 def azure_address(event: pb.UsageEvent) -> tuple[CustomerField, str, str]:
@@ -73,3 +69,14 @@ def azure_address(event: pb.UsageEvent) -> tuple[CustomerField, str, str]:
     # Azure's ids are GUIDs and ARM paths, both case-insensitive: one subscription is one key, however
     # the application spells it (the subscription registry compares them in lower case too).
     return CustomerField.AZURE_RESOURCE_ID, resource.lower(), plan
+
+
+def to_azure_event(event: pb.UsageEvent, event_id: str, fingerprint: str, event_time: float) -> UsageEvent:
+    """Return the domain event of an Azure usage event whose id, fingerprint and time are checked."""
+    customer_field, resource, plan = azure_address(event)
+    dimension = event.dimension
+    if not 1 <= len(dimension) <= 255 or not dimension.isprintable():
+        raise InvalidUsage("dimension", f"must be 1-255 printable characters, got {len(dimension)}")
+    quantity = units(event.quantity_decimal, event.quantity)
+    return UsageEvent(event_id, fingerprint, plan, "", customer_field, resource, dimension, quantity, event_time,
+                      (), AZURE)  # fmt: skip

@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from metering_sidecar.core import MAX_QUANTITY, CustomerField, InvalidUsage, UsageEvent
+from metering_sidecar.api._azure_events import AZURE_MAX_EVENT_AGE_SECONDS, to_azure_event
+from metering_sidecar.core import MAX_QUANTITY, CustomerField, InvalidUsage, Refused, UsageEvent
 
 MAX_EVENT_ID = 128
 MAX_TAGS = 5
@@ -31,6 +32,7 @@ class Rules:
     default_product_code: str = ""
     max_record_age: float = 6 * 3600.0
     allowed_tag_keys: frozenset[str] = frozenset()
+    azure: bool = True  # False: Azure is not configured, and Azure events are refused
 
 
 def fingerprint(event: pb.UsageEvent) -> str:
@@ -47,6 +49,10 @@ def to_event(event: pb.UsageEvent, rules: Rules, now: float) -> UsageEvent:
         if len(event_id) > MAX_EVENT_ID:
             raise InvalidUsage("event_id", f"must be at most {MAX_EVENT_ID} characters, got {len(event_id)}")
         raise InvalidUsage("event_id", "must be printable characters")
+    if event.azure_resource_id:
+        return _azure(event, event_id, rules, now)
+    if event.azure_plan_id:
+        raise InvalidUsage("azure_plan_id", "is for Azure events, which set azure_resource_id")
     customer_field, customer = _customer(event.customer_aws_account_id, event.customer_identifier)
     license_arn, product_code = event.license_arn, event.product_code
     if license_arn and not LICENSE_ARN.fullmatch(license_arn):
@@ -65,6 +71,8 @@ def to_event(event: pb.UsageEvent, rules: Rules, now: float) -> UsageEvent:
     if not 1 <= len(dimension) <= 255:
         raise InvalidUsage("dimension", f"must be 1-255 characters, got {len(dimension)}")
     quantity = event.quantity
+    if event.quantity_decimal:
+        quantity = _whole(event.quantity_decimal, quantity)
     if not 0 <= quantity <= MAX_QUANTITY:
         raise InvalidUsage("quantity", f"must be between 0 and {MAX_QUANTITY}, got {quantity}")
     event_time = _event_time(event, rules, now)
@@ -73,6 +81,27 @@ def to_event(event: pb.UsageEvent, rules: Rules, now: float) -> UsageEvent:
         event_id or str(uuid.uuid4()), fingerprint(event), product, license_arn, customer_field, customer,
         dimension, quantity, event_time, tags,
     )  # fmt: skip
+
+
+def _azure(event: pb.UsageEvent, event_id: str, rules: Rules, now: float) -> UsageEvent:
+    if not rules.azure:
+        raise Refused(
+            "azure_resource_id: Azure Marketplace is not configured on this sidecar, so its usage could never be "
+            "billed; start it with --azure-tenant-id and --azure-client-id (see docs/azure-marketplace.md)"
+        )
+    event_time = _event_time(event, Rules(max_record_age=AZURE_MAX_EVENT_AGE_SECONDS), now, "Azure")
+    return to_azure_event(event, event_id or str(uuid.uuid4()), fingerprint(event), event_time)
+
+
+def _whole(text: str, quantity: int) -> int:
+    # AWS bills whole units: quantity_decimal may carry one ("12"), never a fraction.
+    if quantity:
+        raise InvalidUsage("quantity_decimal", "set either quantity or quantity_decimal, not both")
+    if not (text.isascii() and text.isdigit() and len(text) <= 10):
+        raise InvalidUsage(
+            "quantity_decimal", f"AWS quantities are whole numbers (digits only), got {text[:50]!r}"
+        )
+    return int(text)
 
 
 def _customer(account: str, identifier: str) -> tuple[CustomerField, str]:
@@ -90,7 +119,7 @@ def _customer(account: str, identifier: str) -> tuple[CustomerField, str]:
     return CustomerField.IDENTIFIER, identifier
 
 
-def _event_time(event: pb.UsageEvent, rules: Rules, now: float) -> float:
+def _event_time(event: pb.UsageEvent, rules: Rules, now: float, marketplace: str = "AWS") -> float:
     if not event.HasField("timestamp"):
         return now
     stamp = event.timestamp
@@ -102,7 +131,7 @@ def _event_time(event: pb.UsageEvent, rules: Rules, now: float) -> float:
     if when <= now - rules.max_record_age:
         raise InvalidUsage(
             "timestamp",
-            f"must be younger than the maximum record age ({rules.max_record_age:.0f} s): AWS refuses older usage",
+            f"must be younger than the maximum record age ({rules.max_record_age:.0f} s): {marketplace} refuses older usage",
         )
     return when
 

@@ -171,6 +171,9 @@ class AzureSettings:
 
     max_age_seconds: int = 24 * 3600
     future_tolerance_seconds: int = 300
+    # The length of Azure's "hour" (one event per resource, dimension and hour): shorter only for tests and
+    # demos whose sidecar runs with short windows (--window-seconds), like the AWS side's dedup_seconds.
+    hour_seconds: int = 3600
     # Whether planId is part of the one-event-per-hour key. Microsoft's docs say "per resource and
     # dimension"; False follows them (a second event for another plan of the same hour is a Duplicate).
     duplicate_key_includes_plan: bool = False

@@ -189,7 +189,7 @@ class AzureState:
         refusal = self._check_resource(client_id, resource, plan, dimension, stamp)
         if refusal is not None:
             return _refused(*refusal, echo)
-        hour = int(stamp // 3600)
+        hour = int(stamp // self.settings.hour_seconds)
         key = (resource, dimension, str(hour)) + (
             (plan,) if self.settings.duplicate_key_includes_plan else ()
         )

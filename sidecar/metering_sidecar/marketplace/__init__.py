@@ -4,6 +4,7 @@ from metering_sidecar.marketplace._azure import DEFAULT_API_URL as AZURE_DEFAULT
 from metering_sidecar.marketplace._azure import AzureMarketplace
 from metering_sidecar.marketplace._azure_auth import DEFAULT_AUTHORITY_HOST as AZURE_DEFAULT_AUTHORITY_HOST
 from metering_sidecar.marketplace._azure_auth import AzureIdentity
+from metering_sidecar.marketplace._azure_factory import azure_from_config
 from metering_sidecar.marketplace._azure_http import UNREACHABLE_CODES as AZURE_UNREACHABLE_CODES
 from metering_sidecar.marketplace._boto import BotoMarketplace
 from metering_sidecar.marketplace._interface import EntitlementsPage, Marketplace
@@ -25,5 +26,6 @@ __all__ = [
     "Marketplace",
     "UsageRecord",
     "UsageRecordResult",
+    "azure_from_config",
     "with_retries",
 ]

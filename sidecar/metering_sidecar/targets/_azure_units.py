@@ -15,9 +15,11 @@ from metering_sidecar.core import InvalidUsage
 
 QUANTITY_SCALE = 6
 _MICRO = 10**QUANTITY_SCALE
-# A record sums at most this many micro-units (10**12 units): far above any hour's real usage, and far
-# below SQLite's and PostgreSQL's 64-bit integers, so summing never overflows. Usage past it rolls forward.
-MAX_RECORD_UNITS = 10**18
+# A record sums at most this many micro-units (10**9 units, 15 significant digits with the 6 decimals):
+# far above any hour's real usage, far below SQLite's and PostgreSQL's 64-bit integers (summing never
+# overflows), and within what a JSON number survives as a double, which is how Azure and its samples read
+# and echo a quantity (so an echoed Duplicate still compares equal). Usage past it rolls forward.
+MAX_RECORD_UNITS = 10**15
 # Exact arithmetic on every quantity the store can hold (19 digits), with room to spare.
 _EXACT = decimal.Context(prec=40, traps=[decimal.Inexact, decimal.InvalidOperation])
 
