@@ -29,6 +29,11 @@ async def test_demo_bills_what_it_records() -> None:
     text = out.getvalue()
     assert "every recorded unit was billed exactly once" in text
     assert "NO" not in text.split()
+    # Both marketplaces bill, and the table says which one billed each line.
+    rows = [line.split() for line in text.splitlines() if line.split()[:1] in (["aws"], ["azure"])]
+    assert {row[0] for row in rows} == {"aws", "azure"}
+    assert all(row[-1] == "yes" for row in rows)
+    assert any("." in row[3] for row in rows if row[0] == "azure"), "Azure's fractional quantities are shown"
 
 
 def test_emulator_lists_billed_records(tmp_path: Path) -> None:

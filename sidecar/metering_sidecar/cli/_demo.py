@@ -1,12 +1,14 @@
 """``metering-sidecar demo``: the sidecar on the embedded emulator, with short windows.
 
-It records tagged usage for a few customers over gRPC, waits until every window is sealed and
-billed, then prints what was recorded next to what the emulated AWS billed.
+It records usage for a few AWS customers (tagged, whole units) and Azure subscriptions (fractional
+quantities) over gRPC, waits until every window is sealed and billed, then prints what was recorded next
+to what the emulated AWS and Azure billed, line by line with the marketplace that billed it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import decimal
 import random
 import sys
 import tempfile
@@ -25,6 +27,10 @@ from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_gr
 CUSTOMERS = ("111122223333", "444455556666", "777788889999")
 DIMENSIONS = ("requests", "gb_processed")
 TEAMS = ("search", "ingest", "")
+# Azure SaaS subscription ids (the emulator subscribes them on first use) and their plan.
+AZURE_SUBSCRIPTIONS = ("0c1e5a53-7d7e-4c8c-9a53-3f6f4e0b1a01", "5b3f0a2e-1f0b-4d6a-8d8c-2a7c9e6b4f02")
+AZURE_PLAN = "pro"
+Key = tuple[str, str, str]  # (marketplace, customer, dimension)
 
 
 async def run_demo(window_seconds: int = 4, out: TextIO | None = None, events: int = 240) -> int:
@@ -45,33 +51,42 @@ async def run_demo(window_seconds: int = 4, out: TextIO | None = None, events: i
             emulator=True,
         )
         async with Sidecar(cfg) as sidecar:
-            print(f"sidecar on {sidecar.target}, emulated AWS on {sidecar.emulator and sidecar.emulator.url}, "
+            emulated = sidecar.emulator and sidecar.emulator.url
+            print(f"sidecar on {sidecar.target}, emulated AWS and Azure Marketplace on {emulated}, "
                   f"{window_seconds}s windows", file=out)  # fmt: skip
             recorded = await _send_usage(sidecar.target, events, window_seconds * 1.5)
             print(f"recorded {events} events; waiting for their windows to close and ship...", file=out)
             await _wait_until_shipped(sidecar.target, within=window_seconds * 6 + 10)
             assert sidecar.emulator is not None
-            billed = sidecar.emulator.state.billed()
+            billed = _billed(sidecar.emulator.state.billed(), sidecar.emulator.azure.billed())
     return _report(recorded, billed, out)
 
 
-async def _send_usage(target: str, count: int, seconds: float) -> dict[tuple[str, str], int]:
+async def _send_usage(target: str, count: int, seconds: float) -> dict[Key, decimal.Decimal]:
     rng = random.Random(7)
-    recorded: dict[tuple[str, str], int] = defaultdict(int)
+    recorded: dict[Key, decimal.Decimal] = defaultdict(decimal.Decimal)
     async with grpc.aio.insecure_channel(target) as channel:
         stub = pb_grpc.MeteringSidecarStub(channel)
         for i in range(count):
-            customer, dimension, team = rng.choice(CUSTOMERS), rng.choice(DIMENSIONS), rng.choice(TEAMS)
-            quantity = rng.randint(1, 50)
-            event = pb.UsageEvent(
-                event_id=f"demo-{i}",
-                customer_aws_account_id=customer,
-                dimension=dimension,
-                quantity=quantity,
-                tags={"team": team} if team else {},
-            )
+            dimension = rng.choice(DIMENSIONS)
+            if i % 3 == 2:  # every third event is an Azure subscription's, with a fractional quantity
+                subscription = rng.choice(AZURE_SUBSCRIPTIONS)
+                quantity = decimal.Decimal(rng.randint(1, 40)) / 4
+                event = pb.UsageEvent(
+                    event_id=f"demo-{i}", azure_resource_id=subscription, azure_plan_id=AZURE_PLAN,
+                    dimension=dimension, quantity_decimal=str(quantity),
+                )  # fmt: skip
+                key = ("azure", subscription, dimension)
+            else:
+                customer, team = rng.choice(CUSTOMERS), rng.choice(TEAMS)
+                quantity = decimal.Decimal(rng.randint(1, 50))
+                event = pb.UsageEvent(
+                    event_id=f"demo-{i}", customer_aws_account_id=customer, dimension=dimension,
+                    quantity=int(quantity), tags={"team": team} if team else {},
+                )  # fmt: skip
+                key = ("aws", customer, dimension)
             await stub.RecordUsage(pb.RecordUsageRequest(event=event), timeout=10)
-            recorded[(customer, dimension)] += quantity
+            recorded[key] += quantity
             await asyncio.sleep(seconds / count)
     return recorded
 
@@ -87,21 +102,46 @@ async def _wait_until_shipped(target: str, within: float) -> None:
             await asyncio.sleep(0.25)
 
 
-def _report(recorded: dict[tuple[str, str], int], billed: list[dict[str, object]], out: TextIO) -> int:
-    billed_sum: dict[tuple[str, str], int] = defaultdict(int)
-    records: dict[tuple[str, str], int] = defaultdict(int)
-    for record in billed:
-        key = (str(record["customer"]), str(record["dimension"]))
-        billed_sum[key] += int(str(record["quantity"]))
+def _billed(
+    aws: list[dict[str, object]], azure: list[dict[str, object]]
+) -> list[tuple[Key, decimal.Decimal]]:
+    lines = [
+        (("aws", str(r["customer"]), str(r["dimension"])), decimal.Decimal(str(r["quantity"]))) for r in aws
+    ]
+    # Azure reads a quantity as a JSON number; the emulator keeps it as a float, whose shortest text is exact here.
+    lines += [
+        (("azure", str(e["resource_id"]), str(e["dimension"])), decimal.Decimal(repr(e["quantity"])))
+        for e in azure
+    ]
+    return lines
+
+
+def _report(
+    recorded: dict[Key, decimal.Decimal], billed: list[tuple[Key, decimal.Decimal]], out: TextIO
+) -> int:
+    billed_sum: dict[Key, decimal.Decimal] = defaultdict(decimal.Decimal)
+    records: dict[Key, int] = defaultdict(int)
+    for key, quantity in billed:
+        billed_sum[key] += quantity
         records[key] += 1
-    print(f"\n{'customer':<14} {'dimension':<14} {'recorded':>9} {'billed':>9} {'records':>8}  ok", file=out)
+    header = f"{'marketplace':<11} {'customer':<36} {'dimension':<13} {'recorded':>9} {'billed':>9} {'records':>7}  ok"
+    print("\n" + header, file=out)
     ok = True
     for key in sorted(set(recorded) | set(billed_sum)):
         match = recorded.get(key, 0) == billed_sum.get(key, 0)
         ok &= match
-        print(f"{key[0]:<14} {key[1]:<14} {recorded.get(key, 0):>9} {billed_sum.get(key, 0):>9} "
-              f"{records.get(key, 0):>8}  {'yes' if match else 'NO'}", file=out)  # fmt: skip
-    total_r, total_b = sum(recorded.values()), sum(billed_sum.values())
-    print(f"{'total':<29} {total_r:>9} {total_b:>9} {len(billed):>8}  {'yes' if ok else 'NO'}", file=out)
-    print("\nevery recorded unit was billed exactly once" if ok else "\nMISMATCH: see above", file=out)
+        print(f"{key[0]:<11} {key[1]:<36} {key[2]:<13} {_n(recorded.get(key)):>9} {_n(billed_sum.get(key)):>9} "
+              f"{records.get(key, 0):>7}  {'yes' if match else 'NO'}", file=out)  # fmt: skip
+    for marketplace in ("aws", "azure"):
+        total_r = sum((q for k, q in recorded.items() if k[0] == marketplace), decimal.Decimal())
+        total_b = sum((q for k, q in billed_sum.items() if k[0] == marketplace), decimal.Decimal())
+        lines = sum(n for k, n in records.items() if k[0] == marketplace)
+        print(f"{'total ' + marketplace:<62} {_n(total_r):>9} {_n(total_b):>9} {lines:>7}  "
+              f"{'yes' if total_r == total_b else 'NO'}", file=out)  # fmt: skip
+    print("\nevery recorded unit was billed exactly once, by its own marketplace" if ok else "\nMISMATCH: see above",
+          file=out)  # fmt: skip
     return 0 if ok else 1
+
+
+def _n(value: decimal.Decimal | None) -> str:
+    return format((value or decimal.Decimal()).normalize(), "f")

@@ -1095,7 +1095,7 @@ class PostgresLedger:
                     return []
                 rows = await (await conn.execute(
                     "UPDATE ms_records SET state = 'dead', reason = 'expired', finished_s = %s, "
-                    "message = 'not confirmed by AWS before the maximum record age' "
+                    "message = 'not confirmed by the marketplace before the maximum record age' "
                     "WHERE state = 'pending' AND expires_s <= %s RETURNING id", (now, now),
                 )).fetchall()  # fmt: skip
                 if time.monotonic() >= self._next_prune:

@@ -16,8 +16,11 @@ from prometheus_client import (
 )
 
 from metering_sidecar.core import Outcome, PassResult, RecordOutcome, Status
+from metering_sidecar.targets import default_targets
 
 PREFIX = "metering_sidecar_"
+# Dead-letter reasons meaning "the marketplace holds another record for this key and hour".
+_CONFLICT_REASONS = default_targets().conflict_reasons
 # *_created series double the exposition and no dashboard or alert here uses them.
 disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped in prometheus-client
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -56,7 +59,8 @@ class Metrics:
         )
         self.duplicate_records = Counter(
             PREFIX + "duplicate_records",
-            "DuplicateRecord answers: usage AWS did not bill because another record holds the hour.",
+            "Duplicate answers (AWS DuplicateRecord, Azure Duplicate not ours): usage the marketplace did not bill "
+            "because another record holds the hour.",
             registry=r,
         )
         self.rolled_forward = Gauge(
@@ -74,6 +78,18 @@ class Metrics:
         self.aws_call_duration = Histogram(
             PREFIX + "aws_call_duration_seconds",
             "AWS call duration, by operation.",
+            ["operation"],
+            registry=r,
+        )
+        self.azure_calls = Counter(
+            PREFIX + "azure_calls",
+            "Azure Marketplace calls, by operation and outcome.",
+            ["operation", "outcome"],
+            registry=r,
+        )
+        self.azure_call_duration = Histogram(
+            PREFIX + "azure_call_duration_seconds",
+            "Azure Marketplace call duration, by operation.",
             ["operation"],
             registry=r,
         )
@@ -140,11 +156,16 @@ class Metrics:
         self.aws_calls.labels(operation, outcome).inc()
         self.aws_call_duration.labels(operation).observe(seconds)
 
+    def observe_azure_call(self, operation: str, outcome: str, seconds: float) -> None:
+        """Count one Azure Marketplace call."""
+        self.azure_calls.labels(operation, outcome).inc()
+        self.azure_call_duration.labels(operation).observe(seconds)
+
     def observe_outcome(self, outcome: RecordOutcome) -> None:
         """Count a dead letter by reason."""
         if outcome.outcome is Outcome.DEAD:
             self.dead_letters.labels(outcome.reason).inc()
-            if outcome.reason == "DuplicateRecord":
+            if outcome.reason in _CONFLICT_REASONS:
                 self.duplicate_records.inc()
 
     def observe_pass_failure(self, loop: str, error: BaseException) -> None:

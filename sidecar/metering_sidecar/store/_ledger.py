@@ -44,7 +44,7 @@ class Ledger:
         async with self._database.write_lock, self._database.transaction():
             rows = await self._database.conn.execute_fetchall(
                 "UPDATE records SET state = 'dead', reason = 'expired', finished_ms = ?, "
-                "message = 'not confirmed by AWS before the maximum record age' "
+                "message = 'not confirmed by the marketplace before the maximum record age' "
                 "WHERE state = 'pending' AND expires_s <= ? RETURNING id, event_count",
                 (int(now * 1000), now),
             )
