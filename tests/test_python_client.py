@@ -143,3 +143,16 @@ async def test_async_client_and_batcher(sidecar: Sidecar) -> None:
         assert batcher.sent == 7
         status = await client.status()
     assert status.pending_events == 13
+
+
+async def test_azure_fields_and_decimal_quantities_reach_the_sidecar(sidecar: Sidecar) -> None:
+    """Usage carries quantity_decimal and the Azure fields on the wire (this sidecar has no Azure)."""
+    async with AsyncMeteringClient(sidecar.target) as client:
+        await client.record_usage("requests", customer_aws_account_id=ACCOUNT, quantity_decimal="7")
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await client.record_usage(
+                "gb", azure_resource_id="sub-1", azure_plan_id="pro", quantity_decimal="0.5"
+            )
+    assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "Azure Marketplace is not configured" in (info.value.details() or "")
+    assert db_rows(sidecar.config.db, "SELECT quantity FROM events") == [(7,)]

@@ -60,7 +60,7 @@ class MeteringClient:
         request = pb.RecordUsageRequest(event=usage.to_proto())
         return self._call(self._stub.RecordUsage, request, deadline)
 
-    def record_usage(self, dimension: str, quantity: int, **fields: Any) -> pb.RecordUsageResponse:
+    def record_usage(self, dimension: str, quantity: int = 0, **fields: Any) -> pb.RecordUsageResponse:
         """Record one event built from keyword arguments (see Usage)."""
         return self.record(Usage(dimension=dimension, quantity=quantity, **fields))
 
@@ -137,7 +137,7 @@ class AsyncMeteringClient:
         request = pb.RecordUsageRequest(event=usage.to_proto())
         return await self._call(self._stub.RecordUsage, request, deadline)
 
-    async def record_usage(self, dimension: str, quantity: int, **fields: Any) -> pb.RecordUsageResponse:
+    async def record_usage(self, dimension: str, quantity: int = 0, **fields: Any) -> pb.RecordUsageResponse:
         """Record one event built from keyword arguments (see Usage)."""
         return await self.record(Usage(dimension=dimension, quantity=quantity, **fields))
 

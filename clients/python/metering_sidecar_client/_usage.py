@@ -21,7 +21,7 @@ class Usage:
     """One usage event. ``event_id`` is generated once, when the Usage is made, and reused on every retry."""
 
     dimension: str
-    quantity: int
+    quantity: int = 0
     customer_aws_account_id: str = ""
     customer_identifier: str = ""
     license_arn: str = ""
@@ -29,6 +29,11 @@ class Usage:
     timestamp: dt.datetime | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     event_id: str = field(default_factory=_new_id)
+    # Azure Marketplace: the SaaS subscription id and its plan, instead of an AWS customer field.
+    azure_resource_id: str = ""
+    azure_plan_id: str = ""
+    # A decimal quantity ("0.25"; Azure keeps six decimal places), instead of ``quantity``.
+    quantity_decimal: str = ""
 
     def to_proto(self) -> pb.UsageEvent:
         """Return the wire message."""
@@ -41,6 +46,9 @@ class Usage:
             dimension=self.dimension,
             quantity=self.quantity,
             tags=dict(self.tags),
+            azure_resource_id=self.azure_resource_id,
+            azure_plan_id=self.azure_plan_id,
+            quantity_decimal=self.quantity_decimal,
         )
         if self.timestamp is not None:
             stamp = Timestamp()
