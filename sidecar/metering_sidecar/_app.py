@@ -31,7 +31,7 @@ from metering_sidecar.emulator import EmulatorServer, EmulatorSettings, Metering
 from metering_sidecar.marketplace import BotoMarketplace, Marketplace
 from metering_sidecar.onboarding import CustomerRegistry, Entitlements, Onboarding
 from metering_sidecar.ops import Health, Metrics, ProbeServer
-from metering_sidecar.shipping import Backoff, DeadLetters, Flusher, Shipper, Shipping
+from metering_sidecar.shipping import Backoff, DeadLetters, Flusher, Pacer, Shipper, Shipping
 from metering_sidecar.store import Store, StoreSettings
 
 log = logging.getLogger("sidecar.app")
@@ -167,7 +167,7 @@ class Sidecar:
                 parts.callback(self.emulator.stop)
             shipper = Shipper(
                 self.store.ledger, marketplace, Backoff(cap=config.max_backoff_seconds), self.metrics.observe_outcome,
-                self.metrics.observe_unmatched,
+                self.metrics.observe_unmatched, Pacer(config.ship_concurrency, config.ship_rate_per_second),
             )  # fmt: skip
             shipping: Shipping = shipper
             registry: CustomerRegistry = self.store.customers
@@ -180,7 +180,7 @@ class Sidecar:
                 )  # fmt: skip
                 cluster_shipper = Shipper(
                     ledger, marketplace, Backoff(cap=config.max_backoff_seconds),
-                    self.metrics.observe_outcome, self.metrics.observe_unmatched,
+                    self.metrics.observe_outcome, self.metrics.observe_unmatched, shipper.pacer,
                 )  # fmt: skip
                 self.cluster = ClusterShipping(
                     self.store, ledger, cluster_shipper,

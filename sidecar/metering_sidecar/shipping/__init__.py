@@ -3,6 +3,7 @@
 from metering_sidecar.shipping._batching import MAX_CALL_BYTES, MAX_RECORDS_PER_CALL, Call, plan_calls
 from metering_sidecar.shipping._dead_letters import ClusterRetry, DeadLetters
 from metering_sidecar.shipping._flusher import Flusher, Shipping
+from metering_sidecar.shipping._pacing import Pacer
 from metering_sidecar.shipping._shipper import Backoff, Shipper
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "ClusterRetry",
     "DeadLetters",
     "Flusher",
+    "Pacer",
     "Shipper",
     "Shipping",
     "plan_calls",

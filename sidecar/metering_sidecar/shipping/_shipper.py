@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from metering_sidecar.core import Outcome, PassResult, Record, RecordOutcome, RemoteError, crash_point
 from metering_sidecar.marketplace import UNREACHABLE_CODES, Marketplace
 from metering_sidecar.shipping._batching import Call, plan_calls
+from metering_sidecar.shipping._pacing import Pacer
 
 
 class RecordLedger(Protocol):
@@ -47,6 +48,7 @@ SPLIT_CODES = frozenset(
 )
 DISABLED = "DisabledApiException"
 BASE_BACKOFF_SECONDS = 1.0
+DUE_PAGE = 10_000  # records a pass takes on; a full page makes the next pass start at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,12 +97,14 @@ class Shipper:
         backoff: Backoff,
         observe: OutcomeObserver = _ignore,
         unmatched: Callable[[], None] = _ignore_unmatched,
+        pacer: Pacer | None = None,
     ) -> None:
         self.store = store
         self.marketplace = marketplace
         self.backoff = backoff
         self.observe = observe
         self.unmatched = unmatched
+        self.pacer = pacer or Pacer()
         self.disabled_reason = ""
         self._disabled_until = 0.0
         self._unreachable = False
@@ -118,20 +122,26 @@ class Shipper:
                 self.observe(RecordOutcome(record_id, Outcome.DEAD, reason="expired"))
         if now < self._disabled_until:
             return
-        records = await self.store.due_records(now)
-        for call in plan_calls(records):
-            self._unreachable = False
-            outcomes = await self._attempt(call, now)
-            crash_point("ship-after-call")
-            await self.store.apply(outcomes, now)
-            for outcome in outcomes:
-                self._count(outcome, result)
-            if self.disabled_reason and now < self._disabled_until:
-                break
-            if self._unreachable:
-                # The endpoint did not answer (a timeout, a dead connection, no credentials): the other
-                # calls of this pass would wait out the same deadline. They stay due for the next pass.
-                break
+        records = await self.store.due_records(now, DUE_PAGE)
+        self._unreachable = False
+
+        def stop() -> bool:
+            # Disabled: no new call starts (those in flight finish and are stored). Unreachable (a timeout,
+            # a dead connection, no credentials): the other calls of this pass would wait out the same
+            # deadline. Either way the records not sent stay due for the next pass.
+            return bool(self.disabled_reason and now < self._disabled_until) or self._unreachable
+
+        await self.pacer.run(plan_calls(records), lambda call: self._ship_call(call, now, result), stop)
+        result.more_due = len(records) >= DUE_PAGE and not stop()
+
+    async def _ship_call(self, call: Call, now: float, result: PassResult) -> None:
+        """One call of a pass, concurrent with others (their records are disjoint): send, store, count."""
+        outcomes = await self._attempt(call, now)
+        self.pacer.answered(outcomes)
+        crash_point("ship-after-call")
+        await self.store.apply(outcomes, now)
+        for outcome in outcomes:
+            self._count(outcome, result)
 
     def _count(self, outcome: RecordOutcome, result: PassResult) -> None:
         if outcome.outcome is Outcome.BILLED:
