@@ -105,6 +105,7 @@ class Shipper:
         self.observe = observe
         self.unmatched = unmatched
         self.pacer = pacer or Pacer()
+        self.page = DUE_PAGE
         self.disabled_reason = ""
         self._disabled_until = 0.0
         self._unreachable = False
@@ -122,7 +123,7 @@ class Shipper:
                 self.observe(RecordOutcome(record_id, Outcome.DEAD, reason="expired"))
         if now < self._disabled_until:
             return
-        records = await self.store.due_records(now, DUE_PAGE)
+        records = await self.store.due_records(now, self.page)
         self._unreachable = False
 
         def stop() -> bool:
@@ -132,7 +133,7 @@ class Shipper:
             return bool(self.disabled_reason and now < self._disabled_until) or self._unreachable
 
         await self.pacer.run(plan_calls(records), lambda call: self._ship_call(call, now, result), stop)
-        result.more_due = len(records) >= DUE_PAGE and not stop()
+        result.more_due = len(records) >= self.page and not stop()
 
     async def _ship_call(self, call: Call, now: float, result: PassResult) -> None:
         """One call of a pass, concurrent with others (their records are disjoint): send, store, count."""
