@@ -3,6 +3,7 @@ started in any second, slower under throttling, and still billed exactly once wh
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 from collections import Counter
@@ -10,10 +11,12 @@ from pathlib import Path
 
 import grpc
 import pytest
+from metering_sidecar import config as config_module
 from metering_sidecar._app import Sidecar
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from metering_sidecar.core._clock import ManualClock
+from metering_sidecar.core._errors import ConfigError
 from metering_sidecar.core._model import CustomerField, UsageEvent
 from metering_sidecar.emulator import EmulatorServer
 from metering_sidecar.shipping import Backoff, Flusher, Pacer, Shipper
@@ -113,6 +116,48 @@ def test_pacer_refuses_nonsense() -> None:
             Pacer(4, bad)
     with pytest.raises(ValueError, match="concurrency must be at least 1"):
         Pacer(0, 10)
+
+
+# --- the settings -----------------------------------------------------------------------------------------
+
+
+def test_pace_settings_from_flags_env_and_file(tmp_path: Path) -> None:
+    """Defaults 4 and 10; METERING_SIDECAR_SHIP_* twins and TOML keys set them; a flag wins over both."""
+    default = config_module.from_mapping({})
+    assert (default.ship_concurrency, default.ship_rate_per_second) == (4, 10.0)
+    env = {"METERING_SIDECAR_SHIP_CONCURRENCY": "8", "METERING_SIDECAR_SHIP_RATE_PER_SECOND": "2.5"}
+    from_env = config_module.from_mapping(env)
+    assert (from_env.ship_concurrency, from_env.ship_rate_per_second) == (8, 2.5)
+    path = tmp_path / "sidecar.toml"
+    path.write_text("ship-concurrency = 2\nship-rate-per-second = 20\n")
+    parser = argparse.ArgumentParser()
+    config_module.add_arguments(parser)
+    from_file = config_module.build(parser.parse_args(["--config", str(path)]), {})
+    assert (from_file.ship_concurrency, from_file.ship_rate_per_second) == (2, 20.0)
+    flagged = config_module.build(
+        parser.parse_args(["--config", str(path), "--ship-rate-per-second", "5"]), env
+    )
+    assert (flagged.ship_concurrency, flagged.ship_rate_per_second) == (8, 5.0)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"METERING_SIDECAR_SHIP_CONCURRENCY": "0"}, "METERING_SIDECAR_SHIP_CONCURRENCY: must be between 1 and 64"),
+        ({"METERING_SIDECAR_SHIP_CONCURRENCY": "-3"}, "METERING_SIDECAR_SHIP_CONCURRENCY: must be between 1 and 64"),
+        ({"METERING_SIDECAR_SHIP_CONCURRENCY": "four"}, "METERING_SIDECAR_SHIP_CONCURRENCY: expected an integer"),
+        ({"METERING_SIDECAR_SHIP_RATE_PER_SECOND": "0"}, "METERING_SIDECAR_SHIP_RATE_PER_SECOND: must be a number above 0"),
+        ({"METERING_SIDECAR_SHIP_RATE_PER_SECOND": "-1"}, "METERING_SIDECAR_SHIP_RATE_PER_SECOND: must be a number above 0"),
+        ({"METERING_SIDECAR_SHIP_RATE_PER_SECOND": "nan"}, "METERING_SIDECAR_SHIP_RATE_PER_SECOND: must be a number above 0"),
+        ({"METERING_SIDECAR_SHIP_RATE_PER_SECOND": "fast"}, "METERING_SIDECAR_SHIP_RATE_PER_SECOND: expected a number"),
+        ({"METERING_SIDECAR_SHIP_CONCURRENCY": "16"}, "--ship-concurrency: must be below --aws-max-calls-in-flight (16)"),
+    ],
+)  # fmt: skip
+def test_bad_pace_settings_name_the_setting(env: dict[str, str], message: str) -> None:
+    """Zero, negative, non-numeric, or more calls than the adapter lets wait: refused, naming the setting."""
+    with pytest.raises(ConfigError) as info:
+        config_module.from_mapping(env)
+    assert message in str(info.value)
 
 
 # --- a sidecar shipping to the emulator ------------------------------------------------------------------
