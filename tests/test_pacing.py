@@ -55,14 +55,19 @@ def limiter_on(clock: ManualClock, rate: float) -> RateLimiter:
     return RateLimiter(rate, clock=clock, sleep=sleep)
 
 
+async def start_times(limiter: RateLimiter, calls: int) -> list[float]:
+    """Acquire ``calls`` tokens; return the clock's time at each."""
+    starts = []
+    for _ in range(calls):
+        await limiter.acquire()
+        starts.append(limiter.clock.now())
+    return starts
+
+
 async def test_limiter_starts_at_most_its_rate_in_any_second() -> None:
     """A bucket of R tokens, each back a second after it was spent: R at once, then R per second, never more."""
     clock = ManualClock(1000.0)
-    limiter = limiter_on(clock, 10)
-    starts = []
-    for _ in range(45):
-        await limiter.acquire()
-        starts.append(clock.now())
+    starts = await start_times(limiter_on(clock, 10), 45)
     assert most_in_any_second(starts) == 10
     assert Counter(starts) == {1000.0: 10, 1001.0: 10, 1002.0: 10, 1003.0: 10, 1004.0: 5}
 
@@ -70,18 +75,8 @@ async def test_limiter_starts_at_most_its_rate_in_any_second() -> None:
 async def test_limiter_rates_under_one_and_fractions() -> None:
     """0.5 calls/s: one call every 2 s; 2.5 calls/s: never more than 2 in a second."""
     clock = ManualClock(0.0)
-    slow = limiter_on(clock, 0.5)
-    starts = []
-    for _ in range(3):
-        await slow.acquire()
-        starts.append(clock.now())
-    assert starts == [0.0, 2.0, 4.0]
-    fraction = limiter_on(clock, 2.5)
-    starts = []
-    for _ in range(9):
-        await fraction.acquire()
-        starts.append(clock.now())
-    assert most_in_any_second(starts) == 2
+    assert await start_times(limiter_on(clock, 0.5), 3) == [0.0, 2.0, 4.0]
+    assert most_in_any_second(await start_times(limiter_on(clock, 2.5), 9)) == 2
 
 
 async def test_throttling_halves_the_rate_for_a_while_and_answers_restore_it() -> None:
@@ -92,11 +87,7 @@ async def test_throttling_halves_the_rate_for_a_while_and_answers_restore_it() -
     limiter.throttled()
     limiter.throttled()  # the same burst of refusals: one cut
     assert limiter.rate == 5
-    starts = []
-    for _ in range(10):
-        await limiter.acquire()
-        starts.append(clock.now())
-    assert most_in_any_second(starts) == 5
+    assert most_in_any_second(await start_times(limiter, 10)) == 5
     for _ in range(10):
         clock.advance(2.0)
         limiter.throttled()
@@ -185,31 +176,18 @@ async def test_at_most_n_calls_are_in_flight_and_n_are_reached(
     assert shipper_of(sidecar).pacer.peak_in_flight == concurrency
 
 
-async def test_calls_start_at_most_r_per_second_on_the_emulators_clock(
-    make_sidecar: SidecarFactory, clock: ManualClock, emulator: EmulatorServer
-) -> None:
-    """24 calls at 5 per second, 4 in flight: the emulator, on the same manual clock, never sees more than 5
-    calls in a second, and sees 5 in each full one."""
+async def paced_pass(
+    make_sidecar: SidecarFactory,
+    emulator: EmulatorServer,
+    clock: ManualClock,
+    pace: tuple[int, float],
+    records: int,
+    faults: dict[str, object],
+) -> tuple[Sidecar, pb.FlushResponse, float]:
+    """Ship ``records`` records in one pass whose pace (concurrency, rate) waits by moving the manual clock,
+    and only once every call started so far has reached the emulator: each call is recorded at the moment it
+    started, so windows are counted, not timed. Return the sidecar, the pass's result and when it started."""
     sidecar = await make_sidecar()
-    paced_by_the_manual_clock(sidecar, emulator, clock, 4, 5.0)
-    clock.set(NEXT + 60)
-    async with grpc.aio.insecure_channel(sidecar.target) as channel:
-        stub = pb_grpc.MeteringSidecarStub(channel)
-        await record_many(stub, 600)
-        started = clock.now() + HOUR
-        result = await advance_and_flush(clock, stub, HOUR)
-    assert result.billed_records == 600
-    times = emulator.state.stats.call_times
-    assert len(times) == 24
-    assert most_in_any_second(times) == 5
-    assert Counter(t - started for t in times) == {0.0: 5, 1.0: 5, 2.0: 5, 3.0: 5, 4.0: 4}
-
-
-def paced_by_the_manual_clock(
-    sidecar: Sidecar, emulator: EmulatorServer, clock: ManualClock, concurrency: int, rate: float
-) -> Pacer:
-    """Give the sidecar a pace that waits by moving the manual clock, once every call started so far has
-    reached the emulator: each call is recorded at the moment it started, so windows are counted, not timed."""
     pacer: Pacer
 
     async def sleep(seconds: float) -> None:
@@ -219,9 +197,28 @@ def paced_by_the_manual_clock(
             await asyncio.sleep(0.005)
         clock.advance(seconds)
 
-    pacer = Pacer(concurrency, rate, clock=clock, sleep=sleep)
+    pacer = Pacer(*pace, clock=clock, sleep=sleep)
     shipper_of(sidecar).pacer = pacer
-    return pacer
+    clock.set(NEXT + 60)
+    async with grpc.aio.insecure_channel(sidecar.target) as channel:
+        stub = pb_grpc.MeteringSidecarStub(channel)
+        await record_many(stub, records)
+        emulator.state.update_faults(faults)
+        started = clock.now() + HOUR
+        return sidecar, await advance_and_flush(clock, stub, HOUR), started
+
+
+async def test_calls_start_at_most_r_per_second_on_the_emulators_clock(
+    make_sidecar: SidecarFactory, clock: ManualClock, emulator: EmulatorServer
+) -> None:
+    """24 calls at 5 per second, 4 in flight: the emulator, on the same manual clock, never sees more than 5
+    calls in a second, and sees 5 in each full one."""
+    _, result, started = await paced_pass(make_sidecar, emulator, clock, (4, 5.0), 600, {})
+    assert result.billed_records == 600
+    times = emulator.state.stats.call_times
+    assert len(times) == 24
+    assert most_in_any_second(times) == 5
+    assert Counter(t - started for t in times) == {0.0: 5, 1.0: 5, 2.0: 5, 3.0: 5, 4.0: 4}
 
 
 async def test_throttling_slows_the_pace_down_and_answers_speed_it_up(
@@ -229,19 +226,14 @@ async def test_throttling_slows_the_pace_down_and_answers_speed_it_up(
 ) -> None:
     """At 4 calls/s, one call at a time, the first 6 calls throttled: the pace halves at the first refusal
     and again 2 s later, then grows back with each answered call. Throttled records are resent later."""
-    sidecar = await make_sidecar()
-    paced_by_the_manual_clock(sidecar, emulator, clock, 1, 4.0)
-    clock.set(NEXT + 60)
-    async with grpc.aio.insecure_channel(sidecar.target) as channel:
-        stub = pb_grpc.MeteringSidecarStub(channel)
-        await record_many(stub, 250)
-        emulator.state.update_faults({"throttle_next": 6})
-        started = clock.now() + HOUR
-        result = await advance_and_flush(clock, stub, HOUR)
-        assert (result.billed_records, result.retry_records) == (100, 150)
-        # 0 s: cut to 2/s; 2 s: cut to 1/s; from the 7th call on each answer adds 0.4/s.
-        assert [t - started for t in emulator.state.stats.call_times] == [0, 0, 1, 1, 2, 3, 4, 5, 6, 6]
-        assert (await advance_and_flush(clock, stub, 1)).billed_records == 150
+    sidecar, result, started = await paced_pass(
+        make_sidecar, emulator, clock, (1, 4.0), 250, {"throttle_next": 6}
+    )
+    assert (result.billed_records, result.retry_records) == (100, 150)
+    # 0 s: cut to 2/s; 2 s: cut to 1/s; from the 7th call on each answer adds 0.4/s.
+    assert [t - started for t in emulator.state.stats.call_times] == [0, 0, 1, 1, 2, 3, 4, 5, 6, 6]
+    assert sidecar.flusher is not None
+    assert (await sidecar.flusher.flush()).billed == 150
     assert states(sidecar) == {"billed": 250}
     assert emulator.state.stats.duplicate_records == 0
 
@@ -273,49 +265,41 @@ async def test_random_throttling_still_bills_everything_once(
     assert sum(b["quantity"] for b in emulator.state.billed()) == 500
 
 
-async def test_disabled_api_starts_no_new_call_and_finishes_those_in_flight(
-    make_sidecar: SidecarFactory, clock: ManualClock, emulator: EmulatorServer
+@pytest.mark.parametrize(
+    ("fault", "concurrency", "settings", "wait"),
+    [
+        ("disabled", 2, {"max_backoff_seconds": 30.0}, 31),  # shipping pauses for the backoff cap
+        ("hang", 3, {"aws_timeout_seconds": 1.0, "aws_call_deadline_seconds": 1.0}, 1),
+    ],
+)
+async def test_a_disabled_or_unanswering_aws_starts_no_new_call(
+    make_sidecar: SidecarFactory,
+    clock: ManualClock,
+    emulator: EmulatorServer,
+    fault: str,
+    concurrency: int,
+    settings: dict[str, float],
+    wait: float,
 ) -> None:
-    """DisabledApiException: the pass starts nothing after the first answer; the other call in flight is
-    answered and stored; the records not sent stay due; nothing is lost once AWS takes calls again."""
-    sidecar = await make_sidecar(ship_concurrency=2, ship_rate_per_second=1000.0, max_backoff_seconds=30.0)
+    """DisabledApiException, or a hung AWS (no answer before the deadline): once the first call in flight
+    ends so, the pass starts nothing new; the others in flight end and are stored, the records not sent stay
+    due, and everything bills once AWS answers again."""
+    sidecar = await make_sidecar(ship_concurrency=concurrency, ship_rate_per_second=1000.0, **settings)
     clock.set(NEXT + 60)
     async with grpc.aio.insecure_channel(sidecar.target) as channel:
         stub = pb_grpc.MeteringSidecarStub(channel)
         await record_many(stub, 250)
-        emulator.state.update_faults({"disabled": True})
+        emulator.state.update_faults({fault: True})
         result = await advance_and_flush(clock, stub, HOUR)
-        assert (result.billed_records, result.retry_records) == (0, 50)
-        assert emulator.state.stats.call_times.__len__() == 2
-        assert db_rows(sidecar.config.db, "SELECT COUNT(*) FROM records WHERE attempts = 1") == [(50,)]
-        emulator.state.update_faults({"disabled": False})
-        clock.advance(31)
-        assert (await stub.Flush(pb.FlushRequest())).billed_records == 250
-    assert len(emulator.state.billed()) == 250
-
-
-async def test_an_unanswering_endpoint_starts_no_new_call(
-    make_sidecar: SidecarFactory, clock: ManualClock, emulator: EmulatorServer
-) -> None:
-    """A hung AWS: the calls in flight (3) time out, none starts after the first one did; all stay due."""
-    sidecar = await make_sidecar(
-        ship_concurrency=3,
-        ship_rate_per_second=1000.0,
-        aws_timeout_seconds=1.0,
-        aws_call_deadline_seconds=1.0,
-    )
-    clock.set(NEXT + 60)
-    async with grpc.aio.insecure_channel(sidecar.target) as channel:
-        stub = pb_grpc.MeteringSidecarStub(channel)
-        await record_many(stub, 250)
-        emulator.state.update_faults({"hang": True})
-        result = await advance_and_flush(clock, stub, HOUR)
-        assert (result.billed_records, result.retry_records) == (0, 75)
-        stats = emulator.state.stats
-        assert (stats.hung, stats.calls_in_flight_peak) == (3, 3)
-        emulator.state.update_faults({"hang": False})
-        assert (await advance_and_flush(clock, stub, 1)).billed_records == 250
+        assert (result.billed_records, result.retry_records) == (0, 25 * concurrency)
+        assert len(emulator.state.stats.call_times) == concurrency
+        assert db_rows(sidecar.config.db, "SELECT COUNT(*) FROM records WHERE attempts = 1") == [
+            (25 * concurrency,)
+        ]
+        emulator.state.update_faults({fault: False})
+        assert (await advance_and_flush(clock, stub, wait)).billed_records == 250
     assert states(sidecar) == {"billed": 250}
+    assert emulator.state.stats.duplicate_records == 0
 
 
 async def test_a_full_page_ships_on_without_waiting_for_the_next_interval(
