@@ -24,6 +24,7 @@ def test_bench_smoke_writes_a_report(tmp_path: Path) -> None:
         "## RecordUsage",
         "## RecordUsageBatch",
         "## Sealing and memory",
+        "## Shipping a big hour",
         "## Against the targets",
     ):
         assert section in text
@@ -32,3 +33,5 @@ def test_bench_smoke_writes_a_report(tmp_path: Path) -> None:
     assert set(results["unary"]) == {"noop", "naive", "sidecar"}
     assert all(results["unary"][k]["64"]["calls"] > 0 for k in results["unary"])
     assert results["seal"]["records"] > 0
+    for run in results["ship"].values():  # every record billed once, whatever the throttling
+        assert (run["keys"], run["duplicate_records"]) == (1000, 0)

@@ -37,7 +37,7 @@ from metering_sidecar.emulator import (
 from metering_sidecar.marketplace import BotoMarketplace, Marketplace, azure_from_config
 from metering_sidecar.onboarding import AzureOnboarding, CustomerRegistry, Entitlements, Onboarding
 from metering_sidecar.ops import Health, Metrics, ProbeServer
-from metering_sidecar.shipping import Backoff, DeadLetters, Flusher, Shipper, Shipping
+from metering_sidecar.shipping import Backoff, DeadLetters, Flusher, Pacer, Shipper, Shipping
 from metering_sidecar.store import Store, StoreSettings
 from metering_sidecar.targets import AzureApi, default_targets
 
@@ -177,7 +177,7 @@ class Sidecar:
             if self.emulator is not None:
                 parts.callback(self.emulator.stop)
             azure = self._azure or azure_from_config(
-                config, self.env, self.emulator, self.metrics.observe_call
+                config, self.env, self.emulator, self.metrics.observe_azure_call
             )
             if azure is not None:
                 parts.push_async_callback(azure.close)
@@ -188,7 +188,7 @@ class Sidecar:
             )  # fmt: skip
             shipper = Shipper(
                 self.store.ledger, targets, Backoff(cap=config.max_backoff_seconds), self.metrics.observe_outcome,
-                self.metrics.observe_unmatched,
+                self.metrics.observe_unmatched, Pacer(config.ship_concurrency, config.ship_rate_per_second),
             )  # fmt: skip
             shipping: Shipping = shipper
             registry: CustomerRegistry = self.store.customers
@@ -201,7 +201,7 @@ class Sidecar:
                 )  # fmt: skip
                 cluster_shipper = Shipper(
                     ledger, targets, Backoff(cap=config.max_backoff_seconds),
-                    self.metrics.observe_outcome, self.metrics.observe_unmatched,
+                    self.metrics.observe_outcome, self.metrics.observe_unmatched, shipper.pacer,
                 )  # fmt: skip
                 self.cluster = ClusterShipping(
                     self.store, ledger, cluster_shipper,

@@ -72,6 +72,16 @@ def _float(low: float) -> Callable[[str], float]:
     return parse
 
 
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"expected a number, got {text!r}") from None
+    if not 0 < value < float("inf"):  # also refuses NaN
+        raise ValueError(f"must be a number above 0, got {text}")
+    return value
+
+
 def _str(text: str) -> str:
     return text.strip()
 
@@ -185,6 +195,20 @@ class Config:
         60.0, _float(0), "cap on the retry delay of one record", section=WINDOWS
     )
     """Record-level exponential backoff never waits longer than this."""
+
+    ship_concurrency: int = _setting(
+        4, _int(1, 64), "BatchMeterUsage calls a shipping pass keeps in flight at once", section=WINDOWS
+    )
+    """A backlog ships this many calls side by side; each call's records are disjoint from the others'."""
+
+    ship_rate_per_second: float = _setting(
+        10.0,
+        _positive,
+        "most BatchMeterUsage calls started in any second (AWS's quota: 10 per account and region)",
+        section=WINDOWS,
+    )
+    """The shipper's own pace; throttling answers slow it down further for a while. Sidecars that share
+    an AWS account and region share AWS's quota: give each its part."""
 
     id_retention_days: float = _setting(
         7.0, _float(0), "how long event ids are remembered for dedup", section=STORAGE
@@ -604,6 +628,12 @@ def _validate(config: Config, env: Mapping[str, str]) -> None:
             f"--aws-call-deadline-seconds: must be at least --aws-timeout-seconds "
             f"({config.aws_timeout_seconds:g}), or no attempt could ever wait for its full timeout; "
             f"got {config.aws_call_deadline_seconds:g}"
+        )
+    if config.ship_concurrency >= config.aws_max_calls_in_flight:
+        raise ConfigError(
+            f"--ship-concurrency: must be below --aws-max-calls-in-flight ({config.aws_max_calls_in_flight}), "
+            f"which also leaves room for ResolveCustomer and for calls a hung endpoint still holds; "
+            f"got {config.ship_concurrency}"
         )
     _validate_cluster_timeouts(config)
     _validate_azure(config, env)

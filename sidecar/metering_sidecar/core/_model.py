@@ -143,6 +143,7 @@ class PassResult:
     billed: int = 0
     dead: int = 0
     retry: int = 0
+    more_due: bool = False  # the pass shipped a full page of due records: the next one may start at once
 
 
 EntitlementValue = int | float | bool | str | None

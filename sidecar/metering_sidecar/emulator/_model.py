@@ -93,6 +93,11 @@ class Stats:
     protocols: dict[str, str] = field(default_factory=dict)
     hung: int = 0  # calls held by the hang fault (never read, never answered)
     hung_open_peak: int = 0  # most held calls whose callers were still waiting at one time
+    # AWS calls (any operation, hung ones included) being served now, and the most at one time
+    calls_in_flight: int = 0
+    calls_in_flight_peak: int = 0
+    # when each AWS call arrived, on the emulator's clock: a caller's pace shows in these
+    call_times: list[float] = field(default_factory=list)
 
 
 @dataclass

@@ -7,13 +7,14 @@ record for that slot gets DuplicateRecord and is not billed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import re
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -61,6 +62,19 @@ class MeteringState(OnboardingOperations):
         with self._lock:
             self.faults.update(values)
             self._gate.wake()
+
+    @contextlib.contextmanager
+    def serving(self) -> Iterator[None]:
+        """Count one AWS call from its arrival to its answer (or to its connection's end)."""
+        with self._lock:
+            self.stats.call_times.append(self.clock.now())
+            self.stats.calls_in_flight += 1
+            self.stats.calls_in_flight_peak = max(self.stats.calls_in_flight_peak, self.stats.calls_in_flight)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.stats.calls_in_flight -= 1
 
     def hold_if_hung(self, connection: socket.socket, stopping: Callable[[], bool]) -> bool:
         """Block while the hang fault is set; return True if the call was held (close it unanswered)."""

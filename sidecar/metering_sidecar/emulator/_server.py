@@ -103,6 +103,10 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/_emulator/"):
             self._admin(self._body())
             return
+        with state.serving():
+            self._aws_call(state)
+
+    def _aws_call(self, state: MeteringState) -> None:
         if state.hold_if_hung(self.connection, lambda: self.server.stopping):
             # A hung AWS: the call was accepted on TCP but is neither read nor acted on, and its
             # connection closes without an answer once the fault is cleared.

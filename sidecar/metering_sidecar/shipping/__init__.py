@@ -2,6 +2,7 @@
 
 from metering_sidecar.shipping._dead_letters import ClusterRetry, DeadLetters
 from metering_sidecar.shipping._flusher import Flusher, Shipping
+from metering_sidecar.shipping._pacing import Pacer
 from metering_sidecar.shipping._shipper import Backoff, Shipper
 
 # AWS's call plan moved to the AWS target; kept here under its old names.
@@ -16,6 +17,7 @@ __all__ = [
     "ClusterRetry",
     "DeadLetters",
     "Flusher",
+    "Pacer",
     "Shipper",
     "Shipping",
     "plan_calls",

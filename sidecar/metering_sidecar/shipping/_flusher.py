@@ -155,16 +155,18 @@ class Flusher:
         self._seal_beat = time.monotonic()
         await self.observe(result)
 
-    async def _ship_pass(self) -> None:
-        # Outcomes are counted as they happen; the gauges are refreshed by the sealing loop.
-        await self.ship()
+    async def _ship_pass(self) -> bool:
+        # Outcomes are counted as they happen; the gauges are refreshed by the sealing loop. A backlog
+        # larger than one pass's page ships on at once, without a pause between pages.
+        return (await self.ship()).more_due
 
-    async def _loop(self, name: str, one_pass: Callable[[], Awaitable[None]]) -> None:
+    async def _loop(self, name: str, one_pass: Callable[[], Awaitable[bool | None]]) -> None:
         failures = 0
         while not self._stop.is_set():
             delay = self.interval
             try:
-                await one_pass()
+                if await one_pass():
+                    delay = 0.0
                 failures = 0
             except asyncio.CancelledError:
                 raise

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from metering_sidecar.core import Outcome, PassResult, Record, RecordOutcome, crash_point
+from metering_sidecar.shipping._pacing import Pacer
 from metering_sidecar.targets import (
     AwsMeteringApi,
     AwsTarget,
@@ -40,6 +41,7 @@ class RecordLedger(Protocol):
 log = logging.getLogger("sidecar.shipping")
 
 BASE_BACKOFF_SECONDS = 1.0
+DUE_PAGE = 10_000  # records a pass takes on; a full page makes the next pass start at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,7 @@ class Shipper:
         backoff: Backoff,
         observe: OutcomeObserver = _ignore,
         unmatched: Callable[[], None] = _ignore_unmatched,
+        pacer: Pacer | None = None,
     ) -> None:
         self.store = store
         # An AWS adapter alone (the Marketplace interface, as before targets) is the AWS target.
@@ -86,6 +89,8 @@ class Shipper:
         self.backoff = backoff
         self.observe = observe
         self.unmatched = unmatched
+        self.pacer = pacer or Pacer()
+        self.page = DUE_PAGE
         self._stopped: dict[str, str] = {}  # marketplace -> why it refuses calls (until it answers again)
         self._stopped_until: dict[str, float] = {}
         self._unreachable: set[str] = set()  # marketplaces that did not answer in this pass
@@ -123,16 +128,35 @@ class Shipper:
         if all(self._paused(t.marketplace, now) for t in self.targets):
             return
         self._unreachable.clear()
-        records = await self.store.due_records(now)
-        for target, call in self._calls(records, now):
-            outcomes = await self._attempt(target, call, now)
-            crash_point("ship-after-call")
-            await self.store.apply(outcomes, now)
-            for outcome in outcomes:
-                self._count(outcome, result)
+        records = await self.store.due_records(now, self.page)
+
+        def stop() -> bool:
+            # No marketplace left to call: each one stopped (disabled, refused) or did not answer (a timeout, a
+            # dead connection, no credentials), so the other calls of this pass would meet the same. Calls in
+            # flight finish and are stored; the records not sent stay due for the next pass.
+            return all(self._closed(t.marketplace, now) for t in self.targets)
+
+        await self.pacer.run(
+            self._calls(records, now), lambda planned: self._ship_call(*planned, now, result), stop
+        )
+        result.more_due = len(records) >= self.page and not stop()
+
+    async def _ship_call(self, target: Target, call: Call, now: float, result: PassResult) -> None:
+        """One call of a pass, concurrent with others (their records are disjoint): send, store, count."""
+        if self._closed(target.marketplace, now):
+            return  # its marketplace said stop while this call waited for its turn: the records stay due
+        outcomes = await self._attempt(target, call, now)
+        self.pacer.answered(outcomes)
+        crash_point("ship-after-call")
+        await self.store.apply(outcomes, now)
+        for outcome in outcomes:
+            self._count(outcome, result)
 
     def _paused(self, marketplace: str, now: float) -> bool:
         return now < self._stopped_until.get(marketplace, 0.0)
+
+    def _closed(self, marketplace: str, now: float) -> bool:
+        return self._paused(marketplace, now) or marketplace in self._unreachable
 
     def _calls(self, records: Sequence[Record], now: float) -> Iterator[tuple[Target, Call]]:
         """Each marketplace's calls, planned by its target; none for one that stopped or did not answer.
@@ -151,9 +175,7 @@ class Shipper:
                           extra={"fields": {"marketplace": marketplace, "records": len(mine), "error": str(exc)}})  # fmt: skip
                 continue
             for call in target.plan_calls(mine):
-                if self._paused(marketplace, now) or marketplace in self._unreachable:
-                    # The endpoint did not answer (a timeout, a dead connection, no credentials) or refuses
-                    # calls: the other calls of this pass would meet the same. They stay due.
+                if self._closed(marketplace, now):
                     break
                 yield target, call
 
