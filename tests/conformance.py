@@ -16,7 +16,6 @@ import re
 import select
 import socket
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -29,7 +28,7 @@ import grpc
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 
-from tests.procs import Emulator, SidecarProcess, _env
+from tests.procs import Emulator, SidecarProcess, _env, python_m, unmeasured_env
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES_DIR = ROOT / "clients" / "conformance" / "cases"
@@ -134,8 +133,8 @@ class UnixSidecar(SidecarProcess):
     def start(self, extra_env: dict[str, str] | None = None) -> None:
         """Start and wait until the socket answers."""
         with self.log.open("ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "metering_sidecar", "serve", *self.args],
-                                         stdout=log, stderr=log, env=_env(extra_env))  # fmt: skip
+            argv, env = python_m("metering_sidecar", ["serve", *self.args], _env(extra_env))
+            self.proc = subprocess.Popen(argv, stdout=log, stderr=log, env=env)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, self.log.read_text()[-2000:]
@@ -216,7 +215,7 @@ class Runner:
 
     def __init__(self, command: list[str], cwd: Path = ROOT) -> None:
         self.proc = subprocess.Popen(command, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)  # fmt: skip
+                                     stderr=subprocess.PIPE, text=True, env=unmeasured_env())  # fmt: skip
 
     def ask(self, request: dict[str, Any], timeout: float = 60) -> dict[str, Any]:
         """Send one request and wait for its result."""

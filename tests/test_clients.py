@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.conformance import DEFAULT_CLIENT, Environment, Runner, load_cases, run_case
-from tests.procs import Emulator, SidecarProcess
+from tests.procs import Emulator, SidecarProcess, unmeasured_env
 
 ROOT = Path(__file__).resolve().parent.parent
 GO = ROOT / "clients" / "go"
@@ -99,7 +99,8 @@ def stack(tmp_path: Path) -> Iterator[tuple[Emulator, SidecarProcess]]:
 
 
 async def _run_with_restart(command: list[str], sidecar: SidecarProcess, prefix: str) -> Counter[str]:
-    env = {**os.environ, "TARGET": sidecar.target, "COUNT": str(COUNT), "PREFIX": prefix}
+    # The drivers run client code only: not measured (tests/procs.py).
+    env = {**unmeasured_env(), "TARGET": sidecar.target, "COUNT": str(COUNT), "PREFIX": prefix}
     driver = await asyncio.create_subprocess_exec(
         *command, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ROOT
     )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from metering_sidecar.store._sealing import TagGroup, build_record
 
 from tests import pg
 from tests.conftest import ACCOUNT, HOUR, START, event, fake_session
+from tests.procs import python_m
 from tests.tcpproxy import TcpProxy
 
 pytestmark = pytest.mark.skipif(
@@ -328,13 +329,11 @@ def test_a_ledger_too_new_for_this_member_exits_2_with_instructions(dsn: str, tm
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("CREATE TABLE ms_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         conn.execute("INSERT INTO ms_meta VALUES ('schema_version', '9'), ('min_member_version', '9')")
-    done = subprocess.run(
-        [sys.executable, "-m", "metering_sidecar", "serve", "--db", str(tmp_path / "old.db"), "--listen", "127.0.0.1:0",
-         "--health-listen", "", "--metrics-listen", "", "--product-code", "prod-abc123",
-         "--metering-endpoint-url", "http://127.0.0.1:9", "--cluster-postgres-dsn", dsn,
-         "--instance-id", "old-member"],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    argv, env = python_m("metering_sidecar", [
+        "serve", "--db", str(tmp_path / "old.db"), "--listen", "127.0.0.1:0", "--health-listen", "",
+        "--metrics-listen", "", "--product-code", "prod-abc123", "--metering-endpoint-url", "http://127.0.0.1:9",
+        "--cluster-postgres-dsn", dsn, "--instance-id", "old-member"], dict(os.environ))  # fmt: skip
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done.stderr
     assert "upgrade this member" in done.stderr
 
@@ -572,13 +571,11 @@ def test_dsn_secrets_never_reach_a_message(tmp_path: Path) -> None:
     assert "hunter2" not in scrub("could not connect: postgresql://u:hunter2@h/db password=hunter2",
                                   "postgresql://u:hunter2@h/db")  # fmt: skip
     assert scrub("password='a b' x", "") == "password=*** x"
-    done = subprocess.run(
-        [sys.executable, "-m", "metering_sidecar", "serve", "--db", str(tmp_path / "x.db"), "--listen",
-         "127.0.0.1:0", "--health-listen", "", "--metrics-listen", "", "--product-code", "prod-abc123",
-         "--metering-endpoint-url", "http://127.0.0.1:9", "--instance-id", "a",
-         "--cluster-postgres-dsn", "postgresql://meter:s3cret@[db/ledger"],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    argv, env = python_m("metering_sidecar", [
+        "serve", "--db", str(tmp_path / "x.db"), "--listen", "127.0.0.1:0", "--health-listen", "",
+        "--metrics-listen", "", "--product-code", "prod-abc123", "--metering-endpoint-url", "http://127.0.0.1:9",
+        "--instance-id", "a", "--cluster-postgres-dsn", "postgresql://meter:s3cret@[db/ledger"], dict(os.environ))  # fmt: skip
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done.stderr
     assert "--cluster-postgres-dsn" in done.stderr
     assert "s3cr" not in done.stderr + done.stdout

@@ -10,11 +10,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.procs import unmeasured_env
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _run(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    # Tools run no metering_sidecar code: coverage would only slow them (tests/procs.py).
+    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300, env=unmeasured_env())
 
 
 BUF = ROOT / "clients" / "node" / "node_modules" / ".bin" / "buf"

@@ -35,10 +35,10 @@ OLD_COMMIT = "769cf8423b1c4523bdd765415332eafe5235441e"
 REPO = Path(__file__).resolve().parents[2]
 
 
-def cluster_args(window: int = WINDOW) -> tuple[str, ...]:
+def cluster_args(window: int = WINDOW, member_timeout: float = MEMBER_TIMEOUT) -> tuple[str, ...]:
     """Return serve flags for a fast cluster against the emulator."""
     return ("--window-seconds", str(window), "--close-delay-seconds", "0.3", "--flush-interval-seconds", "0.2",
-            "--max-backoff-seconds", "0.5", "--cluster-member-timeout-seconds", str(MEMBER_TIMEOUT),
+            "--max-backoff-seconds", "0.5", "--cluster-member-timeout-seconds", str(member_timeout),
             "--cluster-close-deadline-seconds", "30")  # fmt: skip
 
 
@@ -168,14 +168,15 @@ def cluster_env(dedup: int = WINDOW) -> Iterator[tuple[pg.Postgres, Emulator, li
 
 
 def member(workdir: Path, emulator: Emulator, dsn: str, name: str, *, instance: str = "", db: str = "",
-           window: int = WINDOW, env: dict[str, str] | None = None, code: Path | None = None) -> SidecarProcess:  # fmt: skip
+           window: int = WINDOW, env: dict[str, str] | None = None, code: Path | None = None,
+           member_timeout: float = MEMBER_TIMEOUT) -> SidecarProcess:  # fmt: skip
     """Return (not started) a cluster member on its own disk; ``code``: run the sidecar package found there."""
     if code is not None:
         env = {**(env or {}), "PYTHONPATH": str(code)}
     # The member timeout must comfortably exceed the AWS call deadline (the previous release had no deadline).
     deadlines = ("--aws-timeout-seconds", "1", "--aws-call-deadline-seconds", "2") if code is None else ()
     # The previous release is the package `sidecar` (renamed since): `-m metering_sidecar` would run this code.
-    return SidecarProcess(workdir / (db or f"{name}.db"), emulator.url, *cluster_args(window), *deadlines,
+    return SidecarProcess(workdir / (db or f"{name}.db"), emulator.url, *cluster_args(window, member_timeout), *deadlines,
                           "--cluster-postgres-dsn", dsn, "--instance-id", instance or name, env=env, cwd=code,
                           module="metering_sidecar" if code is None else "sidecar")  # fmt: skip
 
@@ -229,9 +230,15 @@ async def big_handover(workdir: Path, *, long: bool) -> Finding:
     """One member seals more than 5,000 records in one window; another contributes to the last keys."""
     window = 6
     keys = 12_000 if long else 6_000
+    # Shipping 6,000 records takes the shipper's pass well past MEMBER_TIMEOUT on a busy machine, and a pass
+    # longer than the member timeout gives up the lease (by design: so a wedged shipper hands over); the
+    # other member would then resend every frozen record, which is C3's scenario and doubled this one's work.
+    # Both members stay up here, so a longer member timeout delays nothing.
+    timeout = 60.0
     with cluster_env(dedup=window) as (server, emulator, members):
         dsn = ledger_dsn(server)
-        big, small = (member(workdir, emulator, dsn, name, window=window) for name in ("big", "small"))
+        big, small = (member(workdir, emulator, dsn, name, window=window, member_timeout=timeout)
+                      for name in ("big", "small"))  # fmt: skip
         members.extend([big, small])
         for sidecar in members:
             sidecar.start()

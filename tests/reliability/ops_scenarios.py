@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -18,7 +17,7 @@ import grpc
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 
-from tests.procs import Emulator, SidecarProcess, _env
+from tests.procs import Emulator, SidecarProcess, _env, python_m
 from tests.reliability.load import Key, Load
 from tests.reliability.scenarios import Finding, _finish
 
@@ -125,10 +124,10 @@ async def second_process(workdir: Path, *, long: bool) -> Finding:
         running = asyncio.create_task(load.run(3, 6.0 if long else 3.0, "s"))
         for _ in range(3 if long else 1):
             await asyncio.sleep(0.5)
+            argv, env = python_m("metering_sidecar", ["serve", *second.args], _env())
             out = await asyncio.to_thread(
-                subprocess.run, [sys.executable, "-m", "metering_sidecar", "serve", *second.args],
-                capture_output=True, text=True, timeout=60, env=_env(),
-            )  # fmt: skip
+                subprocess.run, argv, env=env, capture_output=True, text=True, timeout=60
+            )
             assert out.returncode == 2, (out.returncode, out.stderr[-2000:])
             refusals.append(out.stderr)
         await running
@@ -182,10 +181,10 @@ async def changed_configuration(workdir: Path, *, long: bool) -> Finding:
                 sidecar.kill()  # nothing shipped: the next start inherits it all
             if round_number == 0:
                 other = SidecarProcess(db, emulator.url, "--window-seconds", str(window * 2), *base)
+                argv, env = python_m("metering_sidecar", ["serve", *other.args], _env())
                 out = await asyncio.to_thread(
-                    subprocess.run, [sys.executable, "-m", "metering_sidecar", "serve", *other.args],
-                    capture_output=True, text=True, timeout=60, env=_env(),
-                )  # fmt: skip
+                    subprocess.run, argv, env=env, capture_output=True, text=True, timeout=60
+                )
                 assert out.returncode == 2, (out.returncode, out.stderr[-2000:])
                 refused_window = out.stderr.strip()
         sidecar.start()
@@ -267,10 +266,10 @@ async def mode_switch(workdir: Path, *, long: bool) -> Finding:
             acked.update(load.acked)
             assert clustered.terminate() == 0
             single = SidecarProcess(db, emulator.url, *cs.cluster_args())
+            argv, env = python_m("metering_sidecar", ["serve", *single.args], _env())
             out = await asyncio.to_thread(
-                subprocess.run, [sys.executable, "-m", "metering_sidecar", "serve", *single.args],
-                capture_output=True, text=True, timeout=60, env=_env(),
-            )  # fmt: skip
+                subprocess.run, argv, env=env, capture_output=True, text=True, timeout=60
+            )
             assert out.returncode == 2, (out.returncode, out.stderr[-2000:])
             refusals.append(out.stderr.strip())
             server.start()

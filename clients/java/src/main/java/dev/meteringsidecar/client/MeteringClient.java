@@ -44,8 +44,10 @@ import meteringsidecar.v1.Sidecar.RecordUsageResponse;
  * The metering-sidecar client: a blocking and a future-based API over one channel.
  *
  * <p>Every attempt has a deadline ({@link Builder#attemptTimeout}). UNAVAILABLE, RESOURCE_EXHAUSTED,
- * a CANCELLED the server sent and an attempt's own deadline are retried with capped, jittered
- * backoff, reusing the events' ids, within {@link Builder#retryBudget} and the call's own deadline.
+ * a CANCELLED the server sent, an attempt's own deadline and the connection closing under an attempt
+ * (grpc-java's UNKNOWN "channel closed", see {@link Retry#isConnectionClosed}) are retried with
+ * capped, jittered backoff, reusing the events' ids, within {@link Builder#retryBudget} and the
+ * call's own deadline.
  * The caller's deadline and its cancellation (of the future, or an interrupt of the blocking call)
  * end the call and are never retried. Close the client (try-with-resources) to release the channel.
  *
@@ -323,7 +325,7 @@ public final class MeteringClient implements AutoCloseable {
         return;
       }
       long wait = Retry.backoffNanos(n);
-      if (!Retry.isRetryable(status.getCode()) || now + wait - giveUp > 0) {
+      if (!Retry.isRetryable(status) || now + wait - giveUp > 0) {
         completeExceptionally(status.asRuntimeException());
         return;
       }

@@ -1,6 +1,7 @@
 package dev.meteringsidecar.client;
 
 import io.grpc.Status;
+import java.nio.channels.ClosedChannelException;
 import java.util.EnumSet;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -25,6 +26,35 @@ public final class Retry {
   /** Whether an attempt that failed with this code is worth another, with the same event ids. */
   public static boolean isRetryable(Status.Code code) {
     return RETRYABLE.contains(code);
+  }
+
+  /**
+   * Whether an attempt that failed with this status is worth another, with the same event ids: a
+   * code of {@link #RETRYABLE}, or the connection closing under the attempt ({@link
+   * #isConnectionClosed}). Every call of the client may be sent again: the events of a record call
+   * carry their ids (the sidecar counts an id once), and the other calls only read.
+   */
+  public static boolean isRetryable(Status status) {
+    return isRetryable(status.getCode()) || isConnectionClosed(status);
+  }
+
+  /**
+   * Whether grpc-java failed the attempt with UNKNOWN "channel closed" because the connection closed
+   * under it (a sidecar killed or restarting). grpc-netty gives that status, not UNAVAILABLE, when
+   * the channel is already closed as it writes a new stream's headers (grpc/grpc-java#10120). It is
+   * told apart from an UNKNOWN the server sent by its cause, a {@link ClosedChannelException} raised
+   * in this process: a status's cause never crosses the wire.
+   */
+  public static boolean isConnectionClosed(Status status) {
+    if (status.getCode() != Status.Code.UNKNOWN) {
+      return false;
+    }
+    for (Throwable cause = status.getCause(); cause != null; cause = cause.getCause()) {
+      if (cause instanceof ClosedChannelException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Full jitter over a doubling ceiling: 50 ms, 100 ms, ... capped at 2 s. */

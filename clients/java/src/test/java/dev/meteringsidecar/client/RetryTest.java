@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.nio.channels.ClosedChannelException;
 import org.junit.jupiter.api.Test;
 
 class RetryTest {
@@ -21,6 +23,28 @@ class RetryTest {
     assertFalse(Retry.isRetryable(Status.Code.ALREADY_EXISTS));
     assertFalse(Retry.isRetryable(Status.Code.UNAUTHENTICATED));
     assertFalse(Retry.isRetryable(Status.Code.INTERNAL));
+  }
+
+  @Test
+  void theConnectionClosingUnderAnAttemptIsRetried() {
+    // What grpc-netty builds when a stream's headers meet a closed channel (Utils.statusFromThrowable),
+    // as the client's failure callback sees it: wrapped in the call's exception, then unwrapped.
+    ClosedChannelException closed = new ClosedChannelException();
+    closed.initCause(new ClosedChannelException());
+    Status status = Status.UNKNOWN.withDescription("channel closed").withCause(closed);
+    Status seen = Status.fromThrowable(status.asRuntimeException());
+    assertTrue(Retry.isConnectionClosed(seen));
+    assertTrue(Retry.isRetryable(seen));
+  }
+
+  @Test
+  void anUnknownTheServerSentIsNotRetried() {
+    // From the wire a status has no cause: the server's own UNKNOWN (a failed handler) is final.
+    Status fromServer = Status.UNKNOWN.withDescription("channel closed");
+    assertFalse(Retry.isRetryable(fromServer));
+    assertFalse(Retry.isRetryable(Status.UNKNOWN.withCause(new IllegalStateException("boom"))));
+    assertFalse(Retry.isRetryable(Status.fromThrowable(new StatusRuntimeException(Status.INTERNAL))));
+    assertTrue(Retry.isRetryable(Status.UNAVAILABLE.withDescription("io exception")));
   }
 
   @Test
