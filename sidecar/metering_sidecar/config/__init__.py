@@ -1,17 +1,15 @@
 """Configuration: one frozen dataclass built from flags, then env vars, then a TOML file, then defaults."""
 
-from metering_sidecar.config._config import (
+from metering_sidecar.config._checks import read_token
+from metering_sidecar.config._config import SECTIONS, STANDARD_WINDOW_SECONDS, Config
+from metering_sidecar.config._parsers import parse_time
+from metering_sidecar.config._sources import (
     CONFIG_ENV,
     ENV_PREFIX,
-    SECTIONS,
-    STANDARD_WINDOW_SECONDS,
-    Config,
     add_arguments,
     build,
     check_env,
     from_mapping,
-    parse_time,
-    read_token,
 )
 
 __all__ = [

@@ -1,0 +1,108 @@
+"""Checks across settings, made once the whole Config is built; each names the flag to change."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from metering_sidecar.config._config import STANDARD_WINDOW_SECONDS, Config
+from metering_sidecar.core import ConfigError
+
+
+def validate(config: Config, env: Mapping[str, str]) -> None:
+    """Raise ConfigError for settings that cannot work together."""
+    if (
+        config.window_seconds != STANDARD_WINDOW_SECONDS
+        and not config.custom_endpoint(env)
+        and not config.emulator
+    ):
+        raise ConfigError(
+            f"--window-seconds: must be {STANDARD_WINDOW_SECONDS} against AWS (AWS bills per hour); "
+            "other values are only for tests against a custom metering endpoint "
+            "(--metering-endpoint-url, AWS_ENDPOINT_URL_MARKETPLACE_METERING or --emulator)"
+        )
+    if config.expiry_margin_seconds >= config.max_record_age_seconds:
+        raise ConfigError("--expiry-margin-seconds: must be smaller than --max-record-age-seconds")
+    if config.window_seconds + config.close_delay_seconds >= (
+        config.max_record_age_seconds - config.expiry_margin_seconds
+    ):
+        raise ConfigError(
+            "--close-delay-seconds: a window plus its close delay must end before records expire "
+            "(--max-record-age-seconds minus --expiry-margin-seconds)"
+        )
+    if not config.db:
+        raise ConfigError("--db: a database path is required")
+    if config.aws_call_deadline_seconds < config.aws_timeout_seconds:
+        raise ConfigError(
+            f"--aws-call-deadline-seconds: must be at least --aws-timeout-seconds "
+            f"({config.aws_timeout_seconds:g}), or no attempt could ever wait for its full timeout; "
+            f"got {config.aws_call_deadline_seconds:g}"
+        )
+    if config.ship_concurrency >= config.aws_max_calls_in_flight:
+        raise ConfigError(
+            f"--ship-concurrency: must be below --aws-max-calls-in-flight ({config.aws_max_calls_in_flight}), "
+            f"which also leaves room for ResolveCustomer and for calls a hung endpoint still holds; "
+            f"got {config.ship_concurrency}"
+        )
+    _validate_cluster_timeouts(config)
+    _validate_azure(config, env)
+    budget = config.max_record_age_seconds - config.expiry_margin_seconds - config.window_seconds
+    if (
+        config.cluster_postgres_dsn
+        and config.cluster_close_deadline_seconds + config.close_delay_seconds >= budget
+    ):
+        raise ConfigError(
+            "--cluster-close-deadline-seconds: a window must be shipped well inside the maximum record age "
+            f"(deadline plus close delay must stay under {budget} s)"
+        )
+
+
+# Cluster mode (issue 11): the shipper's lease and every member's liveness are judged by the member timeout.
+# A shipping pass can wait up to the AWS call deadline; were that as long as the member timeout, a slow call
+# would cost the shipper its lease, so the member timeout must comfortably exceed it.
+CLUSTER_TIMEOUT_OVER_AWS_DEADLINE = 1.5
+
+
+def _validate_cluster_timeouts(config: Config) -> None:
+    minimum = CLUSTER_TIMEOUT_OVER_AWS_DEADLINE * config.aws_call_deadline_seconds
+    if config.cluster_postgres_dsn and config.cluster_member_timeout_seconds < minimum:
+        raise ConfigError(
+            f"--cluster-member-timeout-seconds: must be at least {CLUSTER_TIMEOUT_OVER_AWS_DEADLINE:g} times "
+            f"--aws-call-deadline-seconds ({minimum:g} s), or a slow AWS call would cost the shipper its lease; "
+            f"got {config.cluster_member_timeout_seconds:g}"
+        )
+
+
+def _validate_azure(config: Config, env: Mapping[str, str]) -> None:
+    if config.azure_call_deadline_seconds < config.azure_timeout_seconds:
+        raise ConfigError(
+            f"--azure-call-deadline-seconds: must be at least --azure-timeout-seconds "
+            f"({config.azure_timeout_seconds:g}); got {config.azure_call_deadline_seconds:g}"
+        )
+    if config.azure_client_secret_file and config.azure_client_certificate_file:
+        raise ConfigError(
+            "--azure-client-secret-file and --azure-client-certificate-file: set one of them, not both"
+        )
+    wants_azure = any((config.azure_client_id, config.azure_tenant_id, config.azure_client_secret_file,
+                       config.azure_client_certificate_file))  # fmt: skip
+    if wants_azure and not config.azure_identity(env)[0]:
+        raise ConfigError(
+            "--azure-client-id: Azure needs the client id of the Entra app registered on the offer "
+            "(--azure-client-id or workload identity's AZURE_CLIENT_ID)"
+        )
+    if wants_azure and not config.azure_identity(env)[1]:
+        raise ConfigError(
+            "--azure-tenant-id: Azure needs the Entra tenant of the app registered on the offer "
+            "(--azure-tenant-id or workload identity's AZURE_TENANT_ID)"
+        )
+
+
+def read_token(path: str) -> str:
+    """Read the token file; refuse a missing or empty one."""
+    try:
+        token = Path(path).read_text().strip()
+    except OSError as exc:
+        raise ConfigError(f"--api-token-file: cannot read {path}: {exc.strerror}") from None
+    if not token:
+        raise ConfigError(f"--api-token-file: {path} is empty")
+    return token
