@@ -8,6 +8,10 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import ssl
+import time
+import urllib.parse
+import urllib.request
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +26,7 @@ from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_gr
 from metering_sidecar.core._clock import ManualClock
 from metering_sidecar.emulator import EmulatorServer
 
-from tests.azure_support import CLIENT, PLAN, SECRET, SUBSCRIPTION, TENANT, start_emulator
+from tests.azure_support import CLIENT, PLAN, SCOPE, SECRET, SUBSCRIPTION, TENANT, iso, start_emulator
 from tests.conftest import HOUR, PRODUCT, fake_session
 from tests.procs import Emulator, SidecarProcess
 from tests.reliability.azure_load import exact
@@ -257,3 +261,44 @@ async def test_no_token_or_secret_reaches_a_log_line_of_a_serve_process(tmp_path
         assert logged in log
     for secret in (sidecar.azure_secret, marketplace_token, *issued):
         assert secret not in log
+
+
+def test_the_emulator_process_serves_azure_with_its_flags() -> None:
+    """`metering-sidecar emulator` prints its token endpoint and CA; Azure's hour, subscriptions and faults
+    follow its flags; SIGTERM removes the generated certificate authority."""
+    emulator = Emulator("--dedup-seconds", "5", "--azure-hour-seconds", "7", "--azure-auto-subscribe",
+                        "--azure-throttle-rate", "0.25", "--azure-drop-rate", "0.125")  # fmt: skip
+    try:
+        ca = Path(emulator.azure_ca_path)
+        assert emulator.azure_authority_host.startswith("https://127.0.0.1:")
+        assert ca.is_file()
+        tls = ssl.create_default_context(cafile=str(ca))
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": "any-app",
+            "client_secret": "s",
+            "scope": SCOPE,
+        }
+        request = urllib.request.Request(f"{emulator.azure_authority_host}/{TENANT}/oauth2/v2.0/token",
+                                         data=urllib.parse.urlencode(form).encode(), method="POST")  # fmt: skip
+        with urllib.request.urlopen(request, timeout=10, context=tls) as response:
+            bearer = json.load(response)["access_token"]
+        assert emulator.get("/_emulator/azure/issued-tokens") == [bearer]
+        faults = emulator.get("/_emulator/azure/stats")["faults"]
+        assert (faults["throttle_rate"], faults["drop_rate"]) == (0.25, 0.125)
+        emulator.azure_faults(throttle_rate=0, drop_rate=0)
+        hour = (int(time.time()) // 7 - 1) * 7  # the last whole 7-second "hour"
+        sent = [iso(hour), iso(hour + 6), iso(hour + 7)]
+        events = [{"resourceId": ZERO, "planId": PLAN, "dimension": "d", "quantity": 1, "effectiveStartTime": t}
+                  for t in sent]  # fmt: skip
+        request = urllib.request.Request(f"{emulator.azure_api_url}/batchUsageEvent?api-version=2018-08-31",
+                                         data=json.dumps({"request": events}).encode(), method="POST",
+                                         headers={"Authorization": f"Bearer {bearer}",
+                                                  "Content-Type": "application/json"})  # fmt: skip
+        with urllib.request.urlopen(request, timeout=10) as response:
+            statuses = [r["status"] for r in json.load(response)["result"]]
+        assert statuses == ["Accepted", "Duplicate", "Accepted"]  # an unknown resource, subscribed on use
+        assert emulator.azure_stats()["conflicting_duplicates"] == 1  # another event for a taken hour
+    finally:
+        emulator.stop()
+    assert not ca.exists()
