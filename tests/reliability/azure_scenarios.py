@@ -20,6 +20,7 @@ from tests.procs import Emulator, SidecarProcess
 from tests.reliability import cluster_scenarios as cs
 from tests.reliability.azure_load import AzureKey, AzureLoad, azure_billed, compare_exact, most_per_slot
 from tests.reliability.load import billed_by_key, compare
+from tests.reliability.ops_scenarios import through_a_hang
 from tests.reliability.scenarios import SHORT_WINDOW_ARGS, WINDOW, Finding, _backoff_figures
 
 # Logged (at error) when a Duplicate names an event that is not the record sent: usage NOT billed.
@@ -142,20 +143,12 @@ async def hung_endpoint(workdir: Path, *, long: bool) -> Finding:
                              azure=emulator)  # fmt: skip
     try:
         sidecar.start()
-        load = AzureLoad(sidecar.target, seed=21)
-        await load.run(2, 2.0, "before")
-        emulator.azure_faults(hang=True)
         hang_seconds = 20.0 if long else 8.0
-        before = (await sidecar.status()).sealed_through.seconds
-        sent_before = load.sent
-        await load.run(2, hang_seconds, "during")
-        during = await sidecar.status()
-        acked_during = load.sent - sent_before
+        load = AzureLoad(sidecar.target, seed=21)
+        advanced, acked_during, status = await through_a_hang(
+            sidecar, load, lambda hang: emulator.azure_faults(hang=hang), hang_seconds
+        )
         hung = emulator.azure_stats()["hung"]
-        emulator.azure_faults(hang=False)
-        await load.run(2, 1.0, "after")
-        status = await sidecar.drain(within=120)
-        advanced = during.sealed_through.seconds - before
         finding = Finding(
             "A3. a hung Azure endpoint",
             f"for {hang_seconds:.0f} s every Azure call hung ({hung} held); sealing moved {advanced} s on and "
