@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from metering_sidecar.cli._logs import configure  # noqa: E402
 
-from tests.reliability import adapter_scenarios, cluster_scenarios, ops_scenarios  # noqa: E402
+from tests.reliability import adapter_scenarios, azure_scenarios, cluster_scenarios, ops_scenarios  # noqa: E402
 from tests.reliability.scenarios import SCENARIOS, Finding  # noqa: E402
 
 ALL_SCENARIOS = [
@@ -30,6 +30,7 @@ ALL_SCENARIOS = [
     *ops_scenarios.SCENARIOS,
     *adapter_scenarios.ADAPTER_SCENARIOS,
     *cluster_scenarios.CLUSTER_SCENARIOS,
+    *azure_scenarios.AZURE_SCENARIOS,
 ]
 
 

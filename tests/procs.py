@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -25,6 +26,9 @@ FAKE_AWS = {
     "AWS_EC2_METADATA_DISABLED": "true",
 }
 
+AZURE_TENANT = "72f988bf-0000-4000-8000-0000000000e2"
+AZURE_CLIENT = "app-e2e-offer"
+
 
 def free_port() -> int:
     """Return a loopback port that was free a moment ago."""
@@ -34,7 +38,7 @@ def free_port() -> int:
 
 
 def _env(extra: dict[str, str] | None = None, *, fake_keys: bool = True) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "METERING_SIDECAR_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AZURE_", "METERING_SIDECAR_"))}
     env.update(FAKE_AWS if fake_keys else {k: v for k, v in FAKE_AWS.items() if "_KEY" not in k})
     env.update(extra or {})
     return env
@@ -72,7 +76,8 @@ def python_m(module: str, args: list[str], env: dict[str, str]) -> tuple[list[st
 
 
 class Emulator:
-    """`metering-sidecar emulator` in a subprocess."""
+    """`metering-sidecar emulator` in a subprocess: AWS and Azure on ``url``, Entra ID over TLS on
+    ``azure_authority_host`` (trusting ``azure_ca_path``; both "" without the ``azure`` extra)."""
 
     def __init__(self, *args: str) -> None:
         argv, env = python_m("metering_sidecar", ["emulator", "--listen", "127.0.0.1:0", *args], _env())
@@ -81,19 +86,36 @@ class Emulator:
         line = self.proc.stdout.readline()
         assert line.startswith("emulator listening on "), line
         self.url = line.split()[-1]
+        line = self.proc.stdout.readline()  # "azure token endpoint URL (trust CA)" or "... off (...)"
+        assert line.startswith("azure token endpoint "), line
+        words = line.split()
+        self.azure_authority_host = words[3] if words[3].startswith("https://") else ""
+        self.azure_ca_path = words[5].rstrip(")") if self.azure_authority_host else ""
+        self.azure_api_url = f"{self.url}/api"
 
     def get(self, path: str) -> Any:
         """GET an admin path."""
         with urllib.request.urlopen(self.url + path, timeout=10) as response:
             return json.load(response)
 
+    def post(self, path: str, values: Any) -> Any:
+        """POST JSON to an admin path; return its answer."""
+        request = urllib.request.Request(self.url + path, data=json.dumps(values).encode(), method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)
+
     def faults(self, **values: Any) -> None:
         """Change injected faults."""
-        request = urllib.request.Request(
-            self.url + "/_emulator/faults", data=json.dumps(values).encode(), method="POST"
-        )
-        with urllib.request.urlopen(request, timeout=10):
-            pass
+        self.post("/_emulator/faults", values)
+
+    def azure_faults(self, **values: Any) -> None:
+        """Change the Azure side's injected faults."""
+        self.post("/_emulator/azure/faults", values)
+
+    def azure_stats(self) -> dict[str, Any]:
+        """Return the Azure side's counters."""
+        stats: dict[str, Any] = self.get("/_emulator/azure/stats")["stats"]
+        return stats
 
     def stop(self) -> None:
         """Stop the process."""
@@ -115,11 +137,15 @@ class SidecarProcess:
         fake_keys: bool = True,
         cwd: Path | None = None,
         module: str = "metering_sidecar",
+        azure: Emulator | None = None,
     ) -> None:
         """``fake_keys=False`` leaves AWS_ACCESS_KEY_ID out, so the SDK's credential chain runs for real.
 
         ``module``: what ``python -m`` runs. The previous release's package was named ``sidecar`` (run it with
         ``cwd`` at its extracted tree); under ``metering_sidecar`` Python would find this checkout's code.
+
+        ``azure``: turn Azure on against that emulator's Azure side and Entra ID, as the Entra app
+        ``AZURE_CLIENT`` whose secret is in a file next to the database (``azure_secret``).
         """
         self.port = free_port()
         self.health_port = free_port()
@@ -129,6 +155,7 @@ class SidecarProcess:
             "--listen", self.target, "--health-listen", f"127.0.0.1:{self.health_port}",
             "--metrics-listen", f"127.0.0.1:{self.metrics_port}", "--db", str(db), "--product-code", "prod-e2e",
             "--metering-endpoint-url", emulator_url, "--entitlement-endpoint-url", emulator_url, "--aws-max-attempts", "1", "--log-level", "warning",
+            *(self._azure_args(db, azure) if azure is not None else ()),
             *args,
         ]  # fmt: skip
         self.env = env or {}
@@ -137,6 +164,18 @@ class SidecarProcess:
         self.module = module
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = db.with_suffix(".log")
+
+    def _azure_args(self, db: Path, emulator: Emulator) -> tuple[str, ...]:
+        assert emulator.azure_authority_host, "the emulator's token endpoint is off: install the azure extra"
+        self.azure_secret = f"secret-{secrets.token_urlsafe(16)}"
+        secret_file = db.with_suffix(".azure-secret")
+        secret_file.write_text(self.azure_secret + "\n")
+        secret_file.chmod(0o600)
+        return ("--azure-metering-endpoint-url", emulator.azure_api_url,
+                "--azure-fulfillment-endpoint-url", emulator.azure_api_url,
+                "--azure-authority-host", emulator.azure_authority_host, "--azure-ca-file", emulator.azure_ca_path,
+                "--azure-tenant-id", AZURE_TENANT, "--azure-client-id", AZURE_CLIENT,
+                "--azure-client-secret-file", str(secret_file))  # fmt: skip
 
     def _metrics_listen(self) -> str:
         # The last --metrics-listen wins (argparse), and a test's own args may change or disable it.

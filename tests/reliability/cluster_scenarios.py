@@ -12,7 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -150,11 +150,14 @@ def dead_letters(dbs: list[Path]) -> dict[str, int]:
 
 
 @contextmanager
-def cluster_env(dedup: int = WINDOW) -> Iterator[tuple[pg.Postgres, Emulator, list[SidecarProcess]]]:
-    """A PostgreSQL, the emulator, and a list the scenario adds its members to; all stopped afterwards."""
+def cluster_env(
+    *emulator_args: str, dedup: int = WINDOW
+) -> Iterator[tuple[pg.Postgres, Emulator, list[SidecarProcess]]]:
+    """A PostgreSQL, the emulator (with ``emulator_args``), and a list the scenario adds its members to; all
+    stopped afterwards."""
     server = pg.Postgres()
     server.start()
-    emulator = Emulator("--dedup-seconds", str(dedup))
+    emulator = Emulator("--dedup-seconds", str(dedup), *emulator_args)
     members: list[SidecarProcess] = []
     try:
         yield server, emulator, members
@@ -169,8 +172,9 @@ def cluster_env(dedup: int = WINDOW) -> Iterator[tuple[pg.Postgres, Emulator, li
 
 def member(workdir: Path, emulator: Emulator, dsn: str, name: str, *, instance: str = "", db: str = "",
            window: int = WINDOW, env: dict[str, str] | None = None, code: Path | None = None,
-           member_timeout: float = MEMBER_TIMEOUT) -> SidecarProcess:  # fmt: skip
-    """Return (not started) a cluster member on its own disk; ``code``: run the sidecar package found there."""
+           member_timeout: float = MEMBER_TIMEOUT, azure: Emulator | None = None) -> SidecarProcess:  # fmt: skip
+    """Return (not started) a cluster member on its own disk; ``code``: run the sidecar package found there;
+    ``azure``: with Azure on, against that emulator."""
     if code is not None:
         env = {**(env or {}), "PYTHONPATH": str(code)}
     # The member timeout must comfortably exceed the AWS call deadline (the previous release had no deadline).
@@ -178,10 +182,10 @@ def member(workdir: Path, emulator: Emulator, dsn: str, name: str, *, instance: 
     # The previous release is the package `sidecar` (renamed since): `-m metering_sidecar` would run this code.
     return SidecarProcess(workdir / (db or f"{name}.db"), emulator.url, *cluster_args(window, member_timeout), *deadlines,
                           "--cluster-postgres-dsn", dsn, "--instance-id", instance or name, env=env, cwd=code,
-                          module="metering_sidecar" if code is None else "sidecar")  # fmt: skip
+                          module="metering_sidecar" if code is None else "sidecar", azure=azure)  # fmt: skip
 
 
-async def load_all(loads: list[Load], seconds: float, prefix: str) -> None:
+async def load_all(loads: Sequence[Load], seconds: float, prefix: str) -> None:
     """Run two clients per load for ``seconds``."""
     await asyncio.gather(*[load.run(2, seconds, f"{prefix}{n}") for n, load in enumerate(loads)])
 

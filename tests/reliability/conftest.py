@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.reliability import adapter_scenarios, cluster_scenarios, ops_scenarios, scenarios
+from tests.reliability import adapter_scenarios, azure_scenarios, cluster_scenarios, ops_scenarios, scenarios
 from tests.reliability.scenarios import Finding
 
 LONG = os.environ.get("METERING_SIDECAR_SOAK") == "1"
@@ -25,6 +25,7 @@ MODULES: list[tuple[Any, list[Any]]] = [
     (ops_scenarios, ops_scenarios.SCENARIOS),
     (adapter_scenarios, adapter_scenarios.ADAPTER_SCENARIOS),
     (cluster_scenarios, cluster_scenarios.CLUSTER_SCENARIOS),
+    (azure_scenarios, azure_scenarios.AZURE_SCENARIOS),
 ]
 
 

@@ -47,7 +47,7 @@ class Load:
     def __init__(self, target: str, seed: int) -> None:
         self.target = target
         self.rng = random.Random(seed)
-        self.acked: Counter[Key] = Counter()
+        self.acked: Counter[Any] = Counter()
         self.sent = 0
         self.retries = 0
 
@@ -62,6 +62,10 @@ class Load:
             tags={"team": team} if team else {},
         )
 
+    def tally(self, event: pb.UsageEvent) -> None:
+        """Count an acknowledged event."""
+        self.acked[key_of(event)] += event.quantity
+
     async def send(self, stub: pb_grpc.MeteringSidecarAsyncStub, event: pb.UsageEvent, batch: bool) -> None:
         """Send until acknowledged; the same event_id on every try."""
         while True:
@@ -70,7 +74,7 @@ class Load:
                     await stub.RecordUsageBatch(pb.RecordUsageBatchRequest(events=[event]), timeout=5)
                 else:
                     await stub.RecordUsage(pb.RecordUsageRequest(event=event), timeout=5)
-                self.acked[key_of(event)] += event.quantity
+                self.tally(event)
                 return
             except grpc.aio.AioRpcError as exc:
                 if exc.code() not in RETRY_CODES:

@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -206,6 +207,24 @@ async def changed_configuration(workdir: Path, *, long: bool) -> Finding:
         emulator.stop()
 
 
+async def through_a_hang(
+    sidecar: SidecarProcess, load: Load, hang: Callable[[bool], None], seconds: float
+) -> tuple[int, int, pb.GetStatusResponse]:
+    """Load before, during and after ``seconds`` of a hung marketplace (``hang(True)``, then ``hang(False)``);
+    return how far sealing moved on during the hang, the events acknowledged meanwhile, and the drained status."""
+    await load.run(2, 2.0, "before")
+    hang(True)
+    before = (await sidecar.status()).sealed_through.seconds
+    sent_before = load.sent
+    await load.run(2, seconds, "during")
+    during = await sidecar.status()
+    acked_during = load.sent - sent_before
+    hang(False)
+    await load.run(2, 1.0, "after")
+    status = await sidecar.drain(within=120)
+    return during.sealed_through.seconds - before, acked_during, status
+
+
 async def hung_endpoint(workdir: Path, *, long: bool) -> Finding:
     """The AWS endpoint accepts connections and never answers for a while: sealing goes on (sealed_through
     moves), ingest keeps acknowledging, and everything is billed once after it heals."""
@@ -217,19 +236,11 @@ async def hung_endpoint(workdir: Path, *, long: bool) -> Finding:
                              "--aws-call-deadline-seconds", "60")  # fmt: skip
     try:
         sidecar.start()
-        load = Load(sidecar.target, seed=21)
-        await load.run(2, 2.0, "before")
-        emulator.faults(hang=True)
         hang_seconds = 20.0 if long else 8.0
-        before = (await sidecar.status()).sealed_through.seconds
-        sent_before = load.sent
-        await load.run(2, hang_seconds, "during")
-        during = await sidecar.status()
-        acked_during = load.sent - sent_before
-        emulator.faults(hang=False)
-        await load.run(2, 1.0, "after")
-        status = await sidecar.drain(within=120)
-        advanced = during.sealed_through.seconds - before
+        load = Load(sidecar.target, seed=21)
+        advanced, acked_during, status = await through_a_hang(
+            sidecar, load, lambda hang: emulator.faults(hang=hang), hang_seconds
+        )
         finding = Finding(
             "13. a hung AWS endpoint",
             f"for {hang_seconds:.0f} s every AWS call hung; sealing moved {advanced} s on and ingest "

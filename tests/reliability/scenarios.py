@@ -12,6 +12,7 @@ import subprocess
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -37,14 +38,14 @@ SHORT_WINDOW_ARGS = ("--window-seconds", str(WINDOW), "--close-delay-seconds", "
 
 @dataclass
 class Finding:
-    """What a scenario did and what it lost or duplicated (units of usage)."""
+    """What a scenario did and what it lost or duplicated (units of usage; exact decimals for Azure)."""
 
     scenario: str
     done: str
-    acked: int = 0
-    billed: int = 0
-    lost: int = 0
-    duplicated: int = 0
+    acked: int | Decimal = 0
+    billed: int | Decimal = 0
+    lost: int | Decimal = 0
+    duplicated: int | Decimal = 0
     dead_letters: int = 0
     duplicate_records: int = 0
     figures: dict[str, Any] = field(default_factory=dict)

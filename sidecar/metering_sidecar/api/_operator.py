@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import grpc
@@ -28,12 +29,19 @@ def timestamp_pb(seconds: float | None) -> Timestamp | None:
 
 
 def record_pb(view: RecordView) -> pb.MeteringRecord:
-    """Convert a stored record to its proto."""
+    """Convert a stored record to its proto.
+
+    The store keeps a quantity in its target's units (Azure: micro-units); the proto carries the total
+    exactly in ``quantity_decimal``, and its whole units (rounded down) in ``quantity``.
+    """
     account = view.customer if view.customer_field == CustomerField.ACCOUNT_ID else ""
+    resource = view.customer if view.customer_field == CustomerField.AZURE_RESOURCE_ID else ""
+    total = Decimal(view.quantity).scaleb(-view.quantity_scale)
     return pb.MeteringRecord(
         id=view.id, state=view.state, product_code=view.product_code, license_arn=view.license_arn,
-        customer_aws_account_id=account, customer_identifier="" if account else view.customer,
-        dimension=view.dimension, quantity=view.quantity, timestamp=timestamp_pb(view.timestamp),
+        customer_aws_account_id=account, customer_identifier="" if account or resource else view.customer,
+        marketplace=view.marketplace, azure_resource_id=resource, quantity_decimal=format(total.normalize(), "f"),
+        dimension=view.dimension, quantity=int(total), timestamp=timestamp_pb(view.timestamp),
         window_start=timestamp_pb(view.window_start), metering_record_id=view.metering_record_id,
         reason=view.reason, message=view.message, attempts=view.attempts, request_json=view.request_json,
         sealed_at=timestamp_pb(view.sealed_at), finished_at=timestamp_pb(view.finished_at),

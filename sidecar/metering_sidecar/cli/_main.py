@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import urllib.request
 from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -22,7 +23,7 @@ from metering_sidecar.cli._logs import configure
 from metering_sidecar.core import ConfigError, DatabaseLocked, SidecarError
 
 if TYPE_CHECKING:
-    from metering_sidecar.emulator import EmulatorSettings
+    from metering_sidecar.emulator import AzureState, EmulatorSettings
 
 # The server (sidecar.app: boto3, SQLite, the flusher) and the emulator are imported by the commands
 # that run them: `metering-sidecar health` is the image's HEALTHCHECK, run every 10 s, and must stay cheap.
@@ -83,6 +84,18 @@ def _parser() -> argparse.ArgumentParser:
         help="answer a token resolved before again, instead of ExpiredTokenException",
     )  # fmt: skip
     emulator.add_argument("--seed", type=int, default=None, help="seed for injected faults")
+    emulator.add_argument(
+        "--azure-hour-seconds", type=int, default=None,
+        help="Azure's one-event-per-hour period (default: --dedup-seconds; match --window-seconds)",
+    )  # fmt: skip
+    emulator.add_argument(
+        "--azure-auto-subscribe", action="store_true",
+        help="an Azure event for an unknown resource subscribes it to the event's plan (else ResourceNotFound)",
+    )  # fmt: skip
+    for fault in ("throttle", "error", "drop"):
+        emulator.add_argument(
+            f"--azure-{fault}-rate", type=float, default=0.0, help=f"injected Azure {fault} probability"
+        )
 
     demo = commands.add_parser("demo", help="run the sidecar on the embedded emulator and bill some usage")
     demo.add_argument("--window-seconds", type=int, default=4, help="window length for the demo")
@@ -132,6 +145,24 @@ def _seed(settings: EmulatorSettings, args: argparse.Namespace) -> None:
     settings.expire_resubmitted_tokens = not args.answer_resubmitted_tokens
 
 
+def _azure_state(args: argparse.Namespace) -> AzureState:
+    from metering_sidecar.emulator import AzureFaults, AzureSettings, AzureState
+
+    faults = AzureFaults(
+        throttle_rate=args.azure_throttle_rate,
+        error_rate=args.azure_error_rate,
+        drop_rate=args.azure_drop_rate,
+    )
+    hour = args.dedup_seconds if args.azure_hour_seconds is None else args.azure_hour_seconds
+    settings = AzureSettings(hour_seconds=hour, auto_subscribe=args.azure_auto_subscribe, seed=args.seed,
+                             faults=faults)  # fmt: skip
+    return AzureState(settings)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _run_emulator(args: argparse.Namespace) -> int:
     from metering_sidecar.emulator import EmulatorServer, EmulatorSettings, Faults, MeteringState
 
@@ -155,10 +186,20 @@ def _run_emulator(args: argparse.Namespace) -> int:
         faults=faults,
     )
     _seed(settings, args)
-    server = EmulatorServer(MeteringState(settings), host, port)
-    print(f"emulator listening on {server.url}", flush=True)
+    server = EmulatorServer(MeteringState(settings), host, port, azure=_azure_state(args))
     try:
-        server.serve_forever()
+        server.start()  # the Azure token endpoint too, when the 'cryptography' package is installed
+        print(f"emulator listening on {server.url}", flush=True)
+        if server.azure_authority_host:
+            print(
+                f"azure token endpoint {server.azure_authority_host} (trust {server.azure_ca_path})",
+                flush=True,
+            )
+        else:
+            print("azure token endpoint off (pip install 'metering-sidecar[azure]')", flush=True)
+        # SIGTERM stops it as Ctrl-C does: the token endpoint's generated key and certificates are removed.
+        signal.signal(signal.SIGTERM, _interrupt)
+        threading.Event().wait()
     except KeyboardInterrupt:
         pass
     finally:

@@ -26,7 +26,7 @@ SERVICE = pb.DESCRIPTOR.services_by_name["MeteringSidecar"].full_name
 EXPORT_FIELDS = (
     "id", "state", "product_code", "license_arn", "customer_aws_account_id", "customer_identifier", "dimension",
     "quantity", "timestamp", "window_start", "metering_record_id", "reason", "message", "attempts", "event_count",
-    "discard_reason", "sealed_at", "finished_at",
+    "discard_reason", "sealed_at", "finished_at", "marketplace", "azure_resource_id", "quantity_decimal",
 )  # fmt: skip
 
 

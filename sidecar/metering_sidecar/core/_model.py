@@ -74,6 +74,8 @@ class RecordView:
     finished_at: float | None
     event_count: int
     discard_reason: str
+    marketplace: str = "aws"
+    quantity_scale: int = 0  # ``quantity`` is in units of 10**-quantity_scale (the target's units)
 
 
 @dataclass(frozen=True, slots=True)

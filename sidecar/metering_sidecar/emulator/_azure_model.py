@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from decimal import Decimal
 from typing import Any
 
 from metering_sidecar.emulator._model import ApiError
@@ -63,6 +64,10 @@ class AzureStats:
     calls: int = 0  # batchUsageEvent calls past authentication and the injected 429/500 faults
     events_received: int = 0
     statuses: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    # Of the Duplicate answers: resends of the accepted event itself (same plan, quantity and time: a lost
+    # answer, safe to bill), and other events for a taken slot (usage that is NOT billed).
+    identical_repeats: int = 0
+    conflicting_duplicates: int = 0
     largest_call: int = 0
     rejected_calls: int = 0  # whole calls answered 400
     forbidden: int = 0  # calls answered 403
@@ -150,6 +155,14 @@ class AcceptedEvent:
     effective_start_time: str  # as the publisher sent it
     hour: int  # epoch hour of effectiveStartTime
     client_id: str
+
+    def same_event(self, plan_id: str, quantity: Decimal, effective_start_time: str) -> bool:
+        """Return whether an event for this slot is this one sent again (plan, quantity and time as sent)."""
+        return (
+            plan_id == self.plan_id
+            and quantity == Decimal(repr(self.quantity))
+            and effective_start_time == self.effective_start_time
+        )
 
     def wire(self, status: str) -> dict[str, Any]:
         """Return it as a result entry (or an acceptedMessage) of batchUsageEvent."""

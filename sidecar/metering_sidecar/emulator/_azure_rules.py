@@ -195,6 +195,10 @@ class AzureState:
         )
         accepted = self._events.get(key)
         if accepted is not None:
+            if accepted.same_event(plan, quantity, str(event["effectiveStartTime"])):
+                self.stats.identical_repeats += 1
+            else:
+                self.stats.conflicting_duplicates += 1
             return {
                 "status": "Duplicate",
                 "messageTime": "0001-01-01T00:00:00",

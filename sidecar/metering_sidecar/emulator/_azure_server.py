@@ -11,6 +11,7 @@ Each needs ``Authorization: Bearer <token from the token endpoint>`` (403 otherw
 Admin API, under /_emulator/azure/ (every POST answers the stats and faults):
     GET  billed          every accepted usage event (JSON list)
     GET  stats           counters and faults in force
+    GET  issued-tokens   every access token the token endpoint issued (tests check that none reaches a log)
     POST faults          e.g. {"throttle_rate": 0.3, "drop_next": 1, "hang": true, "forbidden": true}
     POST subscriptions   add or replace SaaS subscriptions: {"<id>": {"planId": "p", "status": "Subscribed",
                          "quantity": 3, "clientId": "<app>", "purchaserTenantId": "...", "unsubscribedAt": 1.0}}
@@ -113,6 +114,8 @@ def _admin(handler: BaseHTTPRequestHandler, state: AzureState, name: str) -> Non
             _send(handler, 200, state.billed())
         elif name == "stats":
             _send(handler, 200, state.snapshot())
+        elif name == "issued-tokens":
+            _send(handler, 200, state.issued_tokens())
         else:
             _send(handler, 404, {"code": "NotFound", "message": handler.path})
         return

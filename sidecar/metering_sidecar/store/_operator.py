@@ -14,18 +14,24 @@ from metering_sidecar.targets import TargetRegistry
 
 _COLUMNS = (
     "id, state, product, license_arn, customer_field, customer, dimension, quantity, timestamp_s, window_start, "
-    "metering_record_id, reason, message, attempts, request_json, sealed_ms, finished_ms, event_count, discard_reason"
+    "metering_record_id, reason, message, attempts, request_json, sealed_ms, finished_ms, event_count, discard_reason, "
+    "marketplace"
 )
 
 
-def _view(row: Any) -> RecordView:
+def _view(row: Any, targets: TargetRegistry) -> RecordView:
+    try:
+        scale = targets.get(str(row[19])).quantity_scale
+    except LookupError:  # a marketplace this version has no target for: its units as stored
+        scale = 0
     return RecordView(
         id=int(row[0]), state=str(row[1]), product_code=str(row[2]), license_arn=str(row[3]),
         customer_field=str(row[4]), customer=str(row[5]), dimension=str(row[6]), quantity=int(row[7]),
         timestamp=float(row[8]), window_start=float(row[9]), metering_record_id=str(row[10] or ""),
         reason=str(row[11] or ""), message=str(row[12] or ""), attempts=int(row[13]), request_json=str(row[14]),
         sealed_at=int(row[15]) / 1000, finished_at=None if row[16] is None else int(row[16]) / 1000,
-        event_count=int(row[17]), discard_reason=str(row[18] or ""),
+        event_count=int(row[17]), discard_reason=str(row[18] or ""), marketplace=str(row[19]),
+        quantity_scale=scale,
     )  # fmt: skip
 
 
@@ -59,7 +65,7 @@ class OperatorQueries:
             f"SELECT {_COLUMNS} FROM records WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?",
             (*params, limit),
         )
-        return [_view(r) for r in rows]
+        return [_view(r, self.targets) for r in rows]
 
     async def list_dead_letters(
         self, *, include_discarded: bool, after_id: int, limit: int
@@ -70,7 +76,7 @@ class OperatorQueries:
             f"SELECT {_COLUMNS} FROM records WHERE state = 'dead'{extra} AND id > ? ORDER BY id LIMIT ?",
             (after_id, limit),
         )
-        return [_view(r) for r in rows]
+        return [_view(r, self.targets) for r in rows]
 
     async def get_record(self, record_id: int) -> RecordView:
         """Return one record or raise NotFound."""
@@ -81,7 +87,7 @@ class OperatorQueries:
         )
         if not rows:
             raise NotFound(f"record {record_id} does not exist")
-        return _view(rows[0])
+        return _view(rows[0], self.targets)
 
     async def discard_dead_letter(self, record_id: int, reason: str, now: float) -> None:
         """Close a dead letter, keeping the operator's reason."""
