@@ -57,3 +57,23 @@ def test_endpoint_urls_lose_a_trailing_slash() -> None:
     """A base URL given with a trailing slash is the same base URL."""
     cfg = _build(["--azure-metering-endpoint-url", "http://127.0.0.1:8080/api/"], {})
     assert cfg.azure_metering_endpoint_url == "http://127.0.0.1:8080/api"
+
+
+@pytest.mark.parametrize("flag", ["--azure-metering-endpoint-url", "--azure-fulfillment-endpoint-url"])
+def test_plain_http_is_only_for_loopback(flag: str) -> None:
+    """Every Azure call carries the bearer token: http is accepted for this machine only, https for any host."""
+    for local in (
+        "http://127.0.0.1:8080/api",
+        "http://127.8.9.10/api",
+        "http://[::1]:9/api",
+        "http://localhost/api",
+    ):
+        assert getattr(_build([flag, local], {}), flag[2:].replace("-", "_")) == local
+    assert _build([flag, "https://marketplace.example/api"], {})
+    for remote in ("http://10.0.0.7/api", "http://marketplace.example/api", "http://localhost.example/api",
+                   "http://128.0.0.1/api"):  # fmt: skip
+        with pytest.raises(ConfigError) as caught:
+            _build([flag, remote], {})
+        assert str(caught.value).startswith(f"{flag}: http is only for an emulator on this machine")
+    with pytest.raises(ConfigError, match=f"^{flag}: http is only"):
+        config_module.from_mapping({}, **{flag[2:].replace("-", "_"): "http://192.0.2.1/api"})

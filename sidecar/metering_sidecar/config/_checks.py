@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from metering_sidecar.config._config import STANDARD_WINDOW_SECONDS, Config
+from metering_sidecar.config._parsers import is_loopback_http
 from metering_sidecar.core import ConfigError
 
 
@@ -74,6 +75,13 @@ def _validate_cluster_timeouts(config: Config) -> None:
 
 
 def _validate_azure(config: Config, env: Mapping[str, str]) -> None:
+    for flag, url in (("--azure-metering-endpoint-url", config.azure_metering_endpoint_url),
+                      ("--azure-fulfillment-endpoint-url", config.azure_fulfillment_endpoint_url)):  # fmt: skip
+        if url.startswith("http://") and not is_loopback_http(url):
+            raise ConfigError(
+                f"{flag}: http is only for an emulator on this machine (127.0.0.1, ::1 or localhost), since "
+                f"every call carries the Entra ID bearer token; use https for {url!r}"
+            )
     if config.azure_call_deadline_seconds < config.azure_timeout_seconds:
         raise ConfigError(
             f"--azure-call-deadline-seconds: must be at least --azure-timeout-seconds "

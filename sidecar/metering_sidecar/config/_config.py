@@ -211,16 +211,18 @@ class Config:
     azure_metering_endpoint_url: str = _setting(
         "",
         _url("https", "http"),
-        f"Azure metering API base URL (default {AZURE_MARKETPLACE_API})",
+        f"Azure metering API base URL (default {AZURE_MARKETPLACE_API}); http only on loopback",
         section=AZURE,
     )
-    """Where batchUsageEvent is sent; the emulator's URL in development."""
+    """Where batchUsageEvent is sent; the emulator's URL in development. Plain http is refused for any host
+    but this machine's (127.0.0.0/8, ::1, localhost): every call carries the Entra ID bearer token."""
 
     azure_fulfillment_endpoint_url: str = _setting(
-        "", _url("https", "http"), f"Azure SaaS fulfillment API base URL (default {AZURE_MARKETPLACE_API})",
+        "", _url("https", "http"),
+        f"Azure SaaS fulfillment API base URL (default {AZURE_MARKETPLACE_API}); http only on loopback",
         section=AZURE,
     )  # fmt: skip
-    """Where subscriptions are resolved, activated and read."""
+    """Where subscriptions are resolved, activated and read; http only on loopback, as for metering."""
 
     azure_authority_host: str = _setting(
         "", _url("https"), f"Microsoft Entra ID authority (default {AZURE_AUTHORITY_HOST}); https only",
