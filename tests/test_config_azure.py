@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 from metering_sidecar import config as config_module
 from metering_sidecar.core._errors import ConfigError
+from metering_sidecar.marketplace import azure_from_config
 
 
 def _build(argv: list[str], env: dict[str, str]) -> config_module.Config:
@@ -77,3 +79,26 @@ def test_plain_http_is_only_for_loopback(flag: str) -> None:
         assert str(caught.value).startswith(f"{flag}: http is only for an emulator on this machine")
     with pytest.raises(ConfigError, match=f"^{flag}: http is only"):
         config_module.from_mapping({}, **{flag[2:].replace("-", "_"): "http://192.0.2.1/api"})
+
+
+async def test_workload_identity_variables_alone_turn_azure_on(tmp_path: Path) -> None:
+    """AKS workload identity's three variables, without any flag, turn Azure on with that identity; any two
+    of them do not (AZURE_CLIENT_ID and AZURE_TENANT_ID also come with identities meant for other things)."""
+    token_file = tmp_path / "azure-identity-token"
+    token_file.write_text("federated-token-from-the-cluster")
+    env = {"AZURE_CLIENT_ID": "wi-client", "AZURE_TENANT_ID": "wi-tenant",
+           "AZURE_FEDERATED_TOKEN_FILE": str(token_file)}  # fmt: skip
+    cfg = _build([], env)
+    assert cfg.azure_enabled(env)
+    adapter = azure_from_config(cfg, env, None, lambda *_: None)
+    assert adapter is not None
+    try:
+        who = adapter.identity
+        assert (who.kind, who.client_id, who.tenant_id) == ("workload identity", "wi-client", "wi-tenant")
+        assert who.federated_token_file == str(token_file)
+    finally:
+        await adapter.close()
+    for left_out in env:
+        partial = {name: value for name, value in env.items() if name != left_out}
+        assert not _build([], partial).azure_enabled(partial)
+        assert azure_from_config(_build([], partial), partial, None, lambda *_: None) is None

@@ -33,6 +33,8 @@ SECTIONS = (API, STORAGE, WINDOWS, AWS, AZURE, CLUSTER, OPERATIONS)
 AZURE_MARKETPLACE_API = "https://marketplaceapi.microsoft.com/api"
 AZURE_AUTHORITY_HOST = "https://login.microsoftonline.com"
 STANDARD_WINDOW_SECONDS = 3600
+# What the AKS workload identity webhook sets in the pod: all three turn Azure on without any flag.
+WORKLOAD_IDENTITY_ENV = ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE")
 
 
 @dataclass(frozen=True)
@@ -233,7 +235,8 @@ class Config:
     azure_tenant_id: str = _setting(
         "", _str, "the Entra tenant of the app registered on the offer: turns Azure on", section=AZURE
     )
-    """With --azure-client-id, Azure Marketplace is on. Workload identity's AZURE_TENANT_ID also serves."""
+    """With --azure-client-id, Azure Marketplace is on. Workload identity's AZURE_TENANT_ID also serves; its
+    three variables (AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE) alone turn Azure on too."""
 
     azure_client_id: str = _setting(
         "", _str, "the Entra app (client) id registered on the offer's technical configuration", section=AZURE
@@ -346,9 +349,11 @@ class Config:
         )
 
     def azure_enabled(self, env: Mapping[str, str]) -> bool:
-        """Return whether Azure Marketplace is configured (or the emulator stands in for it)."""
-        return self.emulator or bool(self.azure_client_id or self.azure_tenant_id or self.azure_client_secret_file
-                                     or self.azure_client_certificate_file)  # fmt: skip
+        """Return whether Azure Marketplace is on: with --emulator, with any of the Azure identity flags (the
+        checks then want the whole identity), or with all three of workload identity's variables."""
+        flags = (self.azure_client_id, self.azure_tenant_id, self.azure_client_secret_file,
+                 self.azure_client_certificate_file)  # fmt: skip
+        return self.emulator or any(flags) or all(env.get(name) for name in WORKLOAD_IDENTITY_ENV)
 
     @property
     def max_record_age(self) -> float:
