@@ -102,3 +102,23 @@ async def test_workload_identity_variables_alone_turn_azure_on(tmp_path: Path) -
         partial = {name: value for name, value in env.items() if name != left_out}
         assert not _build([], partial).azure_enabled(partial)
         assert azure_from_config(_build([], partial), partial, None, lambda *_: None) is None
+
+
+def test_short_windows_with_azure_need_an_emulated_azure(tmp_path: Path) -> None:
+    """A custom AWS endpoint (a VPC endpoint) allows short windows for AWS, but not for real Azure, which
+    would get one event per key and window, all but one an hour refused as Duplicate."""
+    vpc = ["--window-seconds", "60", "--metering-endpoint-url", "https://vpce-0a1b.metering.marketplace.aws"]
+    azure = ["--azure-tenant-id", "t", "--azure-client-id", "c"]
+    assert _build(vpc, {}).window_seconds == 60  # no Azure: the AWS rule alone
+    for to_real_azure in ([], ["--azure-metering-endpoint-url", "https://marketplaceapi.microsoft.com/api"]):
+        with pytest.raises(ConfigError) as caught:
+            _build(vpc + azure + to_real_azure, {})
+        assert str(caught.value).startswith("--window-seconds: must be 3600 when Azure is on")
+    token_file = tmp_path / "token"
+    token_file.write_text("jwt")
+    workload = {"AZURE_CLIENT_ID": "c", "AZURE_TENANT_ID": "t", "AZURE_FEDERATED_TOKEN_FILE": str(token_file)}
+    with pytest.raises(ConfigError, match=r"^--window-seconds: must be 3600 when Azure is on"):
+        _build(vpc, workload)
+    emulated = ["--azure-metering-endpoint-url", "http://127.0.0.1:4566/api"]
+    assert _build(vpc + azure + emulated, {}).window_seconds == 60
+    assert _build(["--window-seconds", "10", "--emulator"], {}).window_seconds == 10

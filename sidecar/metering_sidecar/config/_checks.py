@@ -22,6 +22,17 @@ def validate(config: Config, env: Mapping[str, str]) -> None:
             "other values are only for tests against a custom metering endpoint "
             "(--metering-endpoint-url, AWS_ENDPOINT_URL_MARKETPLACE_METERING or --emulator)"
         )
+    if (
+        config.window_seconds != STANDARD_WINDOW_SECONDS
+        and config.azure_enabled(env)
+        and not config.emulator
+        and not is_loopback_http(config.azure_metering_endpoint_url)
+    ):
+        raise ConfigError(
+            f"--window-seconds: must be {STANDARD_WINDOW_SECONDS} when Azure is on (Azure takes one usage event "
+            "per resource, dimension and hour, and refuses the rest as Duplicate); other values are only for "
+            "tests against an emulated Azure (--emulator, or an http loopback --azure-metering-endpoint-url)"
+        )
     if config.expiry_margin_seconds >= config.max_record_age_seconds:
         raise ConfigError("--expiry-margin-seconds: must be smaller than --max-record-age-seconds")
     if config.window_seconds + config.close_delay_seconds >= (
