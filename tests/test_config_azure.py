@@ -122,3 +122,29 @@ def test_short_windows_with_azure_need_an_emulated_azure(tmp_path: Path) -> None
     emulated = ["--azure-metering-endpoint-url", "http://127.0.0.1:4566/api"]
     assert _build(vpc + azure + emulated, {}).window_seconds == 60
     assert _build(["--window-seconds", "10", "--emulator"], {}).window_seconds == 10
+
+
+def test_azure_bounds_ship_concurrency_and_the_cluster_member_timeout() -> None:
+    """With Azure on, a pass's calls must fit under --azure-max-calls-in-flight, and the cluster member timeout
+    must comfortably exceed the Azure call deadline, as both already must for AWS."""
+    azure = ["--azure-tenant-id", "t", "--azure-client-id", "c"]
+    narrow = ["--azure-max-calls-in-flight", "4", "--ship-concurrency", "4"]
+    assert _build(narrow, {}).ship_concurrency == 4  # Azure off: its bound does not apply
+    with pytest.raises(ConfigError) as caught:
+        _build(azure + narrow, {})
+    assert str(caught.value).startswith(
+        "--ship-concurrency: must be below --azure-max-calls-in-flight (4) when Azure is on"
+    )
+    cluster = ["--cluster-postgres-dsn", "postgresql://ledger", "--cluster-member-timeout-seconds", "40",
+               "--aws-call-deadline-seconds", "20"]  # fmt: skip
+    assert _build(cluster, {}).cluster_member_timeout_seconds == 40  # Azure off: 1.5 x 20 s is enough
+    with pytest.raises(ConfigError) as caught:
+        _build(cluster + azure + ["--azure-call-deadline-seconds", "30"], {})
+    assert str(caught.value) == (
+        "--cluster-member-timeout-seconds: must be at least 1.5 times --azure-call-deadline-seconds (45 s), "
+        "or a slow Azure call would cost the shipper its lease; got 40"
+    )
+    assert (
+        _build(cluster + azure + ["--azure-call-deadline-seconds", "26"], {}).azure_call_deadline_seconds
+        == 26
+    )

@@ -56,7 +56,13 @@ def validate(config: Config, env: Mapping[str, str]) -> None:
             f"which also leaves room for ResolveCustomer and for calls a hung endpoint still holds; "
             f"got {config.ship_concurrency}"
         )
-    _validate_cluster_timeouts(config)
+    if config.azure_enabled(env) and config.ship_concurrency >= config.azure_max_calls_in_flight:
+        raise ConfigError(
+            f"--ship-concurrency: must be below --azure-max-calls-in-flight ({config.azure_max_calls_in_flight}) "
+            f"when Azure is on, which also leaves room for the subscription calls and for calls a hung endpoint "
+            f"still holds; got {config.ship_concurrency}"
+        )
+    _validate_cluster_timeouts(config, env)
     _validate_azure(config, env)
     budget = config.max_record_age_seconds - config.expiry_margin_seconds - config.window_seconds
     if (
@@ -70,19 +76,25 @@ def validate(config: Config, env: Mapping[str, str]) -> None:
 
 
 # Cluster mode (issue 11): the shipper's lease and every member's liveness are judged by the member timeout.
-# A shipping pass can wait up to the AWS call deadline; were that as long as the member timeout, a slow call
-# would cost the shipper its lease, so the member timeout must comfortably exceed it.
+# A shipping pass can wait up to a marketplace's call deadline; were that as long as the member timeout, a
+# slow call would cost the shipper its lease, so the member timeout must comfortably exceed each of them.
 CLUSTER_TIMEOUT_OVER_AWS_DEADLINE = 1.5
 
 
-def _validate_cluster_timeouts(config: Config) -> None:
-    minimum = CLUSTER_TIMEOUT_OVER_AWS_DEADLINE * config.aws_call_deadline_seconds
-    if config.cluster_postgres_dsn and config.cluster_member_timeout_seconds < minimum:
-        raise ConfigError(
-            f"--cluster-member-timeout-seconds: must be at least {CLUSTER_TIMEOUT_OVER_AWS_DEADLINE:g} times "
-            f"--aws-call-deadline-seconds ({minimum:g} s), or a slow AWS call would cost the shipper its lease; "
-            f"got {config.cluster_member_timeout_seconds:g}"
-        )
+def _validate_cluster_timeouts(config: Config, env: Mapping[str, str]) -> None:
+    if not config.cluster_postgres_dsn:
+        return
+    deadlines = [("AWS", "--aws-call-deadline-seconds", config.aws_call_deadline_seconds)]
+    if config.azure_enabled(env):
+        deadlines.append(("Azure", "--azure-call-deadline-seconds", config.azure_call_deadline_seconds))
+    for marketplace, flag, deadline in deadlines:
+        minimum = CLUSTER_TIMEOUT_OVER_AWS_DEADLINE * deadline
+        if config.cluster_member_timeout_seconds < minimum:
+            raise ConfigError(
+                f"--cluster-member-timeout-seconds: must be at least {CLUSTER_TIMEOUT_OVER_AWS_DEADLINE:g} times "
+                f"{flag} ({minimum:g} s), or a slow {marketplace} call would cost the shipper its lease; "
+                f"got {config.cluster_member_timeout_seconds:g}"
+            )
 
 
 def _validate_azure(config: Config, env: Mapping[str, str]) -> None:

@@ -166,7 +166,8 @@ class Config:
     )
     """The shipper stops waiting for a member's hand-over once its heartbeat is this old, and the shipper's
     lease lapses after this long without renewal. Both are renewed a few times per member timeout, apart
-    from the passes; it must comfortably exceed --aws-call-deadline-seconds (at least 1.5 times)."""
+    from the passes; it must comfortably exceed --aws-call-deadline-seconds (at least 1.5 times), and
+    --azure-call-deadline-seconds when Azure is on."""
 
     cluster_close_deadline_seconds: float = _setting(
         1800.0, _float(0), "close a window this long after it ends anyway", section=CLUSTER
