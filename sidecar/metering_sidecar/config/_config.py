@@ -257,9 +257,13 @@ class Config:
     """An alternative to the client secret."""
 
     azure_ca_file: str = _setting(
-        "", _str, "PEM bundle to trust for Entra ID's TLS (default: the system's)", section=AZURE
-    )
-    """For a TLS-inspecting proxy, or the emulator's token endpoint in development."""
+        "", _str, "PEM CA bundle: added to the system's CAs for the marketplace APIs, but the only CAs "
+        "Entra ID's token endpoint is then checked against (include the public roots it needs)", section=AZURE,
+    )  # fmt: skip
+    """For a TLS-inspecting proxy, or the emulator's token endpoint in development. The marketplace APIs trust
+    the system's store plus this file. azure-identity takes it as ``connection_verify``, which replaces its
+    trust (certifi's bundle, or REQUESTS_CA_BUNDLE) for the token endpoint: only this file's CAs are trusted
+    there."""
 
     azure_timeout_seconds: float = _setting(
         10.0, _float(0.1), "connect and read timeout of Azure calls", section=AZURE

@@ -46,7 +46,9 @@ class AzureIdentity:
     certificate_path: str = ""
     federated_token_file: str = ""
     authority_host: str = DEFAULT_AUTHORITY_HOST
-    ca_bundle: str = ""  # a CA file to trust for the authority host (tests: the emulator's)
+    # A CA file: the only CAs trusted for the authority host (azure-identity's connection_verify replaces
+    # its defaults); the marketplace calls trust it on top of the system's store (tests: the emulator's CA).
+    ca_bundle: str = ""
 
     @classmethod
     def resolve(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +33,18 @@ _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
 UNREACHABLE_CODES = frozenset(
     {"Timeout", "ConnectionError", "AuthenticationFailed", "TooManyCallsInFlight", "ThreadStartFailed"}
 )
+
+
+def tls_context(ca_bundle: str = "") -> ssl.SSLContext:
+    """Return the TLS context of the marketplace calls: the system's CAs, and those of ``ca_bundle`` too.
+
+    The bundle (--azure-ca-file: a TLS-inspecting proxy's CA, or the emulator's) adds to the system's trust
+    and never replaces it, so a bundle meant for Entra ID cannot make the marketplace endpoints untrusted.
+    """
+    context = ssl.create_default_context()
+    if ca_bundle:
+        context.load_verify_locations(cafile=ca_bundle)
+    return context
 
 
 @dataclass(frozen=True)
