@@ -305,3 +305,46 @@ def test_the_emulator_process_serves_azure_with_its_flags() -> None:
     finally:
         emulator.stop()
     assert not ca.exists()
+
+
+async def test_metrics_show_each_marketplace_apart(
+    clock: ManualClock,
+    azure_emulator: EmulatorServer,
+    stub: pb_grpc.MeteringSidecarAsyncStub,
+    sidecar: Sidecar,
+) -> None:
+    """Azure refuses the app (403) while AWS bills: the unlabelled series look healthy, the per-marketplace
+    ones show Azure stopped, its record unbilled and nothing shipped; dead letters name their marketplace.
+    Once Azure takes calls again, its series recover."""
+
+    def sample(name: str, **labels: str) -> float | None:
+        return sidecar.metrics.registry.get_sample_value("metering_sidecar_" + name, labels)
+
+    azure_emulator.azure.update_faults({"forbidden": True})
+    azure_emulator.state.settings.subscribed = frozenset({"111122223333"})
+    aws = [pb.UsageEvent(event_id=f"aws-{n}", customer_aws_account_id=account, dimension="requests", quantity=3)
+           for n, account in enumerate(("111122223333", "444455556666"))]  # fmt: skip
+    await stub.RecordUsageBatch(pb.RecordUsageBatchRequest(events=[*aws, usage("az", SUBSCRIPTION, "2.5")]))
+    await next_hour(clock, stub)
+    shipped_at = float(int(clock.now() * 1000)) / 1000
+    assert sample("last_successful_shipment_timestamp_seconds") == shipped_at  # AWS's hides Azure's trouble
+    by_marketplace = "marketplace_last_successful_shipment_timestamp_seconds"
+    assert (sample(by_marketplace, marketplace="aws"), sample(by_marketplace, marketplace="azure")) == (
+        shipped_at,
+        0,
+    )
+    assert sample("marketplace_shipping_disabled", marketplace="azure") == 1
+    assert sample("marketplace_shipping_disabled", marketplace="aws") == 0
+    assert sample("marketplace_pending_records", marketplace="azure") == 1
+    assert sample("marketplace_pending_records", marketplace="aws") == 0
+    assert sample("open_dead_letters", marketplace="aws", reason="CustomerNotSubscribed") == 1
+    assert sample("open_dead_letters", marketplace="azure", reason="CustomerNotSubscribed") is None
+
+    azure_emulator.azure.update_faults({"forbidden": False})
+    clock.advance(60)
+    await stub.Flush(pb.FlushRequest())
+    billed_at = float(int(clock.now() * 1000)) / 1000
+    assert sample(by_marketplace, marketplace="azure") == billed_at
+    assert sample(by_marketplace, marketplace="aws") == shipped_at
+    assert sample("marketplace_shipping_disabled", marketplace="azure") == 0
+    assert sample("marketplace_pending_records", marketplace="azure") == 0
