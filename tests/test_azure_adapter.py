@@ -523,3 +523,13 @@ async def test_the_ca_file_adds_to_the_system_trust_for_marketplace_calls(
             assert answered.value.code == "NotFound", answered.value.message  # not a ConnectionError (TLS)
     finally:
         system.stop()
+
+
+def test_the_azure_constants_have_one_definition() -> None:
+    """The adapter's default endpoints are the settings' (whose --help shows them), and the codes it raises for
+    a call without an answer are the very set the Azure target stops a pass on: one definition of each."""
+    from metering_sidecar import config, marketplace, targets
+
+    assert marketplace.AZURE_UNREACHABLE_CODES is targets.AZURE_UNREACHABLE_CODES
+    assert marketplace.AZURE_DEFAULT_API_URL is config.AZURE_MARKETPLACE_API
+    assert marketplace.AZURE_DEFAULT_AUTHORITY_HOST is config.AZURE_AUTHORITY_HOST

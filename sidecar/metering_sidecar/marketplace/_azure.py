@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import urllib3
 
+from metering_sidecar.config import AZURE_MARKETPLACE_API
 from metering_sidecar.core import RemoteError
 from metering_sidecar.marketplace._azure_auth import AzureIdentity, TokenSource
 from metering_sidecar.marketplace._azure_http import (
@@ -30,7 +31,7 @@ from metering_sidecar.marketplace._azure_http import (
 from metering_sidecar.marketplace._calls import CallRunner, CallTicket
 from metering_sidecar.targets import AzureSubscription, AzureUsageResult
 
-DEFAULT_API_URL = "https://marketplaceapi.microsoft.com/api"
+DEFAULT_API_URL = AZURE_MARKETPLACE_API  # the settings' default, one definition
 METERING_API_VERSION = "2018-08-31"
 FULFILLMENT_API_VERSION = "2018-08-31"
 MAX_EVENTS_PER_CALL = 25

@@ -25,10 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from metering_sidecar.config import AZURE_AUTHORITY_HOST
 from metering_sidecar.core import ConfigError
 from metering_sidecar.targets import AZURE_MARKETPLACE_SCOPE
 
-DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
+DEFAULT_AUTHORITY_HOST = AZURE_AUTHORITY_HOST  # the settings' default, one definition
 REFRESH_MARGIN_SECONDS = 300.0
 
 

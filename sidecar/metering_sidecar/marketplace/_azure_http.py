@@ -4,7 +4,8 @@ translation of every failure into a RemoteError (``remote_error`` and ``answer_e
 Codes: Throttled (429), ServiceError (5xx), BadRequest (400), NotFound (404), Conflict (409), Forbidden
 (403 after one token refresh), Timeout (no answer in time), ConnectionError (no connection, or the
 connection dropped without an answer), AuthenticationFailed (Entra ID gave no token), TooManyCallsInFlight
-and ThreadStartFailed (``_calls.py``).
+and ThreadStartFailed (``_calls.py``). Which of them mean "no answer, stop the pass" is the Azure target's
+rule (``targets.AZURE_UNREACHABLE_CODES``).
 """
 
 from __future__ import annotations
@@ -27,12 +28,6 @@ from metering_sidecar.marketplace._calls import CallTicket, DeadlinePassed
 
 MAX_MESSAGE = 500
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
-
-# RemoteError codes of a call that got no answer because Azure or Entra ID is unreachable, hung or refuses
-# the credential: the next call would most likely meet the same, so a caller with more queued can stop.
-UNREACHABLE_CODES = frozenset(
-    {"Timeout", "ConnectionError", "AuthenticationFailed", "TooManyCallsInFlight", "ThreadStartFailed"}
-)
 
 
 def tls_context(ca_bundle: str = "") -> ssl.SSLContext:

@@ -16,6 +16,7 @@ from metering_sidecar.targets._aws_api import (
 from metering_sidecar.targets._aws_calls import MAX_CALL_BYTES, MAX_RECORDS_PER_CALL, AwsCall, plan_calls
 from metering_sidecar.targets._aws_record import build_record
 from metering_sidecar.targets._azure import AZURE_FIELD, AzureTarget
+from metering_sidecar.targets._azure import UNREACHABLE_CODES as AZURE_UNREACHABLE_CODES
 from metering_sidecar.targets._azure_api import (
     AZURE_MARKETPLACE_RESOURCE,
     AZURE_MARKETPLACE_SCOPE,
@@ -43,6 +44,7 @@ __all__ = [
     "AZURE_FIELD",
     "AZURE_MARKETPLACE_RESOURCE",
     "AZURE_MARKETPLACE_SCOPE",
+    "AZURE_UNREACHABLE_CODES",
     "CREDENTIAL_ERROR_NAMES",
     "DEFAULT_EXPIRY_MARGIN",
     "DISABLED",
