@@ -26,6 +26,7 @@ from metering_sidecar.targets._azure_api import (
     AzureUsageResult,
 )
 from metering_sidecar.targets._azure_binding import AzureBinding
+from metering_sidecar.targets._azure_ids import PLAN_ID_RULE, plan_id, subscription_id
 from metering_sidecar.targets._azure_units import micro_units, quantity_text
 from metering_sidecar.targets._registry import DEFAULT_EXPIRY_MARGIN, TargetRegistry, default_targets
 from metering_sidecar.targets._target import (
@@ -51,6 +52,7 @@ __all__ = [
     "MAX_CALL_BYTES",
     "MAX_EVENTS_PER_CALL",
     "MAX_RECORDS_PER_CALL",
+    "PLAN_ID_RULE",
     "SPLIT_CODES",
     "UNREACHABLE_CODES",
     "AwsCall",
@@ -78,6 +80,8 @@ __all__ = [
     "match_key",
     "micro_units",
     "plan_calls",
+    "plan_id",
     "quantity_text",
+    "subscription_id",
     "tags_json",
 ]
