@@ -493,3 +493,43 @@ def write_certificate(path: Path) -> Path:
         + certificate.public_bytes(serialization.Encoding.PEM)
     )
     return path
+
+
+async def test_the_ca_file_adds_to_the_system_trust_for_marketplace_calls(
+    clock: ManualClock,
+    emulator: EmulatorServer,
+    secret_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--azure-ca-file (here the emulator's generated CA) is trusted for the marketplace endpoints on top of
+    the system's store, never instead of it: a proxy's bundle meant for Entra ID cannot make every
+    batchUsageEvent fail its TLS handshake. A second emulator's CA plays the system store (OpenSSL's
+    SSL_CERT_FILE); each emulator's TLS port answers the call with 404 once the handshake succeeds."""
+    system = start_emulator(clock)
+    monkeypatch.setenv("SSL_CERT_FILE", system.azure_ca_path)
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))  # nothing else in the "system" store
+    try:
+        who = identity(emulator, secret_file)  # the bundle: the first emulator's CA
+        for trusted_by in (emulator, system):  # the bundle, then the system store
+            marketplace = AzureMarketplace(
+                who, fulfillment_endpoint_url=f"{trusted_by.azure_authority_host}/api", timeout_seconds=5.0
+            )
+            try:
+                with pytest.raises(RemoteError) as answered:
+                    await marketplace.get_subscription(SUBSCRIPTION)
+            finally:
+                await marketplace.close()
+            assert answered.value.code == "NotFound", answered.value.message  # not a ConnectionError (TLS)
+    finally:
+        system.stop()
+
+
+def test_the_azure_constants_have_one_definition() -> None:
+    """The adapter's default endpoints are the settings' (whose --help shows them), and the codes it raises for
+    a call without an answer are the very set the Azure target stops a pass on: one definition of each."""
+    from metering_sidecar import config, marketplace, targets
+
+    assert marketplace.AZURE_UNREACHABLE_CODES is targets.AZURE_UNREACHABLE_CODES
+    assert marketplace.AZURE_DEFAULT_API_URL is config.AZURE_MARKETPLACE_API
+    assert marketplace.AZURE_DEFAULT_AUTHORITY_HOST is config.AZURE_AUTHORITY_HOST

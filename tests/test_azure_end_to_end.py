@@ -32,7 +32,7 @@ from tests.procs import Emulator, SidecarProcess
 from tests.reliability.azure_load import exact
 
 OTHER = "0b9e8d7c-6a5f-4e3d-8c2b-1a0f9e8d7c6b"
-ZERO = "9a8b7c6d-0000-4000-8000-00000000000z"
+ZERO = "9a8b7c6d-0000-4000-8000-00000000000f"
 CLOSE_DELAY = 60.0
 
 
@@ -305,3 +305,86 @@ def test_the_emulator_process_serves_azure_with_its_flags() -> None:
     finally:
         emulator.stop()
     assert not ca.exists()
+
+
+async def test_metrics_show_each_marketplace_apart(
+    clock: ManualClock,
+    azure_emulator: EmulatorServer,
+    stub: pb_grpc.MeteringSidecarAsyncStub,
+    sidecar: Sidecar,
+) -> None:
+    """Azure refuses the app (403) while AWS bills: the unlabelled series look healthy, the per-marketplace
+    ones show Azure stopped, its record unbilled and nothing shipped; dead letters name their marketplace.
+    Once Azure takes calls again, its series recover."""
+
+    def sample(name: str, **labels: str) -> float | None:
+        return sidecar.metrics.registry.get_sample_value("metering_sidecar_" + name, labels)
+
+    azure_emulator.azure.update_faults({"forbidden": True})
+    azure_emulator.state.settings.subscribed = frozenset({"111122223333"})
+    aws = [pb.UsageEvent(event_id=f"aws-{n}", customer_aws_account_id=account, dimension="requests", quantity=3)
+           for n, account in enumerate(("111122223333", "444455556666"))]  # fmt: skip
+    await stub.RecordUsageBatch(pb.RecordUsageBatchRequest(events=[*aws, usage("az", SUBSCRIPTION, "2.5")]))
+    await next_hour(clock, stub)
+    shipped_at = float(int(clock.now() * 1000)) / 1000
+    assert sample("last_successful_shipment_timestamp_seconds") == shipped_at  # AWS's hides Azure's trouble
+    by_marketplace = "marketplace_last_successful_shipment_timestamp_seconds"
+    assert (sample(by_marketplace, marketplace="aws"), sample(by_marketplace, marketplace="azure")) == (
+        shipped_at,
+        0,
+    )
+    assert sample("marketplace_shipping_disabled", marketplace="azure") == 1
+    assert sample("marketplace_shipping_disabled", marketplace="aws") == 0
+    assert sample("marketplace_pending_records", marketplace="azure") == 1
+    assert sample("marketplace_pending_records", marketplace="aws") == 0
+    assert sample("open_dead_letters", marketplace="aws", reason="CustomerNotSubscribed") == 1
+    assert sample("open_dead_letters", marketplace="azure", reason="CustomerNotSubscribed") is None
+
+    azure_emulator.azure.update_faults({"forbidden": False})
+    clock.advance(60)
+    await stub.Flush(pb.FlushRequest())
+    billed_at = float(int(clock.now() * 1000)) / 1000
+    assert sample(by_marketplace, marketplace="azure") == billed_at
+    assert sample(by_marketplace, marketplace="aws") == shipped_at
+    assert sample("marketplace_shipping_disabled", marketplace="azure") == 0
+    assert sample("marketplace_pending_records", marketplace="azure") == 0
+
+
+AZURE_BAD: list[tuple[str, dict[str, str], str]] = [
+    ("not a GUID", {"azure_resource_id": "sub-123"}, "azure_resource_id: must be an Azure SaaS subscription id"),
+    ("an ARM path", {"azure_resource_id": f"/subscriptions/{OTHER}/resourceGroups/rg/providers/x/y"},
+     "azure_resource_id: must be an Azure SaaS subscription id"),
+    ("a GUID and more", {"azure_resource_id": OTHER + "0"}, "azure_resource_id: must be an Azure SaaS subscription id"),
+    ("a dotted plan", {"azure_plan_id": "gold.v2"}, "azure_plan_id: must be an Azure plan id: 1 to 50 letters"),
+    ("a long plan", {"azure_plan_id": "p" * 51}, "azure_plan_id: must be an Azure plan id: 1 to 50 letters"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"), [(f, m) for _, f, m in AZURE_BAD], ids=[n for n, _, _ in AZURE_BAD]
+)
+async def test_azure_ids_outside_the_saas_rules_are_refused(
+    stub: pb_grpc.MeteringSidecarAsyncStub, fields: dict[str, str], message: str
+) -> None:
+    """Only a SaaS subscription id (a GUID) is ever sent as resourceId, and plan ids follow Partner Center's
+    rule, as activation's do: anything else is INVALID_ARGUMENT naming the field, and nothing is stored."""
+    values: dict[str, Any] = {"event_id": "bad", "azure_resource_id": SUBSCRIPTION, "azure_plan_id": PLAN, "dimension": "emails",
+              "quantity_decimal": "1", **fields}  # fmt: skip
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.RecordUsage(pb.RecordUsageRequest(event=pb.UsageEvent(**values)))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert message in (refused.value.details() or "")
+    assert (await stub.GetStatus(pb.GetStatusRequest())).pending_events == 0
+
+
+async def test_a_subscription_id_in_capitals_is_the_same_subscription(
+    clock: ManualClock, azure_emulator: EmulatorServer, stub: pb_grpc.MeteringSidecarAsyncStub
+) -> None:
+    """A GUID is case-insensitive: upper and lower case land in one record, kept and sent in lower case; a plan id
+    of 50 characters is taken."""
+    plan = "p" * 50
+    await stub.RecordUsageBatch(pb.RecordUsageBatchRequest(events=[
+        usage("upper", OTHER.upper(), "1", plan=plan), usage("lower", OTHER, "2", plan=plan)]))  # fmt: skip
+    await next_hour(clock, stub)
+    assert [(e["resource_id"], e["plan_id"]) for e in azure_emulator.azure.billed()] == [(OTHER, plan)]
+    assert (await records(stub))[OTHER][:2] == ("billed", "3")

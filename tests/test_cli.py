@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,11 @@ import pytest
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from metering_sidecar.cli._demo import run_demo
-from metering_sidecar.cli._logs import JsonFormatter, TextFormatter
+from metering_sidecar.cli._logs import JsonFormatter, TextFormatter, configure
+from metering_sidecar.core._clock import ManualClock
+from metering_sidecar.marketplace import AzureIdentity
 
+from tests.azure_support import CLIENT, SCOPE, TENANT, start_emulator
 from tests.cli_run import run_cli
 from tests.procs import Emulator, SidecarProcess
 
@@ -215,3 +219,53 @@ def test_logs_write_structured_values_as_json() -> None:
     assert (line["ids"], line["path"]) == (["x", "y"], "/tmp/x")
     assert line["error"] == {"type": "ValueError", "message": "bad"}
     assert 'result={"billed": 2, "tags": ["a", "b"]}' in _format(TextFormatter(), fields)
+
+
+@pytest.fixture
+def logger_setup() -> Iterator[None]:
+    """Put the loggers that configure() changes back as they were, for the tests that follow."""
+    loggers = [logging.getLogger(name) for name in ("sidecar", "azure", "msal", "urllib3")]
+    saved = [(list(lg.handlers), lg.level, lg.propagate) for lg in loggers]
+    yield
+    for lg, (handlers, level, propagate) in zip(loggers, saved, strict=True):
+        lg.handlers[:] = handlers
+        lg.setLevel(level)
+        lg.propagate = propagate
+
+
+def test_azure_identity_warnings_are_json_lines_with_secrets_masked(
+    tmp_path: Path, clock: ManualClock, logger_setup: None
+) -> None:
+    """azure-identity's and MSAL's warnings come out as the sidecar's JSON lines, scrubbed (not as bare text
+    from Python's last-resort handler); their INFO lines stay out."""
+    out = io.StringIO()
+    configure("info", "json", out)
+    emulator = start_emulator(clock)
+    wrong = tmp_path / "client-secret"
+    wrong.write_text("wrong-secret-value-1234\n")
+    try:
+        who = AzureIdentity(tenant_id=TENANT, client_id=CLIENT, client_secret_file=str(wrong),
+                            authority_host=emulator.azure_authority_host, ca_bundle=emulator.azure_ca_path)  # fmt: skip
+        credential = who.credential(5.0)
+        with pytest.raises(Exception, match="invalid client secret"):
+            credential.get_token(SCOPE)  # azure-identity logs a WARNING of its own
+        credential.close()
+    finally:
+        emulator.stop()
+    logging.getLogger("azure.identity._internal.decorators").warning(
+        "retry with Authorization: Bearer eyJ0.eyJ1.c2ln and client_secret=hunter2&scope=x"
+    )
+    logging.getLogger("msal.application").warning('refresh failed: {"refresh_token": "rt-secret-9"}')
+    logging.getLogger("azure.core.pipeline").info("an INFO line of a library")
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    failed = [line for line in lines if line["logger"].startswith("azure.identity") and "get_token failed"
+              in line["message"]]  # fmt: skip
+    assert failed, lines
+    assert failed[0]["level"] == "warning"
+    assert "invalid client secret" in failed[0]["message"]
+    messages = [line["message"] for line in lines]
+    assert "retry with Authorization: Bearer *** and client_secret=***&scope=x" in messages
+    assert 'refresh failed: {"refresh_token": "***"}' in messages
+    assert "an INFO line of a library" not in messages
+    for secret in ("wrong-secret-value-1234", "eyJ0.eyJ1.c2ln", "hunter2", "rt-secret-9"):
+        assert secret not in out.getvalue()

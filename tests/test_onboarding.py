@@ -350,3 +350,17 @@ async def test_an_answer_after_the_callers_deadline_is_stored_and_announced_once
     assert (again.license_arn, again.tenant_id, again.new_customer) == (LICENSE_A, "tenant-1", True)
     assert (await resolve(stub, "tok-a", "tenant-1")).new_customer is False
     assert tokens.state.stats.resolve_calls == 1  # never resent, although the first caller gave up
+
+
+async def test_a_token_with_a_line_break_is_invalid_and_never_sent(
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, tokens: EmulatorServer
+) -> None:
+    """A token with a line break, a blank or another control character is INVALID_ARGUMENT naming the field;
+    AWS is not called (surrounding blanks are trimmed, as before)."""
+    for bad in ("tok-a\r\nX: 1", "tok a", "tok\x00a"):
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await resolve(stub, bad, "tenant-1")
+        assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "registration_token: must be printable ASCII without blanks" in (info.value.details() or "")
+    assert tokens.state.stats.resolve_calls == 0
+    assert (await resolve(stub, " tok-a\n", "tenant-1")).customer_aws_account_id

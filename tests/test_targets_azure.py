@@ -117,7 +117,7 @@ async def attempt(api: CannedAzure, *records: Record) -> CallResult:
 def test_quantities_are_exact_decimals_kept_as_micro_units() -> None:
     """Text in, micro-units stored, the shortest exact text out; more than 6 places is refused, naming the field."""
     assert micro_units("0.1") == 100_000
-    assert micro_units("12") == micro_units("12.000000") == micro_units("1.2e1") == 12_000_000
+    assert micro_units("12") == micro_units("12.000000") == micro_units("0012") == 12_000_000
     assert quantity_text(12_000_000) == "12"
     assert quantity_text(100_000) == "0.1"
     assert quantity_text(1) == "0.000001"  # never "1E-6"
@@ -126,7 +126,11 @@ def test_quantities_are_exact_decimals_kept_as_micro_units() -> None:
     assert quantity_text(micro_units("0.1") + micro_units("0.2")) == "0.3"  # 0.30000000000000004 as floats
     for bad, rule in [("0.0000001", "more than 6 decimal places"), ("-1", "at least 0"), ("nan", "finite"),
                       ("lots", "decimal number"), ("1000000001", "at most 1000000000"),
-                      ("0." + "1" * 50, "more digits than the sidecar keeps")]:  # fmt: skip
+                      ("0." + "1" * 50, "more digits than the sidecar keeps"),
+                      # One spelling per quantity: what Decimal() also takes is refused.
+                      ("1.2e1", "ASCII digits"), ("1_000", "ASCII digits"), ("\u0661\u0662", "ASCII digits"),
+                      (" 1", "ASCII digits"), ("1\n", "ASCII digits"), ("+1", "ASCII digits"), (".5", "ASCII digits"),
+                      ("1.", "ASCII digits"), ("Infinity", "ASCII digits"), ("", "ASCII digits")]:  # fmt: skip
         with pytest.raises(InvalidUsage, match=rule) as refused:
             micro_units(bad)
         assert refused.value.field == "quantity_decimal"

@@ -39,7 +39,7 @@ from metering_sidecar.onboarding import AzureOnboarding, CustomerRegistry, Entit
 from metering_sidecar.ops import Health, Metrics, ProbeServer
 from metering_sidecar.shipping import Backoff, DeadLetters, Flusher, Pacer, Shipper, Shipping
 from metering_sidecar.store import Store, StoreSettings
-from metering_sidecar.targets import AzureApi, default_targets
+from metering_sidecar.targets import AwsTarget, AzureApi, AzureTarget, default_targets
 
 log = logging.getLogger("sidecar.app")
 
@@ -98,6 +98,8 @@ class Sidecar:
         self.health_port = 0
         self._flusher_task: asyncio.Task[None] | None = None
         self.cluster: ClusterShipping | None = None
+        self._shipper: Shipper | None = None  # the one that ships: cluster mode's ships the ledger's records
+        self._marketplaces: tuple[str, ...] = ()  # those this sidecar ships to
         self._stopped = asyncio.Event()
         self._shutting_down = False
         # Every part is registered here as it starts, so it stops in the reverse order, always.
@@ -158,6 +160,10 @@ class Sidecar:
         assert self.flusher is not None
         status = await self.store.status()
         self.metrics.observe_status(status, self.clock.now(), bool(self.flusher.shipper.disabled_reason))
+        counts = await self.store.by_marketplace.read(self.clock.now())
+        # The shipper's stop reasons by marketplace, read and never changed (cluster mode: the ledger's shipper).
+        stopped: dict[str, str] = self._shipper._stopped if self._shipper is not None else {}
+        self.metrics.observe_marketplaces(self._marketplaces, counts, stopped)
         if self.cluster is not None:
             self.metrics.observe_cluster(
                 postgres_up=self.cluster.postgres_up, backlog=self.cluster.backlog,
@@ -191,6 +197,8 @@ class Sidecar:
                 self.metrics.observe_unmatched, Pacer(config.ship_concurrency, config.ship_rate_per_second),
             )  # fmt: skip
             shipping: Shipping = shipper
+            self._shipper = shipper
+            self._marketplaces = (AwsTarget.marketplace, *([AzureTarget.marketplace] if azure else []))
             registry: CustomerRegistry = self.store.customers
             if config.cluster_postgres_dsn:
                 ledger = PostgresLedger(
@@ -209,6 +217,7 @@ class Sidecar:
                     deadline=config.cluster_close_deadline_seconds,
                 )  # fmt: skip
                 shipping = self.cluster
+                self._shipper = cluster_shipper
                 registry = ClusterCustomers(ledger)  # bindings shared by every replica
             self.flusher = Flusher(
                 self.store, shipping, self.clock,

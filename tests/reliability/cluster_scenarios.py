@@ -177,8 +177,13 @@ def member(workdir: Path, emulator: Emulator, dsn: str, name: str, *, instance: 
     ``azure``: with Azure on, against that emulator."""
     if code is not None:
         env = {**(env or {}), "PYTHONPATH": str(code)}
-    # The member timeout must comfortably exceed the AWS call deadline (the previous release had no deadline).
-    deadlines = ("--aws-timeout-seconds", "1", "--aws-call-deadline-seconds", "2") if code is None else ()
+    # The member timeout must comfortably exceed the AWS call deadline (the previous release had no deadline),
+    # and the Azure one when Azure is on.
+    deadlines: tuple[str, ...] = (
+        ("--aws-timeout-seconds", "1", "--aws-call-deadline-seconds", "2") if code is None else ()
+    )
+    if azure is not None:
+        deadlines += ("--azure-timeout-seconds", "2", "--azure-call-deadline-seconds", "3")
     # The previous release is the package `sidecar` (renamed since): `-m metering_sidecar` would run this code.
     return SidecarProcess(workdir / (db or f"{name}.db"), emulator.url, *cluster_args(window, member_timeout), *deadlines,
                           "--cluster-postgres-dsn", dsn, "--instance-id", instance or name, env=env, cwd=code,

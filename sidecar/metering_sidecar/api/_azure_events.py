@@ -7,11 +7,9 @@ whose total is 0 is never sent (Azure refuses a quantity of 0).
 
 from __future__ import annotations
 
-import re
-
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar.core import CustomerField, InvalidUsage, UsageEvent
-from metering_sidecar.targets import micro_units
+from metering_sidecar.targets import micro_units, plan_id, subscription_id
 
 # Azure keeps usage for 24 hours: older events are refused at ingest, as AWS's are after its maximum age.
 AZURE_MAX_EVENT_AGE_SECONDS = 24 * 3600.0
@@ -20,9 +18,6 @@ AZURE_UNITS_PER_QUANTITY = 1_000_000  # the store's micro-units (targets: six de
 # One event's quantity: large enough for any real hour, small enough that SQLite's integer sums of a
 # key's hour never overflow (9.2e18 micro-units is over nine million events at this maximum).
 AZURE_MAX_EVENT_QUANTITY = 1_000_000
-DECIMAL_TEXT = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?")
-RESOURCE_ID = re.compile(r"[A-Za-z0-9._:/@+=-]{1,1024}")
-PLAN_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 
 def units(text: str, whole: int, *, field: str = "quantity_decimal") -> int:
@@ -35,11 +30,7 @@ def units(text: str, whole: int, *, field: str = "quantity_decimal") -> int:
         return whole * AZURE_UNITS_PER_QUANTITY
     if whole:
         raise InvalidUsage(field, "set either quantity or quantity_decimal, not both")
-    if not DECIMAL_TEXT.fullmatch(text):
-        raise InvalidUsage(
-            field, f"must be a decimal number such as 12 or 0.25 (digits, one dot), got {text[:50]!r}"
-        )
-    value = micro_units(text, field)
+    value = micro_units(text, field)  # the strict grammar: ASCII digits, at most one dot
     if value > AZURE_MAX_EVENT_QUANTITY * AZURE_UNITS_PER_QUANTITY:
         raise InvalidUsage(field, f"must be at most {AZURE_MAX_EVENT_QUANTITY} for Azure, got {text!r}")
     return value
@@ -53,22 +44,18 @@ def azure_address(event: pb.UsageEvent) -> tuple[CustomerField, str, str]:
             "azure_resource_id",
             "exactly one of customer_aws_account_id, customer_identifier or azure_resource_id is required",
         )
-    if not RESOURCE_ID.fullmatch(resource):
-        raise InvalidUsage(
-            "azure_resource_id", "must be the SaaS subscription id (1-1024 letters, digits and ._:/@+=-)"
-        )
+    resource = subscription_id(resource, "azure_resource_id")
     if not plan:
         raise InvalidUsage("azure_plan_id", "is required for Azure events (the subscription's plan id)")
-    if not PLAN_ID.fullmatch(plan):
-        raise InvalidUsage("azure_plan_id", "must be 1-100 letters, digits and ._-")
+    plan_id(plan, "azure_plan_id")
     for name, value in (("product_code", event.product_code), ("license_arn", event.license_arn)):
         if value:
             raise InvalidUsage(name, "is for AWS events; an Azure event has azure_plan_id instead")
     if event.tags:
         raise InvalidUsage("tags", "Azure has no usage allocation tags; send Azure events without tags")
-    # Azure's ids are GUIDs and ARM paths, both case-insensitive: one subscription is one key, however
-    # the application spells it (the subscription registry compares them in lower case too).
-    return CustomerField.AZURE_RESOURCE_ID, resource.lower(), plan
+    # In lower case (subscription_id): one subscription is one key, however the application spells it (the
+    # subscription registry compares them in lower case too).
+    return CustomerField.AZURE_RESOURCE_ID, resource, plan
 
 
 def to_azure_event(event: pb.UsageEvent, event_id: str, fingerprint: str, event_time: float) -> UsageEvent:

@@ -39,6 +39,19 @@ _DSN_SECRETS = (
     re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE),  # key=value form
     re.compile(r"(://[^:/@\s]*:)([^@\s]*)(@)"),  # URI form: scheme://user:password@host
 )
+# What the Azure libraries' own lines might carry: a bearer token, and OAuth's secret parameters in form
+# (client_secret=...) or JSON ("access_token": "...") form.
+_OAUTH_SECRETS = (
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
+    re.compile(
+        r"""(?i)((?:client_secret|client_assertion|assertion|access_token|refresh_token|id_token)["']?\s*[=:]\s*["']?)"""
+        r"""[^\s&"',;]+"""
+    ),
+)
+# Third-party loggers whose warnings matter (azure-identity's failed tokens, MSAL's, urllib3's discarded
+# connections): written by the sidecar's handler, as JSON and scrubbed, instead of Python's last-resort
+# handler, which writes bare unscrubbed text.
+THIRD_PARTY_LOGGERS = ("azure", "msal", "urllib3")
 
 
 def is_secret_key(key: str) -> bool:
@@ -56,6 +69,8 @@ def scrub(text: str) -> str:
     """Return ``text`` with any DSN password replaced by ``***``."""
     for pattern in _DSN_SECRETS:
         text = pattern.sub(lambda m: m.group(1) + MASK + (m.group(3) if m.lastindex == 3 else ""), text)
+    for pattern in _OAUTH_SECRETS:
+        text = pattern.sub(lambda m: m.group(1) + MASK, text)
     return text
 
 
@@ -130,10 +145,17 @@ class TextFormatter(logging.Formatter):
 
 
 def configure(level: str = "info", fmt: str = "json", stream: TextIO | None = None) -> None:
-    """Send sidecar logs to ``stream`` (stderr) in the chosen format."""
+    """Send sidecar logs to ``stream`` (stderr) in the chosen format; the Azure libraries' and urllib3's
+    warnings (and worse) go the same way."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger("sidecar")
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     root.propagate = False
+    for name in THIRD_PARTY_LOGGERS:
+        # They still propagate: the sidecar puts no handler on the root logger, and one put there on purpose
+        # (pytest's log capture) sees them too.
+        third_party = logging.getLogger(name)
+        third_party.handlers[:] = [handler]
+        third_party.setLevel(max(logging.WARNING, root.level))

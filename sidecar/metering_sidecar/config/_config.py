@@ -33,6 +33,8 @@ SECTIONS = (API, STORAGE, WINDOWS, AWS, AZURE, CLUSTER, OPERATIONS)
 AZURE_MARKETPLACE_API = "https://marketplaceapi.microsoft.com/api"
 AZURE_AUTHORITY_HOST = "https://login.microsoftonline.com"
 STANDARD_WINDOW_SECONDS = 3600
+# What the AKS workload identity webhook sets in the pod: all three turn Azure on without any flag.
+WORKLOAD_IDENTITY_ENV = ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE")
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,8 @@ class Config:
     )
     """The shipper stops waiting for a member's hand-over once its heartbeat is this old, and the shipper's
     lease lapses after this long without renewal. Both are renewed a few times per member timeout, apart
-    from the passes; it must comfortably exceed --aws-call-deadline-seconds (at least 1.5 times)."""
+    from the passes; it must comfortably exceed --aws-call-deadline-seconds (at least 1.5 times), and
+    --azure-call-deadline-seconds when Azure is on."""
 
     cluster_close_deadline_seconds: float = _setting(
         1800.0, _float(0), "close a window this long after it ends anyway", section=CLUSTER
@@ -211,16 +214,18 @@ class Config:
     azure_metering_endpoint_url: str = _setting(
         "",
         _url("https", "http"),
-        f"Azure metering API base URL (default {AZURE_MARKETPLACE_API})",
+        f"Azure metering API base URL (default {AZURE_MARKETPLACE_API}); http only on loopback",
         section=AZURE,
     )
-    """Where batchUsageEvent is sent; the emulator's URL in development."""
+    """Where batchUsageEvent is sent; the emulator's URL in development. Plain http is refused for any host
+    but this machine's (127.0.0.0/8, ::1, localhost): every call carries the Entra ID bearer token."""
 
     azure_fulfillment_endpoint_url: str = _setting(
-        "", _url("https", "http"), f"Azure SaaS fulfillment API base URL (default {AZURE_MARKETPLACE_API})",
+        "", _url("https", "http"),
+        f"Azure SaaS fulfillment API base URL (default {AZURE_MARKETPLACE_API}); http only on loopback",
         section=AZURE,
     )  # fmt: skip
-    """Where subscriptions are resolved, activated and read."""
+    """Where subscriptions are resolved, activated and read; http only on loopback, as for metering."""
 
     azure_authority_host: str = _setting(
         "", _url("https"), f"Microsoft Entra ID authority (default {AZURE_AUTHORITY_HOST}); https only",
@@ -231,7 +236,8 @@ class Config:
     azure_tenant_id: str = _setting(
         "", _str, "the Entra tenant of the app registered on the offer: turns Azure on", section=AZURE
     )
-    """With --azure-client-id, Azure Marketplace is on. Workload identity's AZURE_TENANT_ID also serves."""
+    """With --azure-client-id, Azure Marketplace is on. Workload identity's AZURE_TENANT_ID also serves; its
+    three variables (AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE) alone turn Azure on too."""
 
     azure_client_id: str = _setting(
         "", _str, "the Entra app (client) id registered on the offer's technical configuration", section=AZURE
@@ -251,9 +257,13 @@ class Config:
     """An alternative to the client secret."""
 
     azure_ca_file: str = _setting(
-        "", _str, "PEM bundle to trust for Entra ID's TLS (default: the system's)", section=AZURE
-    )
-    """For a TLS-inspecting proxy, or the emulator's token endpoint in development."""
+        "", _str, "PEM CA bundle: added to the system's CAs for the marketplace APIs, but the only CAs "
+        "Entra ID's token endpoint is then checked against (include the public roots it needs)", section=AZURE,
+    )  # fmt: skip
+    """For a TLS-inspecting proxy, or the emulator's token endpoint in development. The marketplace APIs trust
+    the system's store plus this file. azure-identity takes it as ``connection_verify``, which replaces its
+    trust (certifi's bundle, or REQUESTS_CA_BUNDLE) for the token endpoint: only this file's CAs are trusted
+    there."""
 
     azure_timeout_seconds: float = _setting(
         10.0, _float(0.1), "connect and read timeout of Azure calls", section=AZURE
@@ -344,9 +354,11 @@ class Config:
         )
 
     def azure_enabled(self, env: Mapping[str, str]) -> bool:
-        """Return whether Azure Marketplace is configured (or the emulator stands in for it)."""
-        return self.emulator or bool(self.azure_client_id or self.azure_tenant_id or self.azure_client_secret_file
-                                     or self.azure_client_certificate_file)  # fmt: skip
+        """Return whether Azure Marketplace is on: with --emulator, with any of the Azure identity flags (the
+        checks then want the whole identity), or with all three of workload identity's variables."""
+        flags = (self.azure_client_id, self.azure_tenant_id, self.azure_client_secret_file,
+                 self.azure_client_certificate_file)  # fmt: skip
+        return self.emulator or any(flags) or all(env.get(name) for name in WORKLOAD_IDENTITY_ENV)
 
     @property
     def max_record_age(self) -> float:

@@ -4,10 +4,12 @@ ValueError saying what was expected."""
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import field
 from typing import Any
+from urllib.parse import urlsplit
 
 _TAG_KEY = re.compile(r"^[a-zA-Z0-9+ -=._:\/@]{1,100}$")
 
@@ -61,6 +63,19 @@ def _url(*schemes: str) -> Callable[[str], str]:
         return value
 
     return parse
+
+
+def is_loopback_http(url: str) -> bool:
+    """Return whether ``url`` is plain http to this machine (127.0.0.0/8, ::1 or localhost): the emulator."""
+    if not url.startswith("http://"):
+        return False
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _bool(text: str) -> bool:

@@ -18,13 +18,20 @@ from urllib.parse import quote
 
 import urllib3
 
+from metering_sidecar.config import AZURE_MARKETPLACE_API
 from metering_sidecar.core import RemoteError
 from metering_sidecar.marketplace._azure_auth import AzureIdentity, TokenSource
-from metering_sidecar.marketplace._azure_http import Answer, AzureHttp, answer_error, remote_error
+from metering_sidecar.marketplace._azure_http import (
+    Answer,
+    AzureHttp,
+    answer_error,
+    remote_error,
+    tls_context,
+)
 from metering_sidecar.marketplace._calls import CallRunner, CallTicket
 from metering_sidecar.targets import AzureSubscription, AzureUsageResult
 
-DEFAULT_API_URL = "https://marketplaceapi.microsoft.com/api"
+DEFAULT_API_URL = AZURE_MARKETPLACE_API  # the settings' default, one definition
 METERING_API_VERSION = "2018-08-31"
 FULFILLMENT_API_VERSION = "2018-08-31"
 MAX_EVENTS_PER_CALL = 25
@@ -68,12 +75,11 @@ class AzureMarketplace:
             in_flight_flag="--azure-max-calls-in-flight",
         )
         self.tokens = TokenSource(lambda: identity.credential(timeout_seconds))
-        # Marketplace endpoints are checked against the system's CAs and, if given, the identity's bundle.
-        # One host usually serves both endpoints: room for both budgets of calls in flight.
-        pool_options: dict[str, Any] = {"maxsize": 2 * max(1, max_calls_in_flight), "block": False}
-        if identity.ca_bundle:
-            pool_options["ca_certs"] = identity.ca_bundle
-        self._pool = urllib3.PoolManager(**pool_options)
+        # One host usually serves both endpoints: room for both budgets of calls in flight. The context trusts
+        # the system's CAs plus the identity's bundle (urllib3's ca_certs would trust the bundle alone).
+        self._pool = urllib3.PoolManager(
+            maxsize=2 * max(1, max_calls_in_flight), block=False, ssl_context=tls_context(identity.ca_bundle)
+        )
         self._http = AzureHttp(self.tokens, self._pool, timeout_seconds)
 
     @property

@@ -25,10 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from metering_sidecar.config import AZURE_AUTHORITY_HOST
 from metering_sidecar.core import ConfigError
 from metering_sidecar.targets import AZURE_MARKETPLACE_SCOPE
 
-DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
+DEFAULT_AUTHORITY_HOST = AZURE_AUTHORITY_HOST  # the settings' default, one definition
 REFRESH_MARGIN_SECONDS = 300.0
 
 
@@ -46,7 +47,9 @@ class AzureIdentity:
     certificate_path: str = ""
     federated_token_file: str = ""
     authority_host: str = DEFAULT_AUTHORITY_HOST
-    ca_bundle: str = ""  # a CA file to trust for the authority host (tests: the emulator's)
+    # A CA file: the only CAs trusted for the authority host (azure-identity's connection_verify replaces
+    # its defaults); the marketplace calls trust it on top of the system's store (tests: the emulator's CA).
+    ca_bundle: str = ""
 
     @classmethod
     def resolve(

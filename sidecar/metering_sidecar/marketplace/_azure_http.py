@@ -4,13 +4,15 @@ translation of every failure into a RemoteError (``remote_error`` and ``answer_e
 Codes: Throttled (429), ServiceError (5xx), BadRequest (400), NotFound (404), Conflict (409), Forbidden
 (403 after one token refresh), Timeout (no answer in time), ConnectionError (no connection, or the
 connection dropped without an answer), AuthenticationFailed (Entra ID gave no token), TooManyCallsInFlight
-and ThreadStartFailed (``_calls.py``).
+and ThreadStartFailed (``_calls.py``). Which of them mean "no answer, stop the pass" is the Azure target's
+rule (``targets.AZURE_UNREACHABLE_CODES``).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import ssl
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,11 +29,17 @@ from metering_sidecar.marketplace._calls import CallTicket, DeadlinePassed
 MAX_MESSAGE = 500
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
 
-# RemoteError codes of a call that got no answer because Azure or Entra ID is unreachable, hung or refuses
-# the credential: the next call would most likely meet the same, so a caller with more queued can stop.
-UNREACHABLE_CODES = frozenset(
-    {"Timeout", "ConnectionError", "AuthenticationFailed", "TooManyCallsInFlight", "ThreadStartFailed"}
-)
+
+def tls_context(ca_bundle: str = "") -> ssl.SSLContext:
+    """Return the TLS context of the marketplace calls: the system's CAs, and those of ``ca_bundle`` too.
+
+    The bundle (--azure-ca-file: a TLS-inspecting proxy's CA, or the emulator's) adds to the system's trust
+    and never replaces it, so a bundle meant for Entra ID cannot make the marketplace endpoints untrusted.
+    """
+    context = ssl.create_default_context()
+    if ca_bundle:
+        context.load_verify_locations(cafile=ca_bundle)
+    return context
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import re
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -21,11 +20,10 @@ from metering_sidecar.core import Clock, InvalidUsage, NotFound, Refused, Remote
 from metering_sidecar.marketplace import with_retries
 from metering_sidecar.onboarding._shared import shared
 from metering_sidecar.onboarding._tokens import checked_token
-from metering_sidecar.targets import AzureApi, AzureBinding, AzureSubscription
+from metering_sidecar.targets import AzureApi, AzureBinding, AzureSubscription, subscription_id
+from metering_sidecar.targets import plan_id as checked_plan_id
 
 log = logging.getLogger("sidecar.onboarding.azure")
-_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_PLAN = re.compile(r"[A-Za-z0-9_-]{1,50}")
 SUBSCRIBED = "Subscribed"
 _AGAIN = (
     "ask the buyer to reopen the SaaS subscription in the Azure portal or the Microsoft 365 admin center "
@@ -63,13 +61,7 @@ class AzureAnswer:
 
 def subscription_id_of(value: str) -> str:
     """Return a SaaS subscription id (a GUID) in lower case, or raise InvalidUsage."""
-    normal = value.strip().lower()
-    if not _GUID.fullmatch(normal):
-        raise InvalidUsage(
-            "subscription_id",
-            f"must be an Azure SaaS subscription id: a GUID (8-4-4-4-12 hex digits), got {value[:64]!r}",
-        )
-    return normal
+    return subscription_id(value, "subscription_id")
 
 
 class AzureOnboarding:
@@ -136,8 +128,8 @@ class AzureOnboarding:
     ) -> AzureBinding:
         """Activate a resolved subscription on ``plan_id`` (default: the resolved plan); idempotent."""
         key = subscription_id_of(subscription_id)
-        if plan_id and not _PLAN.fullmatch(plan_id):
-            raise InvalidUsage("plan_id", "must be an Azure plan id: 1 to 50 letters, digits, '-' or '_'")
+        if plan_id:
+            checked_plan_id(plan_id, "plan_id")
         if quantity < 0:
             raise InvalidUsage("quantity", f"must be 0 (none) or a positive number of seats, got {quantity}")
         known = await self.store.subscription(key)

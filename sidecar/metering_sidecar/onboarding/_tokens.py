@@ -18,6 +18,13 @@ def checked_token(token: str, tenant_id: str, *, field: str, source: str) -> tup
         raise InvalidUsage(field, f"is required: forward {source}")
     if len(token) > MAX_TOKEN:
         raise InvalidUsage(field, f"must be at most {MAX_TOKEN} characters")
+    if not all("!" <= c <= "~" for c in token):
+        # Marketplace tokens are printable ASCII. A line break would fail inside the HTTP request (Azure sends
+        # the token as a header) and be retried as a connection error; a space is often a '+' decoded as one.
+        raise InvalidUsage(
+            field, f"must be printable ASCII without blanks or control characters: forward {source} exactly "
+            "as given (URL-decoded, with a '+' kept as '+')",
+        )  # fmt: skip
     if len(tenant_id) > MAX_TENANT or not tenant_id.isprintable():
         raise InvalidUsage("tenant_id", f"must be at most {MAX_TENANT} printable characters")
     return token, hashlib.sha256(token.encode()).hexdigest()

@@ -6,6 +6,8 @@ Counters move as things happen; gauges that need the database are refreshed by e
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -16,6 +18,7 @@ from prometheus_client import (
 )
 
 from metering_sidecar.core import Outcome, PassResult, RecordOutcome, Status
+from metering_sidecar.store import MarketplaceCounts
 from metering_sidecar.targets import default_targets
 
 PREFIX = "metering_sidecar_"
@@ -101,6 +104,28 @@ class Metrics:
         self.shipping_disabled = Gauge(
             PREFIX + "shipping_disabled", "1 while AWS answers DisabledApiException.", registry=r
         )
+        # The same signals per marketplace (the series above, unlabelled, stay as alerts and dashboards use
+        # them): while AWS ships, an Azure that refuses calls or bills nothing shows here.
+        self.marketplace_shipping_disabled = Gauge(
+            PREFIX + "marketplace_shipping_disabled",
+            "1 while this marketplace refuses calls (AWS DisabledApiException, Azure 403 after a new token).",
+            ["marketplace"], registry=r,
+        )  # fmt: skip
+        self.marketplace_last_shipment = Gauge(
+            PREFIX + "marketplace_last_successful_shipment_timestamp_seconds",
+            "Unix time when this marketplace last confirmed a record (0 when not in the day before start).",
+            ["marketplace"], registry=r,
+        )  # fmt: skip
+        self.marketplace_pending_records = Gauge(
+            PREFIX + "marketplace_pending_records",
+            "Records of this marketplace not billed yet (pending, or handed over in cluster mode).",
+            ["marketplace"], registry=r,
+        )  # fmt: skip
+        self.open_dead_letters = Gauge(
+            PREFIX + "open_dead_letters",
+            "Dead letters not discarded yet, by marketplace and reason.",
+            ["marketplace", "reason"], registry=r,
+        )  # fmt: skip
         self.serving = Gauge(
             PREFIX + "serving", "1 while the sidecar can take usage (readiness).", registry=r
         )
@@ -192,6 +217,21 @@ class Metrics:
         self.rolled_forward.set(status.rolled_forward_events)
         self.last_shipment.set(status.last_shipment or 0.0)
         self.shipping_disabled.set(1 if shipping_disabled else 0)
+
+    def observe_marketplaces(
+        self, marketplaces: Iterable[str], counts: MarketplaceCounts, stopped: Mapping[str, str]
+    ) -> None:
+        """Refresh the per-marketplace gauges: ``marketplaces`` are those configured (shown even when idle),
+        ``stopped`` the shipper's reasons by marketplace."""
+        for marketplace in {*marketplaces, *counts.last_billed, *counts.unbilled_records, *stopped}:
+            self.marketplace_shipping_disabled.labels(marketplace).set(1 if stopped.get(marketplace) else 0)
+            self.marketplace_last_shipment.labels(marketplace).set(counts.last_billed.get(marketplace, 0.0))
+            self.marketplace_pending_records.labels(marketplace).set(
+                counts.unbilled_records.get(marketplace, 0)
+            )
+        self.open_dead_letters.clear()  # a reason whose dead letters were all discarded or retried goes
+        for (marketplace, reason), count in counts.open_dead_letters.items():
+            self.open_dead_letters.labels(marketplace, reason).set(count)
 
     def observe_cluster(self, *, postgres_up: bool, backlog: int, leader: bool, conflicts: int) -> None:
         """Refresh the cluster-mode gauges."""

@@ -2,6 +2,7 @@
 
 from metering_sidecar.store._azure_subscriptions import AzureSubscriptions
 from metering_sidecar.store._backlog import Backlog
+from metering_sidecar.store._by_marketplace import ByMarketplace, MarketplaceCounts
 from metering_sidecar.store._customers import Customers, binding_key
 from metering_sidecar.store._database import Database
 from metering_sidecar.store._handover import Contribution, Contributor, Handed, Handover, RecordKey
@@ -18,6 +19,7 @@ from metering_sidecar.targets import TagGroup, build_record, canonical
 __all__ = [
     "AzureSubscriptions",
     "Backlog",
+    "ByMarketplace",
     "Contribution",
     "Contributor",
     "Customers",
@@ -26,6 +28,7 @@ __all__ = [
     "Handover",
     "Ingest",
     "Ledger",
+    "MarketplaceCounts",
     "OperatorQueries",
     "RecordKey",
     "SealedThrough",

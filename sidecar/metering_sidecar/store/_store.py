@@ -16,6 +16,7 @@ import aiosqlite
 from metering_sidecar.core import Clock, Status
 from metering_sidecar.store._azure_subscriptions import AzureSubscriptions
 from metering_sidecar.store._backlog import Backlog
+from metering_sidecar.store._by_marketplace import ByMarketplace
 from metering_sidecar.store._customers import Customers
 from metering_sidecar.store._database import Database
 from metering_sidecar.store._handover import Handover
@@ -47,6 +48,7 @@ class Store:
         self.azure_subscriptions = AzureSubscriptions(self.database)
         self.handover = Handover(self.database, self.ledger, self.sealing)
         self.operator = OperatorQueries(self.database, self.backlog, settings, self.targets)
+        self.by_marketplace = ByMarketplace(self.database)
         # The store's public calls from before it was split: each is the owning part's own bound method,
         # so existing call sites and tests keep working and a call through the facade is the same call.
         self.probe = self.database.probe

@@ -8,6 +8,7 @@ in an INTEGER column, summed as integers, and written back as the shortest exact
 from __future__ import annotations
 
 import decimal
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,7 @@ _MICRO = 10**QUANTITY_SCALE
 # overflows), and within what a JSON number survives as a double, which is how Azure and its samples read
 # and echo a quantity (so an echoed Duplicate still compares equal). Usage past it rolls forward.
 MAX_RECORD_UNITS = 10**15
+_DECIMAL_TEXT = re.compile(r"[0-9]+(\.[0-9]+)?")
 # Exact arithmetic on every quantity the store can hold (19 digits), with room to spare.
 _EXACT = decimal.Context(prec=40, traps=[decimal.Inexact, decimal.InvalidOperation])
 
@@ -27,27 +29,27 @@ _EXACT = decimal.Context(prec=40, traps=[decimal.Inexact, decimal.InvalidOperati
 def micro_units(text: str, field: str = "quantity_decimal") -> int:
     """Return ``text`` (a decimal number such as "0.1" or "12") as integer micro-units.
 
-    Raises InvalidUsage, naming ``field``, for anything that is not a finite, non-negative decimal with
-    at most six decimal places, or that is larger than a record may hold.
+    The grammar is strict: ASCII digits with at most one dot between digits (``[0-9]+(\\.[0-9]+)?``). What
+    ``Decimal`` would also take (blanks, underscores, other scripts' digits, signs, exponents, NaN) is refused,
+    so one quantity has one spelling. Raises InvalidUsage, naming ``field``, for anything else, for more than
+    six decimal places, or for more than a record may hold.
     """
+    shown = repr(text[:50])
+    if not _DECIMAL_TEXT.fullmatch(text):
+        raise InvalidUsage(field, "must be a finite decimal number of at least 0 written as ASCII digits with at "
+                                  f"most one dot, such as 0.5 or 12 (no sign, exponent, blank or '_'), got {shown}")  # fmt: skip
     try:
-        value = Decimal(text.strip())
-    except decimal.InvalidOperation:
-        raise InvalidUsage(field, f"must be a decimal number such as 0.5 or 12, got {text!r}") from None
-    if not value.is_finite() or value < 0:
-        raise InvalidUsage(field, f"must be a finite number of at least 0, got {text!r}")
-    try:
-        scaled = value.scaleb(QUANTITY_SCALE, _EXACT)
+        scaled = Decimal(text).scaleb(QUANTITY_SCALE, _EXACT)
     except decimal.Inexact:
         raise InvalidUsage(field, f"has more digits than the sidecar keeps ({QUANTITY_SCALE} decimal places, "
-                                  f"at most {MAX_RECORD_UNITS // _MICRO}): {text!r}") from None  # fmt: skip
+                                  f"at most {MAX_RECORD_UNITS // _MICRO}): {shown}") from None  # fmt: skip
     if scaled != scaled.to_integral_value():
         raise InvalidUsage(
-            field, f"has more than {QUANTITY_SCALE} decimal places, the precision the sidecar keeps: {text!r}"
+            field, f"has more than {QUANTITY_SCALE} decimal places, the precision the sidecar keeps: {shown}"
         )
     units = int(scaled)
     if units > MAX_RECORD_UNITS:
-        raise InvalidUsage(field, f"must be at most {MAX_RECORD_UNITS // _MICRO}, got {text!r}")
+        raise InvalidUsage(field, f"must be at most {MAX_RECORD_UNITS // _MICRO}, got {shown}")
     return units
 
 
