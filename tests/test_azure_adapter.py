@@ -333,26 +333,32 @@ async def test_a_dropped_answer_is_a_connection_error_and_the_resend_meets_dupli
 async def test_a_hung_azure_times_out_and_bounds_calls_in_flight(
     emulator: EmulatorServer, secret_file: Path
 ) -> None:
-    """A held call ends at the deadline as Timeout; its thread holds the only slot until Azure lets go."""
+    """A held call holds the only slot: a second call fails fast; the held one ends at the deadline as Timeout."""
     outcomes: Outcomes = []
     azure = adapter(
-        emulator, identity(emulator, secret_file), outcomes, call_deadline_seconds=0.5, max_calls_in_flight=1
+        emulator, identity(emulator, secret_file), outcomes, call_deadline_seconds=5.0, max_calls_in_flight=1
     )
     await azure.get_subscription(SUBSCRIPTION)  # the token first: the hang is Azure's, not Entra ID's
     emulator.azure.update_faults({"hang": True})
-    with pytest.raises(RemoteError) as hung:
-        await azure.batch_usage_event([event()])
-    assert (hung.value.code, hung.value.retryable, hung.value.outcome_unknown) == ("Timeout", True, True)
-    assert hung.value.code in AZURE_UNREACHABLE_CODES
+    held = asyncio.create_task(azure.batch_usage_event([event()]))
+    for _ in range(200):  # until Azure holds it (a loaded machine may take a while to send it)
+        if emulator.azure.stats.hung == 1 or held.done():
+            break
+        await asyncio.sleep(0.01)
+    assert emulator.azure.stats.hung == 1, "the first call reached Azure and is held there"
+    assert azure.calls_in_flight == 1
     with pytest.raises(RemoteError) as busy:
         await azure.batch_usage_event([event()])
     assert (busy.value.code, busy.value.outcome_unknown) == ("TooManyCallsInFlight", False)
-    assert azure.calls_in_flight == 1
+    with pytest.raises(RemoteError) as hung:
+        await held
+    assert (hung.value.code, hung.value.retryable, hung.value.outcome_unknown) == ("Timeout", True, True)
+    assert hung.value.code in AZURE_UNREACHABLE_CODES
     emulator.azure.update_faults({"hang": False})
     wait_until(lambda: azure.calls_in_flight == 0)
     assert emulator.azure.billed() == []
-    assert outcomes == [("GetSubscription", "ok"), ("batchUsageEvent", "Timeout"),
-                        ("batchUsageEvent", "TooManyCallsInFlight")]  # fmt: skip
+    assert outcomes == [("GetSubscription", "ok"), ("batchUsageEvent", "TooManyCallsInFlight"),
+                        ("batchUsageEvent", "Timeout")]  # fmt: skip
     await azure.close()
 
 
