@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -33,7 +33,11 @@ class RecordLedger(Protocol):
 
     async def expire(self, now: float) -> list[int]: ...
 
-    async def due_records(self, now: float, limit: int = 10_000) -> list[Record]: ...
+    async def due_records(
+        self, now: float, limit: int = 10_000, *, exclude: Collection[str] = ()
+    ) -> list[Record]:
+        """Due records, none of the marketplaces named in ``exclude`` (they take no calls for now)."""
+        ...
 
     async def apply(self, outcomes: Sequence[RecordOutcome], now: float) -> None: ...
 
@@ -94,6 +98,7 @@ class Shipper:
         self._stopped: dict[str, str] = {}  # marketplace -> why it refuses calls (until it answers again)
         self._stopped_until: dict[str, float] = {}
         self._unreachable: set[str] = set()  # marketplaces that did not answer in this pass
+        self._sent = 0  # calls handed to a target, all passes together
 
     @property
     def disabled_reason(self) -> str:
@@ -125,10 +130,14 @@ class Shipper:
             result.dead += len(expired)
             for record_id in expired:
                 self.observe(RecordOutcome(record_id, Outcome.DEAD, reason="expired"))
-        if all(self._paused(t.marketplace, now) for t in self.targets):
+        paused = frozenset(t.marketplace for t in self.targets if self._paused(t.marketplace, now))
+        if all(t.marketplace in paused for t in self.targets):
             return
         self._unreachable.clear()
-        records = await self.store.due_records(now, self.page)
+        # A paused marketplace's records are left in the store: read, they would fill the page (and in an
+        # AWS-only deployment, where Azure never pauses, keep a stopped AWS's pass going back to back).
+        records = await self.store.due_records(now, self.page, exclude=paused)
+        sent_before = self._sent
 
         def stop() -> bool:
             # No marketplace left to call: each one stopped (disabled, refused) or did not answer (a timeout, a
@@ -139,12 +148,20 @@ class Shipper:
         await self.pacer.run(
             self._calls(records, now), lambda planned: self._ship_call(*planned, now, result), stop
         )
-        result.more_due = len(records) >= self.page and not stop()
+        # A full page says more may be due, but only if it led to calls and a marketplace of its records still
+        # takes them: a page no call could take, or whose marketplaces all stopped or did not answer, would be
+        # read again at once, pass after pass.
+        result.more_due = (
+            len(records) >= self.page
+            and self._sent > sent_before
+            and any(not self._closed(m, now) for m in {r.marketplace for r in records})
+        )
 
     async def _ship_call(self, target: Target, call: Call, now: float, result: PassResult) -> None:
         """One call of a pass, concurrent with others (their records are disjoint): send, store, count."""
         if self._closed(target.marketplace, now):
             return  # its marketplace said stop while this call waited for its turn: the records stay due
+        self._sent += 1
         outcomes = await self._attempt(target, call, now)
         self.pacer.answered(outcomes)
         crash_point("ship-after-call")

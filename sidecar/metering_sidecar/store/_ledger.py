@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from metering_sidecar.core import Outcome, Record, RecordOutcome, RecordState, Status
 from metering_sidecar.store._backlog import Backlog
@@ -18,15 +18,24 @@ class Ledger:
         self._backlog = backlog
         self.settings = settings
 
-    async def due_records(self, now: float, limit: int = 10_000) -> list[Record]:
-        """Return pending records whose next attempt is due, grouped by product."""
+    async def due_records(
+        self, now: float, limit: int = 10_000, *, exclude: Collection[str] = ()
+    ) -> list[Record]:
+        """Return pending records whose next attempt is due, grouped by product.
+
+        ``exclude`` names marketplaces that take no calls for now (stopped, or not configured): their records
+        would fill the page and leave none for the marketplaces that do.
+        """
+        skip = sorted(set(exclude))
+        not_in = f"AND marketplace NOT IN ({', '.join('?' * len(skip))}) " if skip else ""
         # Under the write lock: the connection is shared, and a read outside it would see the rows of a
         # sealing transaction that has not committed yet (and may roll back) and ship them.
         async with self._database.write_lock:
             rows = await self._database.conn.execute_fetchall(
                 "SELECT id, product, license_arn, request_json, attempts, expires_s, marketplace FROM records "
-                "WHERE state = 'pending' AND next_attempt_s <= ? ORDER BY product, license_arn != '', id LIMIT ?",
-                (now, limit),
+                f"WHERE state = 'pending' AND next_attempt_s <= ? {not_in}"
+                "ORDER BY product, license_arn != '', id LIMIT ?",
+                (now, *skip, limit),
             )
         return [
             Record(int(r[0]), str(r[1]), bool(r[2]), str(r[3]), int(r[4]), float(r[5]), str(r[6]))
