@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import pytest
@@ -173,6 +175,49 @@ def test_calls_hold_25_events_and_never_two_for_one_resource_dimension_and_hour(
     assert [len(c.records) for c in AzureTarget().plan_calls(records)] == [25, 25, 10]
     same_hour = [frozen(1, plan="gold"), frozen(2, plan="silver"), frozen(3, dimension="other")]
     assert [[r.id for r in c.records] for c in AzureTarget().plan_calls(same_hour)] == [[1, 3], [2]]
+
+
+def json_loads_calls(plan: Callable[[], object]) -> int:
+    """Run ``plan`` and return how many times it called ``json.loads`` (seen by a profiler hook)."""
+    calls = 0
+
+    def count(frame: FrameType, event: str, arg: object) -> None:
+        nonlocal calls
+        if event == "call" and frame.f_code is json.loads.__code__:
+            calls += 1
+
+    sys.setprofile(count)
+    try:
+        plan()
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def test_planning_reads_each_records_payload_once() -> None:
+    """A page of 2,000 records is parsed 2,000 times, not once per call for every record still waiting
+    (81,000 times: quadratic in the page, and pages hold 10,000)."""
+    records = [frozen(i, customer=f"res-{i}") for i in range(2000)]
+    calls: list[Call] = []
+    assert json_loads_calls(lambda: calls.extend(AzureTarget().plan_calls(records))) == 2000
+    assert [len(c.records) for c in calls] == [25] * 80
+
+
+def test_calls_never_hold_two_events_for_one_resource_dimension_and_hour() -> None:
+    """15 plans of each of 20 resource-dimension-hours: every record in exactly one call, at most 25 a call,
+    never one key twice in a call, and the 15 calls that is the fewest possible."""
+    records = [frozen(100 * p + 2 * r + d, customer=f"res-{r}", dimension=f"dim-{d}", plan=f"plan-{p}")
+               for p in range(15) for r in range(10) for d in range(2)]  # fmt: skip
+    calls = list(AzureTarget().plan_calls(records))
+    planned = [r.id for c in calls for r in c.records]
+    assert sorted(planned) == sorted(r.id for r in records)
+    for call in calls:
+        events = [json.loads(r.request_json) for r in call.records]
+        assert 1 <= len(events) <= 25
+        assert len({(e["resourceId"], e["dimension"], e["effectiveStartTime"]) for e in events}) == len(
+            events
+        )
+    assert len(calls) == 15
 
 
 async def test_accepted_bills_with_the_usage_event_id() -> None:

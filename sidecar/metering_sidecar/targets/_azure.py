@@ -156,24 +156,33 @@ class AzureTarget:
         return [TagGroup("", quantity, first_ms, events)]
 
     def plan_calls(self, records: Sequence[Record]) -> Iterator[Call]:
-        """At most 25 events a call, never two for one resource, dimension and hour (so answers match).
+        """At most 25 events a call, never two for one resource, dimension and hour.
 
-        The sidecar holds one Entra app, so every Azure record may share a call.
+        Azure's results echo the resource, dimension and time, not the plan: two events of one call with that
+        key could not be told apart (``_read`` matches answers by it). Each record's payload is read once:
+        the first record of each key goes in the first round, the second in the next, and so on, each round
+        in the order given; the rounds are cut into calls, a call ending when it is full or when the next
+        record's key is already in it. The sidecar holds one Entra app, so every Azure record may share a call.
         """
-        pending = list(records)
-        while pending:
-            batch: list[Record] = []
-            keys: set[MatchKey] = set()
-            later: list[Record] = []
-            for record in pending:
-                key = _event_key(json.loads(record.request_json))
-                if len(batch) < MAX_EVENTS_PER_CALL and key not in keys:
-                    batch.append(record)
-                    keys.add(key)
-                else:
-                    later.append(record)
+        rounds: list[list[tuple[MatchKey, Record]]] = []
+        seen: dict[MatchKey, int] = {}
+        for record in records:
+            key = _event_key(json.loads(record.request_json))
+            turn = seen.get(key, 0)
+            seen[key] = turn + 1
+            if turn == len(rounds):
+                rounds.append([])
+            rounds[turn].append((key, record))
+        batch: list[Record] = []
+        keys: set[MatchKey] = set()
+        for key, record in (entry for turn in rounds for entry in turn):
+            if len(batch) == MAX_EVENTS_PER_CALL or key in keys:
+                yield Call(batch)
+                batch, keys = [], set()
+            batch.append(record)
+            keys.add(key)
+        if batch:
             yield Call(batch)
-            pending = later
 
     async def attempt(self, call: Call, now: float) -> CallResult:
         """Send the call's events as frozen and judge every answer."""
