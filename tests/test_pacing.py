@@ -183,11 +183,12 @@ async def paced_pass(
     pace: tuple[int, float],
     records: int,
     faults: dict[str, object],
+    **settings: float,
 ) -> tuple[Sidecar, pb.FlushResponse, float]:
     """Ship ``records`` records in one pass whose pace (concurrency, rate) waits by moving the manual clock,
     and only once every call started so far has reached the emulator: each call is recorded at the moment it
     started, so windows are counted, not timed. Return the sidecar, the pass's result and when it started."""
-    sidecar = await make_sidecar()
+    sidecar = await make_sidecar(**settings)
     pacer: Pacer
 
     async def sleep(seconds: float) -> None:
@@ -236,6 +237,57 @@ async def test_throttling_slows_the_pace_down_and_answers_speed_it_up(
     assert (await sidecar.flusher.flush()).billed == 150
     assert states(sidecar) == {"billed": 250}
     assert emulator.state.stats.duplicate_records == 0
+
+
+async def test_each_call_of_a_long_pass_takes_the_time_it_is_sent(
+    make_sidecar: SidecarFactory, clock: ManualClock, emulator: EmulatorServer
+) -> None:
+    """One call a second, AWS failing every call: a record's retry waits out its backoff from its own call,
+    not from the pass's start (seconds or minutes earlier, which left the retry time already past)."""
+    sidecar, result, started = await paced_pass(
+        make_sidecar, emulator, clock, (1, 1.0), 125, {"outage": True}, max_backoff_seconds=60.0
+    )
+    assert result.retry_records == 125
+    assert [t - started for t in emulator.state.stats.call_times] == [0, 1, 2, 3, 4]
+    rows = db_rows(sidecar.config.db, "SELECT id, next_attempt_s FROM records ORDER BY id")
+    for index, (_, next_attempt) in enumerate(rows):
+        sent = started + index // 25  # calls hold records in id order, 25 each
+        assert sent + 0.5 <= next_attempt <= sent + 1.0  # the first backoff: between 0.5 and 1 s
+
+
+async def test_records_that_expire_while_their_call_waits_are_not_sent(
+    make_sidecar: SidecarFactory, clock: ManualClock, emulator: EmulatorServer
+) -> None:
+    """Three calls a second apart, the records' expiry between the second and the third: the third call's
+    records are not sent (a marketplace taking them now would bill what expiry makes a dead letter)."""
+    sidecar = await make_sidecar()
+    pacer: Pacer
+
+    async def sleep(seconds: float) -> None:
+        for _ in range(2000):  # a bound against hanging, not a timing assertion
+            if len(emulator.state.stats.call_times) >= pacer.started:
+                break
+            await asyncio.sleep(0.005)
+        clock.advance(seconds)
+
+    pacer = Pacer(1, 1.0, clock=clock, sleep=sleep)
+    shipper_of(sidecar).pacer = pacer
+    clock.set(NEXT + 60)
+    async with grpc.aio.insecure_channel(sidecar.target) as channel:
+        stub = pb_grpc.MeteringSidecarStub(channel)
+        await record_many(stub, 75)
+        emulator.state.update_faults({"outage": True})
+        await advance_and_flush(clock, stub, HOUR)  # sealed; AWS is down
+        [(expires,)] = db_rows(sidecar.config.db, "SELECT DISTINCT expires_s FROM records")
+        emulator.state.update_faults({"outage": False})
+        clock.set(expires - 1.5)
+        calls_before = emulator.state.stats.calls
+        result = await stub.Flush(pb.FlushRequest())
+        assert (result.billed_records, result.retry_records) == (50, 0)
+        assert emulator.state.stats.calls - calls_before == 2
+        assert (await stub.Flush(pb.FlushRequest())).dead_letter_records == 25
+    assert states(sidecar) == {"billed": 50, "dead": 25}
+    assert len(emulator.state.billed()) == 50
 
 
 async def test_random_throttling_still_bills_everything_once(

@@ -9,13 +9,14 @@ to that marketplace pauses, and the others go on.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from metering_sidecar.core import Outcome, PassResult, Record, RecordOutcome, crash_point
+from metering_sidecar.core import Clock, Outcome, PassResult, Record, RecordOutcome, crash_point
 from metering_sidecar.shipping._pacing import Pacer
 from metering_sidecar.targets import (
     AwsMeteringApi,
@@ -84,6 +85,7 @@ class Shipper:
         observe: OutcomeObserver = _ignore,
         unmatched: Callable[[], None] = _ignore_unmatched,
         pacer: Pacer | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.store = store
         # An AWS adapter alone (the Marketplace interface, as before targets) is the AWS target.
@@ -95,6 +97,9 @@ class Shipper:
         self.unmatched = unmatched
         self.pacer = pacer or Pacer()
         self.page = DUE_PAGE
+        # Each call reads the time when it starts and when its answer is back: with pacing a pass can last
+        # minutes. Without a clock every call takes the pass's ``now`` (passes driven by hand, in tests).
+        self.clock = clock
         self._stopped: dict[str, str] = {}  # marketplace -> why it refuses calls (until it answers again)
         self._stopped_until: dict[str, float] = {}
         self._unreachable: set[str] = set()  # marketplaces that did not answer in this pass
@@ -157,17 +162,35 @@ class Shipper:
             and any(not self._closed(m, now) for m in {r.marketplace for r in records})
         )
 
-    async def _ship_call(self, target: Target, call: Call, now: float, result: PassResult) -> None:
+    async def _ship_call(self, target: Target, call: Call, pass_now: float, result: PassResult) -> None:
         """One call of a pass, concurrent with others (their records are disjoint): send, store, count."""
+        now = self._time(pass_now)
         if self._closed(target.marketplace, now):
             return  # its marketplace said stop while this call waited for its turn: the records stay due
+        live = [r for r in call.records if r.expires_at > now]
+        if len(live) < len(call.records):
+            # They expired while the call waited for its turn: expire() makes them dead letters; a marketplace
+            # that took them now could no longer be trusted to bill them.
+            log.warning("records expired while their call waited for its turn; they are not sent",
+                        extra={"fields": {"marketplace": target.marketplace, "records": len(call.records) - len(live)}})  # fmt: skip
+            if not live:
+                return
+            call = dataclasses.replace(call, records=live)
         self._sent += 1
-        outcomes = await self._attempt(target, call, now)
+        answer = await target.attempt(call, now)
+        now = self._time(
+            pass_now
+        )  # the answer is back: retries wait from here, and it is when records finished
+        outcomes = self._judged(target.marketplace, answer, now)
         self.pacer.answered(outcomes)
         crash_point("ship-after-call")
         await self.store.apply(outcomes, now)
         for outcome in outcomes:
             self._count(outcome, result)
+
+    def _time(self, pass_now: float) -> float:
+        """Return the time now, never before the pass began (the pass's own time without a clock)."""
+        return pass_now if self.clock is None else max(pass_now, self.clock.now())
 
     def _paused(self, marketplace: str, now: float) -> bool:
         return now < self._stopped_until.get(marketplace, 0.0)
@@ -192,7 +215,7 @@ class Shipper:
                           extra={"fields": {"marketplace": marketplace, "records": len(mine), "error": str(exc)}})  # fmt: skip
                 continue
             for call in target.plan_calls(mine):
-                if self._closed(marketplace, now):
+                if self._closed(marketplace, self._time(now)):
                     break
                 yield target, call
 
@@ -205,10 +228,9 @@ class Shipper:
             result.retry += 1
         self.observe(outcome)
 
-    async def _attempt(self, target: Target, call: Call, now: float) -> list[RecordOutcome]:
-        """One call through its target; what it says of the marketplace, then each record's outcome."""
-        answer = await target.attempt(call, now)
-        self._note(target.marketplace, answer, now)
+    def _judged(self, marketplace: str, answer: CallResult, now: float) -> list[RecordOutcome]:
+        """What a call's answer says of the marketplace, then each record's outcome."""
+        self._note(marketplace, answer, now)
         return [self._outcome(v, now) for v in answer.verdicts]
 
     def _note(self, marketplace: str, answer: CallResult, now: float) -> None:
