@@ -7,7 +7,9 @@ import argparse
 import asyncio
 import logging
 from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -23,7 +25,16 @@ from metering_sidecar.shipping import Backoff, Flusher, Pacer, Shipper
 from metering_sidecar.shipping._pacing import RateLimiter
 from metering_sidecar.store import Store, StoreSettings
 
-from tests.conftest import HOUR, SidecarFactory, advance_and_flush, boto_marketplace, db_rows
+from tests.azure_support import CLIENT, PLAN, SECRET, TENANT, start_emulator
+from tests.conftest import (
+    HOUR,
+    PRODUCT,
+    SidecarFactory,
+    advance_and_flush,
+    boto_marketplace,
+    db_rows,
+    fake_session,
+)
 from tests.procs import Emulator, SidecarProcess
 from tests.reliability.load import Key, billed_by_key, compare, key_of
 from tests.test_shipping import NEXT, record_many, states
@@ -423,3 +434,115 @@ async def test_a_crash_amid_concurrent_calls_loses_nothing(tmp_path: Path) -> No
         if sidecar.proc and sidecar.proc.poll() is None:
             sidecar.kill()
         emulator.stop()
+
+
+# --- AWS and Azure, each at its own pace ------------------------------------------------------------------
+
+
+@pytest.fixture
+async def both(
+    tmp_path: Path, clock: ManualClock
+) -> AsyncIterator[tuple[Callable[..., Awaitable[Sidecar]], EmulatorServer]]:
+    """A factory of sidecars shipping to AWS and to Azure (the emulator's two sides; Azure over TLS)."""
+    emulator = start_emulator(clock, auto_subscribe=True)
+    secret_file = tmp_path / "client-secret"
+    secret_file.write_text(SECRET + "\n")
+    started: list[Sidecar] = []
+
+    async def make(**overrides: Any) -> Sidecar:
+        settings: dict[str, Any] = {
+            "listen": "127.0.0.1:0", "health_listen": "", "metrics_listen": "", "db": str(tmp_path / "both.db"),
+            "product_code": PRODUCT, "close_delay_seconds": 60.0, "flush_interval_seconds": 3600.0,
+            "max_backoff_seconds": 0.0, "aws_max_attempts": 1, "metering_endpoint_url": emulator.url,
+            "entitlement_endpoint_url": emulator.url, "azure_metering_endpoint_url": emulator.azure_api_url,
+            "azure_fulfillment_endpoint_url": emulator.azure_api_url,
+            "azure_authority_host": emulator.azure_authority_host, "azure_ca_file": emulator.azure_ca_path,
+            "azure_tenant_id": TENANT, "azure_client_id": CLIENT, "azure_client_secret_file": str(secret_file),
+            **overrides,
+        }  # fmt: skip
+        sidecar = Sidecar(
+            config_module.from_mapping({}, **settings), clock=clock, boto_session=fake_session()
+        )
+        await sidecar.start()
+        started.append(sidecar)
+        return sidecar
+
+    yield make, emulator
+    emulator.azure.update_faults({"hang": False})
+    for sidecar in started:
+        await sidecar.shutdown(grace=0.5)
+    emulator.stop()
+
+
+async def record_azure(stub: pb_grpc.MeteringSidecarAsyncStub, count: int) -> None:
+    """Record ``count`` Azure events for ``count`` resources (so ``count`` records)."""
+    events = [pb.UsageEvent(event_id=f"z-{i}", azure_resource_id=f"resource-{i}", azure_plan_id=PLAN,
+                            dimension="emails", quantity_decimal="1.5") for i in range(count)]  # fmt: skip
+    await stub.RecordUsageBatch(pb.RecordUsageBatchRequest(events=events))
+
+
+async def test_a_hung_azure_holds_only_azures_calls_in_flight(
+    both: tuple[Callable[..., Awaitable[Sidecar]], EmulatorServer], clock: ManualClock
+) -> None:
+    """Every Azure call hangs: Azure's calls hold Azure's slots, and AWS's records (sorted after Azure's) are
+    billed meanwhile, within the same pass, instead of waiting for the slots Azure holds."""
+    make, emulator = both
+    sidecar = await make(ship_concurrency=2, ship_rate_per_second=1000.0, azure_timeout_seconds=60.0,
+                         azure_call_deadline_seconds=60.0)  # fmt: skip
+    clock.advance(HOUR)  # past the fresh database's first window, which counts as sealed
+    async with grpc.aio.insecure_channel(sidecar.target) as channel:
+        stub = pb_grpc.MeteringSidecarStub(channel)
+        await record_azure(stub, 100)
+        await record_many(stub, 100)
+        emulator.azure.update_faults({"hang": True})
+        clock.advance(HOUR)
+        flushing = asyncio.ensure_future(stub.Flush(pb.FlushRequest()))
+        for _ in range(1500):  # a bound against hanging, not a timing assertion
+            if (len(emulator.state.billed()) == 100 and emulator.azure.stats.hung == 2) or flushing.done():
+                break
+            await asyncio.sleep(0.01)
+        assert len(emulator.state.billed()) == 100  # AWS billed while Azure still holds its calls
+        assert not flushing.done()
+        assert emulator.azure.stats.hung == 2  # --ship-concurrency calls: Azure's own slots
+        emulator.azure.update_faults({"hang": False})
+        result = await flushing
+        assert (result.billed_records, result.retry_records) == (100, 50)  # Azure's 2 calls: no answer
+        assert (await stub.Flush(pb.FlushRequest())).billed_records == 100
+    assert states(sidecar) == {"billed": 200}
+
+
+async def test_an_azure_429_slows_only_azure(
+    both: tuple[Callable[..., Awaitable[Sidecar]], EmulatorServer], clock: ManualClock
+) -> None:
+    """Azure throttles a call: Azure's pace is halved, AWS's is not. The next pass starts AWS's 8 calls at its
+    full 4 a second (on the manual clock, which the pacer's waits move)."""
+    make, emulator = both
+    sidecar = await make()
+    pacer: Pacer
+
+    def reached() -> int:
+        azure = emulator.azure.stats
+        return len(emulator.state.stats.call_times) + azure.calls + azure.throttled
+
+    async def sleep(seconds: float) -> None:
+        for _ in range(2000):  # a bound against hanging, not a timing assertion
+            if reached() >= pacer.started:
+                break
+            await asyncio.sleep(0.005)
+        clock.advance(seconds)
+
+    pacer = Pacer(1, 4.0, clock=clock, sleep=sleep)
+    shipper_of(sidecar).pacer = pacer
+    clock.advance(HOUR)
+    async with grpc.aio.insecure_channel(sidecar.target) as channel:
+        stub = pb_grpc.MeteringSidecarStub(channel)
+        await record_azure(stub, 1)
+        emulator.azure.update_faults({"throttle_next": 1})
+        assert (await advance_and_flush(clock, stub, HOUR)).retry_records == 1
+        await record_many(stub, 200)
+        started = clock.now() + HOUR
+        result = await advance_and_flush(clock, stub, HOUR)
+    assert result.billed_records == 201
+    assert Counter(t - started for t in emulator.state.stats.call_times) == {0.0: 4, 1.0: 4}
+    assert pacer.limiter("aws").rate == 4.0
+    assert pacer.limiter("azure").rate < 4.0  # halved, and given back a tenth by its one answered call

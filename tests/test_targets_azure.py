@@ -317,6 +317,17 @@ async def test_whole_call_failures_retry_the_identical_events(code: str, unreach
     assert (answer.unreachable, answer.stop) == (unreachable, "")
 
 
+@pytest.mark.parametrize(
+    ("code", "throttled"), [("Throttled", True), ("ServiceError", False), ("Timeout", False)]
+)
+async def test_only_a_429_says_the_call_was_throttled(code: str, throttled: bool) -> None:
+    """The target tells the shipper's pace from the whole-call code, not from the records' messages."""
+    answer = await attempt(CannedAzure(RemoteError(code, "no", retryable=True)), frozen(1))
+    assert answer.throttled is throttled
+    accepted = await attempt(CannedAzure(each("Accepted", usage_event_id="ue-1")), frozen(1))
+    assert not accepted.throttled
+
+
 async def test_forbidden_stops_azure_shipping_with_a_clear_reason() -> None:
     """403 after the adapter's one token refresh: stop Azure, say which Entra app to check, keep the records."""
     answer = await attempt(CannedAzure(RemoteError("Forbidden", "HTTP 403", retryable=False)), frozen(1))

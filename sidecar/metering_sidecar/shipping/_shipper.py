@@ -74,6 +74,11 @@ def _ignore_unmatched() -> None:
     pass
 
 
+def _planned(target: Target, records: Sequence[Record]) -> Iterator[tuple[Target, Call]]:
+    for call in target.plan_calls(records):
+        yield target, call
+
+
 class Shipper:
     """Turns due records into calls through their targets and stores what each marketplace said."""
 
@@ -144,14 +149,13 @@ class Shipper:
         records = await self.store.due_records(now, self.page, exclude=paused)
         sent_before = self._sent
 
-        def stop() -> bool:
-            # No marketplace left to call: each one stopped (disabled, refused) or did not answer (a timeout, a
-            # dead connection, no credentials), so the other calls of this pass would meet the same. Calls in
-            # flight finish and are stored; the records not sent stay due for the next pass.
-            return all(self._closed(t.marketplace, now) for t in self.targets)
-
+        # Each marketplace's calls go side by side with the others', at its own pace. A marketplace that stopped
+        # (disabled, refused) or did not answer (a timeout, a dead connection, no credentials) starts no more
+        # calls in this pass; its calls in flight finish and are stored, the records not sent stay due.
         await self.pacer.run(
-            self._calls(records, now), lambda planned: self._ship_call(*planned, now, result), stop
+            self._lanes(records),
+            lambda planned: self._ship_call(*planned, now, result),
+            lambda marketplace: self._closed(marketplace, self._time(now)),
         )
         # A full page says more may be due, but only if it led to calls and a marketplace of its records still
         # takes them: a page no call could take, or whose marketplaces all stopped or did not answer, would be
@@ -159,7 +163,7 @@ class Shipper:
         result.more_due = (
             len(records) >= self.page
             and self._sent > sent_before
-            and any(not self._closed(m, now) for m in {r.marketplace for r in records})
+            and any(not self._closed(m, self._time(now)) for m in {r.marketplace for r in records})
         )
 
     async def _ship_call(self, target: Target, call: Call, pass_now: float, result: PassResult) -> None:
@@ -182,7 +186,7 @@ class Shipper:
             pass_now
         )  # the answer is back: retries wait from here, and it is when records finished
         outcomes = self._judged(target.marketplace, answer, now)
-        self.pacer.answered(outcomes)
+        self.pacer.answered(target.marketplace, answer)
         crash_point("ship-after-call")
         await self.store.apply(outcomes, now)
         for outcome in outcomes:
@@ -198,14 +202,13 @@ class Shipper:
     def _closed(self, marketplace: str, now: float) -> bool:
         return self._paused(marketplace, now) or marketplace in self._unreachable
 
-    def _calls(self, records: Sequence[Record], now: float) -> Iterator[tuple[Target, Call]]:
-        """Each marketplace's calls, planned by its target; none for one that stopped or did not answer.
-
-        Lazy: whether a marketplace is still worth a call is decided just before each one.
-        """
+    def _lanes(self, records: Sequence[Record]) -> dict[str, Iterator[tuple[Target, Call]]]:
+        """Each marketplace's calls, planned by its target (lazily: the pacer decides before each call whether
+        its marketplace is still worth it)."""
         by_marketplace: dict[str, list[Record]] = {}
         for record in records:
             by_marketplace.setdefault(record.marketplace, []).append(record)
+        lanes: dict[str, Iterator[tuple[Target, Call]]] = {}
         for marketplace, mine in by_marketplace.items():
             try:
                 target = self.targets.get(marketplace)
@@ -214,10 +217,8 @@ class Shipper:
                 log.error("records of a marketplace this sidecar cannot ship are left pending",
                           extra={"fields": {"marketplace": marketplace, "records": len(mine), "error": str(exc)}})  # fmt: skip
                 continue
-            for call in target.plan_calls(mine):
-                if self._closed(marketplace, self._time(now)):
-                    break
-                yield target, call
+            lanes[marketplace] = _planned(target, mine)
+        return lanes
 
     def _count(self, outcome: RecordOutcome, result: PassResult) -> None:
         if outcome.outcome is Outcome.BILLED:

@@ -53,6 +53,7 @@ UNREACHABLE_CODES = frozenset(
     {"Timeout", "ConnectionError", "AuthenticationFailed", "TooManyCallsInFlight", "ThreadStartFailed"}
 )
 FORBIDDEN = "Forbidden"
+THROTTLED = "Throttled"  # the adapter's code for HTTP 429: the shipper slows Azure's pace down
 SPLIT_CODE = "BadRequest"
 
 MatchKey = tuple[str, str, int]
@@ -256,7 +257,7 @@ class AzureTarget:
         log.warning("Azure call failed; events will be sent again",
                     extra={"fields": {"error": exc.code, "records": len(records)}})  # fmt: skip
         return CallResult([Verdict(r, Outcome.RETRY, message=str(exc)) for r in records],
-                          unreachable=exc.code in UNREACHABLE_CODES)  # fmt: skip
+                          unreachable=exc.code in UNREACHABLE_CODES, throttled=exc.code == THROTTLED)  # fmt: skip
 
 
 def _duplicate(record: Record, event: Mapping[str, Any], result: AzureUsageResult) -> Verdict:
