@@ -25,10 +25,9 @@ from metering_sidecar.shipping import Backoff, Flusher, Pacer, Shipper
 from metering_sidecar.shipping._pacing import RateLimiter
 from metering_sidecar.store import Store, StoreSettings
 
-from tests.azure_support import CLIENT, PLAN, SECRET, TENANT, start_emulator
+from tests.azure_support import PLAN, sidecar_settings, start_emulator
 from tests.conftest import (
     HOUR,
-    PRODUCT,
     SidecarFactory,
     advance_and_flush,
     boto_marketplace,
@@ -445,21 +444,10 @@ async def both(
 ) -> AsyncIterator[tuple[Callable[..., Awaitable[Sidecar]], EmulatorServer]]:
     """A factory of sidecars shipping to AWS and to Azure (the emulator's two sides; Azure over TLS)."""
     emulator = start_emulator(clock, auto_subscribe=True)
-    secret_file = tmp_path / "client-secret"
-    secret_file.write_text(SECRET + "\n")
     started: list[Sidecar] = []
 
     async def make(**overrides: Any) -> Sidecar:
-        settings: dict[str, Any] = {
-            "listen": "127.0.0.1:0", "health_listen": "", "metrics_listen": "", "db": str(tmp_path / "both.db"),
-            "product_code": PRODUCT, "close_delay_seconds": 60.0, "flush_interval_seconds": 3600.0,
-            "max_backoff_seconds": 0.0, "aws_max_attempts": 1, "metering_endpoint_url": emulator.url,
-            "entitlement_endpoint_url": emulator.url, "azure_metering_endpoint_url": emulator.azure_api_url,
-            "azure_fulfillment_endpoint_url": emulator.azure_api_url,
-            "azure_authority_host": emulator.azure_authority_host, "azure_ca_file": emulator.azure_ca_path,
-            "azure_tenant_id": TENANT, "azure_client_id": CLIENT, "azure_client_secret_file": str(secret_file),
-            **overrides,
-        }  # fmt: skip
+        settings = sidecar_settings(emulator, tmp_path / "client-secret", tmp_path / "both.db", **overrides)
         sidecar = Sidecar(
             config_module.from_mapping({}, **settings), clock=clock, boto_session=fake_session()
         )
