@@ -1087,7 +1087,7 @@ class PostgresLedger:
         return 1
 
     async def expire(self, now: float) -> list[int]:
-        """Dead-letter cluster records about to pass AWS's maximum age (only while holding the lease)."""
+        """Dead-letter cluster records about to pass their marketplace's maximum age (only while holding the lease)."""
 
         async def run(conn: psycopg.AsyncConnection[Any]) -> list[int]:
             async with conn.transaction():
