@@ -186,6 +186,22 @@ async def test_at_most_n_calls_are_in_flight_and_n_are_reached(
     assert shipper_of(sidecar).pacer.peak_in_flight == concurrency
 
 
+def on_manual_clock(clock: ManualClock, pace: tuple[int, float], reached: Callable[[], int]) -> Pacer:
+    """A pacer (concurrency, rate) whose waits move the manual clock, and only once every call it started has
+    reached the emulator (``reached`` counts them there): each call is recorded at the moment it started."""
+    pacer: Pacer
+
+    async def sleep(seconds: float) -> None:
+        for _ in range(2000):  # a bound against hanging, not a timing assertion
+            if reached() >= pacer.started:
+                break
+            await asyncio.sleep(0.005)
+        clock.advance(seconds)
+
+    pacer = Pacer(*pace, clock=clock, sleep=sleep)
+    return pacer
+
+
 async def paced_pass(
     make_sidecar: SidecarFactory,
     emulator: EmulatorServer,
@@ -199,17 +215,7 @@ async def paced_pass(
     and only once every call started so far has reached the emulator: each call is recorded at the moment it
     started, so windows are counted, not timed. Return the sidecar, the pass's result and when it started."""
     sidecar = await make_sidecar(**settings)
-    pacer: Pacer
-
-    async def sleep(seconds: float) -> None:
-        for _ in range(2000):  # a bound against hanging, not a timing assertion
-            if len(emulator.state.stats.call_times) >= pacer.started:
-                break
-            await asyncio.sleep(0.005)
-        clock.advance(seconds)
-
-    pacer = Pacer(*pace, clock=clock, sleep=sleep)
-    shipper_of(sidecar).pacer = pacer
+    shipper_of(sidecar).pacer = on_manual_clock(clock, pace, lambda: len(emulator.state.stats.call_times))
     clock.set(NEXT + 60)
     async with grpc.aio.insecure_channel(sidecar.target) as channel:
         stub = pb_grpc.MeteringSidecarStub(channel)
@@ -271,17 +277,7 @@ async def test_records_that_expire_while_their_call_waits_are_not_sent(
     """Three calls a second apart, the records' expiry between the second and the third: the third call's
     records are not sent (a marketplace taking them now would bill what expiry makes a dead letter)."""
     sidecar = await make_sidecar()
-    pacer: Pacer
-
-    async def sleep(seconds: float) -> None:
-        for _ in range(2000):  # a bound against hanging, not a timing assertion
-            if len(emulator.state.stats.call_times) >= pacer.started:
-                break
-            await asyncio.sleep(0.005)
-        clock.advance(seconds)
-
-    pacer = Pacer(1, 1.0, clock=clock, sleep=sleep)
-    shipper_of(sidecar).pacer = pacer
+    shipper_of(sidecar).pacer = on_manual_clock(clock, (1, 1.0), lambda: len(emulator.state.stats.call_times))
     clock.set(NEXT + 60)
     async with grpc.aio.insecure_channel(sidecar.target) as channel:
         stub = pb_grpc.MeteringSidecarStub(channel)
@@ -506,20 +502,12 @@ async def test_an_azure_429_slows_only_azure(
     full 4 a second (on the manual clock, which the pacer's waits move)."""
     make, emulator = both
     sidecar = await make()
-    pacer: Pacer
 
     def reached() -> int:
         azure = emulator.azure.stats
         return len(emulator.state.stats.call_times) + azure.calls + azure.throttled
 
-    async def sleep(seconds: float) -> None:
-        for _ in range(2000):  # a bound against hanging, not a timing assertion
-            if reached() >= pacer.started:
-                break
-            await asyncio.sleep(0.005)
-        clock.advance(seconds)
-
-    pacer = Pacer(1, 4.0, clock=clock, sleep=sleep)
+    pacer = on_manual_clock(clock, (1, 4.0), reached)
     shipper_of(sidecar).pacer = pacer
     clock.advance(HOUR)
     async with grpc.aio.insecure_channel(sidecar.target) as channel:
