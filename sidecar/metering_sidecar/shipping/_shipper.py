@@ -182,9 +182,8 @@ class Shipper:
             call = dataclasses.replace(call, records=live)
         self._sent += 1
         answer = await target.attempt(call, now)
-        now = self._time(
-            pass_now
-        )  # the answer is back: retries wait from here, and it is when records finished
+        # The answer is back: retries wait from now, and now is when its records finished.
+        now = self._time(pass_now)
         outcomes = self._judged(target.marketplace, answer, now)
         self.pacer.answered(target.marketplace, answer)
         crash_point("ship-after-call")
