@@ -8,6 +8,7 @@ import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from metering_sidecar.core._clock import ManualClock
@@ -19,7 +20,7 @@ from metering_sidecar.emulator import (
     MeteringState,
 )
 
-from tests.conftest import START
+from tests.conftest import PRODUCT, START
 
 TENANT = "72f988bf-0000-4000-8000-000000000001"
 CLIENT = "app-0000-offer"
@@ -36,6 +37,24 @@ def start_emulator(clock: ManualClock, **settings: Any) -> EmulatorServer:
     azure.set_subscriptions({SUBSCRIPTION: {"planId": PLAN, "status": "Subscribed", "clientId": CLIENT}})
     state = MeteringState(EmulatorSettings(seed=1), clock)
     return EmulatorServer(state, azure=azure, azure_token_endpoint=True).start()
+
+
+def sidecar_settings(
+    emulator: EmulatorServer, secret_file: Path, db: Path, **overrides: Any
+) -> dict[str, Any]:
+    """Return the settings of a sidecar shipping to both of the emulator's sides (Azure over TLS), its passes
+    driven by Flush, retries due at once; ``overrides`` win."""
+    secret_file.write_text(SECRET + "\n")
+    return {
+        "listen": "127.0.0.1:0", "health_listen": "", "metrics_listen": "", "db": str(db),
+        "product_code": PRODUCT, "close_delay_seconds": 60.0, "flush_interval_seconds": 3600.0,
+        "max_backoff_seconds": 0.0, "aws_max_attempts": 1, "metering_endpoint_url": emulator.url,
+        "entitlement_endpoint_url": emulator.url, "azure_metering_endpoint_url": emulator.azure_api_url,
+        "azure_fulfillment_endpoint_url": emulator.azure_api_url,
+        "azure_authority_host": emulator.azure_authority_host, "azure_ca_file": emulator.azure_ca_path,
+        "azure_tenant_id": TENANT, "azure_client_id": CLIENT, "azure_client_secret_file": str(secret_file),
+        **overrides,
+    }  # fmt: skip
 
 
 def iso(stamp: float) -> str:

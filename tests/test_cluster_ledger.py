@@ -27,6 +27,7 @@ from metering_sidecar.core._model import Outcome, RecordOutcome
 from metering_sidecar.emulator import EmulatorServer
 from metering_sidecar.store._handover import Contribution
 from metering_sidecar.store._sealing import TagGroup, build_record
+from metering_sidecar.targets import AZURE_FIELD, AzureTarget, RecordKey
 
 from tests import pg
 from tests.conftest import ACCOUNT, HOUR, START, event, fake_session
@@ -243,6 +244,13 @@ def _contribution(record_id: int, window_start: int, quantity: int, customer: st
                          groups=[TagGroup("", quantity, window_start * 1000, 1)])  # fmt: skip
     return Contribution(record_id, "prod-abc123", "", "CustomerAWSAccountId", customer, "requests", window_start,
                         quantity, window_start * 1000, 1, built.request_json)  # fmt: skip
+
+
+def _azure_contribution(record_id: int, window_start: int, resource: str = "resource-1") -> Contribution:
+    key = RecordKey("gold", "", AZURE_FIELD, resource, "emails", window_start)
+    built = AzureTarget().encode(key, [TagGroup("", 1_500_000, window_start * 1000, 1)])
+    return Contribution(record_id, "gold", "", AZURE_FIELD, resource, "emails", window_start, 1_500_000,
+                        window_start * 1000, 1, built.request_json)  # fmt: skip
 
 
 def _ledger(dsn: str, instance: str, **overrides: Any) -> PostgresLedger:
@@ -762,5 +770,27 @@ async def test_the_shipper_prunes_settled_contributions_past_the_maximum_record_
         with psycopg.connect(dsn) as conn:
             left = conn.execute("SELECT window_start FROM ms_contributions").fetchall()
         assert left == [(NEXT,)]
+    finally:
+        await ledger.close()
+
+
+async def test_due_records_leave_out_the_marketplaces_that_take_no_calls(dsn: str) -> None:
+    """The shipper names the marketplaces it paused; the ledger, which keeps no marketplace column, leaves out
+    their targets' customer fields, so a stopped marketplace's records never fill the page."""
+    ledger = _ledger(dsn, "a")
+    try:
+        await ledger.hand_over([_contribution(1, NEXT, 3), _azure_contribution(2, NEXT)])
+        await ledger.heartbeat(NEXT + 2 * HOUR, NEXT + HOUR)
+        assert await ledger.try_lead()
+        assert await ledger.freeze(NEXT + 2 * HOUR, member_timeout=10 * HOUR, deadline=1800) == 2
+
+        async def due(*exclude: str) -> list[str]:
+            return sorted(r.marketplace for r in await ledger.due_records(NEXT + 2 * HOUR, exclude=exclude))
+
+        assert await due() == ["aws", "azure"]
+        assert await due("azure") == ["aws"]
+        assert await due("aws") == ["azure"]
+        assert await due("aws", "azure") == []
+        assert await due("gcp") == ["aws", "azure"]  # a marketplace without a target leaves nothing out
     finally:
         await ledger.close()

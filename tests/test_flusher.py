@@ -15,10 +15,12 @@ from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from metering_sidecar.core._clock import ManualClock
 from metering_sidecar.core._errors import DatabaseLocked
-from metering_sidecar.core._model import CustomerField, ResolvedCustomer, UsageEvent
+from metering_sidecar.core._model import CustomerField, Outcome, RecordOutcome, ResolvedCustomer, UsageEvent
 from metering_sidecar.emulator import EmulatorServer
 from metering_sidecar.marketplace import BatchMeterUsageResult, EntitlementsPage, Marketplace, UsageRecord
+from metering_sidecar.shipping import Backoff, Flusher, Shipper
 from metering_sidecar.store import Store, StoreSettings
+from metering_sidecar.targets import AZURE_FIELD, default_targets, micro_units
 
 from tests.conftest import HOUR, START, SidecarFactory, advance_and_flush, boto_marketplace, db_rows, event
 from tests.test_health import http_async
@@ -237,3 +239,48 @@ async def test_run_raises_when_a_part_dies_on_its_own(make_sidecar: SidecarFacto
     running = asyncio.create_task(other.run())
     await other.shutdown(grace=0.5)
     await asyncio.wait_for(running, 30)  # a shutdown ends run() without an error
+
+
+def azure_usage(event_id: str, at: float) -> UsageEvent:
+    """An Azure event of one resource (2.5 units)."""
+    return UsageEvent(event_id, f"fp-{event_id}", "gold", "", AZURE_FIELD, "resource-1", "emails",
+                      micro_units("2.5"), at, marketplace="azure")  # fmt: skip
+
+
+async def test_the_expiry_log_names_the_marketplaces_whose_records_expired(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An AWS and an Azure record pass their maximum ages unshipped: the error line counts them by
+    marketplace, instead of saying AWS failed to confirm both."""
+    clock = ManualClock(WINDOW + 60)
+    async with Store(tmp_path / "expiry.db", SETTINGS, clock) as store:
+        await store.append([UsageEvent("a", "fp-a", "prod-x", "", CustomerField.ACCOUNT_ID, "111122223333",
+                                       "requests", 1, NEXT + 60), azure_usage("z", NEXT + 60)])  # fmt: skip
+        shipper = Shipper(store.ledger, default_targets(), Backoff(cap=1))  # no adapters: nothing ships
+        flusher = Flusher(store, shipper, clock, interval=HOUR, close_delay=60)
+        clock.set(NEXT + 25 * HOUR)  # past AWS's 6 hours and Azure's 24
+        with caplog.at_level(logging.ERROR, logger="sidecar.flusher"):
+            assert (await flusher.seal()).dead == 2
+    [line] = [r for r in caplog.records if "expired before" in r.getMessage()]
+    assert "AWS" not in line.getMessage()
+    assert line.fields["marketplaces"] == {"aws": 1, "azure": 1}  # type: ignore[attr-defined]
+
+
+async def test_a_record_billed_after_it_expired_names_its_marketplace(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Azure billed a record while expiry dead-lettered it: billed, and its message and the log say Azure
+    billed it, not AWS."""
+    clock = ManualClock(WINDOW + 60)
+    async with Store(tmp_path / "late.db", SETTINGS, clock) as store:
+        await store.append([azure_usage("z", NEXT + 60)])
+        assert (await store.seal(NEXT + HOUR + 61, 60)).records == 1
+        later = NEXT + 25 * HOUR
+        [record_id] = await store.expire(later)
+        with caplog.at_level(logging.WARNING, logger="sidecar"):
+            await store.apply([RecordOutcome(record_id, Outcome.BILLED, metering_record_id="ue-1")], later)
+    assert db_rows(tmp_path / "late.db", "SELECT state, metering_record_id, message FROM records") == [
+        ("billed", "ue-1", "billed by its marketplace (azure) after it was dead-lettered as expired")
+    ]
+    [line] = [r for r in caplog.records if "had just expired" in r.getMessage()]
+    assert line.fields["marketplace"] == "azure"  # type: ignore[attr-defined]

@@ -7,7 +7,9 @@ import argparse
 import asyncio
 import logging
 from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -23,7 +25,15 @@ from metering_sidecar.shipping import Backoff, Flusher, Pacer, Shipper
 from metering_sidecar.shipping._pacing import RateLimiter
 from metering_sidecar.store import Store, StoreSettings
 
-from tests.conftest import HOUR, SidecarFactory, advance_and_flush, boto_marketplace, db_rows
+from tests.azure_support import PLAN, sidecar_settings, start_emulator
+from tests.conftest import (
+    HOUR,
+    SidecarFactory,
+    advance_and_flush,
+    boto_marketplace,
+    db_rows,
+    fake_session,
+)
 from tests.procs import Emulator, SidecarProcess
 from tests.reliability.load import Key, billed_by_key, compare, key_of
 from tests.test_shipping import NEXT, record_many, states
@@ -176,6 +186,22 @@ async def test_at_most_n_calls_are_in_flight_and_n_are_reached(
     assert shipper_of(sidecar).pacer.peak_in_flight == concurrency
 
 
+def on_manual_clock(clock: ManualClock, pace: tuple[int, float], reached: Callable[[], int]) -> Pacer:
+    """A pacer (concurrency, rate) whose waits move the manual clock, and only once every call it started has
+    reached the emulator (``reached`` counts them there): each call is recorded at the moment it started."""
+    pacer: Pacer
+
+    async def sleep(seconds: float) -> None:
+        for _ in range(2000):  # a bound against hanging, not a timing assertion
+            if reached() >= pacer.started:
+                break
+            await asyncio.sleep(0.005)
+        clock.advance(seconds)
+
+    pacer = Pacer(*pace, clock=clock, sleep=sleep)
+    return pacer
+
+
 async def paced_pass(
     make_sidecar: SidecarFactory,
     emulator: EmulatorServer,
@@ -183,22 +209,13 @@ async def paced_pass(
     pace: tuple[int, float],
     records: int,
     faults: dict[str, object],
+    **settings: float,
 ) -> tuple[Sidecar, pb.FlushResponse, float]:
     """Ship ``records`` records in one pass whose pace (concurrency, rate) waits by moving the manual clock,
     and only once every call started so far has reached the emulator: each call is recorded at the moment it
     started, so windows are counted, not timed. Return the sidecar, the pass's result and when it started."""
-    sidecar = await make_sidecar()
-    pacer: Pacer
-
-    async def sleep(seconds: float) -> None:
-        for _ in range(2000):  # a bound against hanging, not a timing assertion
-            if len(emulator.state.stats.call_times) >= pacer.started:
-                break
-            await asyncio.sleep(0.005)
-        clock.advance(seconds)
-
-    pacer = Pacer(*pace, clock=clock, sleep=sleep)
-    shipper_of(sidecar).pacer = pacer
+    sidecar = await make_sidecar(**settings)
+    shipper_of(sidecar).pacer = on_manual_clock(clock, pace, lambda: len(emulator.state.stats.call_times))
     clock.set(NEXT + 60)
     async with grpc.aio.insecure_channel(sidecar.target) as channel:
         stub = pb_grpc.MeteringSidecarStub(channel)
@@ -236,6 +253,47 @@ async def test_throttling_slows_the_pace_down_and_answers_speed_it_up(
     assert (await sidecar.flusher.flush()).billed == 150
     assert states(sidecar) == {"billed": 250}
     assert emulator.state.stats.duplicate_records == 0
+
+
+async def test_each_call_of_a_long_pass_takes_the_time_it_is_sent(
+    make_sidecar: SidecarFactory, clock: ManualClock, emulator: EmulatorServer
+) -> None:
+    """One call a second, AWS failing every call: a record's retry waits out its backoff from its own call,
+    not from the pass's start (seconds or minutes earlier, which left the retry time already past)."""
+    sidecar, result, started = await paced_pass(
+        make_sidecar, emulator, clock, (1, 1.0), 125, {"outage": True}, max_backoff_seconds=60.0
+    )
+    assert result.retry_records == 125
+    assert [t - started for t in emulator.state.stats.call_times] == [0, 1, 2, 3, 4]
+    rows = db_rows(sidecar.config.db, "SELECT id, next_attempt_s FROM records ORDER BY id")
+    for index, (_, next_attempt) in enumerate(rows):
+        sent = started + index // 25  # calls hold records in id order, 25 each
+        assert sent + 0.5 <= next_attempt <= sent + 1.0  # the first backoff: between 0.5 and 1 s
+
+
+async def test_records_that_expire_while_their_call_waits_are_not_sent(
+    make_sidecar: SidecarFactory, clock: ManualClock, emulator: EmulatorServer
+) -> None:
+    """Three calls a second apart, the records' expiry between the second and the third: the third call's
+    records are not sent (a marketplace taking them now would bill what expiry makes a dead letter)."""
+    sidecar = await make_sidecar()
+    shipper_of(sidecar).pacer = on_manual_clock(clock, (1, 1.0), lambda: len(emulator.state.stats.call_times))
+    clock.set(NEXT + 60)
+    async with grpc.aio.insecure_channel(sidecar.target) as channel:
+        stub = pb_grpc.MeteringSidecarStub(channel)
+        await record_many(stub, 75)
+        emulator.state.update_faults({"outage": True})
+        await advance_and_flush(clock, stub, HOUR)  # sealed; AWS is down
+        [(expires,)] = db_rows(sidecar.config.db, "SELECT DISTINCT expires_s FROM records")
+        emulator.state.update_faults({"outage": False})
+        clock.set(expires - 1.5)
+        calls_before = emulator.state.stats.calls
+        result = await stub.Flush(pb.FlushRequest())
+        assert (result.billed_records, result.retry_records) == (50, 0)
+        assert emulator.state.stats.calls - calls_before == 2
+        assert (await stub.Flush(pb.FlushRequest())).dead_letter_records == 25
+    assert states(sidecar) == {"billed": 50, "dead": 25}
+    assert len(emulator.state.billed()) == 50
 
 
 async def test_random_throttling_still_bills_everything_once(
@@ -371,3 +429,96 @@ async def test_a_crash_amid_concurrent_calls_loses_nothing(tmp_path: Path) -> No
         if sidecar.proc and sidecar.proc.poll() is None:
             sidecar.kill()
         emulator.stop()
+
+
+# --- AWS and Azure, each at its own pace ------------------------------------------------------------------
+
+
+@pytest.fixture
+async def both(
+    tmp_path: Path, clock: ManualClock
+) -> AsyncIterator[tuple[Callable[..., Awaitable[Sidecar]], EmulatorServer]]:
+    """A factory of sidecars shipping to AWS and to Azure (the emulator's two sides; Azure over TLS)."""
+    emulator = start_emulator(clock, auto_subscribe=True)
+    started: list[Sidecar] = []
+
+    async def make(**overrides: Any) -> Sidecar:
+        settings = sidecar_settings(emulator, tmp_path / "client-secret", tmp_path / "both.db", **overrides)
+        sidecar = Sidecar(
+            config_module.from_mapping({}, **settings), clock=clock, boto_session=fake_session()
+        )
+        await sidecar.start()
+        started.append(sidecar)
+        return sidecar
+
+    yield make, emulator
+    emulator.azure.update_faults({"hang": False})
+    for sidecar in started:
+        await sidecar.shutdown(grace=0.5)
+    emulator.stop()
+
+
+async def record_azure(stub: pb_grpc.MeteringSidecarAsyncStub, count: int) -> None:
+    """Record ``count`` Azure events for ``count`` resources (so ``count`` records)."""
+    events = [pb.UsageEvent(event_id=f"z-{i}", azure_resource_id=f"resource-{i}", azure_plan_id=PLAN,
+                            dimension="emails", quantity_decimal="1.5") for i in range(count)]  # fmt: skip
+    await stub.RecordUsageBatch(pb.RecordUsageBatchRequest(events=events))
+
+
+async def test_a_hung_azure_holds_only_azures_calls_in_flight(
+    both: tuple[Callable[..., Awaitable[Sidecar]], EmulatorServer], clock: ManualClock
+) -> None:
+    """Every Azure call hangs: Azure's calls hold Azure's slots, and AWS's records (sorted after Azure's) are
+    billed meanwhile, within the same pass, instead of waiting for the slots Azure holds."""
+    make, emulator = both
+    sidecar = await make(ship_concurrency=2, ship_rate_per_second=1000.0, azure_timeout_seconds=60.0,
+                         azure_call_deadline_seconds=60.0)  # fmt: skip
+    clock.advance(HOUR)  # past the fresh database's first window, which counts as sealed
+    async with grpc.aio.insecure_channel(sidecar.target) as channel:
+        stub = pb_grpc.MeteringSidecarStub(channel)
+        await record_azure(stub, 100)
+        await record_many(stub, 100)
+        emulator.azure.update_faults({"hang": True})
+        clock.advance(HOUR)
+        flushing = asyncio.ensure_future(stub.Flush(pb.FlushRequest()))
+        for _ in range(1500):  # a bound against hanging, not a timing assertion
+            if (len(emulator.state.billed()) == 100 and emulator.azure.stats.hung == 2) or flushing.done():
+                break
+            await asyncio.sleep(0.01)
+        assert len(emulator.state.billed()) == 100  # AWS billed while Azure still holds its calls
+        assert not flushing.done()
+        assert emulator.azure.stats.hung == 2  # --ship-concurrency calls: Azure's own slots
+        emulator.azure.update_faults({"hang": False})
+        result = await flushing
+        assert (result.billed_records, result.retry_records) == (100, 50)  # Azure's 2 calls: no answer
+        assert (await stub.Flush(pb.FlushRequest())).billed_records == 100
+    assert states(sidecar) == {"billed": 200}
+
+
+async def test_an_azure_429_slows_only_azure(
+    both: tuple[Callable[..., Awaitable[Sidecar]], EmulatorServer], clock: ManualClock
+) -> None:
+    """Azure throttles a call: Azure's pace is halved, AWS's is not. The next pass starts AWS's 8 calls at its
+    full 4 a second (on the manual clock, which the pacer's waits move)."""
+    make, emulator = both
+    sidecar = await make()
+
+    def reached() -> int:
+        azure = emulator.azure.stats
+        return len(emulator.state.stats.call_times) + azure.calls + azure.throttled
+
+    pacer = on_manual_clock(clock, (1, 4.0), reached)
+    shipper_of(sidecar).pacer = pacer
+    clock.advance(HOUR)
+    async with grpc.aio.insecure_channel(sidecar.target) as channel:
+        stub = pb_grpc.MeteringSidecarStub(channel)
+        await record_azure(stub, 1)
+        emulator.azure.update_faults({"throttle_next": 1})
+        assert (await advance_and_flush(clock, stub, HOUR)).retry_records == 1
+        await record_many(stub, 200)
+        started = clock.now() + HOUR
+        result = await advance_and_flush(clock, stub, HOUR)
+    assert result.billed_records == 201
+    assert Counter(t - started for t in emulator.state.stats.call_times) == {0.0: 4, 1.0: 4}
+    assert pacer.limiter("aws").rate == 4.0
+    assert pacer.limiter("azure").rate < 4.0  # halved, and given back a tenth by its one answered call

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from metering_sidecar._app import Sidecar
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from metering_sidecar.core import CustomerField, PassResult, UsageEvent
 from metering_sidecar.core._clock import ManualClock
 from metering_sidecar.emulator import EmulatorServer
 from metering_sidecar.marketplace import BotoMarketplace
+from metering_sidecar.shipping import Backoff, Pacer, Shipper
+from metering_sidecar.store import Store, StoreSettings
+from metering_sidecar.targets import AZURE_FIELD, default_targets, micro_units
 
 from tests.conftest import (
     ACCOUNT,
     HOUR,
     OTHER,
+    PRODUCT,
     START,
     SidecarFactory,
     advance_and_flush,
@@ -336,3 +343,92 @@ async def test_timeout_is_retried_and_bills_once(
     [(message,)] = db_rows(sidecar.config.db, "SELECT metering_record_id FROM records")
     assert message == emulator.state.billed()[0]["metering_record_id"]
     assert emulator.state.stats.duplicate_records == 0
+
+
+# --- what a pass reads when a marketplace takes no calls ---------------------------------------------------
+
+PAGE = 50
+
+
+def aws_usage(count: int) -> list[UsageEvent]:
+    """``count`` AWS events of distinct customers, one record each."""
+    return [UsageEvent(f"a{i}", f"fp-a{i}", PRODUCT, "", CustomerField.ACCOUNT_ID, f"{300000 + i}", "requests", 1,
+                       NEXT + 60) for i in range(count)]  # fmt: skip
+
+
+def azure_usage(count: int) -> list[UsageEvent]:
+    """``count`` Azure events of distinct resources; their plan ("gold") sorts before AWS's product code."""
+    return [UsageEvent(f"z{i}", f"fp-z{i}", "gold", "", AZURE_FIELD, f"resource-{i}", "emails",
+                       micro_units("1.5"), NEXT + 60, marketplace="azure") for i in range(count)]  # fmt: skip
+
+
+@pytest.fixture
+async def paged_store(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Store]:
+    """A real store opened just before the window its usage goes into (a new one seals its current window)."""
+    clock.set(NEXT - 10)
+    settings = StoreSettings(window_seconds=HOUR, max_record_age=6 * HOUR, expiry_margin=900)
+    async with Store(tmp_path / "paged.db", settings, clock) as store:
+        yield store
+
+
+async def sealed(store: Store, clock: ManualClock, *batches: list[UsageEvent]) -> float:
+    """Append the batches, seal their hour; return the time of the first pass."""
+    for batch in batches:
+        await store.append(batch)
+    clock.set(NEXT + HOUR + 61)
+    await store.seal(clock.now(), 60)
+    return clock.now()
+
+
+def aws_only_shipper(store: Store, emulator: EmulatorServer) -> Shipper:
+    """The app's shipper of an AWS-only deployment: both targets, Azure without an adapter; small pages."""
+    shipper = Shipper(store.ledger, default_targets(aws=boto_marketplace(emulator.url)),
+                      Backoff(cap=60, rng=lambda: 0.0), pacer=Pacer(1, 1000.0))  # fmt: skip
+    shipper.page = PAGE
+    return shipper
+
+
+async def test_a_stopped_aws_with_a_full_page_due_does_not_spin_the_flusher(
+    paged_store: Store, clock: ManualClock, emulator: EmulatorServer
+) -> None:
+    """AWS-only: Azure has no adapter and nothing due, so it never stops. AWS answers DisabledApiException with
+    more than a page due: the next pass reads none of AWS's records and says nothing more is due, so the flusher
+    waits its interval instead of re-reading a page (under the write lock) back to back for the backoff cap."""
+    now = await sealed(paged_store, clock, aws_usage(3 * PAGE))
+    shipper = aws_only_shipper(paged_store, emulator)
+    emulator.state.update_faults({"disabled": True})
+    first = PassResult()
+    await shipper.ship_due(now, first)
+    assert (first.retry, emulator.state.stats.calls) == (25, 1)
+    assert "DisabledApiException" in shipper.disabled_reason
+    for later in (1, 10, 59):
+        result = PassResult()
+        await shipper.ship_due(now + later, result)
+        assert (result.more_due, result.retry) == (False, 0)
+    assert emulator.state.stats.calls == 1
+    emulator.state.update_faults({"disabled": False})
+    result = PassResult()
+    await shipper.ship_due(now + 61, result)
+    assert (result.billed, result.more_due) == (PAGE, True)  # a full page went out: more is due at once
+
+
+async def test_records_of_a_stopped_marketplace_never_crowd_another_out_of_the_page(
+    paged_store: Store, clock: ManualClock, emulator: EmulatorServer
+) -> None:
+    """More than a page of Azure records due, Azure not configured: its records sort first and would fill every
+    page. Once Azure said stop, the next pass leaves them in the store, and AWS's records get the page."""
+    now = await sealed(paged_store, clock, azure_usage(4 * PAGE), aws_usage(30))
+    shipper = aws_only_shipper(paged_store, emulator)
+    first = PassResult()
+    await shipper.ship_due(now, first)
+    assert (first.billed, first.retry) == (0, 25)  # one Azure call: not configured, stop
+    assert "Azure Marketplace is not configured" in shipper.disabled_reason
+    assert not first.more_due  # the page held only records of a marketplace that stopped
+    second = PassResult()
+    await shipper.ship_due(now + 1, second)
+    assert (second.billed, second.retry) == (30, 0)
+    assert len(emulator.state.billed()) == 30
+    assert db_rows(paged_store.path, "SELECT marketplace, state, COUNT(*) FROM records GROUP BY 1, 2") == [
+        ("aws", "billed", 30),
+        ("azure", "pending", 4 * PAGE),
+    ]

@@ -231,6 +231,20 @@ async def test_an_unreachable_marketplace_ends_the_pass_for_itself_only(
     assert shipper.disabled_reason == ""  # no answer is not a refusal
 
 
+@pytest.mark.parametrize(("fault", "throttled"), [({"throttle_next": 1}, True), ({"error_rate": 1.0}, False)])
+async def test_the_aws_target_says_when_aws_throttled_the_call(
+    emulator: EmulatorServer, fault: dict[str, float], throttled: bool
+) -> None:
+    """ThrottlingException, through real boto3, is a throttled call (the shipper's pace slows down); a 5xx is not."""
+    emulator.state.update_faults(fault)
+    request = build_record(customer_field="CustomerAWSAccountId", customer=ACCOUNT, dimension="requests",
+                           license_arn="", window_start=WINDOW, groups=[TagGroup("", 3, WINDOW * 1000, 1)])  # fmt: skip
+    record = Record(1, PRODUCT, False, request.request_json, 0, WINDOW + 5 * HOUR)
+    answer = await AwsTarget(boto_marketplace(emulator.url)).attempt(Call([record]), WINDOW + HOUR)
+    assert [v.outcome for v in answer.verdicts] == [Outcome.RETRY]
+    assert answer.throttled is throttled
+
+
 def test_an_aws_adapter_alone_is_the_aws_target(emulator: EmulatorServer, tmp_path: Path) -> None:
     """Shipper(ledger, marketplace) as before targets: the adapter becomes the AWS target's, and can be swapped."""
     first, second = boto_marketplace(emulator.url), boto_marketplace(emulator.url)

@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import sys
+import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
+import grpc
 import pytest
+from metering_sidecar import config as config_module
+from metering_sidecar._app import Sidecar
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from metering_sidecar.core import (
     InvalidUsage,
     ManualClock,
@@ -40,7 +49,8 @@ from metering_sidecar.targets import (
     quantity_text,
 )
 
-from tests.conftest import HOUR, START, db_rows
+from tests.azure_support import sidecar_settings, start_emulator
+from tests.conftest import ACCOUNT, HOUR, START, db_rows, fake_session
 
 WINDOW = (int(START) // HOUR) * HOUR
 SETTINGS = StoreSettings(
@@ -179,6 +189,49 @@ def test_calls_hold_25_events_and_never_two_for_one_resource_dimension_and_hour(
     assert [[r.id for r in c.records] for c in AzureTarget().plan_calls(same_hour)] == [[1, 3], [2]]
 
 
+def json_loads_calls(plan: Callable[[], object]) -> int:
+    """Run ``plan`` and return how many times it called ``json.loads`` (seen by a profiler hook)."""
+    calls = 0
+
+    def count(frame: FrameType, event: str, arg: object) -> None:
+        nonlocal calls
+        if event == "call" and frame.f_code is json.loads.__code__:
+            calls += 1
+
+    sys.setprofile(count)
+    try:
+        plan()
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def test_planning_reads_each_records_payload_once() -> None:
+    """A page of 2,000 records is parsed 2,000 times, not once per call for every record still waiting
+    (81,000 times: quadratic in the page, and pages hold 10,000)."""
+    records = [frozen(i, customer=f"res-{i}") for i in range(2000)]
+    calls: list[Call] = []
+    assert json_loads_calls(lambda: calls.extend(AzureTarget().plan_calls(records))) == 2000
+    assert [len(c.records) for c in calls] == [25] * 80
+
+
+def test_calls_never_hold_two_events_for_one_resource_dimension_and_hour() -> None:
+    """15 plans of each of 20 resource-dimension-hours: every record in exactly one call, at most 25 a call,
+    never one key twice in a call, and the 15 calls that is the fewest possible."""
+    records = [frozen(100 * p + 2 * r + d, customer=f"res-{r}", dimension=f"dim-{d}", plan=f"plan-{p}")
+               for p in range(15) for r in range(10) for d in range(2)]  # fmt: skip
+    calls = list(AzureTarget().plan_calls(records))
+    planned = [r.id for c in calls for r in c.records]
+    assert sorted(planned) == sorted(r.id for r in records)
+    for call in calls:
+        events = [json.loads(r.request_json) for r in call.records]
+        assert 1 <= len(events) <= 25
+        assert len({(e["resourceId"], e["dimension"], e["effectiveStartTime"]) for e in events}) == len(
+            events
+        )
+    assert len(calls) == 15
+
+
 async def test_accepted_bills_with_the_usage_event_id() -> None:
     """Accepted: billed under Azure's usageEventId; the events sent are the frozen ones."""
     api = CannedAzure(each("Accepted", usage_event_id="ue-1"))
@@ -276,6 +329,17 @@ async def test_whole_call_failures_retry_the_identical_events(code: str, unreach
     assert (answer.unreachable, answer.stop) == (unreachable, "")
 
 
+@pytest.mark.parametrize(
+    ("code", "throttled"), [("Throttled", True), ("ServiceError", False), ("Timeout", False)]
+)
+async def test_only_a_429_says_the_call_was_throttled(code: str, throttled: bool) -> None:
+    """The target tells the shipper's pace from the whole-call code, not from the records' messages."""
+    answer = await attempt(CannedAzure(RemoteError(code, "no", retryable=True)), frozen(1))
+    assert answer.throttled is throttled
+    accepted = await attempt(CannedAzure(each("Accepted", usage_event_id="ue-1")), frozen(1))
+    assert not accepted.throttled
+
+
 async def test_forbidden_stops_azure_shipping_with_a_clear_reason() -> None:
     """403 after the adapter's one token refresh: stop Azure, say which Entra app to check, keep the records."""
     answer = await attempt(CannedAzure(RemoteError("Forbidden", "HTTP 403", retryable=False)), frozen(1))
@@ -306,6 +370,113 @@ async def test_a_bad_request_splits_until_the_bad_event_is_alone() -> None:
     assert outcomes == {1: (Outcome.BILLED, ""), 2: (Outcome.BILLED, ""), 3: (Outcome.DEAD, "BadRequest"),
                         4: (Outcome.BILLED, "")}  # fmt: skip
     assert [len(c) for c in api.calls] == [4, 2, 2, 1, 1]
+
+
+def refusal(message: str) -> RemoteError:
+    """The adapter's error for a whole-call 400: Azure's message, and a request id new on every call."""
+    return RemoteError("BadRequest", f"Azure refused batchUsageEvent: {message} (HTTP 400, x-ms-requestid "
+                                     f"{uuid.uuid4()})", retryable=False)  # fmt: skip
+
+
+class Refusing(CannedAzure):
+    """Answers 400 to any call holding a resource of ``bad`` (with that resource's message), to every call
+    when ``bad`` is None, and Accepted otherwise."""
+
+    def __init__(self, bad: Mapping[str, str] | None) -> None:
+        super().__init__()
+        self.bad = bad
+
+    async def batch_usage_event(self, events: Sequence[Mapping[str, Any]]) -> Sequence[AzureUsageResult]:
+        self.calls.append(list(events))
+        if self.bad is None:
+            raise refusal("The query parameter api-version=2018-08-31 is required.")
+        for e in events:
+            if e["resourceId"] in self.bad:
+                raise refusal(self.bad[e["resourceId"]])
+        return [result(e, "Accepted", usage_event_id=f"ue-{e['resourceId']}") for e in events]
+
+
+async def test_a_bad_request_for_every_call_is_a_call_problem_not_25_bad_events() -> None:
+    """Every call is refused with the same 400 (a proxy, a wrong endpoint): both halves of the first split are
+    refused alike, so nothing is dead-lettered and no further split is sent. The events are sent again later,
+    and Azure shipping stops for a while naming the setting to check."""
+    api = Refusing(None)
+    answer = await attempt(api, *[frozen(i, customer=f"r-{i}") for i in range(25)])
+    assert [len(c) for c in api.calls] == [25, 12, 13]
+    assert {v.outcome for v in answer.verdicts} == {Outcome.RETRY}
+    assert len(answer.verdicts) == 25
+    assert "--azure-metering-endpoint-url" in answer.stop
+    assert "api-version" in answer.stop
+
+
+async def test_two_bad_events_that_azure_names_apart_are_still_isolated() -> None:
+    """One bad event in each half, each refused with its own message: the halves differ, so splitting goes
+    on until each bad event stands alone; both are dead, the rest bill."""
+    records = [frozen(i, customer=f"r-{i}") for i in range(1, 9)]
+    api = Refusing({"r-2": "resourceId r-2 is malformed", "r-7": "resourceId r-7 is malformed"})
+    answer = await attempt(api, *records)
+    outcomes = {v.record.id: v.outcome for v in answer.verdicts}
+    assert sorted(i for i, o in outcomes.items() if o is Outcome.DEAD) == [2, 7]
+    assert sum(o is Outcome.BILLED for o in outcomes.values()) == 6
+    assert answer.stop == ""
+
+
+@pytest.mark.parametrize(("code", "status"), [("NotFound", 404), ("HTTP405", 405), ("HTTP301", 301)])
+async def test_a_call_refused_whatever_it_holds_stops_azure_naming_the_endpoint(
+    code: str, status: int
+) -> None:
+    """A 404 or another 4xx the adapter has no name for: not retried forever with warnings, but a stop that
+    names --azure-metering-endpoint-url; the events are kept and sent again later."""
+    error = RemoteError(code, f"Azure refused batchUsageEvent: no route (HTTP {status})", retryable=False)
+    answer = await attempt(CannedAzure(error), frozen(1), frozen(2, customer="b"))
+    assert [v.outcome for v in answer.verdicts] == [Outcome.RETRY, Outcome.RETRY]
+    assert "--azure-metering-endpoint-url" in answer.stop
+    assert f"HTTP {status}" in answer.stop
+
+
+async def test_accepted_without_a_usage_event_id_is_sent_again_with_a_clear_message(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Accepted with no id to bill it under: retried (the resend's Duplicate names the accepted event), and
+    said so, not logged as an unexpected status."""
+    with caplog.at_level(logging.WARNING, logger="sidecar.shipping"):
+        [verdict] = (await attempt(CannedAzure(each("Accepted")), frozen(1))).verdicts
+    assert verdict.outcome is Outcome.RETRY
+    assert "Accepted without a usageEventId" in verdict.message
+    assert "unexpected" not in verdict.message
+    assert any("without a usageEventId" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_wrong_metering_path_stops_azure_and_aws_ships_on(tmp_path: Path, clock: ManualClock) -> None:
+    """The metering endpoint URL has a wrong path (the emulator answers 404): GetStatus says to check
+    --azure-metering-endpoint-url, no more Azure calls go out until the pause ends, AWS bills meanwhile, and
+    nothing is lost: with the right URL every event bills."""
+    emulator = start_emulator(clock, auto_subscribe=True)
+    settings = sidecar_settings(emulator, tmp_path / "secret", tmp_path / "wrong.db", max_backoff_seconds=60.0,
+                                azure_metering_endpoint_url=emulator.azure_api_url + "/v2")  # fmt: skip
+    sidecar = Sidecar(config_module.from_mapping({}, **settings), clock=clock, boto_session=fake_session())
+    await sidecar.start()
+    try:
+        clock.advance(HOUR)  # past the fresh database's first window, which counts as sealed
+        async with grpc.aio.insecure_channel(sidecar.target) as channel:
+            stub = pb_grpc.MeteringSidecarStub(channel)
+            events = [pb.UsageEvent(event_id="z", azure_resource_id=RESOURCE, azure_plan_id=PLAN, dimension="api",
+                                    quantity_decimal="2.5"),
+                      pb.UsageEvent(event_id="a", customer_aws_account_id=ACCOUNT, dimension="requests", quantity=3)]  # fmt: skip
+            await stub.RecordUsageBatch(pb.RecordUsageBatchRequest(events=events))
+            clock.advance(HOUR)
+            result = await stub.Flush(pb.FlushRequest())
+            assert (result.billed_records, result.retry_records) == (1, 1)
+            status = await stub.GetStatus(pb.GetStatusRequest())
+            assert "--azure-metering-endpoint-url" in status.shipping_error
+            assert "NotFound" in status.shipping_error
+            clock.advance(30)
+            assert (await stub.Flush(pb.FlushRequest())).retry_records == 0  # paused: not sent again yet
+        assert [b["quantity"] for b in emulator.state.billed()] == [3]
+        assert emulator.azure.billed() == []
+    finally:
+        await sidecar.shutdown(grace=0.5)
+        emulator.stop()
 
 
 @pytest.fixture

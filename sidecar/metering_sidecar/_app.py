@@ -195,6 +195,7 @@ class Sidecar:
             shipper = Shipper(
                 self.store.ledger, targets, Backoff(cap=config.max_backoff_seconds), self.metrics.observe_outcome,
                 self.metrics.observe_unmatched, Pacer(config.ship_concurrency, config.ship_rate_per_second),
+                clock=self.clock,
             )  # fmt: skip
             shipping: Shipping = shipper
             self._shipper = shipper
@@ -209,7 +210,7 @@ class Sidecar:
                 )  # fmt: skip
                 cluster_shipper = Shipper(
                     ledger, targets, Backoff(cap=config.max_backoff_seconds),
-                    self.metrics.observe_outcome, self.metrics.observe_unmatched, shipper.pacer,
+                    self.metrics.observe_outcome, self.metrics.observe_unmatched, shipper.pacer, clock=self.clock,
                 )  # fmt: skip
                 self.cluster = ClusterShipping(
                     self.store, ledger, cluster_shipper,

@@ -18,7 +18,7 @@ import secrets
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -1087,7 +1087,7 @@ class PostgresLedger:
         return 1
 
     async def expire(self, now: float) -> list[int]:
-        """Dead-letter cluster records about to pass AWS's maximum age (only while holding the lease)."""
+        """Dead-letter cluster records about to pass their marketplace's maximum age (only while holding the lease)."""
 
         async def run(conn: psycopg.AsyncConnection[Any]) -> list[int]:
             async with conn.transaction():
@@ -1106,19 +1106,37 @@ class PostgresLedger:
 
         return await self._run(run)
 
-    async def due_records(self, now: float, limit: int = 10_000) -> list[Record]:
-        """Return frozen cluster records due for an attempt."""
+    async def due_records(
+        self, now: float, limit: int = 10_000, *, exclude: Collection[str] = ()
+    ) -> list[Record]:
+        """Return frozen cluster records due for an attempt, none of the marketplaces in ``exclude``.
+
+        The ledger keeps no marketplace column: the excluded marketplaces' customer fields come from the
+        registry, so this query names no marketplace.
+        """
+        skip = sorted(self._fields_of(exclude))
 
         async def run(conn: psycopg.AsyncConnection[Any]) -> list[Record]:
             rows = await (await conn.execute(
                 "SELECT id, product, license_arn, request_json, attempts, expires_s, customer_field FROM ms_records "
-                "WHERE state = 'pending' AND next_attempt_s <= %s ORDER BY product, license_arn <> '', id LIMIT %s",
-                (now, limit),
+                "WHERE state = 'pending' AND next_attempt_s <= %s AND NOT (customer_field = ANY(%s)) "
+                "ORDER BY product, license_arn <> '', id LIMIT %s",
+                (now, skip, limit),
             )).fetchall()  # fmt: skip
             return [Record(int(r[0]), str(r[1]), bool(r[2]), str(r[3]), int(r[4]), float(r[5]),
                            self._marketplace_of(str(r[6]))) for r in rows]  # fmt: skip
 
         return await self._run(run)
+
+    def _fields_of(self, marketplaces: Collection[str]) -> set[str]:
+        """Return the customer fields of ``marketplaces`` (one without a target has none here)."""
+        fields: set[str] = set()
+        for marketplace in marketplaces:
+            try:
+                fields |= self.targets.get(marketplace).customer_fields
+            except LookupError:
+                continue
+        return fields
 
     def _marketplace_of(self, customer_field: str) -> str:
         """Return the marketplace of a record by its customer field (the ledger keeps no other column)."""

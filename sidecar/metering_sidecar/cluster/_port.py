@@ -8,7 +8,7 @@ retries and customer bindings only see this.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from metering_sidecar.core import Record, RecordOutcome
@@ -73,8 +73,10 @@ class ClusterLedger(Protocol):
     async def expire(self, now: float) -> list[int]:
         """Dead-letter cluster records about to pass the maximum age (fenced)."""
 
-    async def due_records(self, now: float, limit: int = 10_000) -> list[Record]:
-        """Return frozen cluster records due for an attempt."""
+    async def due_records(
+        self, now: float, limit: int = 10_000, *, exclude: Collection[str] = ()
+    ) -> list[Record]:
+        """Return frozen cluster records due for an attempt, none of the marketplaces in ``exclude``."""
 
     async def apply(self, outcomes: Sequence[RecordOutcome], now: float) -> None:
         """Store one attempt's results (fenced: a shipper that lost its lease changes nothing)."""

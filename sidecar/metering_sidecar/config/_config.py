@@ -87,18 +87,20 @@ class Config:
     """Record-level exponential backoff never waits longer than this."""
 
     ship_concurrency: int = _setting(
-        4, _int(1, 64), "BatchMeterUsage calls a shipping pass keeps in flight at once", section=WINDOWS
+        4, _int(1, 64), "shipping calls a pass keeps in flight at once, per marketplace", section=WINDOWS
     )
-    """A backlog ships this many calls side by side; each call's records are disjoint from the others'."""
+    """A backlog ships this many calls side by side to each marketplace; each call's records are disjoint from
+    the others'."""
 
     ship_rate_per_second: float = _setting(
         10.0,
         _positive,
-        "most BatchMeterUsage calls started in any second (AWS's quota: 10 per account and region)",
+        "most shipping calls started in any second, per marketplace (AWS's quota: 10 per account and region)",
         section=WINDOWS,
     )
-    """The shipper's own pace; throttling answers slow it down further for a while. Sidecars that share
-    an AWS account and region share AWS's quota: give each its part."""
+    """The shipper's own pace, each marketplace's on its own; a marketplace's throttling answers slow its
+    pace down further for a while. Sidecars that share an AWS account and region share AWS's quota: give
+    each its part."""
 
     id_retention_days: float = _setting(
         7.0, _float(0), "how long event ids are remembered for dedup", section=STORAGE

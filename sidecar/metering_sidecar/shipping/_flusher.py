@@ -1,6 +1,6 @@
 """The flusher: two loops that never wait on each other and never die (I11).
 
-The sealing loop seals closed windows, expires records about to pass AWS's maximum age and prunes;
+The sealing loop seals closed windows, expires records about to pass their marketplace's maximum age and prunes;
 it touches only SQLite, so it keeps going whatever AWS or PostgreSQL do. The shipping loop hands sealed
 records to the shipper (AWS in single mode, the shared ledger in cluster mode); its calls are bounded
 by deadlines, so a hung endpoint delays shipping and nothing else. Any exception in a pass is logged
@@ -94,9 +94,10 @@ class Flusher:
             expired = await self.store.expire(now)
             if expired:
                 log.error(
-                    "records expired before AWS confirmed them; they are dead letters",
-                    extra={"fields": {"records": len(expired), "reason": "expired"}},
-                )
+                    "records expired before their marketplace confirmed them; they are dead letters",
+                    extra={"fields": {"records": len(expired), "reason": "expired",
+                                      "marketplaces": await self.store.marketplaces_of(expired)}},
+                )  # fmt: skip
                 result.dead += len(expired)
                 for record_id in expired:
                     self.on_outcome(RecordOutcome(record_id, Outcome.DEAD, reason="expired"))

@@ -9,13 +9,14 @@ to that marketplace pauses, and the others go on.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from metering_sidecar.core import Outcome, PassResult, Record, RecordOutcome, crash_point
+from metering_sidecar.core import Clock, Outcome, PassResult, Record, RecordOutcome, crash_point
 from metering_sidecar.shipping._pacing import Pacer
 from metering_sidecar.targets import (
     AwsMeteringApi,
@@ -33,7 +34,11 @@ class RecordLedger(Protocol):
 
     async def expire(self, now: float) -> list[int]: ...
 
-    async def due_records(self, now: float, limit: int = 10_000) -> list[Record]: ...
+    async def due_records(
+        self, now: float, limit: int = 10_000, *, exclude: Collection[str] = ()
+    ) -> list[Record]:
+        """Due records, none of the marketplaces named in ``exclude`` (they take no calls for now)."""
+        ...
 
     async def apply(self, outcomes: Sequence[RecordOutcome], now: float) -> None: ...
 
@@ -69,6 +74,11 @@ def _ignore_unmatched() -> None:
     pass
 
 
+def _planned(target: Target, records: Sequence[Record]) -> Iterator[tuple[Target, Call]]:
+    for call in target.plan_calls(records):
+        yield target, call
+
+
 class Shipper:
     """Turns due records into calls through their targets and stores what each marketplace said."""
 
@@ -80,6 +90,7 @@ class Shipper:
         observe: OutcomeObserver = _ignore,
         unmatched: Callable[[], None] = _ignore_unmatched,
         pacer: Pacer | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.store = store
         # An AWS adapter alone (the Marketplace interface, as before targets) is the AWS target.
@@ -91,9 +102,13 @@ class Shipper:
         self.unmatched = unmatched
         self.pacer = pacer or Pacer()
         self.page = DUE_PAGE
+        # Each call reads the time when it starts and when its answer is back: with pacing a pass can last
+        # minutes. Without a clock every call takes the pass's ``now`` (passes driven by hand, in tests).
+        self.clock = clock
         self._stopped: dict[str, str] = {}  # marketplace -> why it refuses calls (until it answers again)
         self._stopped_until: dict[str, float] = {}
         self._unreachable: set[str] = set()  # marketplaces that did not answer in this pass
+        self._sent = 0  # calls handed to a target, all passes together
 
     @property
     def disabled_reason(self) -> str:
@@ -125,32 +140,60 @@ class Shipper:
             result.dead += len(expired)
             for record_id in expired:
                 self.observe(RecordOutcome(record_id, Outcome.DEAD, reason="expired"))
-        if all(self._paused(t.marketplace, now) for t in self.targets):
+        paused = frozenset(t.marketplace for t in self.targets if self._paused(t.marketplace, now))
+        if all(t.marketplace in paused for t in self.targets):
             return
         self._unreachable.clear()
-        records = await self.store.due_records(now, self.page)
+        # A paused marketplace's records are left in the store: read, they would fill the page (and in an
+        # AWS-only deployment, where Azure never pauses, keep a stopped AWS's pass going back to back).
+        records = await self.store.due_records(now, self.page, exclude=paused)
+        sent_before = self._sent
 
-        def stop() -> bool:
-            # No marketplace left to call: each one stopped (disabled, refused) or did not answer (a timeout, a
-            # dead connection, no credentials), so the other calls of this pass would meet the same. Calls in
-            # flight finish and are stored; the records not sent stay due for the next pass.
-            return all(self._closed(t.marketplace, now) for t in self.targets)
-
+        # Each marketplace's calls go side by side with the others', at its own pace. A marketplace that stopped
+        # (disabled, refused) or did not answer (a timeout, a dead connection, no credentials) starts no more
+        # calls in this pass; its calls in flight finish and are stored, the records not sent stay due.
         await self.pacer.run(
-            self._calls(records, now), lambda planned: self._ship_call(*planned, now, result), stop
+            self._lanes(records),
+            lambda planned: self._ship_call(*planned, now, result),
+            lambda marketplace: self._closed(marketplace, self._time(now)),
         )
-        result.more_due = len(records) >= self.page and not stop()
+        # A full page says more may be due, but only if it led to calls and a marketplace of its records still
+        # takes them: a page no call could take, or whose marketplaces all stopped or did not answer, would be
+        # read again at once, pass after pass.
+        result.more_due = (
+            len(records) >= self.page
+            and self._sent > sent_before
+            and any(not self._closed(m, self._time(now)) for m in {r.marketplace for r in records})
+        )
 
-    async def _ship_call(self, target: Target, call: Call, now: float, result: PassResult) -> None:
+    async def _ship_call(self, target: Target, call: Call, pass_now: float, result: PassResult) -> None:
         """One call of a pass, concurrent with others (their records are disjoint): send, store, count."""
+        now = self._time(pass_now)
         if self._closed(target.marketplace, now):
             return  # its marketplace said stop while this call waited for its turn: the records stay due
-        outcomes = await self._attempt(target, call, now)
-        self.pacer.answered(outcomes)
+        live = [r for r in call.records if r.expires_at > now]
+        if len(live) < len(call.records):
+            # They expired while the call waited for its turn: expire() makes them dead letters; a marketplace
+            # that took them now could no longer be trusted to bill them.
+            log.warning("records expired while their call waited for its turn; they are not sent",
+                        extra={"fields": {"marketplace": target.marketplace, "records": len(call.records) - len(live)}})  # fmt: skip
+            if not live:
+                return
+            call = dataclasses.replace(call, records=live)
+        self._sent += 1
+        answer = await target.attempt(call, now)
+        # The answer is back: retries wait from now, and now is when its records finished.
+        now = self._time(pass_now)
+        outcomes = self._judged(target.marketplace, answer, now)
+        self.pacer.answered(target.marketplace, answer)
         crash_point("ship-after-call")
         await self.store.apply(outcomes, now)
         for outcome in outcomes:
             self._count(outcome, result)
+
+    def _time(self, pass_now: float) -> float:
+        """Return the time now, never before the pass began (the pass's own time without a clock)."""
+        return pass_now if self.clock is None else max(pass_now, self.clock.now())
 
     def _paused(self, marketplace: str, now: float) -> bool:
         return now < self._stopped_until.get(marketplace, 0.0)
@@ -158,14 +201,13 @@ class Shipper:
     def _closed(self, marketplace: str, now: float) -> bool:
         return self._paused(marketplace, now) or marketplace in self._unreachable
 
-    def _calls(self, records: Sequence[Record], now: float) -> Iterator[tuple[Target, Call]]:
-        """Each marketplace's calls, planned by its target; none for one that stopped or did not answer.
-
-        Lazy: whether a marketplace is still worth a call is decided just before each one.
-        """
+    def _lanes(self, records: Sequence[Record]) -> dict[str, Iterator[tuple[Target, Call]]]:
+        """Each marketplace's calls, planned by its target (lazily: the pacer decides before each call whether
+        its marketplace is still worth it)."""
         by_marketplace: dict[str, list[Record]] = {}
         for record in records:
             by_marketplace.setdefault(record.marketplace, []).append(record)
+        lanes: dict[str, Iterator[tuple[Target, Call]]] = {}
         for marketplace, mine in by_marketplace.items():
             try:
                 target = self.targets.get(marketplace)
@@ -174,10 +216,8 @@ class Shipper:
                 log.error("records of a marketplace this sidecar cannot ship are left pending",
                           extra={"fields": {"marketplace": marketplace, "records": len(mine), "error": str(exc)}})  # fmt: skip
                 continue
-            for call in target.plan_calls(mine):
-                if self._closed(marketplace, now):
-                    break
-                yield target, call
+            lanes[marketplace] = _planned(target, mine)
+        return lanes
 
     def _count(self, outcome: RecordOutcome, result: PassResult) -> None:
         if outcome.outcome is Outcome.BILLED:
@@ -188,10 +228,9 @@ class Shipper:
             result.retry += 1
         self.observe(outcome)
 
-    async def _attempt(self, target: Target, call: Call, now: float) -> list[RecordOutcome]:
-        """One call through its target; what it says of the marketplace, then each record's outcome."""
-        answer = await target.attempt(call, now)
-        self._note(target.marketplace, answer, now)
+    def _judged(self, marketplace: str, answer: CallResult, now: float) -> list[RecordOutcome]:
+        """What a call's answer says of the marketplace, then each record's outcome."""
+        self._note(marketplace, answer, now)
         return [self._outcome(v, now) for v in answer.verdicts]
 
     def _note(self, marketplace: str, answer: CallResult, now: float) -> None:

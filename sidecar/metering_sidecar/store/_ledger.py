@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Collection, Sequence
 
 from metering_sidecar.core import Outcome, Record, RecordOutcome, RecordState, Status
 from metering_sidecar.store._backlog import Backlog
@@ -18,15 +19,24 @@ class Ledger:
         self._backlog = backlog
         self.settings = settings
 
-    async def due_records(self, now: float, limit: int = 10_000) -> list[Record]:
-        """Return pending records whose next attempt is due, grouped by product."""
+    async def due_records(
+        self, now: float, limit: int = 10_000, *, exclude: Collection[str] = ()
+    ) -> list[Record]:
+        """Return pending records whose next attempt is due, grouped by product.
+
+        ``exclude`` names marketplaces that take no calls for now (stopped, or not configured): their records
+        would fill the page and leave none for the marketplaces that do.
+        """
+        skip = sorted(set(exclude))
+        not_in = f"AND marketplace NOT IN ({', '.join('?' * len(skip))}) " if skip else ""
         # Under the write lock: the connection is shared, and a read outside it would see the rows of a
         # sealing transaction that has not committed yet (and may roll back) and ship them.
         async with self._database.write_lock:
             rows = await self._database.conn.execute_fetchall(
                 "SELECT id, product, license_arn, request_json, attempts, expires_s, marketplace FROM records "
-                "WHERE state = 'pending' AND next_attempt_s <= ? ORDER BY product, license_arn != '', id LIMIT ?",
-                (now, limit),
+                f"WHERE state = 'pending' AND next_attempt_s <= ? {not_in}"
+                "ORDER BY product, license_arn != '', id LIMIT ?",
+                (now, *skip, limit),
             )
         return [
             Record(int(r[0]), str(r[1]), bool(r[2]), str(r[3]), int(r[4]), float(r[5]), str(r[6]))
@@ -34,7 +44,7 @@ class Ledger:
         ]
 
     async def expire(self, now: float) -> list[int]:
-        """Dead-letter pending records about to pass AWS's maximum age (I6); return their ids."""
+        """Dead-letter pending records about to pass their marketplace's maximum age (I6); return their ids."""
         # A read first: most passes expire nothing, and a write would take the lock ingest commits under.
         rows = await self._database.conn.execute_fetchall(
             "SELECT 1 FROM records WHERE state = 'pending' AND expires_s <= ? LIMIT 1", (now,)
@@ -152,15 +162,26 @@ class Ledger:
         return int(await self._database.scalar(f"SELECT COUNT(*) FROM records WHERE {where}"))
 
     async def _billed_after_expiry(self, outcome: RecordOutcome, now_ms: int) -> None:
-        # Expiry runs in the sealing loop while a call may be in flight: what AWS billed is billed.
-        cursor = await self._database.conn.execute(
+        # Expiry runs in the sealing loop while a call may be in flight: what the marketplace billed is billed.
+        rows = await self._database.conn.execute_fetchall(
             "UPDATE records SET state = 'billed', metering_record_id = ?, finished_ms = ?, attempts = attempts + 1, "
-            "message = 'billed by AWS after it was dead-lettered as expired' "
-            "WHERE id = ? AND state = 'dead' AND reason = 'expired' AND discarded_ms IS NULL",
+            "message = 'billed by its marketplace (' || marketplace || ') after it was dead-lettered as expired' "
+            "WHERE id = ? AND state = 'dead' AND reason = 'expired' AND discarded_ms IS NULL RETURNING marketplace",
             (outcome.metering_record_id, now_ms, outcome.record_id),
         )
-        if cursor.rowcount > 0:
+        for row in rows:
             log.warning(
-                "AWS billed a record that had just expired; it is billed, not a dead letter",
-                extra={"fields": {"record_id": outcome.record_id}},
+                "the marketplace billed a record that had just expired; it is billed, not a dead letter",
+                extra={"fields": {"record_id": outcome.record_id, "marketplace": str(row[0])}},
             )
+
+    async def marketplaces_of(self, record_ids: Sequence[int]) -> dict[str, int]:
+        """Return how many of ``record_ids`` each marketplace has (to say whose records expired)."""
+        if not record_ids:
+            return {}
+        rows = await self._database.conn.execute_fetchall(
+            "SELECT marketplace, COUNT(*) FROM records WHERE id IN (SELECT value FROM json_each(?)) "
+            "GROUP BY marketplace ORDER BY marketplace",
+            (json.dumps(list(record_ids)),),
+        )
+        return {str(r[0]): int(r[1]) for r in rows}

@@ -62,6 +62,7 @@ class Store:
         self.apply = self.ledger.apply
         self.prune = self.ledger.prune
         self.unsettled_records = self.ledger.unsettled_records
+        self.marketplaces_of = self.ledger.marketplaces_of
         self.last_mode = self.ledger.last_mode
         self.set_mode = self.ledger.set_mode
         self.customer_for_token = self.customers.customer_for_token

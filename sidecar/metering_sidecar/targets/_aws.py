@@ -44,6 +44,8 @@ SPLIT_CODES = frozenset(
     }
 )
 DISABLED = "DisabledApiException"
+# Whole-call failures that say "too fast": the shipper slows AWS's pace down.
+THROTTLING_CODES = frozenset({"ThrottlingException", "TooManyRequestsException"})
 AWS_MAX_RECORD_AGE = 6 * 3600.0
 
 MatchKey = tuple[str, str, str, int, str]
@@ -171,4 +173,4 @@ class AwsTarget:
         # No answer at all (a hang, no credentials, nothing listening): the rest of the pass would only
         # wait out the same deadline, so the shipper stops it and the records stay due.
         return CallResult([Verdict(r, Outcome.RETRY, message=str(exc)) for r in records],
-                          unreachable=exc.code in UNREACHABLE_CODES)  # fmt: skip
+                          unreachable=exc.code in UNREACHABLE_CODES, throttled=exc.code in THROTTLING_CODES)  # fmt: skip

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -53,6 +54,12 @@ UNREACHABLE_CODES = frozenset(
     {"Timeout", "ConnectionError", "AuthenticationFailed", "TooManyCallsInFlight", "ThreadStartFailed"}
 )
 FORBIDDEN = "Forbidden"
+ENDPOINT_HINT = (
+    "check --azure-metering-endpoint-url (Azure's own is https://marketplaceapi.microsoft.com/api)"
+)
+# The ids the adapter puts in a message, different on every call: two refusals alike differ only there.
+_REQUEST_IDS = re.compile(r"x-ms-(?:request|correlation)id[:= ]+[\w-]+", re.IGNORECASE)
+THROTTLED = "Throttled"  # the adapter's code for HTTP 429: the shipper slows Azure's pace down
 SPLIT_CODE = "BadRequest"
 
 MatchKey = tuple[str, str, int]
@@ -156,36 +163,54 @@ class AzureTarget:
         return [TagGroup("", quantity, first_ms, events)]
 
     def plan_calls(self, records: Sequence[Record]) -> Iterator[Call]:
-        """At most 25 events a call, never two for one resource, dimension and hour (so answers match).
+        """At most 25 events a call, never two for one resource, dimension and hour.
 
-        The sidecar holds one Entra app, so every Azure record may share a call.
+        Azure's results echo the resource, dimension and time, not the plan: two events of one call with that
+        key could not be told apart (``_read`` matches answers by it). Each record's payload is read once:
+        the first record of each key goes in the first round, the second in the next, and so on, each round
+        in the order given; the rounds are cut into calls, a call ending when it is full or when the next
+        record's key is already in it. The sidecar holds one Entra app, so every Azure record may share a call.
         """
-        pending = list(records)
-        while pending:
-            batch: list[Record] = []
-            keys: set[MatchKey] = set()
-            later: list[Record] = []
-            for record in pending:
-                key = _event_key(json.loads(record.request_json))
-                if len(batch) < MAX_EVENTS_PER_CALL and key not in keys:
-                    batch.append(record)
-                    keys.add(key)
-                else:
-                    later.append(record)
+        rounds: list[list[tuple[MatchKey, Record]]] = []
+        seen: dict[MatchKey, int] = {}
+        for record in records:
+            key = _event_key(json.loads(record.request_json))
+            turn = seen.get(key, 0)
+            seen[key] = turn + 1
+            if turn == len(rounds):
+                rounds.append([])
+            rounds[turn].append((key, record))
+        batch: list[Record] = []
+        keys: set[MatchKey] = set()
+        for key, record in (entry for turn in rounds for entry in turn):
+            if len(batch) == MAX_EVENTS_PER_CALL or key in keys:
+                yield Call(batch)
+                batch, keys = [], set()
+            batch.append(record)
+            keys.add(key)
+        if batch:
             yield Call(batch)
-            pending = later
 
     async def attempt(self, call: Call, now: float) -> CallResult:
         """Send the call's events as frozen and judge every answer."""
         if self.api is None:
             return not_configured(call, "Azure Marketplace is not configured (the --azure-* flags): Azure usage "
                                         "is kept and sent once it is")  # fmt: skip
-        events = [json.loads(r.request_json) for r in call.records]
+        events, answer = await self._send(call.records)
+        if isinstance(answer, RemoteError):
+            return await self._failed_call(call.records, answer, now)
+        return self._read(call.records, events, answer)
+
+    async def _send(
+        self, records: Sequence[Record]
+    ) -> tuple[list[Mapping[str, Any]], Sequence[AzureUsageResult] | RemoteError]:
+        """Send the records' events as frozen; return them with Azure's results, or the whole call's failure."""
+        assert self.api is not None
+        events = [json.loads(r.request_json) for r in records]
         try:
-            results = await self.api.batch_usage_event(events)
+            return events, await self.api.batch_usage_event(events)
         except RemoteError as exc:
-            return await self._failed_call(call.records, exc, now)
-        return self._read(call.records, events, results)
+            return events, exc
 
     def _read(
         self,
@@ -215,6 +240,13 @@ class AzureTarget:
         detail = result.error_message or result.error_code
         if status == "Accepted" and result.usage_event_id:
             return Verdict(record, Outcome.BILLED, reference=result.usage_event_id)
+        if status == "Accepted":
+            # Accepted, but with no id to bill it under: the resend is answered Duplicate, carrying the event
+            # Azure accepted and its usageEventId, and that bills it.
+            log.warning("Azure accepted a usage event without a usageEventId; it is sent again to learn the id",
+                        extra={"fields": {"record_id": record.id}})  # fmt: skip
+            return Verdict(record, Outcome.RETRY, message="Azure answered Accepted without a usageEventId: the "
+                           "event is sent again, and Azure's Duplicate answer names the accepted one")  # fmt: skip
         if status == "Duplicate":
             return _duplicate(record, event, result)
         if status in DEAD_STATUSES:
@@ -237,17 +269,54 @@ class AzureTarget:
                       extra={"fields": {"error": reason}})  # fmt: skip
             return CallResult([Verdict(r, Outcome.RETRY, message=reason) for r in records], stop=reason)
         if exc.code == SPLIT_CODE and not exc.retryable:
-            if len(records) == 1:
-                log.error("Azure refused a usage event; dead-lettered",
-                          extra={"fields": {"record_id": records[0].id, "error": exc.code}})  # fmt: skip
-                return CallResult([Verdict(records[0], Outcome.DEAD, reason=exc.code, message=exc.message)])
-            middle = len(records) // 2
-            left = await self.attempt(Call(records[:middle]), now)
-            return left + await self.attempt(Call(records[middle:]), now)
+            return await self._bad_request(records, exc, now)
+        if not exc.retryable and exc.code not in UNREACHABLE_CODES:
+            # A 404 or another 4xx: the call itself is refused (a wrong endpoint or path), whatever it holds.
+            return self._refused_call(records, exc)
         log.warning("Azure call failed; events will be sent again",
                     extra={"fields": {"error": exc.code, "records": len(records)}})  # fmt: skip
         return CallResult([Verdict(r, Outcome.RETRY, message=str(exc)) for r in records],
-                          unreachable=exc.code in UNREACHABLE_CODES)  # fmt: skip
+                          unreachable=exc.code in UNREACHABLE_CODES, throttled=exc.code == THROTTLED)  # fmt: skip
+
+    async def _bad_request(self, records: Sequence[Record], exc: RemoteError, now: float) -> CallResult:
+        """A 400 for the whole call: split it to find the bad event, while the halves tell one apart.
+
+        If both halves are refused alike, no event is to blame: the call is (an endpoint or proxy refusing
+        every request, a request Azure no longer takes). Then nothing is dead-lettered: the events are sent
+        again later and Azure shipping stops for a while, saying which setting to check.
+        """
+        if len(records) == 1:
+            log.error("Azure refused a usage event; dead-lettered",
+                      extra={"fields": {"record_id": records[0].id, "error": exc.code}})  # fmt: skip
+            return CallResult([Verdict(records[0], Outcome.DEAD, reason=exc.code, message=exc.message)])
+        middle = len(records) // 2
+        halves = (records[:middle], records[middle:])
+        sent = [await self._send(half) for half in halves]
+        refused = [
+            a for _, a in sent if isinstance(a, RemoteError) and a.code == SPLIT_CODE and not a.retryable
+        ]
+        if len(refused) == 2 and _alike(*refused):
+            return self._refused_call(records, refused[0])
+        result = CallResult([])
+        for half, (events, answer) in zip(halves, sent, strict=True):
+            if isinstance(answer, RemoteError):
+                result += await self._failed_call(half, answer, now)
+            else:
+                result += self._read(half, events, answer)
+        return result
+
+    @staticmethod
+    def _refused_call(records: Sequence[Record], exc: RemoteError) -> CallResult:
+        reason = f"Azure refuses the batchUsageEvent call itself ({exc.code}), whatever events it holds: {ENDPOINT_HINT}: {exc.message}"  # fmt: skip
+        log.error("SHIPPING STOPPED: Azure Marketplace refuses every usage call",
+                  extra={"fields": {"error": reason, "records": len(records)}})  # fmt: skip
+        return CallResult([Verdict(r, Outcome.RETRY, message=reason) for r in records], stop=reason)
+
+
+def _alike(first: RemoteError, second: RemoteError) -> bool:
+    """Return whether two refusals say the same, apart from the ids of their requests."""
+    said = {(e.code, _REQUEST_IDS.sub("", e.message)) for e in (first, second)}
+    return len(said) == 1
 
 
 def _duplicate(record: Record, event: Mapping[str, Any], result: AzureUsageResult) -> Verdict:

@@ -75,6 +75,7 @@ class CallResult:
     ``stop``: non-empty means stop shipping to this marketplace for a while, for that reason.
     ``unreachable``: no answer at all; the rest of this pass for this marketplace would wait the same.
     ``answered``: the marketplace answered (a previous stop may be over).
+    ``throttled``: the marketplace refused the whole call as too fast (its pace slows down).
     ``unmatched``: answers for records the call did not send, as (status, echoed record).
     """
 
@@ -83,6 +84,7 @@ class CallResult:
     unreachable: bool = False
     answered: bool = False
     unmatched: Sequence[tuple[str, Mapping[str, Any]]] = ()
+    throttled: bool = False
 
     def __add__(self, other: CallResult) -> CallResult:
         """Combine the results of two halves of a split call."""
@@ -92,6 +94,7 @@ class CallResult:
             unreachable=self.unreachable or other.unreachable,
             answered=self.answered or other.answered,
             unmatched=[*self.unmatched, *other.unmatched],
+            throttled=self.throttled or other.throttled,
         )
 
 
