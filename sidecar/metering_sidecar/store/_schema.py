@@ -107,8 +107,10 @@ MIGRATIONS: tuple[str, ...] = (
     # 7: Azure SaaS subscriptions from ResolveAzureSubscription, each bound to at most one tenant, and
     # the marketplace tokens that resolved them, kept by SHA-256 only. 'announced' is set once a caller
     # has been told new_subscription=true. (Comes after 6, the marketplace columns of events and records.)
+    # IF NOT EXISTS: like an ADD COLUMN whose column exists, a file taken back to an older version by hand
+    # migrates again instead of failing.
     """
-    CREATE TABLE azure_subscriptions (
+    CREATE TABLE IF NOT EXISTS azure_subscriptions (
         subscription_id TEXT PRIMARY KEY,
         offer_id TEXT NOT NULL,
         plan_id TEXT NOT NULL,
@@ -122,7 +124,7 @@ MIGRATIONS: tuple[str, ...] = (
         first_resolved_ms INTEGER NOT NULL,
         last_resolved_ms INTEGER NOT NULL
     ) WITHOUT ROWID;
-    CREATE TABLE azure_tokens (
+    CREATE TABLE IF NOT EXISTS azure_tokens (
         token_sha256 TEXT PRIMARY KEY,
         subscription_id TEXT NOT NULL REFERENCES azure_subscriptions (subscription_id),
         resolved_ms INTEGER NOT NULL
