@@ -99,45 +99,55 @@ async def crash_random(workdir: Path, *, long: bool) -> Finding:
 
 
 async def crash_points(workdir: Path, *, long: bool) -> Finding:
-    """Exit at each named crash point (ingest, mid-commit, after an AWS call, during sealing), restart."""
-    hit: list[str] = []
+    """Exit at each named crash point (ingest, mid-commit, after an AWS call, during sealing), restart.
+
+    The points run side by side, each with its own emulator, process and database: one point's run is
+    mostly waiting (for the point, for its windows to close), and none shares anything with another.
+    """
+    parts = await asyncio.gather(*[_crash_at(point, workdir, long=long) for point in sorted(POINTS)])
+    hit = [point for point, (code, _, _, _) in zip(sorted(POINTS), parts, strict=True) if code == 137]
     total_acked: Counter[Any] = Counter()
     finding = Finding("1b. crash consistency (named crash points)", "")
     identical_resends = 0
-    for point in sorted(POINTS):
-        emulator = Emulator("--dedup-seconds", str(WINDOW))
-        sidecar = SidecarProcess(workdir / f"point-{point}.db", emulator.url, *SHORT_WINDOW_ARGS)
-        try:
-            sidecar.start(extra_env={"METERING_SIDECAR_CRASH_AT": point})
-            load = Load(sidecar.target, seed=len(point))
-            running = asyncio.create_task(load.run(2, 6.0 if long else 4.0, point))
-            assert sidecar.proc is not None
-            try:  # the process exits by itself when it reaches the armed point
-                code = await asyncio.to_thread(sidecar.proc.wait, 20)
-            except subprocess.TimeoutExpired:
-                code = None
-            if code == 137:
-                hit.append(point)
-            sidecar.start()  # the same disk, without the crash point
-            await running
-            await sidecar.drain(within=60)
-            stats = emulator.get("/_emulator/stats")["stats"]
-            identical_resends += stats["identical_repeats"]
-            part = _finish(Finding(point, ""), load.acked, emulator)
-            finding.lost += part.lost
-            finding.duplicated += part.duplicated
-            finding.duplicate_records += part.duplicate_records
-            total_acked.update(load.acked)
-            finding.billed += part.billed
-        finally:
-            if sidecar.proc and sidecar.proc.poll() is None:
-                sidecar.kill()
-            emulator.stop()
+    for _, part, acked, repeats in parts:
+        finding.lost += part.lost
+        finding.duplicated += part.duplicated
+        finding.duplicate_records += part.duplicate_records
+        finding.billed += part.billed
+        total_acked.update(acked)
+        identical_resends += repeats
     finding.acked = sum(total_acked.values())
     finding.done = (f"{len(hit)} of {len(POINTS)} crash points hit ({', '.join(hit)}); "
                     f"{identical_resends} identical resends answered with the same MeteringRecordId")  # fmt: skip
     finding.figures = {"points_hit": hit, "identical_resends": identical_resends}
     return finding
+
+
+async def _crash_at(
+    point: str, workdir: Path, *, long: bool
+) -> tuple[int | None, Finding, Counter[Any], int]:
+    """Run load into a process armed to exit at ``point``, restart it on the same disk, drain; return (its
+    exit code, what it lost or duplicated, what was acknowledged, identical resends)."""
+    emulator = Emulator("--dedup-seconds", str(WINDOW))
+    sidecar = SidecarProcess(workdir / f"point-{point}.db", emulator.url, *SHORT_WINDOW_ARGS)
+    try:
+        sidecar.start(extra_env={"METERING_SIDECAR_CRASH_AT": point})
+        load = Load(sidecar.target, seed=len(point))
+        running = asyncio.create_task(load.run(2, 6.0 if long else 4.0, point))
+        assert sidecar.proc is not None
+        try:  # the process exits by itself when it reaches the armed point
+            code: int | None = await asyncio.to_thread(sidecar.proc.wait, 20)
+        except subprocess.TimeoutExpired:
+            code = None
+        sidecar.start()  # the same disk, without the crash point
+        await running
+        await sidecar.drain(within=60)
+        stats = emulator.get("/_emulator/stats")["stats"]
+        return code, _finish(Finding(point, ""), load.acked, emulator), load.acked, stats["identical_repeats"]
+    finally:
+        if sidecar.proc and sidecar.proc.poll() is None:
+            sidecar.kill()
+        emulator.stop()
 
 
 async def downstream_faults(workdir: Path, *, long: bool) -> Finding:
