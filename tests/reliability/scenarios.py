@@ -65,17 +65,43 @@ def _finish(finding: Finding, acked: Counter[Any], emulator: Emulator) -> Findin
 
 async def crash_random(workdir: Path, *, long: bool) -> Finding:
     """SIGKILL at a random moment under concurrent load, shipping to a faulty emulator; after every
-    restart, drain and check that billed equals acknowledged."""
+    restart, drain and check that billed equals acknowledged.
+
+    Two processes (each with its own faulty emulator and clients) take half the rounds each, side by side:
+    a round is mostly waiting for its windows to close, and one process's rounds must follow each other."""
     rounds = 22 if long else 6
+    parts = await asyncio.gather(
+        *[_crash_rounds(workdir / f"crash{n}.db", rounds // 2, seed=n) for n in range(2)]
+    )
+    kills = sum(p.figures["kills"] for p in parts)
+    finding = Finding("1. crash consistency (random SIGKILL)",
+                      f"{kills} SIGKILLs, each followed by a drain and an exact check; "
+                      f"{sum(p.figures['sent'] for p in parts)} events from 4 clients per process, "
+                      f"{sum(p.figures['retries'] for p in parts)} client retries, "
+                      f"{sum(p.figures['dropped'] for p in parts)} answers lost after billing",
+                      figures={"kills": kills, "rounds_mismatched": sum(p.figures["rounds_mismatched"] for p in parts)})  # fmt: skip
+    for part in parts:
+        finding.acked += part.acked
+        finding.billed += part.billed
+        finding.lost += part.lost
+        finding.duplicated += part.duplicated
+        finding.duplicate_records += part.duplicate_records
+        finding.dead_letters += part.dead_letters
+    return finding
+
+
+async def _crash_rounds(db: Path, rounds: int, seed: int) -> Finding:
+    """One process's rounds of crash_random: load, a SIGKILL at a random moment, a restart, a drain and an
+    exact check."""
     emulator = Emulator("--dedup-seconds", str(WINDOW), "--throttle-rate", "0.1", "--error-rate", "0.05",
-                        "--unprocessed-rate", "0.1", "--drop-rate", "0.1", "--seed", "11")  # fmt: skip
-    sidecar = SidecarProcess(workdir / "crash.db", emulator.url, *SHORT_WINDOW_ARGS)
-    load, rng, kills, mismatched_rounds = Load("", seed=5), random.Random(9), 0, 0
+                        "--unprocessed-rate", "0.1", "--drop-rate", "0.1", "--seed", str(11 + seed))  # fmt: skip
+    sidecar = SidecarProcess(db, emulator.url, *SHORT_WINDOW_ARGS)
+    load, rng, kills, mismatched_rounds = Load("", seed=5 + seed), random.Random(9 + seed), 0, 0
     try:
         sidecar.start()
         load.target = sidecar.target
         for round_number in range(rounds):
-            running = asyncio.create_task(load.run(4, 1.5, f"r{round_number}"))
+            running = asyncio.create_task(load.run(4, 1.5, f"p{seed}r{round_number}"))
             await asyncio.sleep(rng.uniform(0.2, 1.2))
             sidecar.kill()
             kills += 1
@@ -86,10 +112,8 @@ async def crash_random(workdir: Path, *, long: bool) -> Finding:
             lost, duplicated = compare(load.acked, billed_by_key(emulator.get("/_emulator/billed")))
             mismatched_rounds += bool(lost or duplicated or status.pending_events)
         stats = emulator.get("/_emulator/stats")["stats"]
-        finding = Finding("1. crash consistency (random SIGKILL)",
-                          f"{kills} SIGKILLs, each followed by a drain and an exact check; {load.sent} events from 4 clients, "
-                          f"{load.retries} client retries, {stats['dropped']} answers lost after billing",
-                          figures={"kills": kills, "rounds_mismatched": mismatched_rounds})  # fmt: skip
+        finding = Finding("", "", figures={"kills": kills, "rounds_mismatched": mismatched_rounds, "sent": load.sent,
+                                           "retries": load.retries, "dropped": stats["dropped"]})  # fmt: skip
         finding.dead_letters = (await sidecar.status()).dead_letter_records
         return _finish(finding, load.acked, emulator)
     finally:
