@@ -5,10 +5,12 @@ RELIABILITY.md."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import sqlite3
 import subprocess
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -27,8 +29,10 @@ from metering_sidecar.core._clock import ManualClock
 from metering_sidecar.core._faults import POINTS as POINTS
 from metering_sidecar.emulator import EmulatorServer, EmulatorSettings, MeteringState
 
-from tests.procs import Emulator, SidecarProcess
+from tests.procs import Emulator, SidecarProcess, unmeasured_env
 from tests.reliability.load import Load, billed_by_key, compare, key_of
+
+ROOT = Path(__file__).resolve().parents[2]
 
 WINDOW = 2
 SHORT_WINDOW_ARGS = ("--window-seconds", str(WINDOW), "--close-delay-seconds", "0.3",
@@ -491,13 +495,19 @@ async def clock_trouble(workdir: Path, *, long: bool) -> Finding:
 
 async def fuzzing(workdir: Path, *, long: bool) -> Finding:
     """Thousands of generated events, valid and not, single and batched, through a `serve` process."""
-    from tests.reliability.fuzz import Fuzzer
+    from tests.reliability.fuzz import FuzzTally
 
     emulator = Emulator()
     sidecar = SidecarProcess(workdir / "fuzz.db", emulator.url)
     try:
         sidecar.start()
-        tally = await asyncio.to_thread(Fuzzer(sidecar.target).run, 2500 if long else 300)
+        fuzzer = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tests.reliability.fuzz", sidecar.target, str(2500 if long else 300),
+            stdout=asyncio.subprocess.PIPE, cwd=ROOT, env=unmeasured_env(),
+        )  # fmt: skip
+        out, _ = await fuzzer.communicate()
+        assert fuzzer.returncode == 0, "the fuzzer failed (its traceback is above)"
+        tally = FuzzTally(**json.loads(out.decode().splitlines()[-1]))
         alive = sidecar.proc is not None and sidecar.proc.poll() is None
         status = await sidecar.status()
         statuses = ", ".join(f"{v} {k}" for k, v in sorted(tally.by_status.items()))
