@@ -51,9 +51,10 @@ def billed_by_key(records: list[dict[str, Any]]) -> Counter[Key]:
 class Load:
     """Concurrent clients that retry with stable ids and remember what was acknowledged."""
 
-    def __init__(self, target: str, seed: int) -> None:
+    def __init__(self, target: str, seed: int, pause: float = PAUSE) -> None:
         self.target = target
         self.rng = random.Random(seed)
+        self.pause = pause
         self.acked: Counter[Key] = Counter()
         self.sent = 0
         self.retries = 0
@@ -85,21 +86,24 @@ class Load:
                 self.retries += 1
                 await asyncio.sleep(0.05)
 
-    async def client(self, name: str, stop_at: float, pause: float = PAUSE) -> None:
-        """One client: events until ``stop_at`` (monotonic)."""
+    async def client(self, name: str, stop_at: float, until: asyncio.Event | None = None) -> None:
+        """One client: events until ``stop_at`` (monotonic), or until ``until`` is set if sooner."""
         async with grpc.aio.insecure_channel(self.target) as channel:
             stub = pb_grpc.MeteringSidecarStub(channel)
             i = 0
-            while time.monotonic() < stop_at:
+            while time.monotonic() < stop_at and not (until is not None and until.is_set()):
                 await self.send(stub, self.event(f"{name}-{i}"), batch=i % 3 == 0)
                 self.sent += 1
                 i += 1
-                await asyncio.sleep(self.rng.uniform(0, pause))
+                await asyncio.sleep(self.rng.uniform(0, self.pause))
 
-    async def run(self, clients: int, seconds: float, prefix: str) -> None:
-        """Run ``clients`` concurrent clients for ``seconds``."""
+    async def run(
+        self, clients: int, seconds: float, prefix: str, until: asyncio.Event | None = None
+    ) -> None:
+        """Run ``clients`` concurrent clients for ``seconds``, or until ``until`` is set if sooner (each client
+        finishes the event it is sending, so what was acknowledged is known)."""
         stop_at = time.monotonic() + seconds
-        await asyncio.gather(*[self.client(f"{prefix}c{c}", stop_at) for c in range(clients)])
+        await asyncio.gather(*[self.client(f"{prefix}c{c}", stop_at, until=until) for c in range(clients)])
 
 
 def compare(acked: Counter[Key], billed: Counter[Key]) -> tuple[int, int]:

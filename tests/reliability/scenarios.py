@@ -371,7 +371,9 @@ async def corruption(workdir: Path, *, long: bool) -> Finding:
     tears = 5 if long else 2
     try:
         sidecar.start()
-        load = Load(sidecar.target, seed=3)
+        # Unpaced: the damage below lands at one offset of every page, and a database of sparse pages (fewer
+        # events) can leave it all in unused space, which no check can see.
+        load = Load(sidecar.target, seed=3, pause=0.01)
         for tear in range(tears):
             await load.run(2, 1.0, f"t{tear}")
             sidecar.kill()
