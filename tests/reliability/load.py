@@ -51,10 +51,9 @@ def billed_by_key(records: list[dict[str, Any]]) -> Counter[Key]:
 class Load:
     """Concurrent clients that retry with stable ids and remember what was acknowledged."""
 
-    def __init__(self, target: str, seed: int, pause: float = PAUSE) -> None:
+    def __init__(self, target: str, seed: int) -> None:
         self.target = target
         self.rng = random.Random(seed)
-        self.pause = pause
         self.acked: Counter[Key] = Counter()
         self.sent = 0
         self.retries = 0
@@ -95,7 +94,7 @@ class Load:
                 await self.send(stub, self.event(f"{name}-{i}"), batch=i % 3 == 0)
                 self.sent += 1
                 i += 1
-                await asyncio.sleep(self.rng.uniform(0, self.pause))
+                await asyncio.sleep(self.rng.uniform(0, PAUSE))
 
     async def run(
         self, clients: int, seconds: float, prefix: str, until: asyncio.Event | None = None
