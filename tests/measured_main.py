@@ -16,7 +16,7 @@ import sys
 
 DEFERRED = "METERING_SIDECAR_TEST_COVERAGE"  # tests/procs.py moves COVERAGE_PROCESS_CONFIG here
 # The third-party modules each command imports (none of them imports metering_sidecar); importing more than a
-# command needs would cost more than it saves.
+# command needs would cost more than it saves. psycopg only in cluster mode.
 EMULATOR = (
     "cbor2",
     "google.protobuf.json_format",
@@ -25,13 +25,21 @@ EMULATOR = (
     "grpc_reflection.v1alpha.reflection",
 )
 SERVE = (*EMULATOR, "aiosqlite", "boto3.session", "botocore.client", "botocore.session", "grpc.aio",
-         "prometheus_client", "stamina", "psycopg")  # fmt: skip
+         "prometheus_client", "stamina")  # fmt: skip
+CLUSTER = (*SERVE, "psycopg")
+
+
+def _libraries(argv: list[str]) -> tuple[str, ...]:
+    if argv[:1] != ["serve"]:
+        return EMULATOR
+    clustered = "--cluster-postgres-dsn" in argv or os.environ.get("METERING_SIDECAR_CLUSTER_POSTGRES_DSN")
+    return CLUSTER if clustered else SERVE
 
 
 def main() -> None:
     """Import the libraries, start coverage with the deferred configuration, run metering_sidecar as -m does."""
     sys.path[0] = os.getcwd()  # as `python -m` has it, rather than this script's directory
-    for name in SERVE if sys.argv[1:2] == ["serve"] else EMULATOR:
+    for name in _libraries(sys.argv[1:]):
         try:
             importlib.import_module(name)
         except ImportError:  # psycopg is the [cluster] extra: a test may run without it

@@ -545,8 +545,12 @@ def test_installs_beside_the_pypi_distribution_named_sidecar(tmp_path: Path) -> 
             args, capture_output=True, text=True, cwd=cwd, timeout=timeout, check=False, env=env
         )
 
+    # Without a pip of its own (ensurepip costs seconds of CPU): the pip of the system site-packages, run by
+    # the venv's python, installs into the venv.
     subprocess.run(
-        [sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120
+        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
+        check=True,
+        timeout=120,
     )
     python = venv / "bin" / "python"
     # Dependencies come from this interpreter's site-packages: only the two distributions are new here.

@@ -21,10 +21,10 @@ import grpc
 from grpc_health.v1 import health, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from metering_sidecar import cluster as cluster_mode  # its classes load psycopg when first used
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from metering_sidecar.api import MeteringServicer, Rules, TokenAuth
-from metering_sidecar.cluster import ClusterCustomers, ClusterShipping, PostgresLedger
 from metering_sidecar.config import Config, read_token
 from metering_sidecar.core import Clock, ConfigError, PassResult, SidecarError, SystemClock
 from metering_sidecar.emulator import (
@@ -97,7 +97,7 @@ class Sidecar:
         self.port = 0
         self.health_port = 0
         self._flusher_task: asyncio.Task[None] | None = None
-        self.cluster: ClusterShipping | None = None
+        self.cluster: cluster_mode.ClusterShipping | None = None
         self._shipper: Shipper | None = None  # the one that ships: cluster mode's ships the ledger's records
         self._marketplaces: tuple[str, ...] = ()  # those this sidecar ships to
         self._stopped = asyncio.Event()
@@ -202,7 +202,7 @@ class Sidecar:
             self._marketplaces = (AwsTarget.marketplace, *([AzureTarget.marketplace] if azure else []))
             registry: CustomerRegistry = self.store.customers
             if config.cluster_postgres_dsn:
-                ledger = PostgresLedger(
+                ledger = cluster_mode.PostgresLedger(
                     config.cluster_postgres_dsn, config.resolved_instance_id(self.env),
                     window_seconds=config.window_seconds, expiry_after=self.store.expiry_after,
                     member_timeout=config.cluster_member_timeout_seconds,
@@ -212,14 +212,14 @@ class Sidecar:
                     ledger, targets, Backoff(cap=config.max_backoff_seconds),
                     self.metrics.observe_outcome, self.metrics.observe_unmatched, shipper.pacer, clock=self.clock,
                 )  # fmt: skip
-                self.cluster = ClusterShipping(
+                self.cluster = cluster_mode.ClusterShipping(
                     self.store, ledger, cluster_shipper,
                     member_timeout=config.cluster_member_timeout_seconds,
                     deadline=config.cluster_close_deadline_seconds,
                 )  # fmt: skip
                 shipping = self.cluster
                 self._shipper = cluster_shipper
-                registry = ClusterCustomers(ledger)  # bindings shared by every replica
+                registry = cluster_mode.ClusterCustomers(ledger)  # bindings shared by every replica
             self.flusher = Flusher(
                 self.store, shipping, self.clock,
                 interval=config.flush_interval_seconds, close_delay=config.close_delay_seconds,

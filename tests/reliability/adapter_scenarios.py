@@ -125,15 +125,24 @@ async def credential_outage(workdir: Path, *, long: bool) -> Finding:
             sidecar.start()  # while the credential endpoint fails
             live.start()
             load = Load(sidecar.target, seed=21)
-            running = asyncio.create_task(load.run(3, outage + cycles * (healthy + outage) + 1.0, "cr"))
-            await asyncio.sleep(outage)
+            # The short form moves on as soon as a phase has shown what it is for (an AWS call refused for
+            # credentials in an outage, one that succeeds with fresh credentials after it), rather than after
+            # all of its seconds, and stops the clients a second after the last outage; the long form holds
+            # every phase for all of them.
+            done = asyncio.Event()
+            seconds = outage + cycles * (healthy + outage) + 1.0 if long else 600.0
+            running = asyncio.create_task(load.run(3, seconds, "cr", done))
+            outages = [await _phase(sidecar, outage, "refused", long=long)]
             for _ in range(cycles):
                 # Credentials inside the SDK's mandatory refresh window: each call fetches them again.
                 creds.set(failing=False, expires_in=300)
-                await asyncio.sleep(healthy)
+                await _phase(sidecar, healthy, "ok", long=long)
                 creds.set(failing=True)
-                await asyncio.sleep(outage)
+                outages.append(await _phase(sidecar, outage, "refused", long=long))
             creds.set(failing=False, expires_in=3600)
+            if not long:
+                await asyncio.sleep(1.0)
+                done.set()
             await running
             status = await sidecar.drain(within=90)
             outcomes = aws_call_outcomes(sidecar)
@@ -144,7 +153,7 @@ async def credential_outage(workdir: Path, *, long: bool) -> Finding:
             refused = sum(outcomes[c] for c in CREDENTIAL_CODES)
             finding = Finding(
                 "adapter: SDK credential chain outage",
-                f"container-credentials endpoint down {cycles + 1} times for {outage:g} s (at start and while "
+                f"container-credentials endpoint down {cycles + 1} times for up to {max(outages):.0f} s (at start and while "
                 f"refreshing); {creds.failed} failed credential requests, {refused} AWS calls refused for "
                 f"credentials; liveness failed {live.failures} of {live.polls} probes; {load.sent} events",
                 dead_letters=status.dead_letter_records,
@@ -157,6 +166,26 @@ async def credential_outage(workdir: Path, *, long: bool) -> Finding:
             await live.stop()
             _kill(sidecar)
             emulator.stop()
+
+
+async def _phase(sidecar: SidecarProcess, seconds: float, until: str, *, long: bool) -> float:
+    """Wait ``seconds``; in the short form only until the sidecar has counted one more AWS call whose outcome
+    is ``until`` ("ok", or "refused": refused for credentials), and at most 60 s. Return the time waited."""
+    started = time.monotonic()
+    if long:
+        await asyncio.sleep(seconds)
+        return seconds
+
+    def count() -> int:
+        outcomes = aws_call_outcomes(sidecar)
+        return outcomes["ok"] if until == "ok" else sum(outcomes[c] for c in CREDENTIAL_CODES)
+
+    before = await asyncio.to_thread(count)
+    for _ in range(300):
+        if await asyncio.to_thread(count) != before:
+            break
+        await asyncio.sleep(0.2)
+    return time.monotonic() - started
 
 
 async def hung_endpoint(workdir: Path, *, long: bool) -> Finding:

@@ -145,13 +145,18 @@ async def hung_endpoint(workdir: Path, *, long: bool) -> Finding:
         sidecar.start()
         hang_seconds = 20.0 if long else 8.0
         load = AzureLoad(sidecar.target, seed=21)
-        advanced, acked_during, status = await through_a_hang(
-            sidecar, load, lambda hang: emulator.azure_faults(hang=hang), hang_seconds
+        advanced, acked_during, status, held = await through_a_hang(
+            sidecar,
+            load,
+            lambda hang: emulator.azure_faults(hang=hang),
+            hang_seconds,
+            long=long,
+            window=WINDOW,
         )
         hung = emulator.azure_stats()["hung"]
         finding = Finding(
             "A3. a hung Azure endpoint",
-            f"for {hang_seconds:.0f} s every Azure call hung ({hung} held); sealing moved {advanced} s on and "
+            f"for {held:.0f} s every Azure call hung ({hung} held); sealing moved {advanced} s on and "
             f"ingest acknowledged {acked_during} events meanwhile",
             dead_letters=status.dead_letter_records,
             figures={"sealed_advanced_s": advanced, "acked_during_hang": acked_during, "calls_held": hung,

@@ -190,9 +190,11 @@ def member(workdir: Path, emulator: Emulator, dsn: str, name: str, *, instance: 
                           module="metering_sidecar" if code is None else "sidecar", azure=azure)  # fmt: skip
 
 
-async def load_all(loads: Sequence[Load], seconds: float, prefix: str) -> None:
-    """Run two clients per load for ``seconds``."""
-    await asyncio.gather(*[load.run(2, seconds, f"{prefix}{n}") for n, load in enumerate(loads)])
+async def load_all(
+    loads: Sequence[Load], seconds: float, prefix: str, until: asyncio.Event | None = None
+) -> None:
+    """Run two clients per load for ``seconds``, or until ``until`` is set if sooner."""
+    await asyncio.gather(*[load.run(2, seconds, f"{prefix}{n}", until) for n, load in enumerate(loads)])
 
 
 def total(loads: list[Load]) -> Counter[Any]:
@@ -377,7 +379,17 @@ async def postgres_black_hole(workdir: Path, *, long: bool) -> Finding:
             before = [(await m.status()).sealed_through.seconds for m in members]
             acked_before = sum(total(loads).values())
             proxy.pause()
-            await load_all(loads, hole, "hole")
+            # The short form ends the hole once every member has sealed two windows in it (what it shows),
+            # rather than after all of ``hole``; the long form holds it for all of it.
+            sealed_enough, opened = asyncio.Event(), time.monotonic()
+            in_hole = asyncio.create_task(load_all(loads, hole, "hole", until=sealed_enough))
+            while not long and not in_hole.done():
+                await asyncio.sleep(0.2)
+                now = [(await m.status()).sealed_through.seconds for m in members]
+                if min(a - b for a, b in zip(now, before, strict=True)) >= 2 * WINDOW:
+                    sealed_enough.set()
+            await in_hole
+            held = time.monotonic() - opened
             after = [(await m.status()).sealed_through.seconds for m in members]
             acked_in_hole = sum(total(loads).values()) - acked_before
             proxy.resume()
@@ -385,7 +397,7 @@ async def postgres_black_hole(workdir: Path, *, long: bool) -> Finding:
             pending = await drain_all(members, within=120)
         advanced = min((a - b) // WINDOW for a, b in zip(after, before, strict=True))
         finding = Finding("C5. PostgreSQL black hole",
-                          f"the proxy in front of PostgreSQL stopped forwarding for {hole:g} s under load")  # fmt: skip
+                          f"the proxy in front of PostgreSQL stopped forwarding for {held:.0f} s under load")  # fmt: skip
         finding.figures.update({"windows_sealed_during_hole": advanced, "acked_during_hole": acked_in_hole})
         return finish(finding, total(loads), emulator, pending)
 
