@@ -460,7 +460,7 @@ async def both(
 
 async def record_azure(stub: pb_grpc.MeteringSidecarAsyncStub, count: int) -> None:
     """Record ``count`` Azure events for ``count`` resources (so ``count`` records)."""
-    events = [pb.UsageEvent(event_id=f"z-{i}", azure_resource_id=f"resource-{i}", azure_plan_id=PLAN,
+    events = [pb.UsageEvent(event_id=f"z-{i}", azure_resource_id=f"00000000-0000-4000-8000-{i:012d}", azure_plan_id=PLAN,
                             dimension="emails", quantity_decimal="1.5") for i in range(count)]  # fmt: skip
     await stub.RecordUsageBatch(pb.RecordUsageBatchRequest(events=events))
 

@@ -196,7 +196,7 @@ async def hung_endpoint(workdir: Path, *, long: bool) -> Finding:
     emulator = Emulator("--dedup-seconds", str(WINDOW))
     sidecar = SidecarProcess(workdir / "hung.db", emulator.url, *SHORT_WINDOW_ARGS, "--aws-timeout-seconds", "1",
                              "--aws-call-deadline-seconds", "1", "--aws-max-attempts", "3",
-                             "--aws-max-calls-in-flight", str(bound))  # fmt: skip
+                             "--aws-max-calls-in-flight", str(bound), "--ship-concurrency", "1")  # fmt: skip
     live = LivenessWatch(sidecar)
     hang = 20.0 if long else 5.0
     try:
