@@ -26,7 +26,6 @@ import json
 import os
 import platform
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -37,7 +36,6 @@ from typing import Any
 import grpc
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
-from metering_sidecar.store._schema import MIGRATIONS
 
 from bench import ingest
 
@@ -134,13 +132,7 @@ async def drive_batch(target: str, size: int, total: int, prefix: str) -> dict[s
 
 def raw_storage(path: Path, size: int, total: int) -> dict[str, float]:
     """(c) The same rows into the same schema, ``size`` per transaction, no gRPC."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    for script in MIGRATIONS:
-        for statement in (s.strip() for s in script.split(";")):
-            if statement:
-                conn.execute(statement)
+    conn = ingest.raw_database(path)
     rows = [(f"raw-{n}", "fp", "p", "", "CustomerAWSAccountId", f"{100000 + n % 300}", ("requests", "storage")[n % 2],
              1 + n % 5, 0, 0, "", 0) for n in range(total)]  # fmt: skip
     began = time.perf_counter()

@@ -80,6 +80,21 @@ async def close_all(channels: list[grpc.aio.Channel]) -> None:
     await asyncio.gather(*(c.close(None) for c in channels))
 
 
+def raw_database(path: Path) -> sqlite3.Connection:
+    """A plain sqlite3 connection to a new file with the sidecar's schema (WAL, synchronous=FULL):
+    what baseline (c) writes into."""
+    from metering_sidecar.store._schema import MIGRATIONS
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    for script in MIGRATIONS:
+        for statement in (s.strip() for s in script.split(";")):
+            if statement:
+                conn.execute(statement)
+    return conn
+
+
 def breakdown(workdir: Path, events: int, messages: Callable[[int, str], Any]) -> dict[str, float]:
     """Where a RecordUsageBatch's server time goes, measured in this process on the server's own code.
 
@@ -95,7 +110,6 @@ def breakdown(workdir: Path, events: int, messages: Callable[[int, str], Any]) -
     from metering_sidecar.core._clock import SystemClock
     from metering_sidecar.store import Store, StoreSettings
     from metering_sidecar.store._rows import COLUMNS
-    from metering_sidecar.store._schema import MIGRATIONS
 
     wire = [
         pb.RecordUsageBatchRequest(
@@ -139,13 +153,7 @@ def breakdown(workdir: Path, events: int, messages: Callable[[int, str], Any]) -
 
     append, one_row, handed, direct = asyncio.run(store_path())
     same = [[(f"raw{r[0]}", *r[1:]) for r in batch] for batch in batches]
-    conn = sqlite3.connect(workdir / "breakdown-raw.db", isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    for script in MIGRATIONS:
-        for statement in (s.strip() for s in script.split(";")):
-            if statement:
-                conn.execute(statement)
+    conn = raw_database(workdir / "breakdown-raw.db")
     insert = f"INSERT INTO events ({COLUMNS}) VALUES ({', '.join('?' * (COLUMNS.count(',') + 1))})"
     began = time.perf_counter()
     for batch in same:
