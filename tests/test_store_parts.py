@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,6 +174,58 @@ async def test_database_rolls_back_a_transaction_a_cancelled_caller_left_open(da
     async with database.write_lock, database.transaction():
         await database.set_meta({"next": "1"})
     assert (await database.meta("orphan"), await database.meta("next")) == (None, "1")
+
+
+async def test_database_write_is_one_transaction_on_the_connection_thread(database: Database) -> None:
+    """write() runs BEGIN IMMEDIATE ... COMMIT with the body on aiosqlite's own thread, and answers after
+    the COMMIT; a body that raises leaves nothing behind."""
+    threads: list[int] = []
+
+    def body(db: sqlite3.Connection) -> int:
+        threads.append(threading.get_ident())
+        assert db.in_transaction
+        db.execute("INSERT INTO meta (key, value) VALUES ('written', '1')")
+        return 7
+
+    async with database.write_lock:
+        assert await database.write(body) == 7
+    assert await database.meta("written") == "1"
+    assert not database.conn.in_transaction
+    assert threads == [database.conn._thread.ident]  # the thread that owns the sqlite3 connection
+
+    def broken(db: sqlite3.Connection) -> None:
+        db.execute("INSERT INTO meta (key, value) VALUES ('half', '1')")
+        raise KeyError("stop")
+
+    async with database.write_lock:
+        with pytest.raises(KeyError):
+            await database.write(broken)
+    assert await database.meta("half") is None
+    assert not database.conn.in_transaction
+
+
+async def test_database_write_maps_sqlite_full_and_rolls_back_what_a_cancelled_caller_left(
+    tmp_path: Path,
+) -> None:
+    """write() maps SQLITE_FULL to StorageFull like transaction() does, and first rolls back a BEGIN
+    that a cancelled caller left open, rather than committing it."""
+    db = Database(tmp_path / "part.db", max_db_bytes=200_000)
+    await db.open()
+    try:
+        await db.conn.execute("BEGIN IMMEDIATE")
+        await db.set_meta({"orphan": "1"})
+
+        def fill(conn: sqlite3.Connection) -> None:
+            for i in range(20):
+                conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (f"big-{i}", "x" * 50_000))
+
+        async with db.write_lock:
+            with pytest.raises(StorageFull, match="disk full"):
+                await db.write(fill)
+        assert not db.healthy
+        assert (await db.meta("orphan"), await db.meta("big-0")) == (None, None)
+    finally:
+        await db.close()
 
 
 # --- Backlog --------------------------------------------------------------------------------------

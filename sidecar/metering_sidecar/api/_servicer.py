@@ -14,11 +14,12 @@ from metering_sidecar.api._azure import AzureServicer
 from metering_sidecar.api._errors import map_errors, status_for
 from metering_sidecar.api._onboarding import OnboardingServicer
 from metering_sidecar.api._operator import OperatorServicer, timestamp_pb
-from metering_sidecar.api._validation import MAX_BATCH, Rules, to_event
-from metering_sidecar.core import AppendResult, Clock, InvalidUsage, SidecarError, UsageEvent
+from metering_sidecar.api._rows import to_rows
+from metering_sidecar.api._validation import MAX_BATCH, Rules
+from metering_sidecar.core import AppendResult, Clock, InvalidUsage, SidecarError
 from metering_sidecar.onboarding import AzureOnboarding, Entitlements, Onboarding
 from metering_sidecar.shipping import DeadLetters, Flusher
-from metering_sidecar.store import Store
+from metering_sidecar.store import EventRow, Store
 
 Context = grpc.aio.ServicerContext[Any, Any]
 IngestObserver = Callable[[str, str, int, float], None]
@@ -60,32 +61,32 @@ class MeteringServicer(OperatorServicer, OnboardingServicer, AzureServicer, pb_g
         self.observe = observe
 
     async def _ingest(
-        self, rpc: str, count: int, build: Callable[[float], list[UsageEvent]]
-    ) -> tuple[list[UsageEvent], AppendResult]:
+        self, rpc: str, count: int, build: Callable[[float, int], list[EventRow]]
+    ) -> tuple[list[EventRow], AppendResult]:
         """Validate and store, counting the outcome and the time to a durable answer."""
         started = time.monotonic()
         try:
-            events = build(self.clock.now())
-            result = await self.store.append(events) if events else AppendResult(0, 0)
+            rows = build(self.clock.now(), self.store.settings.window_seconds)
+            result = await self.store.append_rows(rows) if rows else AppendResult(0, 0)
         except SidecarError as exc:
             self.observe(rpc, _RESULTS.get(status_for(exc), "unavailable"), count, time.monotonic() - started)
             raise
         self.observe(rpc, "accepted", result.accepted, time.monotonic() - started)
         if result.duplicates:
             self.observe(rpc, "duplicate", result.duplicates, 0.0)
-        return events, result
+        return rows, result
 
     @map_errors
     async def RecordUsage(self, request: pb.RecordUsageRequest, context: Context) -> pb.RecordUsageResponse:
         """Store one event durably (I1), once per event_id (I8)."""
 
-        def build(now: float) -> list[UsageEvent]:
+        def build(now: float, window_seconds: int) -> list[EventRow]:
             if not request.HasField("event"):
                 raise InvalidUsage("event", "is required")
-            return [to_event(request.event, self.rules, now)]
+            return to_rows((request.event,), self.rules, now, window_seconds, located=False)
 
-        [event], result = await self._ingest("RecordUsage", 1, build)
-        return pb.RecordUsageResponse(duplicate=result.duplicates > 0, event_id=event.event_id)
+        [row], result = await self._ingest("RecordUsage", 1, build)
+        return pb.RecordUsageResponse(duplicate=result.duplicates > 0, event_id=row[0])
 
     @map_errors
     async def RecordUsageBatch(
@@ -93,18 +94,11 @@ class MeteringServicer(OperatorServicer, OnboardingServicer, AzureServicer, pb_g
     ) -> pb.RecordUsageBatchResponse:
         """Store up to 1000 events, all or nothing."""
 
-        def build(now: float) -> list[UsageEvent]:
-            if len(request.events) > MAX_BATCH:
-                raise InvalidUsage(
-                    "events", f"at most {MAX_BATCH} events per batch, got {len(request.events)}"
-                )
-            events: list[UsageEvent] = []
-            for index, message in enumerate(request.events):
-                try:
-                    events.append(to_event(message, self.rules, now))
-                except InvalidUsage as exc:
-                    raise exc.at(index) from None
-            return events
+        def build(now: float, window_seconds: int) -> list[EventRow]:
+            events = request.events
+            if len(events) > MAX_BATCH:
+                raise InvalidUsage("events", f"at most {MAX_BATCH} events per batch, got {len(events)}")
+            return to_rows(events, self.rules, now, window_seconds)
 
         _, result = await self._ingest("RecordUsageBatch", len(request.events), build)
         return pb.RecordUsageBatchResponse(accepted=result.accepted, duplicates=result.duplicates)

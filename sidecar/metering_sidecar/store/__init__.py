@@ -9,6 +9,7 @@ from metering_sidecar.store._handover import Contribution, Contributor, Handed, 
 from metering_sidecar.store._ingest import Ingest
 from metering_sidecar.store._ledger import Ledger
 from metering_sidecar.store._operator import OperatorQueries
+from metering_sidecar.store._rows import EventRow, event_row, window_of
 from metering_sidecar.store._sealing import SealedThrough, Sealing
 from metering_sidecar.store._settings import StoreSettings
 from metering_sidecar.store._store import Store
@@ -24,6 +25,7 @@ __all__ = [
     "Contributor",
     "Customers",
     "Database",
+    "EventRow",
     "Handed",
     "Handover",
     "Ingest",
@@ -39,4 +41,6 @@ __all__ = [
     "binding_key",
     "build_record",
     "canonical",
+    "event_row",
+    "window_of",
 ]

@@ -4,6 +4,10 @@ SQLite in WAL mode with synchronous=FULL: a commit returns once it is fsynced (I
 every part runs under the one ``write_lock`` on the one connection, so the watermark and the
 roll-forward rule are decided in the same serial order as the commits. The other parts receive this
 object and never open, close or lock anything themselves.
+
+aiosqlite runs every call on the connection's own thread, one hand-off (queue, wake, answer) per
+call. ``write()`` runs a whole transaction, BEGIN to COMMIT, as one such hand-off: ingest's group
+commit uses it, so a commit costs one hand-off instead of three (BENCHMARKS.md, "Where the time goes").
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -27,6 +32,11 @@ from metering_sidecar.store._settings import log
 
 _ADD_COLUMN = re.compile(r"ALTER TABLE (\w+) ADD COLUMN (\w+)", re.IGNORECASE)
 ROOM_RESERVE_BYTES = 1 << 20  # a recovered store must have this much room (or a tenth of --max-db-bytes)
+T = TypeVar("T")
+ADD_COUNTER = (
+    "INSERT INTO meta (key, value) VALUES (?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value"
+)
 
 
 class Database:
@@ -133,6 +143,24 @@ class Database:
         """Return BEGIN IMMEDIATE ... COMMIT as an async context (take ``write_lock`` first)."""
         return Transaction(self)
 
+    async def write(self, body: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``body`` inside BEGIN IMMEDIATE ... COMMIT on the connection's thread, in one hand-off.
+
+        Take ``write_lock`` first. ``body`` gets the plain sqlite3 connection and must not touch the
+        event loop; what it returns is returned once the COMMIT has returned (fsynced). If it raises,
+        the transaction is rolled back and the error raised here; SQLite failures are mapped as
+        ``transaction()`` maps them. Once handed off, the transaction runs to its end even if the
+        awaiting task is cancelled.
+        """
+        conn = self.conn
+        # aiosqlite has no public call for "run this function on the connection's thread": _execute is
+        # what its own execute() and commit() use (pinned aiosqlite; tests/test_store_parts.py checks it).
+        run: Callable[..., Awaitable[T]] = conn._execute
+        try:
+            return await run(partial(_transact, conn, body))
+        except sqlite3.Error as exc:
+            raise _map_error(self, exc) from exc
+
     async def scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:
         """Return the first column of the first row (None when there is no row)."""
         async with self.conn.execute(sql, tuple(params)) as cursor:
@@ -159,11 +187,7 @@ class Database:
     async def add_counter(self, key: str, amount: int) -> None:
         """Add to an integer metadata counter inside the caller's transaction."""
         if amount:
-            await self.conn.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value",
-                (key, str(amount)),
-            )
+            await self.conn.execute(ADD_COUNTER, (key, str(amount)))
 
     def mark_healthy(self) -> None:
         """Record that a write succeeded."""
@@ -254,14 +278,39 @@ class Transaction:
             pass  # SQLite already rolled back (for example after SQLITE_FULL)
 
     def _map(self, exc: sqlite3.Error) -> SidecarError:
-        code = getattr(exc, "sqlite_errorcode", None)
-        if code == sqlite3.SQLITE_FULL:
-            message = "disk full: the database cannot grow; free space or raise --max-db-bytes"
-            self.database.mark_unhealthy(message)
-            return StorageFull(message)
-        message = f"database error: {exc}"
-        self.database.mark_unhealthy(message)
-        return StorageError(message)
+        return _map_error(self.database, exc)
+
+
+def _map_error(database: Database, exc: sqlite3.Error) -> SidecarError:
+    """Return the domain error for a failed write, and mark the database unhealthy."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code == sqlite3.SQLITE_FULL:
+        message = "disk full: the database cannot grow; free space or raise --max-db-bytes"
+        database.mark_unhealthy(message)
+        return StorageFull(message)
+    message = f"database error: {exc}"
+    database.mark_unhealthy(message)
+    return StorageError(message)
+
+
+def _transact(conn: aiosqlite.Connection, body: Callable[[sqlite3.Connection], T]) -> T:
+    """On the connection's thread: BEGIN IMMEDIATE, ``body``, COMMIT; ROLLBACK if anything raises."""
+    db = conn._conn  # the plain sqlite3 connection aiosqlite owns (its thread is the one running this)
+    if db.in_transaction:
+        # Left open by an async transaction whose caller was cancelled: nothing in it was committed.
+        log.warning("rolling back a transaction a cancelled caller left open")
+        db.execute("ROLLBACK")
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        result = body(db)
+        db.execute("COMMIT")
+    except BaseException:
+        try:
+            db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # SQLite already rolled back (for example after SQLITE_FULL)
+        raise
+    return result
 
 
 def _damaged(path: str, detail: str) -> str:

@@ -1,38 +1,54 @@
-"""Ingest: appends queue up and share group commits; every acknowledged event is committed and fsynced."""
+"""Ingest: appends queue up and share group commits; every acknowledged event is committed and fsynced.
+
+One writer task takes everything queued while the last commit ran and writes it in one transaction.
+The common case, every event new and room under the cap, is one ``INSERT ... ON CONFLICT DO NOTHING``
+over rows built before the write lock was taken, run BEGIN to COMMIT in one hand-off to the database
+thread. Repeats, conflicts and the buffer cap take the checked path, request by request.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from itertools import chain
 
 from metering_sidecar.core import (
     AppendResult,
     Clock,
     ConflictingEvent,
     SidecarError,
+    StorageError,
     UsageEvent,
     crash_point,
 )
 from metering_sidecar.store._backlog import Backlog
-from metering_sidecar.store._database import Database
+from metering_sidecar.store._database import ADD_COUNTER, Database
+from metering_sidecar.store._rows import COLUMNS, EventRow, event_row, roll_forward
 from metering_sidecar.store._sealing import SealedThrough
 from metering_sidecar.store._settings import CHUNK
-from metering_sidecar.targets import tags_json
 
-_INSERT_EVENT = (
-    "INSERT INTO events (event_id, fingerprint, product, license_arn, customer_field, customer, dimension, "
-    "quantity, event_ms, window_start, tags, received_ms, rolled, marketplace) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+# Rows go in as multi-row INSERTs of 64, 16, 4 and 1 rows: one statement of many rows costs SQLite and
+# the sqlite3 module about a quarter less than as many one-row statements (executemany), and holds
+# Python's GIL for one bind per statement, not one per row (BENCHMARKS.md, "Where the time goes").
+_ROWS_PER_STATEMENT = (64, 16, 4, 1)
+_PARAMS = "(" + ", ".join("?" * (COLUMNS.count(",") + 1)) + ")"
+assert _ROWS_PER_STATEMENT[0] * (COLUMNS.count(",") + 1) <= CHUNK  # under the host-parameter limit
+_NEW = " ON CONFLICT (event_id) DO NOTHING"
+_STATEMENTS = {
+    (size, conflict): f"INSERT INTO events ({COLUMNS}) VALUES {', '.join([_PARAMS] * size)}{conflict}"
+    for size in _ROWS_PER_STATEMENT
+    for conflict in ("", _NEW)
+}
 
 
 @dataclass
 class Pending:
     """An append waiting for the next group commit."""
 
-    events: Sequence[UsageEvent]
+    rows: list[EventRow]
     future: asyncio.Future[AppendResult]
 
 
@@ -57,8 +73,18 @@ class Ingest:
 
     async def append(self, events: Sequence[UsageEvent]) -> AppendResult:
         """Store ``events`` all or nothing; return once they are committed and fsynced (I1, I8)."""
+        received_ms = round(self.clock.now() * 1000)
+        window = self.window_seconds
+        return await self.append_rows([event_row(e, window, received_ms) for e in events])
+
+    async def append_rows(self, rows: list[EventRow]) -> AppendResult:
+        """Store rows built by ``event_row`` (or the same rows built another way), as ``append``.
+
+        Each row's ``window_start`` is its event's own window under ``window_seconds``; a row whose
+        window is sealed by the time it commits is moved forward then (I5).
+        """
         future: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
-        self._queue.append(Pending(events, future))
+        self._queue.append(Pending(rows, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_loop(), name="store-writer")
         return await future
@@ -72,8 +98,15 @@ class Ingest:
         # Group commit: whatever queued up while the last commit ran shares the next one.
         while self._queue:
             group, self._queue = self._queue, []
-            async with self._database.write_lock:
-                await self._commit_group(group)
+            try:
+                async with self._database.write_lock:
+                    await self._commit_group(group)
+            except BaseException:
+                # Cancelled (the loop is closing): these callers get no answer, so nothing is acknowledged.
+                _answer(
+                    group, [StorageError("the store closed before this commit was confirmed")] * len(group)
+                )
+                raise
 
     async def _commit_group(self, group: list[Pending]) -> None:
         try:
@@ -83,48 +116,31 @@ class Ingest:
             self._database.mark_healthy()
         except SidecarError as exc:
             results = [exc] * len(group)
-        for pending, answer in zip(group, results, strict=True):
-            if pending.future.done():
-                continue
-            if isinstance(answer, BaseException):
-                pending.future.set_exception(answer)
-            else:
-                pending.future.set_result(answer)
+        _answer(group, results)
 
     async def _commit_new(self, group: list[Pending]) -> list[AppendResult | SidecarError] | None:
         """The common case, every event new: one INSERT ... DO NOTHING, no lookups. None: not that case."""
-        total = sum(len(p.events) for p in group)
-        if not self._backlog.admits(total):
+        rows = group[0].rows if len(group) == 1 else [row for pending in group for row in pending.rows]
+        if not self._backlog.admits(len(rows)):
             return None
-        if len({e.event_id for p in group for e in p.events}) != total:
-            return None
-        now_ms = int(self.clock.now() * 1000)
-        rows, rolled = self._rows([e for p in group for e in p.events], now_ms)
+        rows, rolled = roll_forward(rows, self._sealed.watermark)
         try:
-            async with self._database.transaction():
-                before = self._database.conn.total_changes
-                await self._database.conn.executemany(
-                    _INSERT_EVENT + " ON CONFLICT (event_id) DO NOTHING", rows
-                )
-                if self._database.conn.total_changes - before != len(rows):
-                    raise _KnownIds()  # some ids were seen before: roll back, take the checked path
-                await self._database.add_counter("rolled_forward_events", rolled)
-                crash_point("ingest-before-commit")
+            await self._database.write(partial(_insert_new, rows, rolled))
         except _KnownIds:
-            return None
+            return None  # some ids were seen before (or repeat within the group): rolled back
         crash_point("ingest-after-commit")
         self.commits += 1
         self._backlog.add(len(rows))
-        return [AppendResult(len(p.events), 0) for p in group]
+        return [AppendResult(len(p.rows), 0) for p in group]
 
     async def _commit_checked(self, group: list[Pending]) -> list[AppendResult | SidecarError]:
         """Repeats, conflicts and the buffer cap, decided request by request against stored fingerprints."""
         results: list[AppendResult | SidecarError] = []
-        known = await self._known_fingerprints(e.event_id for p in group for e in p.events)
-        accepted: list[UsageEvent] = []
+        known = await self._known_fingerprints(row[0] for p in group for row in p.rows)
+        accepted: list[EventRow] = []
         budget = self._backlog.room()
         for pending in group:
-            outcome = self._admit(pending.events, known)
+            outcome = self._admit(pending.rows, known)
             if not isinstance(outcome, tuple):
                 results.append(outcome)
                 continue
@@ -133,16 +149,13 @@ class Ingest:
                 results.append(self._backlog.refusal())
                 continue
             budget -= len(new)
-            for event in new:
-                known[event.event_id] = event.fingerprint
+            for row in new:
+                known[row[0]] = row[1]
             accepted.extend(new)
             results.append(result)
         if accepted:
-            rows, rolled = self._rows(accepted, int(self.clock.now() * 1000))
-            async with self._database.transaction():
-                await self._database.conn.executemany(_INSERT_EVENT, rows)
-                await self._database.add_counter("rolled_forward_events", rolled)
-                crash_point("ingest-before-commit")
+            rows, rolled = roll_forward(accepted, self._sealed.watermark)
+            await self._database.write(partial(_insert, rows, rolled))
             crash_point("ingest-after-commit")
             self.commits += 1
             self._backlog.add(len(rows))
@@ -162,34 +175,65 @@ class Ingest:
 
     @staticmethod
     def _admit(
-        events: Sequence[UsageEvent], known: dict[str, str]
-    ) -> tuple[AppendResult, list[UsageEvent]] | SidecarError:
+        rows: Sequence[EventRow], known: dict[str, str]
+    ) -> tuple[AppendResult, list[EventRow]] | SidecarError:
         seen = dict(known)
-        new: list[UsageEvent] = []
-        for index, event in enumerate(events):
-            previous = seen.get(event.event_id)
+        new: list[EventRow] = []
+        for index, row in enumerate(rows):
+            event_id, fingerprint = row[0], row[1]
+            previous = seen.get(event_id)
             if previous is None:
-                seen[event.event_id] = event.fingerprint
-                new.append(event)
-            elif previous != event.fingerprint:
-                return ConflictingEvent(event.event_id, index if len(events) > 1 else None)
-        return AppendResult(len(new), len(events) - len(new)), new
+                seen[event_id] = fingerprint
+                new.append(row)
+            elif previous != fingerprint:
+                return ConflictingEvent(event_id, index if len(rows) > 1 else None)
+        return AppendResult(len(new), len(rows) - len(new)), new
 
-    def _rows(self, events: Sequence[UsageEvent], now_ms: int) -> tuple[list[tuple[Any, ...]], int]:
-        window, watermark = self.window_seconds, self._sealed.watermark
-        rows: list[tuple[Any, ...]] = []
-        rolled = 0
-        for event in events:
-            event_ms = round(event.event_time * 1000)
-            start = (event_ms // 1000 // window) * window
-            was_rolled = 0
-            if start < watermark:
-                # I5: usage for a sealed window rolls into the earliest window not yet sealed.
-                start, was_rolled = watermark, 1
-            rolled += was_rolled
-            rows.append((
-                event.event_id, event.fingerprint, event.product_code, event.license_arn,
-                str(event.customer_field), event.customer, event.dimension, event.quantity,
-                event_ms, start, tags_json(event.tags), now_ms, was_rolled, event.marketplace,
-            ))  # fmt: skip
-        return rows, rolled
+
+def _answer(group: list[Pending], results: Sequence[AppendResult | BaseException]) -> None:
+    for pending, answer in zip(group, results, strict=True):
+        if pending.future.done():
+            continue
+        if isinstance(answer, BaseException):
+            pending.future.set_exception(answer)
+        else:
+            pending.future.set_result(answer)
+
+
+# These run on the database thread, inside Database.write's transaction.
+
+
+def _insert_new(rows: list[EventRow], rolled: int, db: sqlite3.Connection) -> None:
+    before = db.total_changes
+    _insert_rows(db, rows, _NEW)
+    if db.total_changes - before != len(rows):
+        raise _KnownIds()  # some ids were stored before: roll back, take the checked path
+    _finish(db, rolled)
+
+
+def _insert(rows: list[EventRow], rolled: int, db: sqlite3.Connection) -> None:
+    _insert_rows(db, rows, "")
+    _finish(db, rolled)
+
+
+def _insert_rows(db: sqlite3.Connection, rows: list[EventRow], conflict: str) -> None:
+    flat = _flatten
+    start = 0
+    for size in _ROWS_PER_STATEMENT:
+        end = start + (len(rows) - start) // size * size
+        if end > start:
+            params = (
+                rows[start:end] if size == 1 else [flat(rows[i : i + size]) for i in range(start, end, size)]
+            )
+            db.executemany(_STATEMENTS[size, conflict], params)
+        start = end
+
+
+def _flatten(rows: list[EventRow]) -> tuple[str | int, ...]:
+    return tuple(chain.from_iterable(rows))
+
+
+def _finish(db: sqlite3.Connection, rolled: int) -> None:
+    if rolled:
+        db.execute(ADD_COUNTER, ("rolled_forward_events", str(rolled)))
+    crash_point("ingest-before-commit")

@@ -55,6 +55,7 @@ class Store:
         self.has_room = self.database.has_room
         self.set_max_db_bytes = self.database.set_max_db_bytes
         self.append = self.ingest.append
+        self.append_rows = self.ingest.append_rows
         self.seal = self.sealing.seal
         self.watermark_for = self.sealing.watermark_for
         self.due_records = self.ledger.due_records

@@ -1,0 +1,295 @@
+"""The ingest measurements that need more than one pass: repeated, alternating runs against the
+baselines (medians with their spread), the server's memory with many idle client connections, and
+where a batch's time goes inside the server.
+
+The machine the bench runs on is shared, so one run of each is a sample of the noise as much as of
+the code: runs of the sidecar and of a baseline alternate, each pair is compared, and the report gives
+the median ratio and the smallest and largest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import sqlite3
+import statistics
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+Measure = Callable[[int], Awaitable[dict[str, float]]]  # given the round's number
+
+
+def raise_open_files(wanted: int) -> int:
+    """Raise this process's open-files limit toward ``wanted`` (up to the hard limit); children
+    started afterwards inherit it. Return the soft limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return int(resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+
+
+async def alternate(runs: dict[str, Measure], rounds: int) -> dict[str, list[dict[str, float]]]:
+    """Run each measurement once per round, in the same order every round; return every run."""
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in runs}
+    for number in range(rounds):
+        for name, run in runs.items():
+            results[name].append(await run(number))
+    return results
+
+
+def compare(
+    results: dict[str, list[dict[str, float]]], subject: str, base: str, key: str
+) -> dict[str, float]:
+    """Ratios of ``subject`` to ``base`` on ``key``, run by run (round i against round i)."""
+    ratios = [s[key] / b[key] for s, b in zip(results[subject], results[base], strict=True) if b[key]]
+    return {
+        "median": statistics.median(ratios) if ratios else 0.0,
+        "min": min(ratios, default=0.0),
+        "max": max(ratios, default=0.0),
+        "runs": len(ratios),
+    }
+
+
+def medians(runs: Sequence[dict[str, float]], key: str) -> dict[str, float]:
+    """The median of ``key`` over runs, with the smallest and largest."""
+    values = [run[key] for run in runs]
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+async def idle_connections(target: str, count: int) -> tuple[list[grpc.aio.Channel], float]:
+    """Open ``count`` client connections to ``target`` (each its own HTTP/2 connection) and leave them
+    idle; return the channels (close them with ``close_all``) and the seconds it took."""
+    began = time.perf_counter()
+    # Channels with the same target share one connection unless each keeps its own subchannel pool.
+    channels = [
+        grpc.aio.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1)])
+        for _ in range(count)
+    ]
+    for start in range(0, count, 200):
+        await asyncio.gather(*(c.channel_ready() for c in channels[start : start + 200]))
+    return channels, time.perf_counter() - began
+
+
+async def close_all(channels: list[grpc.aio.Channel]) -> None:
+    """Close every channel."""
+    await asyncio.gather(*(c.close(None) for c in channels))
+
+
+def raw_database(path: Path) -> sqlite3.Connection:
+    """A plain sqlite3 connection to a new file with the sidecar's schema (WAL, synchronous=FULL):
+    what baseline (c) writes into."""
+    from metering_sidecar.store._schema import MIGRATIONS
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    for script in MIGRATIONS:
+        for statement in (s.strip() for s in script.split(";")):
+            if statement:
+                conn.execute(statement)
+    return conn
+
+
+def breakdown(workdir: Path, events: int, messages: Callable[[int, str], Any]) -> dict[str, float]:
+    """Where a RecordUsageBatch's server time goes, measured in this process on the server's own code.
+
+    Per 1000 events: parsing the request, validating it into rows, the store's group commit of those
+    rows, and raw SQLite inserting the same rows (executemany, as baseline (c) does). Per commit, as
+    medians: aiosqlite's hand-off to its thread and back (an empty transaction through the store's
+    one-hand-off write, less the same transaction run on the calling thread), a one-row group commit
+    through the store, and a one-row commit with plain sqlite3.
+    """
+    from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+    from metering_sidecar.api._rows import to_rows
+    from metering_sidecar.api._validation import Rules
+    from metering_sidecar.core._clock import SystemClock
+    from metering_sidecar.store import Store, StoreSettings
+    from metering_sidecar.store._rows import COLUMNS
+
+    wire = [
+        pb.RecordUsageBatchRequest(
+            events=[messages(n, f"bd{start}-") for n in range(1000)]
+        ).SerializeToString()
+        for start in range(0, events, 1000)
+    ]
+    rules, ms_per_1000 = Rules(default_product_code="bench"), 1000 / len(wire)
+    began = time.perf_counter()
+    requests = [pb.RecordUsageBatchRequest.FromString(data) for data in wire]
+    parse = time.perf_counter() - began
+    began = time.perf_counter()
+    batches = [to_rows(request.events, rules, time.time(), 3600) for request in requests]
+    validate = time.perf_counter() - began
+    singles = [to_rows([messages(n, "one-")], rules, time.time(), 3600) for n in range(300)]
+
+    def nothing(db: sqlite3.Connection) -> None:
+        pass
+
+    async def store_path() -> tuple[float, list[float], list[float], list[float]]:
+        settings = StoreSettings(3600, 21600, 900, max_pending_events=events + len(singles) + 1)
+        async with Store(workdir / "breakdown.db", settings, SystemClock()) as store:
+            began = time.perf_counter()
+            for batch in batches:
+                await store.append_rows(batch)
+            append = time.perf_counter() - began
+            one_row, handed, direct = [], [], []
+            database = store.database
+            raw = database.conn._conn  # aiosqlite's plain sqlite3 connection, used only on its thread below
+            on_thread: Callable[..., Awaitable[float]] = database.conn._execute  # as Database.write hands off
+            for single in singles:
+                began = time.perf_counter()
+                await store.append_rows(single)
+                one_row.append(time.perf_counter() - began)
+                async with database.write_lock:
+                    began = time.perf_counter()
+                    await database.write(nothing)
+                    handed.append(time.perf_counter() - began)
+                    direct.append(await on_thread(_time_on_thread, raw))
+            return append, one_row, handed, direct
+
+    append, one_row, handed, direct = asyncio.run(store_path())
+    same = [[(f"raw{r[0]}", *r[1:]) for r in batch] for batch in batches]
+    conn = raw_database(workdir / "breakdown-raw.db")
+    insert = f"INSERT INTO events ({COLUMNS}) VALUES ({', '.join('?' * (COLUMNS.count(',') + 1))})"
+    began = time.perf_counter()
+    for batch in same:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(insert, batch)
+        conn.execute("COMMIT")
+    raw_sqlite = time.perf_counter() - began
+    plain = []
+    for n in range(len(singles)):
+        began = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(insert, (f"one-raw-{n}", *same[0][0][1:]))
+        conn.execute("COMMIT")
+        plain.append(time.perf_counter() - began)
+    conn.close()
+    return {
+        "parse_ms": parse * ms_per_1000, "validate_ms": validate * ms_per_1000, "store_ms": append * ms_per_1000,
+        "same_rows_sqlite_ms": raw_sqlite * ms_per_1000,
+        "handoff_us": (statistics.median(handed) - statistics.median(direct)) * 1e6,
+        "commit_store_us": statistics.median(one_row) * 1e6, "commit_sqlite_us": statistics.median(plain) * 1e6,
+    }  # fmt: skip
+
+
+def _time_on_thread(db: sqlite3.Connection) -> float:
+    """An empty transaction, as Database.write runs it, timed on the thread that runs it."""
+    began = time.perf_counter()
+    db.execute("BEGIN IMMEDIATE")
+    db.execute("COMMIT")
+    return time.perf_counter() - began
+
+
+# Before issue 16's work, from the report it replaced (2026-11-27, same machine): the closing note's "before".
+BEFORE = {
+    "unary64_vs_ceiling": "0.65× (0.65–0.80 over earlier runs)",
+    "unary64_p99_vs_ceiling": "3.34× (2–3.3 over earlier runs)",
+    "batch1000_vs_raw": "0.33×",
+    "batch1000_vs_naive": "0.60× (113k against 189k events/s)",
+}
+
+
+def repeated_lines(r: dict[str, Any], q: dict[str, dict[str, float]], batches: Sequence[int]) -> list[str]:
+    """The report's section on the alternating runs."""
+    rep = r["repeated"]
+    unary = rep["unary64"]
+    noop_tp, side_tp = medians(unary["noop"], "throughput"), medians(unary["sidecar"], "throughput")
+    noop_p99, side_p99 = medians(unary["noop"], "p99_ms"), medians(unary["sidecar"], "p99_ms")
+    lines = [
+        "## The targets' runs: alternating, repeated",
+        "",
+        f"Each line is {rep['rounds']} runs of each server, alternating run by run, so both see the same",
+        "moments of the shared machine; a ratio is taken pair by pair (run i against run i), and the",
+        "median and the smallest–largest of those ratios are given.",
+        "",
+        "| RecordUsage, 64 callers | calls/s median (min–max) | p99 ms median (min–max) |",
+        "|---|---:|---:|",
+        f"| (a) no-op | {_range(noop_tp, '.0f')} | {_range(noop_p99, '.1f')} |",
+        f"| sidecar (durable) | {_range(side_tp, '.0f')} | {_range(side_p99, '.1f')} |",
+        f"| sidecar / (a), pair by pair | {_ratio(q['throughput_vs_ceiling_64'])} | "
+        f"{_ratio(q['p99_vs_ceiling_64'])} |",
+        "",
+        "| RecordUsageBatch | sidecar events/s | (b) naive events/s | (c) raw SQLite events/s "
+        "| sidecar / (c) | sidecar / (b) |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size in batches:
+        runs = rep["batch"][size]
+        lines.append(
+            f"| {size} | {_range(medians(runs['sidecar'], 'events_per_s'), '.0f')} | "
+            f"{_range(medians(runs['naive'], 'events_per_s'), '.0f')} | "
+            f"{_range(medians(runs['raw'], 'events_per_s'), '.0f')} | "
+            f"{_ratio(q[f'batch{size}_vs_raw'])} | {_ratio(q[f'batch{size}_vs_naive'])} |"
+        )
+    return [*lines, ""]
+
+
+def time_lines(r: dict[str, Any]) -> list[str]:
+    """The report's section on where the time goes (this run's figures and the profile's findings)."""
+    b = r["breakdown"]
+    idle = r["idle_connections"]
+    return [
+        "## Where the time goes",
+        "",
+        "Per 1000-event batch, measured in the harness's own process on the server's code paths (this run):",
+        "",
+        f"* parsing the request (protobuf): {b['parse_ms']:.1f} ms;",
+        f"* validation into the store's rows (rules, BLAKE2b fingerprint of the wire form): {b['validate_ms']:.1f} ms;",
+        f"* the store's group commit of those rows (dedup-safe insert, roll-forward check, one fsync): "
+        f"{b['store_ms']:.1f} ms;",
+        f"* SQLite inserting the same rows with executemany, as baseline (c) does, no checks: "
+        f"{b['same_rows_sqlite_ms']:.1f} ms.",
+        "",
+        "What aiosqlite costs (medians of 300): one hand-off to its thread and back "
+        f"{b['handoff_us']:.0f} µs; a one-row group commit through the store {b['commit_store_us']:.0f} µs "
+        f"against {b['commit_sqlite_us']:.0f} µs for the same commit with plain sqlite3 on the calling thread. A",
+        "commit is one hand-off (Database.write runs BEGIN to COMMIT on aiosqlite's thread); it was three",
+        "(BEGIN, INSERT, COMMIT each awaited), and each costs more under load than alone: the database",
+        "thread needs Python's GIL back after every SQLite call and the event loop holds it while it serves",
+        "gRPC, so it waits until the loop's next pause, up to the 5 ms switch interval.",
+        "",
+        "The profile behind the changes (callgrind instruction counts on a 1000-event batch, which the",
+        "shared machine's noise does not move; 2026-11-27): the server spent 65 M instructions against",
+        "27 M for raw SQLite with the same rows. Validation and row building took 33 M: every event became",
+        "a UsageEvent and then a row, and built a BLAKE2b hasher from keyword arguments; executemany took",
+        "27 M. Now: the common event shape is validated straight into the row in one pass, its shape proved",
+        "by the length of the wire form the fingerprint hashes anyway (18 M; api/_rows.py); rows go in as",
+        "multi-row INSERTs of 64 (20 M instead of 27 M, below baseline (c)'s own executemany); 44 M in all.",
+        "What is left is protobuf field access (about 0.8 k instructions a field), serializing and hashing",
+        "each event for its fingerprint (6.5 k an event), and SQLite itself. For one RecordUsage the",
+        "sidecar's own code is about 90 k instructions at 64 callers sharing a commit (20 µs); gRPC's",
+        "server costs the same per call for the sidecar and for (a), so the gap to (a) is the wait for the",
+        "fsync, the GIL hand-backs above, and the load generator sharing the two cores.",
+        "",
+        f"Idle client connections: {idle['connections']:,} connections raise the sidecar's RSS from "
+        f"{idle['before_mb']:.0f} MB to {idle['with_mb']:.0f} MB (opened in {idle['open_s']:.1f} s; "
+        f"open-files limit {r['open_files_limit']:,}).",
+        "",
+    ]
+
+
+def target_lines(q: dict[str, dict[str, float]]) -> list[str]:
+    """The targets' rows this work is judged on, with the figures before it."""
+    return [
+        f"| durable RecordUsage throughput at 64 callers vs (a), median of pairs | ≥ 0.8× | "
+        f"{_ratio(q['throughput_vs_ceiling_64'])} | {BEFORE['unary64_vs_ceiling']} |",
+        f"| durable RecordUsage p99 at 64 callers vs (a), median of pairs | ≤ 2× | "
+        f"{_ratio(q['p99_vs_ceiling_64'])} | {BEFORE['unary64_p99_vs_ceiling']} |",
+        f"| RecordUsageBatch (1000) vs (c) raw storage, median of pairs | ≥ 0.5× | "
+        f"{_ratio(q['batch1000_vs_raw'])} | {BEFORE['batch1000_vs_raw']} |",
+        f"| RecordUsageBatch (1000) vs (b) naive durable, median of pairs | > 1× | "
+        f"{_ratio(q['batch1000_vs_naive'])} | {BEFORE['batch1000_vs_naive']} |",
+    ]
+
+
+def _range(value: dict[str, float], spec: str) -> str:
+    return f"{value['median']:{spec}} ({value['min']:{spec}}–{value['max']:{spec}})"
+
+
+def _ratio(value: dict[str, float]) -> str:
+    return f"{value['median']:.2f}× ({value['min']:.2f}–{value['max']:.2f})"

@@ -1,0 +1,105 @@
+"""A request's events, validated into the store's rows in one pass over the wire form.
+
+Most events have one shape: an ASCII event_id, customer_aws_account_id, an ASCII dimension, a
+quantity, and at most a timestamp besides. ``to_rows`` checks that shape itself, with the rules of
+``to_event``, and builds the stored row with no domain object in between. Every other event (another
+customer field, license_arn, product_code, tags, a field this version does not know, a broken rule)
+goes through ``to_event``, which is the definition: so errors and rows are the same either way
+(tests/test_ingest_rows.py checks that), and a field added to the proto needs nothing here.
+
+The shape is proved by the wire form's length, which the fingerprint needs anyway: each field read
+costs a known number of bytes, so an event serialized to exactly that many bytes has no other field
+set, and the fields not read need no reading (each read of a protobuf field costs about as much as
+hashing the event).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar.api._validation import (
+    FUTURE_TOLERANCE_SECONDS,
+    MAX_EVENT_ID,
+    Rules,
+    fingerprint_state,
+    to_event,
+)
+from metering_sidecar.core import MAX_QUANTITY, CustomerField, InvalidUsage
+from metering_sidecar.store import EventRow, event_row, window_of
+
+_AWS = "aws"  # the fast path takes only AWS account-id events; the rest go through to_event
+_ACCOUNT_ID = str(CustomerField.ACCOUNT_ID)
+_OTHER = -1  # not the common shape: to_event decides
+
+
+def to_rows(
+    messages: Sequence[pb.UsageEvent], rules: Rules, now: float, window_seconds: int, *, located: bool = True
+) -> list[EventRow]:
+    """Validate ``messages`` (all or nothing) and return their rows for the store, received at ``now``.
+
+    An error names the event's index in the batch unless ``located`` is false (a single RecordUsage).
+    """
+    now_ms = round(now * 1000)
+    now_window = window_of(now_ms, window_seconds)
+    product = rules.default_product_code
+    oldest, newest = now - rules.max_record_age, now + FUTURE_TOLERANCE_SECONDS
+    new_digest = fingerprint_state().copy
+    rows: list[EventRow] = []
+    append = rows.append
+    for index, message in enumerate(messages):
+        event_id, account, dimension, quantity = (
+            message.event_id, message.customer_aws_account_id, message.dimension, message.quantity
+        )  # fmt: skip
+        wire = message.SerializeToString(deterministic=True)
+        ms = _OTHER
+        if (
+            product and 0 < len(event_id) <= MAX_EVENT_ID and 0 < len(dimension) <= 255 and len(account) <= 255
+            and 0 <= quantity <= MAX_QUANTITY and event_id.isascii() and event_id.isprintable()
+            and account.isascii() and account.isdigit() and dimension.isascii()
+        ):  # fmt: skip
+            extra = len(wire) - _size(event_id, account, dimension, quantity)
+            ms = now_ms if extra == 0 else _stamp_ms(message, extra, oldest, newest)
+        if ms == _OTHER:
+            try:
+                append(event_row(to_event(message, rules, now), window_seconds, now_ms))
+            except InvalidUsage as exc:
+                raise (exc.at(index) if located else exc) from None
+            continue
+        digest = new_digest()  # fingerprint(message), from the wire form already in hand
+        digest.update(wire)
+        start = now_window if ms == now_ms else window_of(ms, window_seconds)
+        append((
+            event_id, digest.hexdigest(), product, "", _ACCOUNT_ID, account, dimension, quantity, ms, start, "",
+            now_ms, 0, _AWS,
+        ))  # fmt: skip
+    return rows
+
+
+def _size(event_id: str, account: str, dimension: str, quantity: int) -> int:
+    """Return the bytes the four fields take on the wire (the strings are ASCII and at most 255 long)."""
+    # A string: its tag, its length (1 byte below 128, else 2), its text. A quantity of 0 is not sent.
+    size = 6 + len(event_id) + len(account) + len(dimension)
+    size += (len(event_id) > 127) + (len(account) > 127) + (len(dimension) > 127)
+    return size + (1 + _varint(quantity) if quantity else 0)
+
+
+def _stamp_ms(message: pb.UsageEvent, extra: int, oldest: float, newest: float) -> int:
+    """Return the event time in ms if a valid timestamp is all the ``extra`` bytes hold, else _OTHER."""
+    if not message.HasField("timestamp"):
+        return _OTHER
+    stamp = message.timestamp
+    seconds, nanos = stamp.seconds, stamp.nanos
+    if seconds < 0 or not 0 <= nanos < 1_000_000_000:
+        return _OTHER
+    # Its tag, its length, then seconds and nanos (tag and varint each, when not 0).
+    size = 2 + (1 + _varint(seconds) if seconds else 0) + (1 + _varint(nanos) if nanos else 0)
+    when = seconds + nanos / 1e9  # as to_event computes it
+    if extra != size or not oldest < when <= newest:
+        return _OTHER
+    return round(when * 1000)
+
+
+def _varint(value: int) -> int:
+    """Return the bytes of a positive integer as a protobuf varint."""
+    return (value.bit_length() + 6) // 7

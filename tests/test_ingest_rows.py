@@ -1,0 +1,275 @@
+"""Ingest's fast paths agree with the general ones.
+
+* ``to_rows`` (the API's one-pass check of the common event shape) gives the rows, or the error, that
+  ``to_event`` followed by the store's ``event_row`` gives, for any event at all.
+* The store's all-new group commit and its checked path together store exactly what a plain model of
+  the rules says (new, repeat, conflict; all or nothing per request), whatever the mix of repeats,
+  conflicts and concurrent requests sharing a commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar.api._rows import _size, to_rows
+from metering_sidecar.api._validation import Rules, to_event
+from metering_sidecar.core import (
+    AppendResult,
+    ConflictingEvent,
+    CustomerField,
+    InvalidUsage,
+    ManualClock,
+    UsageEvent,
+)
+from metering_sidecar.store import Backlog, Database, EventRow, Ingest, event_row
+
+from tests.conftest import HOUR, START
+
+NOW = START
+NOW_MS = round(NOW * 1000)
+GOOD_ARN = "arn:aws:license-manager::123456789012:license:l-0123456789abcdef"
+
+
+def _text(alphabet: st.SearchStrategy[str] | str, sizes: tuple[int, ...]) -> st.SearchStrategy[str]:
+    """Short text, and text at the lengths where a rule or the wire form changes."""
+    return st.one_of(
+        st.text(alphabet, max_size=12),
+        st.sampled_from(sizes).flatmap(lambda n: st.text(alphabet, min_size=n, max_size=n)),
+    )
+
+
+ASCII = st.characters(min_codepoint=32, max_codepoint=126)
+ANY_CHAR = st.characters(codec="utf-8")
+TRICKY = ["", "bad\x00id", "a\nb", "\x7f", "é", "日本", " "]  # control, non-ASCII, blank
+event_ids = st.one_of(_text(ASCII, (127, 128, 129)), st.text(ANY_CHAR, max_size=5), st.sampled_from(TRICKY))
+accounts = st.one_of(
+    st.just(""),
+    st.text("0123456789", min_size=1, max_size=14),
+    st.sampled_from(["12ab", "١٢٣", "9" * 255, "9" * 256, " 12"]),
+)
+dimensions = st.one_of(
+    _text(ASCII, (127, 128, 255, 256)), st.text(ANY_CHAR, max_size=5), st.sampled_from([*TRICKY, "é" * 200])
+)
+quantities = st.one_of(
+    st.integers(min_value=-2, max_value=300),
+    st.sampled_from([16383, 16384, 2**31 - 1, 2**31, 2**40, -(2**40)]),
+)
+seconds = st.one_of(
+    st.integers(min_value=int(NOW) - 7 * HOUR, max_value=int(NOW) + 400), st.sampled_from([0, 1, -5])
+)
+nanos = st.one_of(st.integers(min_value=0, max_value=999_999_999), st.sampled_from([-1, 0, 1_000_000_000]))
+tags = st.dictionaries(
+    st.sampled_from(["team", "env", "", "bad>key", "k1", "k2", "k3"]),
+    st.sampled_from(["a", "", "b c"]),
+    max_size=6,
+)
+UNKNOWN_FIELDS = [b"", b"\x78\x01", b"\x82\x01\x00"]  # nothing; field 15 = 1; field 16, empty bytes
+
+
+@st.composite
+def messages(draw: st.DrawFn) -> pb.UsageEvent:
+    """Any event: mostly the common shape, often with something more, sometimes broken."""
+    message = pb.UsageEvent(
+        event_id=draw(event_ids), customer_aws_account_id=draw(accounts), dimension=draw(dimensions),
+        quantity=draw(quantities),
+    )  # fmt: skip
+    if draw(st.booleans()):
+        message.timestamp.CopyFrom(Timestamp(seconds=draw(seconds), nanos=draw(nanos)))
+    extra = draw(st.sampled_from(["", "", "", "identifier", "license", "product", "tags"]))
+    if extra == "identifier":
+        message.customer_identifier = draw(st.sampled_from(["cust-1", "x" * 256]))
+    elif extra == "license":
+        message.license_arn = draw(st.sampled_from([GOOD_ARN, "arn:nope"]))
+    elif extra == "product":
+        message.product_code = draw(st.sampled_from(["prod-x", "bad code!"]))
+    elif extra == "tags":
+        message.tags.update(draw(tags))
+    message.MergeFromString(draw(st.sampled_from(UNKNOWN_FIELDS)))
+    return message
+
+
+rules = st.builds(
+    Rules,
+    default_product_code=st.sampled_from(["prod-default", ""]),
+    allowed_tag_keys=st.sampled_from([frozenset(), frozenset({"team"})]),
+)
+
+
+def general(batch: list[pb.UsageEvent], rule: Rules, located: bool) -> list[EventRow]:
+    """The definition: to_event, then the store's row for the domain event."""
+    rows = []
+    for index, message in enumerate(batch):
+        try:
+            rows.append(event_row(to_event(message, rule, NOW), HOUR, NOW_MS))
+        except InvalidUsage as exc:
+            raise (exc.at(index) if located else exc) from None
+    return rows
+
+
+def outcome(build: Any, batch: list[pb.UsageEvent]) -> list[EventRow] | str:
+    """The rows, with generated event ids blanked, or the error's text."""
+    try:
+        rows = build()
+    except InvalidUsage as exc:
+        return str(exc)
+    return [row if message.event_id else ("", *row[1:]) for row, message in zip(rows, batch, strict=True)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(messages(), min_size=1, max_size=4), rules, st.booleans())
+def test_fast_rows_are_the_rows_to_event_gives(
+    batch: list[pb.UsageEvent], rule: Rules, located: bool
+) -> None:
+    """to_rows gives to_event's rows, or its error (with the same index), for any batch of events."""
+    fast = outcome(lambda: to_rows(batch, rule, NOW, HOUR, located=located), batch)
+    assert fast == outcome(lambda: general(batch, rule, located), batch)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    _text(ASCII, (1, 127, 128, 129)).filter(bool),
+    _text("0123456789", (1, 127, 128, 255)).filter(bool),
+    _text(ASCII, (1, 127, 128, 255)).filter(bool),
+    st.one_of(
+        st.integers(min_value=0, max_value=2**31 - 1), st.sampled_from([0, 127, 128, 16383, 16384, 2**31 - 1])
+    ),
+)
+def test_the_common_shape_has_the_size_the_fast_path_expects(
+    event_id: str, account: str, dimension: str, quantity: int
+) -> None:
+    """The fast path's byte count of the four fields is the wire form's length: it can prove the shape."""
+    message = pb.UsageEvent(
+        event_id=event_id, customer_aws_account_id=account, dimension=dimension, quantity=quantity
+    )
+    assert _size(event_id, account, dimension, quantity) == len(message.SerializeToString(deterministic=True))
+
+
+def test_the_common_shape_with_a_timestamp_takes_the_fast_path_with_the_same_rows() -> None:
+    """A common event with a timestamp is a row with the event's own window; a broken one is refused alike."""
+    good = pb.UsageEvent(event_id="e", customer_aws_account_id="1234", dimension="d", quantity=3)
+    good.timestamp.CopyFrom(Timestamp(seconds=int(NOW) - HOUR, nanos=500_000_000))
+    rule = Rules(default_product_code="prod")
+    [row] = to_rows([good], rule, NOW, HOUR)
+    assert row == event_row(to_event(good, rule, NOW), HOUR, NOW_MS)
+    assert (row[8], row[9]) == (NOW_MS - HOUR * 1000 + 500, (int(NOW) - HOUR) // HOUR * HOUR)
+    late = pb.UsageEvent(event_id="l", customer_aws_account_id="1234", dimension="d", quantity=3)
+    late.timestamp.CopyFrom(Timestamp(seconds=int(NOW) - 7 * HOUR))
+    with pytest.raises(InvalidUsage, match=r"events\[1\]\.timestamp: must be younger"):
+        to_rows([good, late], rule, NOW, HOUR)
+
+
+# --- the store: all-new group commit and checked path against a model ---------------------------
+
+
+@dataclass(frozen=True)
+class Append:
+    """One request: events as (id, content) pairs; content stands for the fingerprint."""
+
+    events: tuple[tuple[str, int], ...]
+
+
+def usage(event_id: str, content: int, when: float) -> UsageEvent:
+    """Return a domain event whose fingerprint is its content."""
+    return UsageEvent(event_id, f"fp-{content}", "prod", "", CustomerField.ACCOUNT_ID, "1234", "req", 1, when)
+
+
+def model(appends: list[Append]) -> tuple[list[str], dict[str, str]]:
+    """What ingest must answer, request by request in order, and the (id, fingerprint) it must store."""
+    stored: dict[str, str] = {}
+    answers = []
+    for append in appends:
+        seen = dict(stored)
+        new = dup = 0
+        conflict = False
+        for event_id, content in append.events:
+            fingerprint = f"fp-{content}"
+            if event_id not in seen:
+                seen[event_id] = fingerprint
+                new += 1
+            elif seen[event_id] == fingerprint:
+                dup += 1
+            else:
+                conflict = True
+                break
+        if conflict:
+            answers.append("conflict")
+        else:
+            stored = seen
+            answers.append(f"{new}+{dup}")
+    return answers, stored
+
+
+appends = st.lists(
+    st.builds(
+        Append,
+        st.lists(st.tuples(st.sampled_from("abcdefgh"), st.integers(0, 1)), min_size=1, max_size=5).map(
+            tuple
+        ),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(appends, st.lists(st.integers(1, 4), min_size=12, max_size=12), st.booleans())
+def test_group_commits_store_what_the_rules_say(
+    appends: list[Append], together: list[int], late: bool
+) -> None:
+    """Requests appended one by one or several at once (sharing a commit) get the model's answers, and
+    the file holds the model's events, each in its own window or rolled into the open one (I5, I8)."""
+    window = (int(START) // HOUR) * HOUR
+    when = START - HOUR if late else START  # late: in the sealed window before the watermark
+
+    async def run(path: Path) -> tuple[list[str], dict[str, str], list[tuple[Any, ...]]]:
+        database = Database(path)
+        await database.open()
+        try:
+            backlog = Backlog(database, cap=1000)
+            await backlog.load()
+            ingest = Ingest(database, backlog, Watermark(window), HOUR, ManualClock(START))
+            answers: list[str] = []
+            position = 0
+            for size in together:
+                chunk = appends[position : position + size]
+                position += size
+                results = await asyncio.gather(
+                    *(ingest.append([usage(i, c, when) for i, c in a.events]) for a in chunk),
+                    return_exceptions=True,
+                )
+                for result in results:
+                    assert isinstance(result, AppendResult | ConflictingEvent), result
+                    answers.append(
+                        "conflict"
+                        if isinstance(result, ConflictingEvent)
+                        else f"{result.accepted}+{result.duplicates}"
+                    )
+            stored = await database.conn.execute_fetchall(
+                "SELECT event_id, fingerprint, window_start, rolled FROM events"
+            )
+            return answers, {str(r[0]): str(r[1]) for r in stored}, [tuple(r[2:]) for r in stored]
+        finally:
+            await database.close()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        answers, stored, placed = asyncio.run(run(Path(tmp) / "model.db"))
+    expected_answers, expected = model(appends)
+    assert answers == expected_answers
+    assert stored == expected
+    assert set(placed) <= {(window, int(late))}
+
+
+@dataclass
+class Watermark:
+    """A fixed watermark: all that ingest may see of sealing."""
+
+    watermark: int
