@@ -17,7 +17,7 @@ from typing import Any
 import aiosqlite
 import grpc
 from metering_sidecar import config as config_module
-from metering_sidecar._app import Sidecar
+from metering_sidecar._app import Sidecar, startup_heap_frozen
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from metering_sidecar.store._schema import MIGRATIONS
@@ -84,8 +84,9 @@ async def serve(kind: str, port: int, db_path: str) -> None:
         )  # fmt: skip
         sidecar = Sidecar(cfg)
         await sidecar.start()
-        print("READY", flush=True)
-        await asyncio.Event().wait()
+        with startup_heap_frozen():  # as `metering-sidecar serve` does
+            print("READY", flush=True)
+            await asyncio.Event().wait()
     server = grpc.aio.server()
     if kind == "noop":
         # The stubs mark every RPC abstract; at run time the generated base class answers UNIMPLEMENTED for

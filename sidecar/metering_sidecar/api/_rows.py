@@ -52,13 +52,19 @@ def to_rows(
             message.event_id, message.customer_aws_account_id, message.dimension, message.quantity
         )  # fmt: skip
         wire = message.SerializeToString(deterministic=True)
+        ids, accounts, dimensions = len(event_id), len(account), len(dimension)
         ms = _OTHER
         if (
-            product and 0 < len(event_id) <= MAX_EVENT_ID and 0 < len(dimension) <= 255 and len(account) <= 255
+            product and 0 < ids <= MAX_EVENT_ID and 0 < dimensions <= 255 and accounts <= 255
             and 0 <= quantity <= MAX_QUANTITY and event_id.isascii() and event_id.isprintable()
             and account.isascii() and account.isdigit() and dimension.isascii()
         ):  # fmt: skip
-            extra = len(wire) - _size(event_id, account, dimension, quantity)
+            # The four fields' bytes: each string its tag, its length (1 byte below 128, else 2) and its
+            # text; the quantity its tag and varint, unless it is 0 (not sent).
+            size = 6 + ids + accounts + dimensions + (ids > 127) + (accounts > 127) + (dimensions > 127)
+            if quantity:
+                size += 1 + (quantity.bit_length() + 6) // 7
+            extra = len(wire) - size
             ms = now_ms if extra == 0 else _stamp_ms(message, extra, oldest, newest)
         if ms == _OTHER:
             try:
@@ -68,20 +74,11 @@ def to_rows(
             continue
         digest = new_digest()  # fingerprint(message), from the wire form already in hand
         digest.update(wire)
-        start = now_window if ms == now_ms else window_of(ms, window_seconds)
         append((
-            event_id, digest.hexdigest(), product, "", _ACCOUNT_ID, account, dimension, quantity, ms, start, "",
-            now_ms, 0, _AWS,
+            event_id, digest.hexdigest(), product, "", _ACCOUNT_ID, account, dimension, quantity, ms,
+            now_window if ms == now_ms else window_of(ms, window_seconds), "", now_ms, 0, _AWS,
         ))  # fmt: skip
     return rows
-
-
-def _size(event_id: str, account: str, dimension: str, quantity: int) -> int:
-    """Return the bytes the four fields take on the wire (the strings are ASCII and at most 255 long)."""
-    # A string: its tag, its length (1 byte below 128, else 2), its text. A quantity of 0 is not sent.
-    size = 6 + len(event_id) + len(account) + len(dimension)
-    size += (len(event_id) > 127) + (len(account) > 127) + (len(dimension) > 127)
-    return size + (1 + _varint(quantity) if quantity else 0)
 
 
 def _stamp_ms(message: pb.UsageEvent, extra: int, oldest: float, newest: float) -> int:

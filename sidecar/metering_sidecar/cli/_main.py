@@ -208,7 +208,7 @@ def _run_emulator(args: argparse.Namespace) -> int:
 
 
 async def _serve(cfg: config_module.Config, env: Mapping[str, str]) -> int:
-    from metering_sidecar._app import Sidecar
+    from metering_sidecar._app import Sidecar, startup_heap_frozen
 
     sidecar = Sidecar(cfg, env=env)
     loop = asyncio.get_running_loop()
@@ -236,7 +236,8 @@ async def _serve(cfg: config_module.Config, env: Mapping[str, str]) -> int:
     started = True
     if signals:
         drain()
-    await sidecar.run()  # returns after a drain; raises (exit 1, restart) if a part died on its own
+    with startup_heap_frozen():
+        await sidecar.run()  # returns after a drain; raises (exit 1, restart) if a part died on its own
     return EXIT_OK
 
 
