@@ -6,6 +6,7 @@ import asyncio
 import os
 import sqlite3
 import subprocess
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -129,8 +130,12 @@ async def test_deadline_closes_a_window_a_live_member_never_handed_over(
 ) -> None:
     """A live member stuck before the window holds it only until --cluster-close-deadline-seconds."""
     a = await cluster("a")
-    with psycopg.connect(dsn, autocommit=True) as conn:  # a member that heartbeats but never seals
-        conn.execute("INSERT INTO ms_members VALUES ('stuck', %s, 0, NULL)", (NEXT + 10 * HOUR,))
+    # A member that heartbeats but never seals. PostgreSQL judges heartbeats on its own clock, the real one,
+    # so the heartbeat is in the future of both clocks (as NEXT + 10 h alone it went stale at 21:10 UTC).
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO ms_members VALUES ('stuck', %s, 0, NULL)", (max(NEXT, time.time()) + 10 * HOUR,)
+        )
     clock.set(NEXT + 60)
     await call(a, "RecordUsage", pb.RecordUsageRequest(event=event(event_id="x", quantity=5)))
     clock.advance(HOUR)
