@@ -3,7 +3,7 @@
 # as a non-root user on a slim base in the next. Multi-arch (linux/amd64, linux/arm64): the base is pinned
 # by the digest of its multi-platform index, and requirements.lock holds every wheel's hash for both.
 #   docker buildx build --platform linux/amd64,linux/arm64 -t metering-sidecar .
-# requirements.lock: uv pip compile pyproject.toml --extra cluster --generate-hashes --universal \
+# requirements.lock: uv pip compile pyproject.toml --extra cluster --extra azure --generate-hashes --universal \
 #   --python-version 3.11 --no-header -o requirements.lock   (the suite checks it matches pyproject.toml)
 
 FROM python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7 AS build
@@ -15,7 +15,7 @@ RUN /opt/metering-sidecar/bin/pip install --no-cache-dir --require-hashes --only
 COPY pyproject.toml README.md LICENSE ./
 COPY sidecar ./sidecar
 # The cluster extra's driver is already installed from the lock; --no-deps keeps the lock the only source.
-RUN /opt/metering-sidecar/bin/pip install --no-cache-dir --no-deps ".[cluster]"
+RUN /opt/metering-sidecar/bin/pip install --no-cache-dir --no-deps ".[cluster,azure]"
 
 FROM python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7
 ARG VERSION=0.0.0-dev

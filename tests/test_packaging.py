@@ -443,12 +443,13 @@ def test_image_base_is_pinned_and_labelled() -> None:
         assert f"org.opencontainers.image.{label}=" in dockerfile
 
 
-def test_lock_pins_every_runtime_and_cluster_dependency() -> None:
+def test_lock_pins_every_runtime_cluster_and_azure_dependency() -> None:
     """requirements.lock pins, with hashes, a version of each dependency that pyproject.toml allows."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     lock = (ROOT / "requirements.lock").read_text()
     pinned = dict(re.findall(r"^([a-z0-9_.-]+)==(\S+)", lock, re.MULTILINE))
-    for text in [*project["dependencies"], *project["optional-dependencies"]["cluster"]]:
+    extras = project["optional-dependencies"]
+    for text in [*project["dependencies"], *extras["cluster"], *extras["azure"]]:
         requirement = Requirement(text)
         name = requirement.name.lower()
         assert name in pinned, f"{name} missing from requirements.lock (regenerate it: see Dockerfile)"
@@ -499,7 +500,8 @@ def test_pyproject_license_extras_and_bounds() -> None:
     assert "Apache License" in license_text
     assert "Version 2.0, January 2004" in license_text
     assert "END OF TERMS AND CONDITIONS" in license_text
-    for text in [*project["dependencies"], *project["optional-dependencies"]["cluster"]]:
+    extras = project["optional-dependencies"]
+    for text in [*project["dependencies"], *extras["cluster"], *extras["azure"]]:
         requirement = Requirement(text)
         assert any(s.operator in ("<", "<=", "==", "~=") for s in requirement.specifier), text
     assert not [d for d in project["dependencies"] if Requirement(d).name == "psycopg"]

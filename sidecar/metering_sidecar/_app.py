@@ -86,6 +86,7 @@ class Sidecar:
         self.clock = clock or SystemClock()
         self._marketplace = marketplace
         self._azure = azure
+        self.azure: AzureApi | None = None  # the Azure adapter once started; None: Azure is off
         self.emulator: EmulatorServer | None = None
         self.metrics = Metrics(config.max_record_age, cluster=bool(config.cluster_postgres_dsn))
         self.store = Store(
@@ -200,6 +201,7 @@ class Sidecar:
             azure = self._azure or azure_from_config(
                 config, self.env, self.emulator, self.metrics.observe_azure_call
             )
+            self.azure = azure
             if azure is not None:
                 parts.push_async_callback(azure.close)
             # The store's targets encode; the shipper's also send, each through its marketplace's adapter.

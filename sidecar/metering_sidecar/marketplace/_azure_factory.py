@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import atexit
+import importlib.util
+import logging
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -10,10 +12,13 @@ from pathlib import Path
 from typing import Protocol
 
 from metering_sidecar.config import Config
+from metering_sidecar.core import ConfigError
 from metering_sidecar.marketplace._azure import DEFAULT_API_URL, AzureMarketplace, CallObserver
 from metering_sidecar.marketplace._azure_auth import DEFAULT_AUTHORITY_HOST, AzureIdentity
 
+log = logging.getLogger("sidecar.marketplace")
 EMULATOR_TENANT = "emulator-tenant"
+INSTALL_HINT = "pip install 'metering-sidecar[azure]'"
 EMULATOR_CLIENT = "emulator-app"
 
 
@@ -34,6 +39,14 @@ def azure_from_config(
     config: Config, env: Mapping[str, str], emulator: EmulatedAzure | None, observe: CallObserver
 ) -> AzureMarketplace | None:
     """Return the Azure adapter, or None when Azure is not configured (Azure events are then refused)."""
+    installed = importlib.util.find_spec("azure.identity") is not None
+    if emulator is not None and not (installed and emulator.azure_authority_host):
+        log.warning(f"the emulator runs without Azure: azure-identity is not installed ({INSTALL_HINT})")
+        return None
+    if emulator is None and config.azure_enabled(env) and not installed:
+        raise ConfigError(
+            f"--azure-client-id: Azure Marketplace needs azure-identity, which is not installed: {INSTALL_HINT}"
+        )
     if emulator is not None:
         identity = AzureIdentity(
             tenant_id=EMULATOR_TENANT, client_id=EMULATOR_CLIENT, client_secret_file=_emulator_secret(),
