@@ -117,6 +117,12 @@ async def downstream_faults(workdir: Path, *, long: bool) -> Finding:
             max_attempts = max(max_attempts, _backoff_figures(workdir / "azure-faults.db")[1])
         emulator.azure_faults(outage=False, drop_next=2)
         await running
+        # The two forced drops land on the next accepted calls; on a loaded machine those may come after the
+        # load ends, so the faults are cleared only once they did (clearing them also clears drop_next).
+        for _ in range(300):
+            if emulator.azure_stats()["dropped"] >= 2:
+                break
+            await asyncio.sleep(0.2)
         emulator.azure_faults(throttle_rate=0, error_rate=0, drop_rate=0)
         status = await sidecar.drain(within=60)
         stats = emulator.azure_stats()
