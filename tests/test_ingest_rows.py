@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import tempfile
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar.api._rows import to_rows
-from metering_sidecar.api._validation import Rules, to_event
+from metering_sidecar.api._validation import Rules, fingerprint, to_event
 from metering_sidecar.core import (
     AppendResult,
     ConflictingEvent,
@@ -173,6 +174,18 @@ def test_the_common_shape_with_a_timestamp_takes_the_fast_path_with_the_same_row
     late.timestamp.CopyFrom(Timestamp(seconds=int(NOW) - 7 * HOUR))
     with pytest.raises(InvalidUsage, match=r"events\[1\]\.timestamp: must be younger"):
         to_rows([good, late], rule, NOW, HOUR)
+
+
+def test_the_fingerprint_is_the_one_stored_before() -> None:
+    """Databases hold fingerprints made as BLAKE2b-128 of the deterministic wire form: a retry after an
+    upgrade must match them, so both paths still make exactly that (a known value pins it)."""
+    message = pb.UsageEvent(event_id="e-1", customer_aws_account_id="1234", dimension="d", quantity=3)
+    message.tags["team"] = "a"
+    definition = hashlib.blake2b(message.SerializeToString(deterministic=True), digest_size=16).hexdigest()
+    assert fingerprint(message) == definition == "29e7019556a390acc54658c11570deed"
+    plain = pb.UsageEvent(event_id="e-2", customer_aws_account_id="1234", dimension="d", quantity=3)
+    [row] = to_rows([plain], Rules(default_product_code="prod"), NOW, HOUR)
+    assert row[1] == hashlib.blake2b(plain.SerializeToString(deterministic=True), digest_size=16).hexdigest()
 
 
 # --- the store: all-new group commit and checked path against a model ---------------------------

@@ -39,6 +39,9 @@ from metering_sidecar.store import (
     Sealing,
     StoreSettings,
 )
+from metering_sidecar.store._ingest import ROWS_PER_STATEMENT
+from metering_sidecar.store._rows import COLUMNS
+from metering_sidecar.store._settings import CHUNK
 from metering_sidecar.targets import AzureSubscription
 
 from tests.conftest import HOUR, START
@@ -299,6 +302,13 @@ async def test_ingest_commits_rolls_late_usage_forward_and_keeps_the_cap(databas
         await ingest.append([usage("x", START), usage("y", START)])
     assert backlog.count == 2
     await ingest.drain()
+
+
+def test_a_multi_row_insert_stays_under_the_host_parameter_limit() -> None:
+    """Ingest's biggest INSERT binds fewer parameters than CHUNK, the limit every store query keeps to."""
+    columns = len(COLUMNS.split(","))
+    assert max(ROWS_PER_STATEMENT) * columns <= CHUNK
+    assert min(ROWS_PER_STATEMENT) == 1  # any number of rows is a sum of these sizes
 
 
 # --- Sealing --------------------------------------------------------------------------------------

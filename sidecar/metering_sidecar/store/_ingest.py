@@ -1,9 +1,9 @@
 """Ingest: appends queue up and share group commits; every acknowledged event is committed and fsynced.
 
-One writer task takes everything queued while the last commit ran and writes it in one transaction.
-The common case, every event new and room under the cap, is one ``INSERT ... ON CONFLICT DO NOTHING``
-over rows built before the write lock was taken, run BEGIN to COMMIT in one hand-off to the database
-thread. Repeats, conflicts and the buffer cap take the checked path, request by request.
+One writer task takes everything queued while the last commit ran and writes it in one transaction,
+run BEGIN to COMMIT in one hand-off to the database thread. The common case, every event new and room
+under the cap, is multi-row ``INSERT ... ON CONFLICT DO NOTHING`` over rows built before the write
+lock was taken. Repeats, conflicts and the buffer cap take the checked path, request by request.
 """
 
 from __future__ import annotations
@@ -33,13 +33,13 @@ from metering_sidecar.store._settings import CHUNK
 # Rows go in as multi-row INSERTs of 64, 16, 4 and 1 rows: one statement of many rows costs SQLite and
 # the sqlite3 module about a quarter less than as many one-row statements (executemany), and holds
 # Python's GIL for one bind per statement, not one per row (BENCHMARKS.md, "Where the time goes").
-_ROWS_PER_STATEMENT = (64, 16, 4, 1)
+# A statement of 64 rows binds 64 x 14 parameters, under CHUNK (tests/test_store_parts.py checks it).
+ROWS_PER_STATEMENT = (64, 16, 4, 1)
 _PARAMS = "(" + ", ".join("?" * (COLUMNS.count(",") + 1)) + ")"
-assert _ROWS_PER_STATEMENT[0] * (COLUMNS.count(",") + 1) <= CHUNK  # under the host-parameter limit
 _NEW = " ON CONFLICT (event_id) DO NOTHING"
 _STATEMENTS = {
     (size, conflict): f"INSERT INTO events ({COLUMNS}) VALUES {', '.join([_PARAMS] * size)}{conflict}"
-    for size in _ROWS_PER_STATEMENT
+    for size in ROWS_PER_STATEMENT
     for conflict in ("", _NEW)
 }
 
@@ -219,7 +219,7 @@ def _insert(rows: list[EventRow], rolled: int, db: sqlite3.Connection) -> None:
 def _insert_rows(db: sqlite3.Connection, rows: list[EventRow], conflict: str) -> None:
     flat = _flatten
     start = 0
-    for size in _ROWS_PER_STATEMENT:
+    for size in ROWS_PER_STATEMENT:
         end = start + (len(rows) - start) // size * size
         if end > start:
             params = (
