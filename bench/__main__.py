@@ -48,6 +48,7 @@ BATCHES = (100, 1000)
 SHIP_RATE = 40.0
 SMOKE_SHIP_RATE = 100.0
 ROUNDS = 5  # alternating runs behind each target's median
+SMOKE_ROUNDS = 2  # enough to exercise the alternation and the pairwise ratios
 IDLE_CONNECTIONS = 2000
 
 
@@ -175,11 +176,12 @@ def seal(workdir: Path, events: int) -> dict[str, Any]:
 async def repeated(workdir: Path, smoke: bool) -> dict[str, Any]:
     """The runs the targets are judged on: each alternates with its baselines, round by round."""
     seconds = 0.3 if smoke else 4.0
+    rounds = SMOKE_ROUNDS if smoke else ROUNDS
     servers = {kind: Server(kind, workdir / "repeated") for kind in ("noop", "naive", "sidecar")}
     try:
         unary = await ingest.alternate(
             {kind: functools.partial(_unary64, servers[kind].target, seconds, f"{kind}r") for kind in ("noop", "sidecar")},
-            ROUNDS,
+            rounds,
         )  # fmt: skip
         batch = {}
         for size in BATCHES:
@@ -189,11 +191,11 @@ async def repeated(workdir: Path, smoke: bool) -> dict[str, Any]:
                 for kind in ("sidecar", "naive")
             }
             runs["raw"] = functools.partial(_raw, workdir / "repeated", size, total)
-            batch[size] = await ingest.alternate(runs, ROUNDS)
+            batch[size] = await ingest.alternate(runs, rounds)
     finally:
         for server in servers.values():
             server.stop()
-    return {"rounds": ROUNDS, "unary64": unary, "batch": batch}
+    return {"rounds": rounds, "unary64": unary, "batch": batch}
 
 
 async def _unary64(target: str, seconds: float, prefix: str, number: int) -> dict[str, float]:

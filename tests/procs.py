@@ -125,6 +125,13 @@ class Emulator:
             self.proc.stdout.close()
 
 
+# Tests ship against the emulator, not AWS: pacing at AWS's 10 calls a second would make every scenario that
+# drains thousands of records wait on the clock, not on the code. tests/test_pacing.py tests the pacing itself
+# (the default rate included); a test's own --ship-rate-per-second comes later and wins. The previous release
+# (module "sidecar") had no such flag.
+FAST_SHIPPING = ("--ship-rate-per-second", "200")
+
+
 class SidecarProcess:
     """`metering-sidecar serve` in a subprocess, restartable on the same database and port."""
 
@@ -156,6 +163,7 @@ class SidecarProcess:
             "--metrics-listen", f"127.0.0.1:{self.metrics_port}", "--db", str(db), "--product-code", "prod-e2e",
             "--metering-endpoint-url", emulator_url, "--entitlement-endpoint-url", emulator_url, "--aws-max-attempts", "1", "--log-level", "warning",
             *(self._azure_args(db, azure) if azure is not None else ()),
+            *(FAST_SHIPPING if module == "metering_sidecar" else ()),
             *args,
         ]  # fmt: skip
         self.env = env or {}
