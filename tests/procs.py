@@ -130,6 +130,7 @@ class Emulator:
 # (the default rate included); a test's own --ship-rate-per-second comes later and wins. The previous release
 # (module "sidecar") had no such flag.
 FAST_SHIPPING = ("--ship-rate-per-second", "200")
+AWS_PACE = ("--ship-rate-per-second", "10")  # the default, for a scenario that needs records to wait in line
 
 
 class SidecarProcess:

@@ -31,15 +31,62 @@ from metering_sidecar.store import EventRow, event_row, window_of
 _AWS = "aws"  # the fast path takes only AWS account-id events; the rest go through to_event
 _ACCOUNT_ID = str(CustomerField.ACCOUNT_ID)
 _OTHER = -1  # not the common shape: to_event decides
+_EVENTS_TAG = 0x0A  # RecordUsageBatchRequest.events: field 1, length-delimited
+
+
+def event_wires(request: pb.RecordUsageBatchRequest) -> list[bytes] | None:
+    """Return each event's deterministic wire form, cut from the batch's own: one encoding of the whole
+    request costs a tenth of encoding its events one by one, and an event is encoded the same inside its
+    batch as alone. None when the batch's encoding holds anything but its events (a field this version
+    does not know): the caller encodes each event then."""
+    data = request.SerializeToString(deterministic=True)
+    wires: list[bytes] = []
+    append = wires.append
+    pos, end = 0, len(data)
+    while pos < end:
+        if data[pos] != _EVENTS_TAG:
+            return None
+        size = data[pos + 1]
+        if size < 0x80:  # the common lengths: one byte of varint, or two
+            pos += 2
+        elif data[pos + 2] < 0x80:
+            size = (size & 0x7F) | data[pos + 2] << 7
+            pos += 3
+        else:
+            size, pos = _long_varint(data, pos + 1)
+        append(data[pos : pos + size])
+        pos += size
+    return wires
+
+
+def _long_varint(data: bytes, pos: int) -> tuple[int, int]:
+    """Return the varint at ``pos`` and the position after it."""
+    value = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
 
 
 def to_rows(
-    messages: Sequence[pb.UsageEvent], rules: Rules, now: float, window_seconds: int, *, located: bool = True
+    messages: Sequence[pb.UsageEvent],
+    rules: Rules,
+    now: float,
+    window_seconds: int,
+    *,
+    located: bool = True,
+    wires: Sequence[bytes] | None = None,
 ) -> list[EventRow]:
     """Validate ``messages`` (all or nothing) and return their rows for the store, received at ``now``.
 
     An error names the event's index in the batch unless ``located`` is false (a single RecordUsage).
+    ``wires``: each message's deterministic wire form when the caller has it (``event_wires``).
     """
+    if wires is None or len(wires) != len(messages):
+        wires = [message.SerializeToString(deterministic=True) for message in messages]
     now_ms = round(now * 1000)
     now_window = window_of(now_ms, window_seconds)
     product = rules.default_product_code
@@ -47,11 +94,10 @@ def to_rows(
     new_digest = fingerprint_state().copy
     rows: list[EventRow] = []
     append = rows.append
-    for index, message in enumerate(messages):
+    for index, (message, wire) in enumerate(zip(messages, wires, strict=True)):
         event_id, account, dimension, quantity = (
             message.event_id, message.customer_aws_account_id, message.dimension, message.quantity
         )  # fmt: skip
-        wire = message.SerializeToString(deterministic=True)
         ids, accounts, dimensions = len(event_id), len(account), len(dimension)
         ms = _OTHER
         if (

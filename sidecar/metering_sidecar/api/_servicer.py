@@ -14,7 +14,7 @@ from metering_sidecar.api._azure import AzureServicer
 from metering_sidecar.api._errors import map_errors, status_for
 from metering_sidecar.api._onboarding import OnboardingServicer
 from metering_sidecar.api._operator import OperatorServicer, timestamp_pb
-from metering_sidecar.api._rows import to_rows
+from metering_sidecar.api._rows import event_wires, to_rows
 from metering_sidecar.api._validation import MAX_BATCH, Rules
 from metering_sidecar.core import AppendResult, Clock, InvalidUsage, SidecarError
 from metering_sidecar.onboarding import AzureOnboarding, Entitlements, Onboarding
@@ -98,7 +98,7 @@ class MeteringServicer(OperatorServicer, OnboardingServicer, AzureServicer, pb_g
             events = request.events
             if len(events) > MAX_BATCH:
                 raise InvalidUsage("events", f"at most {MAX_BATCH} events per batch, got {len(events)}")
-            return to_rows(events, self.rules, now, window_seconds)
+            return to_rows(events, self.rules, now, window_seconds, wires=event_wires(request))
 
         _, result = await self._ingest("RecordUsageBatch", len(request.events), build)
         return pb.RecordUsageBatchResponse(accepted=result.accepted, duplicates=result.duplicates)
