@@ -105,7 +105,7 @@ def breakdown(workdir: Path, events: int, messages: Callable[[int, str], Any]) -
     through the store, and a one-row commit with plain sqlite3.
     """
     from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-    from metering_sidecar.api._rows import to_rows
+    from metering_sidecar.api._rows import event_wires, to_rows
     from metering_sidecar.api._validation import Rules
     from metering_sidecar.core._clock import SystemClock
     from metering_sidecar.store import Store, StoreSettings
@@ -122,7 +122,9 @@ def breakdown(workdir: Path, events: int, messages: Callable[[int, str], Any]) -
     requests = [pb.RecordUsageBatchRequest.FromString(data) for data in wire]
     parse = time.perf_counter() - began
     began = time.perf_counter()
-    batches = [to_rows(request.events, rules, time.time(), 3600) for request in requests]
+    batches = [
+        to_rows(request.events, rules, time.time(), 3600, wires=event_wires(request)) for request in requests
+    ]  # as RecordUsageBatch does
     validate = time.perf_counter() - began
     singles = [to_rows([messages(n, "one-")], rules, time.time(), 3600) for n in range(300)]
 
@@ -269,7 +271,8 @@ def time_lines(r: dict[str, Any]) -> list[str]:
         "  (b), which stores placeholders, is the work (b) skips: reading and checking each field (a protobuf",
         "  field read is about 0.8 k instructions) and serializing and hashing each event for its",
         "  fingerprint (6.5 k an event). Per event on the server, perf: Python 3.0 µs against (b)'s 1.0 µs,",
-        "  SQLite 1.6 µs against 2.3 µs.",
+        "  SQLite 1.6 µs against 2.3 µs. Since then a batch is encoded once and each event's wire form cut",
+        "  from it (event_wires): validating 1000 events went from 1.73 to 1.43 ms in one process.",
         "* RecordUsage at 64 callers: the sidecar's own code is about 117 k instructions a call when 8 share",
         "  a commit, as they do under the bench (168 k before), 90 k when 64 do. The event loop's thread",
         "  spent 251 µs user CPU a call against 269 µs before and about 200 µs for (a): gRPC's server is most",

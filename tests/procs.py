@@ -18,6 +18,7 @@ from typing import Any
 import grpc
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from metering_sidecar.config import Config
 
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "AKIDTEST",
@@ -127,10 +128,12 @@ class Emulator:
 
 # Tests ship against the emulator, not AWS: pacing at AWS's 10 calls a second would make every scenario that
 # drains thousands of records wait on the clock, not on the code. tests/test_pacing.py tests the pacing itself
-# (the default rate included); a test's own --ship-rate-per-second comes later and wins. The previous release
-# (module "sidecar") had no such flag.
+# in-process. A test's own --ship-rate-per-second comes later on the command line and wins; a flag also beats
+# METERING_SIDECAR_SHIP_RATE_PER_SECOND and --config files, so a test that sets the rate those ways must pass
+# the flag instead. The previous release (module "sidecar") had no such flag.
 FAST_SHIPPING = ("--ship-rate-per-second", "200")
-AWS_PACE = ("--ship-rate-per-second", "10")  # the default, for a scenario that needs records to wait in line
+# The default pace, for a scenario that needs records to wait in line.
+AWS_PACE = ("--ship-rate-per-second", f"{Config.ship_rate_per_second:g}")
 
 
 class SidecarProcess:

@@ -60,6 +60,30 @@ async def test_same_id_same_content_counts_once(
     assert status.pending_events == 1
 
 
+async def test_an_event_first_sent_in_a_batch_is_the_same_event_sent_alone(
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub
+) -> None:
+    """I8 across RPCs: a batch's fingerprints come from the batch's own encoding, a single event's from its
+    own; an event with tags and a field this version does not know is a duplicate either way round, and
+    other content under its id is ALREADY_EXISTS."""
+    tagged = event(event_id="both-ways", quantity=3, tags={"team": "a", "env": "prod", "cost-centre": "7"})
+    tagged.MergeFromString(b"\x78\x01")  # field 15 = 1, unknown here
+    plain = event(event_id="plain-both-ways", quantity=2)
+    answer = await stub.RecordUsageBatch(pb.RecordUsageBatchRequest(events=[plain, tagged]))
+    assert (answer.accepted, answer.duplicates) == (2, 0)
+    for sent in (tagged, plain):
+        assert (await stub.RecordUsage(pb.RecordUsageRequest(event=sent))).duplicate
+    answer = await stub.RecordUsageBatch(pb.RecordUsageBatchRequest(events=[tagged, plain]))
+    assert (answer.accepted, answer.duplicates) == (0, 2)
+    changed = pb.UsageEvent()
+    changed.CopyFrom(tagged)
+    changed.tags["env"] = "dev"
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await stub.RecordUsage(pb.RecordUsageRequest(event=changed))
+    assert info.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert (await stub.GetStatus(pb.GetStatusRequest())).pending_events == 2
+
+
 async def test_retry_without_timestamp_is_the_same_event(
     sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, clock: object
 ) -> None:

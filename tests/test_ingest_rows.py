@@ -138,16 +138,16 @@ def test_fast_rows_are_the_rows_to_event_gives(
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(messages(), max_size=6), st.sampled_from([0, 1, 200, 20_000]), rules)
+@given(st.lists(messages(), max_size=6), st.sampled_from([0, 1, 200, 20_000]), st.integers(0, 5), rules)
 def test_events_cut_from_the_batch_encoding_are_each_events_own(
-    batch: list[pb.UsageEvent], padding: int, rule: Rules
+    batch: list[pb.UsageEvent], padding: int, where: int, rule: Rules
 ) -> None:
     """event_wires cuts exactly each event's deterministic wire form out of the batch's (tags in any order,
-    unknown fields, lengths of one, two and three varint bytes), and to_rows gives the same rows with it."""
-    if (
-        batch and padding
-    ):  # an event whose length needs a longer varint (a rule refuses it; the cut must not care)
-        batch[-1].dimension = "d" * padding
+    unknown fields, lengths of one, two and three varint bytes, anywhere in the batch), and to_rows gives
+    the same rows with it."""
+    if batch and padding:
+        # An event whose length needs a longer varint (a rule refuses it; the cut must not care).
+        batch[where % len(batch)].dimension = "d" * padding
     request = pb.RecordUsageBatchRequest(events=batch)
     wires = event_wires(request)
     assert wires == [message.SerializeToString(deterministic=True) for message in batch]

@@ -56,7 +56,7 @@ def event_wires(request: pb.RecordUsageBatchRequest) -> list[bytes] | None:
             size, pos = _long_varint(data, pos + 1)
         append(data[pos : pos + size])
         pos += size
-    return wires
+    return wires if pos == end else None
 
 
 def _long_varint(data: bytes, pos: int) -> tuple[int, int]:
@@ -83,9 +83,10 @@ def to_rows(
     """Validate ``messages`` (all or nothing) and return their rows for the store, received at ``now``.
 
     An error names the event's index in the batch unless ``located`` is false (a single RecordUsage).
-    ``wires``: each message's deterministic wire form when the caller has it (``event_wires``).
+    ``wires``: each message's deterministic wire form when the caller has it (``event_wires``); one for
+    each message, or the loop below raises ValueError.
     """
-    if wires is None or len(wires) != len(messages):
+    if wires is None:
         wires = [message.SerializeToString(deterministic=True) for message in messages]
     now_ms = round(now * 1000)
     now_window = window_of(now_ms, window_seconds)
