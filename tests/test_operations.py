@@ -248,3 +248,20 @@ async def test_health_command_exit_codes(sidecar: Sidecar) -> None:
     await sidecar.health.drain()
     assert (await cli(sidecar.target, "health"))[0] == 1
     assert (await cli("127.0.0.1:1", "health", "--timeout", "1"))[0] == 1
+
+
+async def test_a_failing_database_read_is_unavailable_with_a_message(
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub
+) -> None:
+    """A read the database cannot answer (here: a table dropped behind the sidecar's back, as a damaged
+    or tampered-with file would) is UNAVAILABLE with what to do, not UNKNOWN with a Python class name."""
+    database = sidecar.store.database
+    async with database.write_lock:
+        await database.conn.execute("DROP TABLE records")
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await stub.GetStatus(pb.GetStatusRequest())
+    assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+    details = info.value.details() or ""
+    assert "database failed to read" in details, details
+    assert "no such table" in details, details
+    assert "class" not in details

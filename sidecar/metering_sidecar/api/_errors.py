@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -64,6 +65,16 @@ def map_errors(handler: Handler[Request, Response]) -> Handler[Request, Response
             if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED):
                 log.warning("request refused", extra={"fields": {"code": code.name, "error": str(exc)}})
             await context.abort(code, str(exc))
+            raise AssertionError("unreachable: abort raises") from exc
+        except sqlite3.Error as exc:
+            # The store maps the failures of its writes; a read that fails (a damaged or tampered-with
+            # database) must not reach the caller as UNKNOWN with a Python class name in it.
+            message = (
+                f"the sidecar's database failed to read: {exc}. If it persists the database file may be "
+                "damaged: restart the sidecar, which checks the file at start-up and says what to do"
+            )
+            log.error("database read failed", extra={"fields": {"error": str(exc)}})
+            await context.abort(grpc.StatusCode.UNAVAILABLE, message)
             raise AssertionError("unreachable: abort raises") from exc
 
     return wrapper
