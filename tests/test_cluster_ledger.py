@@ -594,6 +594,25 @@ def test_dsn_secrets_never_reach_a_message(tmp_path: Path) -> None:
     assert "s3cr" not in done.stderr + done.stdout
 
 
+def test_a_dsn_value_postgres_would_always_refuse_exits_2_at_start() -> None:
+    """A typo in a fixed-choice DSN parameter (libpq checks those only when connecting, as a connection
+    failure) is a configuration error at start, not "PostgreSQL unreachable" for the life of the pod."""
+    for dsn, named in (
+        ("postgresql://u:pw@127.0.0.1:5432/db?sslmode=bogus", "sslmode='bogus'"),
+        ("host=db dbname=ledger target_session_attrs=primry", "target_session_attrs='primry'"),
+        ("host=db port=54x32", "port='54x32'"),
+    ):
+        with pytest.raises(ConfigError) as info:
+            PostgresLedger(dsn, "a", window_seconds=HOUR, expiry_after=HOUR)
+        assert named in str(info.value), info.value
+        assert "pw" not in str(info.value).replace("--cluster-postgres-dsn", "")
+    for dsn in (
+        "postgresql://u@db/x?sslmode=verify-full",
+        "host=a,b port=5432,5433 target_session_attrs=read-write",
+    ):
+        PostgresLedger(dsn, "a", window_seconds=HOUR, expiry_after=HOUR)  # valid: no error at construction
+
+
 async def test_a_member_that_shuts_down_announces_it_leaves(
     cluster: Any, clock: ManualClock, emulator: EmulatorServer
 ) -> None:

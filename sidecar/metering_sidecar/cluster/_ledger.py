@@ -121,13 +121,35 @@ def _pg_error(exc: BaseException, dsn: str) -> LedgerError:
     return LedgerError(code, message, retryable=True)
 
 
+# libpq parameters whose values form a fixed set. libpq checks them only when it connects, and says so
+# as a connection failure, so a typo would look like PostgreSQL being down for as long as the pod runs.
+_CHOICES = {
+    "sslmode": ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
+    "gssencmode": ("disable", "prefer", "require"),
+    "channel_binding": ("disable", "prefer", "require"),
+    "target_session_attrs": ("any", "read-write", "read-only", "primary", "standby", "prefer-standby"),
+    "load_balance_hosts": ("disable", "random"),
+    "sslnegotiation": ("postgres", "direct"),
+}
+
+
 def check_dsn(dsn: str) -> None:
     """Refuse a malformed --cluster-postgres-dsn at start (exit 2), without repeating its password."""
     try:
-        psycopg.conninfo.conninfo_to_dict(dsn)
+        params = psycopg.conninfo.conninfo_to_dict(dsn)
     except psycopg.Error as exc:
         raise ConfigError(f"--cluster-postgres-dsn: not a valid PostgreSQL connection string: "
                           f"{_message(exc, dsn)}") from None  # fmt: skip
+    for name, allowed in _CHOICES.items():
+        value = params.get(name)
+        if value is not None and str(value) not in allowed:
+            raise ConfigError(
+                f"--cluster-postgres-dsn: {name}={value!r} is not one of {', '.join(allowed)}; "
+                "fix the connection string (PostgreSQL would refuse every connection with it)"
+            )
+    port = params.get("port")
+    if port is not None and not all(p.strip().isdigit() for p in str(port).split(",")):
+        raise ConfigError(f"--cluster-postgres-dsn: port={port!r} is not a port number")
 
 
 def _merge(groups: Sequence[TagGroup]) -> list[TagGroup]:
