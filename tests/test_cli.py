@@ -7,6 +7,8 @@ import dataclasses
 import io
 import json
 import logging
+import shlex
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +25,7 @@ from metering_sidecar.marketplace import AzureIdentity
 
 from tests.azure_support import CLIENT, SCOPE, TENANT, start_emulator
 from tests.cli_run import run_cli
-from tests.procs import Emulator, SidecarProcess
+from tests.procs import Emulator, SidecarProcess, _env, python_m
 
 
 async def test_demo_bills_what_it_records() -> None:
@@ -104,6 +106,44 @@ def test_damaged_database_stops_serve_with_instructions(tmp_path: Path) -> None:
     assert out.returncode == 1
     assert "damaged" in out.stderr
     assert db.read_bytes() == b"not sqlite" * 500
+
+
+def test_db_in_a_missing_directory_exits_2_saying_to_create_it(tmp_path: Path) -> None:
+    """`serve --db` in a directory that does not exist: exit 2 naming it and what to do, not a traceback."""
+    db = tmp_path / "nodir" / "x.db"
+    out = run_cli(["serve", "--db", str(db), "--listen", "127.0.0.1:0"])
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.startswith("metering-sidecar: error: --db:")
+    assert f"the directory {db.parent} of {db} does not exist" in out.stderr
+    assert "mkdir -p" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert not db.parent.exists()
+
+
+def test_db_that_is_a_directory_exits_2_saying_to_give_a_file(tmp_path: Path) -> None:
+    """`serve --db DIR`: exit 2 saying it is a directory (not "damaged"), and nothing created beside it."""
+    out = run_cli(["serve", "--db", str(tmp_path), "--listen", "127.0.0.1:0"])
+    assert out.returncode == 2, out.stderr
+    assert f"--db: {tmp_path} is a directory, not a database file" in out.stderr
+    assert "damaged" not in out.stderr
+    assert not Path(f"{tmp_path}.lock").exists()
+
+
+def test_db_on_a_read_only_filesystem_exits_2_saying_so(tmp_path: Path) -> None:
+    """`serve --db` on a read-only mount (a real one, in a user and mount namespace): exit 2 naming the
+    directory and the read-only filesystem, not an OSError traceback."""
+    if subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode != 0:
+        pytest.skip("unshare -rm (a user and mount namespace) is not available here")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    argv, env = python_m("metering_sidecar", ["serve", "--db", str(ro / "x.db"), "--listen", "127.0.0.1:0"],
+                         _env())  # fmt: skip
+    script = f"mount -t tmpfs -o ro tmpfs {shlex.quote(str(ro))} && exec {shlex.join(argv)}"
+    out = subprocess.run(["unshare", "-rm", "sh", "-c", script], env=env, capture_output=True, text=True,
+                         timeout=60)  # fmt: skip
+    assert out.returncode == 2, out.stderr
+    assert f"--db: {ro} is on a read-only filesystem" in out.stderr
+    assert "Traceback" not in out.stderr
 
 
 @pytest.mark.parametrize("argv", [["serve", "--listen", "999.999.1.1:bad"]])

@@ -225,6 +225,21 @@ async def test_a_symlinked_database_shares_its_targets_lock(tmp_path: Path) -> N
                 pass
 
 
+async def test_a_hard_linked_database_is_refused_and_the_holder_keeps_writing(tmp_path: Path) -> None:
+    """I10: a hard link is another path (another .lock file) to the same file: refused on the file's own
+    lock, in one process without opening a descriptor whose close would drop SQLite's locks."""
+    path = tmp_path / "real.db"
+    link = tmp_path / "hard.db"
+    async with Store(path, SETTINGS, ManualClock(START)) as store:
+        link.hardlink_to(path)
+        with pytest.raises(DatabaseLocked, match=r"pid \d+ \(this process\) holds .*hard link"):
+            async with Store(link, SETTINGS, ManualClock(START)):
+                pass
+        await store.append([_event("after-refusal", START + 1)])
+    async with Store(link, SETTINGS, ManualClock(START)) as again:  # the holder gone, the link serves
+        assert await again.database.scalar("SELECT COUNT(*) FROM events") == 1
+
+
 async def test_run_raises_when_a_part_dies_on_its_own(make_sidecar: SidecarFactory) -> None:
     """Sidecar.run() returns after a shutdown, and raises (the process exits to be restarted) on a dead part."""
     from metering_sidecar.core import SidecarError

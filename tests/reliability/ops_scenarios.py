@@ -6,6 +6,7 @@ METERING_SIDECAR_SOAK=1)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import subprocess
 import time
@@ -111,16 +112,22 @@ async def graceful_restarts(workdir: Path, *, long: bool) -> Finding:
         emulator.stop()
 
 
-async def second_process(workdir: Path, *, long: bool) -> Finding:
+async def second_process(workdir: Path, *, long: bool, hard_link: bool = False) -> Finding:
     """A second `serve` on the same database (a surge rollout, a shared volume, a copy-paste) exits 2 and
-    names the holder; the first one goes on and bills everything."""
+    names the holder; the first one goes on and bills everything.
+
+    ``hard_link``: the second is given a hard link to the first one's file (another path, so another
+    ``.lock`` file, but the same database); the file is checked intact while the first still serves."""
     emulator = Emulator("--dedup-seconds", "2")
     args = ("--window-seconds", "2", "--close-delay-seconds", "0.3", "--flush-interval-seconds", "0.1")
-    first = SidecarProcess(workdir / "shared.db", emulator.url, *args)
-    second = SidecarProcess(workdir / "shared.db", emulator.url, *args)
+    db = workdir / "shared.db"
+    first = SidecarProcess(db, emulator.url, *args)
+    second = SidecarProcess(workdir / "hard.db" if hard_link else db, emulator.url, *args)
     refusals: list[str] = []
     try:
         first.start()
+        if hard_link:
+            os.link(db, workdir / "hard.db")
         load = Load(first.target, seed=3)
         running = asyncio.create_task(load.run(3, 6.0 if long else 3.0, "s"))
         for _ in range(3 if long else 1):
@@ -134,19 +141,32 @@ async def second_process(workdir: Path, *, long: bool) -> Finding:
         await running
         status = await first.drain(within=60)
         assert first.proc is not None
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:  # read while the first serves
+            check = [str(row[0]) for row in conn.execute("PRAGMA quick_check")]
+        title = (
+            "11b. a second process on a hard link to the database"
+            if hard_link
+            else "11. a second process on one database"
+        )
         finding = Finding(
-            "11. a second process on one database",
+            title,
             f"{len(refusals)} second `serve` processes refused with exit 2 while the first served "
             f"{load.sent} events",
             dead_letters=status.dead_letter_records,
             figures={"refusals": len(refusals), "holder_pid_named": all(f"pid {first.proc.pid}" in r for r in refusals),
-                     "pending_after": status.pending_events, "message": refusals[0].strip()},
+                     "pending_after": status.pending_events, "message": refusals[0].strip(),
+                     "first_running": first.proc.poll() is None, "quick_check": check},
         )  # fmt: skip
         return _finish(finding, load.acked, emulator)
     finally:
         _stop(first)
         _stop(second)
         emulator.stop()
+
+
+async def hard_linked_second_process(workdir: Path, *, long: bool) -> Finding:
+    """A second `serve` given a hard link to the first one's database exits 2; the file stays intact."""
+    return await second_process(workdir, long=long, hard_link=True)
 
 
 async def changed_configuration(workdir: Path, *, long: bool) -> Finding:
@@ -319,4 +339,11 @@ async def mode_switch(workdir: Path, *, long: bool) -> Finding:
         return _finish(finding, acked, emulator)
 
 
-SCENARIOS = [graceful_restarts, second_process, changed_configuration, hung_endpoint, mode_switch]
+SCENARIOS = [
+    graceful_restarts,
+    second_process,
+    hard_linked_second_process,
+    changed_configuration,
+    hung_endpoint,
+    mode_switch,
+]

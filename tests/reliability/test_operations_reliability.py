@@ -36,6 +36,21 @@ async def test_second_process_on_one_database_is_refused(tmp_path: Path) -> None
 
 
 @pytest.mark.timeout(300 if LONG else 120)
+async def test_second_process_on_a_hard_link_to_the_database_is_refused(tmp_path: Path) -> None:
+    """A second serve on a hard link to the served file (its own path and .lock, the same file) exits 2
+    naming the holder and the hard link; the first keeps serving and bills everything; the file is intact."""
+    finding = await ops_scenarios.hard_linked_second_process(tmp_path, long=LONG)
+    assert finding.ok, finding
+    assert finding.acked > 0
+    assert finding.figures["holder_pid_named"], finding.figures["message"]
+    assert "another metering-sidecar serves this database" in finding.figures["message"]
+    assert "hard link" in finding.figures["message"]
+    assert finding.figures["first_running"]
+    assert finding.figures["quick_check"] == ["ok"]
+    assert finding.figures["pending_after"] == 0
+
+
+@pytest.mark.timeout(300 if LONG else 120)
 async def test_configuration_changes_strand_nothing(tmp_path: Path) -> None:
     """Changed product code and tag keys take over stored usage; a changed window exits 2 and says what to run."""
     finding = await ops_scenarios.changed_configuration(tmp_path, long=LONG)

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from metering_sidecar.core import SidecarError, StorageError, StorageFull
+from metering_sidecar.store._file_lock import DatabaseFileLock
 from metering_sidecar.store._lock import DatabaseLock
 from metering_sidecar.store._schema import MIGRATIONS, SCHEMA_VERSION
 from metering_sidecar.store._settings import log
@@ -50,7 +51,8 @@ class Database:
         self.last_error = ""
         self.created = False
         self._conn: aiosqlite.Connection | None = None
-        self._file_lock = DatabaseLock(self.path)
+        self._path_lock = DatabaseLock(self.path)  # <db>.lock: names the holder for the refusal
+        self._file_lock = DatabaseFileLock(self.path)  # the file itself: its hard links and bind mounts too
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -61,7 +63,12 @@ class Database:
 
     async def open(self, *loaders: Callable[[], Awaitable[None]]) -> None:
         """Lock, open, check and migrate, then run ``loaders``; refuse a damaged file without touching it."""
-        self._file_lock.acquire()
+        self._path_lock.acquire()
+        try:
+            self._file_lock.acquire()  # creates a missing file empty: SQLite opens that as a new database
+        except BaseException:
+            self._path_lock.release()
+            raise
         existed = await asyncio.to_thread(_has_content, self.path)
         try:
             self._conn = await aiosqlite.connect(self.path, isolation_level=None)
@@ -85,14 +92,15 @@ class Database:
             raise
 
     async def close(self) -> None:
-        """Close the connection and give the file lock back; safe to call twice."""
+        """Close the connection and give the locks back; safe to call twice."""
         if self._conn is not None:
             try:
                 await self._conn.close()
             except (sqlite3.Error, ValueError):
                 pass
             self._conn = None
-        self._file_lock.release()
+        self._file_lock.release()  # after the connection: closing it drops this process's POSIX locks
+        self._path_lock.release()
 
     async def _check_integrity(self) -> None:
         rows = await self.conn.execute_fetchall("PRAGMA quick_check")

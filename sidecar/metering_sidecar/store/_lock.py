@@ -15,9 +15,10 @@ import socket
 from pathlib import Path
 
 from metering_sidecar.core import DatabaseLocked
+from metering_sidecar.store._db_path import check_db_path, path_error
 
 # flock answers these where the filesystem cannot lock (some NFS mounts, FUSE filesystems).
-_NO_LOCKING = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL, errno.ENOSYS})
+NO_LOCKING = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL, errno.ENOSYS})
 
 
 # Network and user-space filesystems: flock may be granted on two hosts at once (NFS with nolock or
@@ -56,12 +57,18 @@ class DatabaseLock:
     """Take with acquire(), give back with release() (safe to call twice)."""
 
     def __init__(self, db_path: str, *, mountinfo: str = "/proc/self/mountinfo") -> None:
+        self.db_path = db_path
         self.path = lock_path(db_path)
         self.mountinfo = mountinfo
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        """Take the lock or raise DatabaseLocked naming the holder, or why the filesystem cannot lock."""
+        """Take the lock or raise DatabaseLocked naming the holder, or why the filesystem cannot lock.
+
+        A --db path that cannot be a database file (its directory missing or read-only, a directory)
+        raises ConfigError before anything is created.
+        """
+        check_db_path(self.db_path)
         kind = filesystem_type(self.path.parent, self.mountinfo)
         if kind in _SHARED_FILESYSTEMS or (kind.startswith("fuse.") and kind != "fuse.fuse-overlayfs"):
             raise DatabaseLocked(
@@ -69,7 +76,10 @@ class DatabaseLock:
                 "SQLite's WAL is reliable. Put --db on a local disk or a ReadWriteOnce volume (block "
                 "storage such as EBS), not NFS, EFS, SMB or another shared filesystem"
             )
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise path_error(self.db_path, exc, self.path) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -80,7 +90,7 @@ class DatabaseLock:
                     "One process per database: stop the other one (or give this one its own --db); two "
                     "processes sealing one file would bill an hour twice or not at all"
                 ) from None
-            if exc.errno in _NO_LOCKING:
+            if exc.errno in NO_LOCKING:
                 raise DatabaseLocked(
                     f"the filesystem of {self.path} cannot lock files ({os.strerror(exc.errno or 0)}), so "
                     "the sidecar cannot make sure it is the only process on this database. Put --db on a "
