@@ -65,6 +65,11 @@ class ClusterShipping:
         """Return why AWS shipping is stopped, when this instance ships."""
         return self.refused or self.shipper.disabled_reason
 
+    @property
+    def last_error(self) -> str:
+        """Return why this member's latest shipping calls failed (only the elected shipper makes any)."""
+        return self.shipper.last_error if self.ledger.leader else ""
+
     async def join(self, now: float) -> None:
         """Announce this member at start, so the shipper waits for its hand-over from the first window on.
 
@@ -240,6 +245,8 @@ class ClusterShipping:
             frozen = await self.ledger.freeze(now, member_timeout=self.member_timeout, deadline=self.deadline)
             result.sealed_records += frozen
             await self.shipper.ship_due(now, result)
+        else:
+            self.shipper.failures.clear()  # another member ships: what this one's calls met is history
         await self._collect_verdicts(now)
 
     async def _hand_over_all(self, now: float) -> None:

@@ -34,7 +34,14 @@ class Shipping(Protocol):
     """What a flusher pass hands sealed records to: the AWS shipper, or cluster mode's hand-over."""
 
     @property
-    def disabled_reason(self) -> str: ...
+    def disabled_reason(self) -> str:
+        """Why a marketplace refuses calls for now (shipping to it is paused; metrics say disabled)."""
+        ...
+
+    @property
+    def last_error(self) -> str:
+        """Why the latest calls failed, by marketplace, while they do (shipping goes on)."""
+        ...
 
     async def ship_due(self, now: float, result: PassResult) -> None: ...
 
