@@ -128,8 +128,8 @@ class MeteringServicer(OperatorServicer, OnboardingServicer, AzureServicer, pb_g
 
     @map_errors
     async def Flush(self, request: pb.FlushRequest, context: Context) -> pb.FlushResponse:
-        """Seal closed windows and make one shipping attempt for every due record."""
-        result = await self.flusher.flush()
+        """Seal closed windows and make one shipping attempt now for every pending record, backoff or not."""
+        result = await self.flusher.flush(retry_now=True)
         return pb.FlushResponse(
             sealed_records=result.sealed_records,
             billed_records=result.billed,

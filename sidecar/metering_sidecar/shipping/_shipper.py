@@ -44,6 +44,10 @@ class RecordLedger(Protocol):
 
     async def apply(self, outcomes: Sequence[RecordOutcome], now: float) -> None: ...
 
+    async def make_due(self, now: float, *, exclude: Collection[str] = ()) -> int:
+        """Make every pending record waiting out a backoff due at ``now`` (none of ``exclude``'s)."""
+        ...
+
 
 log = logging.getLogger("sidecar.shipping")
 
@@ -140,8 +144,12 @@ class Shipper:
         assert isinstance(target, AwsTarget)
         return target
 
-    async def ship_due(self, now: float, result: PassResult) -> None:
-        """Expire what is too old, then make one attempt for every due record."""
+    async def ship_due(self, now: float, result: PassResult, *, retry_now: bool = False) -> None:
+        """Expire what is too old, then make one attempt for every due record.
+
+        ``retry_now`` (the Flush RPC): records waiting out their backoff are due now too. A marketplace that
+        said stop stays paused; pacing still applies.
+        """
         expired = await self.store.expire(now)
         if expired:
             log.error(
@@ -155,6 +163,8 @@ class Shipper:
         if all(t.marketplace in paused for t in self.targets):
             return
         self._unreachable.clear()
+        if retry_now:
+            await self.store.make_due(now, exclude=paused)
         # A paused marketplace's records are left in the store: read, they would fill the page (and in an
         # AWS-only deployment, where Azure never pauses, keep a stopped AWS's pass going back to back).
         records = await self.store.due_records(now, self.page, exclude=paused)
