@@ -818,3 +818,34 @@ async def test_due_records_leave_out_the_marketplaces_that_take_no_calls(dsn: st
         assert await due("gcp") == ["aws", "azure"]  # a marketplace without a target leaves nothing out
     finally:
         await ledger.close()
+
+
+async def test_flush_on_the_elected_shipper_sends_cluster_records_in_backoff(
+    cluster: Any, clock: ManualClock, emulator: EmulatorServer, dsn: str
+) -> None:
+    """After an outage the cluster record waits out its backoff: Flush on another member only hands over (it
+    does not ship), Flush on the elected shipper bills the record at once and counts it."""
+    settings = {"cluster_member_timeout_seconds": 10 * HOUR, "max_backoff_seconds": 300.0}
+    a = await cluster("a", **settings)
+    clock.set(NEXT + 60)
+    await call(a, "RecordUsage", pb.RecordUsageRequest(event=event(event_id="x", quantity=5)))
+    emulator.state.update_faults({"outage": True})
+    clock.advance(HOUR)
+    assert (await call(a, "Flush", pb.FlushRequest())).retry_records == 1  # a leads; AWS fails
+    b = await cluster("b", **settings)
+    emulator.state.update_faults({"outage": False})
+    with psycopg.connect(dsn) as conn:
+        [(waiting,)] = conn.execute(
+            "SELECT COUNT(*) FROM ms_records WHERE state = 'pending' AND next_attempt_s > %s", (clock.now(),)
+        ).fetchall()
+    assert waiting == 1
+    assert (await call(b, "Flush", pb.FlushRequest())).billed_records == 0
+    assert emulator.state.billed() == []
+    # Only the shipper made calls, so only its status says they failed.
+    assert (
+        "InternalServiceErrorException" in (await call(a, "GetStatus", pb.GetStatusRequest())).shipping_error
+    )
+    assert (await call(b, "GetStatus", pb.GetStatusRequest())).shipping_error == ""
+    assert (await call(a, "Flush", pb.FlushRequest())).billed_records == 1
+    assert [r["quantity"] for r in emulator.state.billed()] == [5]
+    assert (await call(a, "GetStatus", pb.GetStatusRequest())).shipping_error == ""

@@ -433,7 +433,9 @@ type GetStatusResponse struct {
 	SealedThrough *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=sealed_through,json=sealedThrough,proto3" json:"sealed_through,omitempty"`
 	// last_shipment is when AWS last confirmed a record; unset when never.
 	LastShipment *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=last_shipment,json=lastShipment,proto3" json:"last_shipment,omitempty"`
-	// shipping_error explains why shipping is stopped (for example DisabledApiException); empty when healthy.
+	// shipping_error explains why shipping is stopped (for example DisabledApiException), or why the latest calls
+	// to a marketplace fail (no credentials, unreachable, server errors), since when and what to do, as
+	// "aws: ..."; empty when healthy.
 	ShippingError string `protobuf:"bytes,9,opt,name=shipping_error,json=shippingError,proto3" json:"shipping_error,omitempty"`
 	// open_dead_letter_records are dead letters no operator has discarded yet.
 	OpenDeadLetterRecords int64 `protobuf:"varint,10,opt,name=open_dead_letter_records,json=openDeadLetterRecords,proto3" json:"open_dead_letter_records,omitempty"`

@@ -54,7 +54,8 @@ type MeteringSidecarClient interface {
 	RecordUsageBatch(ctx context.Context, in *RecordUsageBatchRequest, opts ...grpc.CallOption) (*RecordUsageBatchResponse, error)
 	// GetStatus reports what is buffered, billed and dead-lettered.
 	GetStatus(ctx context.Context, in *GetStatusRequest, opts ...grpc.CallOption) (*GetStatusResponse, error)
-	// Flush seals every closed window and makes one shipping attempt for every due record.
+	// Flush seals every closed window and makes one shipping attempt now for every pending record, including
+	// those waiting out a backoff (a marketplace paused after refusing calls stays paused).
 	Flush(ctx context.Context, in *FlushRequest, opts ...grpc.CallOption) (*FlushResponse, error)
 	// ListRecords pages through sealed records, for reconciliation with AWS's reports.
 	ListRecords(ctx context.Context, in *ListRecordsRequest, opts ...grpc.CallOption) (*ListRecordsResponse, error)
@@ -251,7 +252,8 @@ type MeteringSidecarServer interface {
 	RecordUsageBatch(context.Context, *RecordUsageBatchRequest) (*RecordUsageBatchResponse, error)
 	// GetStatus reports what is buffered, billed and dead-lettered.
 	GetStatus(context.Context, *GetStatusRequest) (*GetStatusResponse, error)
-	// Flush seals every closed window and makes one shipping attempt for every due record.
+	// Flush seals every closed window and makes one shipping attempt now for every pending record, including
+	// those waiting out a backoff (a marketplace paused after refusing calls stays paused).
 	Flush(context.Context, *FlushRequest) (*FlushResponse, error)
 	// ListRecords pages through sealed records, for reconciliation with AWS's reports.
 	ListRecords(context.Context, *ListRecordsRequest) (*ListRecordsResponse, error)

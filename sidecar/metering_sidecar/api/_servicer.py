@@ -18,7 +18,7 @@ from metering_sidecar.api._rows import event_wires, to_rows
 from metering_sidecar.api._validation import MAX_BATCH, Rules
 from metering_sidecar.core import AppendResult, Clock, InvalidUsage, SidecarError
 from metering_sidecar.onboarding import AzureOnboarding, Entitlements, Onboarding
-from metering_sidecar.shipping import DeadLetters, Flusher
+from metering_sidecar.shipping import DeadLetters, Flusher, Shipping
 from metering_sidecar.store import EventRow, Store
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -32,6 +32,11 @@ _RESULTS = {
 
 def _ignore(rpc: str, result: str, events: int, seconds: float) -> None:
     pass
+
+
+def shipping_error(shipping: Shipping) -> str:
+    """Return GetStatus.shipping_error: a marketplace that refuses calls first, then failing calls."""
+    return "; ".join(reason for reason in (shipping.disabled_reason, shipping.last_error) if reason)
 
 
 class MeteringServicer(OperatorServicer, OnboardingServicer, AzureServicer, pb_grpc.MeteringSidecarServicer):
@@ -116,15 +121,15 @@ class MeteringServicer(OperatorServicer, OnboardingServicer, AzureServicer, pb_g
             pending_records=status.pending_records,
             sealed_through=timestamp_pb(status.sealed_through),
             last_shipment=timestamp_pb(status.last_shipment),
-            shipping_error=self.flusher.shipper.disabled_reason,
+            shipping_error=shipping_error(self.flusher.shipper),
             open_dead_letter_records=status.open_dead_letter_records,
             skipped_records=status.skipped_records,
         )
 
     @map_errors
     async def Flush(self, request: pb.FlushRequest, context: Context) -> pb.FlushResponse:
-        """Seal closed windows and make one shipping attempt for every due record."""
-        result = await self.flusher.flush()
+        """Seal closed windows and make one shipping attempt now for every pending record, backoff or not."""
+        result = await self.flusher.flush(retry_now=True)
         return pb.FlushResponse(
             sealed_records=result.sealed_records,
             billed_records=result.billed,

@@ -1150,6 +1150,24 @@ class PostgresLedger:
 
         return await self._run(run)
 
+    async def make_due(self, now: float, *, exclude: Collection[str] = ()) -> int:
+        """Make pending cluster records waiting out a backoff due at ``now`` (the Flush RPC), only while holding
+        the lease; never before a record's own timestamp; ``exclude``'s marketplaces keep their schedule."""
+        skip = sorted(self._fields_of(exclude))
+
+        async def run(conn: psycopg.AsyncConnection[Any]) -> int:
+            async with conn.transaction():
+                if not await self._fenced(conn):
+                    return 0
+                cursor = await conn.execute(
+                    "UPDATE ms_records SET next_attempt_s = %s WHERE state = 'pending' AND next_attempt_s > %s "
+                    "AND timestamp_s <= %s AND NOT (customer_field = ANY(%s))",
+                    (now, now, now, skip),
+                )
+                return max(cursor.rowcount, 0)
+
+        return await self._run(run)
+
     def _fields_of(self, marketplaces: Collection[str]) -> set[str]:
         """Return the customer fields of ``marketplaces`` (one without a target has none here)."""
         fields: set[str] = set()

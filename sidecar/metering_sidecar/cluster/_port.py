@@ -78,5 +78,8 @@ class ClusterLedger(Protocol):
     ) -> list[Record]:
         """Return frozen cluster records due for an attempt, none of the marketplaces in ``exclude``."""
 
+    async def make_due(self, now: float, *, exclude: Collection[str] = ()) -> int:
+        """Make cluster records waiting out a backoff due now (the Flush RPC; fenced); return how many."""
+
     async def apply(self, outcomes: Sequence[RecordOutcome], now: float) -> None:
         """Store one attempt's results (fenced: a shipper that lost its lease changes nothing)."""

@@ -65,6 +65,11 @@ class ClusterShipping:
         """Return why AWS shipping is stopped, when this instance ships."""
         return self.refused or self.shipper.disabled_reason
 
+    @property
+    def last_error(self) -> str:
+        """Return why this member's latest shipping calls failed (only the elected shipper makes any)."""
+        return self.shipper.last_error if self.ledger.leader else ""
+
     async def join(self, now: float) -> None:
         """Announce this member at start, so the shipper waits for its hand-over from the first window on.
 
@@ -133,8 +138,12 @@ class ClusterShipping:
                             extra={"fields": {"error": str(exc)}})  # fmt: skip
         await self.ledger.close()
 
-    async def ship_due(self, now: float, result: PassResult) -> None:
-        """Hand over, heartbeat, lead if elected, and bring the cluster's verdicts back."""
+    async def ship_due(self, now: float, result: PassResult, *, retry_now: bool = False) -> None:
+        """Hand over, heartbeat, lead if elected, and bring the cluster's verdicts back.
+
+        ``retry_now`` (the Flush RPC): the elected shipper also sends records waiting out a backoff; on any
+        other member it only hands over (the shipper ships at its next pass).
+        """
         expired = await self.store.expire(now)  # never handed over before the maximum age
         if expired:
             log.error(
@@ -143,14 +152,14 @@ class ClusterShipping:
             )
             result.dead += len(expired)
         if not self.refused and time.monotonic() >= self._skip_until:
-            await self._guarded_pass(now, result)
+            await self._guarded_pass(now, result, retry_now)
         self.backlog = await self.store.count_to_hand_over()
 
-    async def _guarded_pass(self, now: float, result: PassResult) -> None:
+    async def _guarded_pass(self, now: float, result: PassResult, retry_now: bool = False) -> None:
         try:
             if not self.ledger.incarnation:
                 self.ledger.incarnation = await self.store.incarnation()
-            await self._pass(now, result)
+            await self._pass(now, result, retry_now)
             self._joined = True
             if not self.postgres_up:
                 log.info("PostgreSQL reachable again; hand-over resumed")
@@ -208,10 +217,10 @@ class ClusterShipping:
                                   "instance": self.ledger.instance_id}},
             )  # fmt: skip
 
-    async def _pass(self, now: float, result: PassResult) -> None:
+    async def _pass(self, now: float, result: PassResult, retry_now: bool) -> None:
         self._pass_started = time.monotonic()
         try:
-            await self._pass_steps(now, result)
+            await self._pass_steps(now, result, retry_now)
         finally:
             self._pass_started = None
 
@@ -226,7 +235,7 @@ class ClusterShipping:
             await self.store.remember_ledger_generation(self.ledger.generation)
             self._generation = self.ledger.generation
 
-    async def _pass_steps(self, now: float, result: PassResult) -> None:
+    async def _pass_steps(self, now: float, result: PassResult, retry_now: bool) -> None:
         await self._check_identity(now)
         await self._remember_generation()
         await self._hand_over_all(now)
@@ -239,7 +248,9 @@ class ClusterShipping:
         if await self.ledger.try_lead():
             frozen = await self.ledger.freeze(now, member_timeout=self.member_timeout, deadline=self.deadline)
             result.sealed_records += frozen
-            await self.shipper.ship_due(now, result)
+            await self.shipper.ship_due(now, result, retry_now=retry_now)
+        else:
+            self.shipper.failures.clear()  # another member ships: what this one's calls met is history
         await self._collect_verdicts(now)
 
     async def _hand_over_all(self, now: float) -> None:

@@ -34,9 +34,16 @@ class Shipping(Protocol):
     """What a flusher pass hands sealed records to: the AWS shipper, or cluster mode's hand-over."""
 
     @property
-    def disabled_reason(self) -> str: ...
+    def disabled_reason(self) -> str:
+        """Why a marketplace refuses calls for now (shipping to it is paused; metrics say disabled)."""
+        ...
 
-    async def ship_due(self, now: float, result: PassResult) -> None: ...
+    @property
+    def last_error(self) -> str:
+        """Why the latest calls failed, by marketplace, while they do (shipping goes on)."""
+        ...
+
+    async def ship_due(self, now: float, result: PassResult, *, retry_now: bool = False) -> None: ...
 
 
 async def _ignore(result: PassResult) -> None:
@@ -106,17 +113,18 @@ class Flusher:
                 await self.store.prune(now)
             return result
 
-    async def ship(self, result: PassResult | None = None) -> PassResult:
-        """Make one shipping attempt for everything due; one attempt at a time."""
+    async def ship(self, result: PassResult | None = None, *, retry_now: bool = False) -> PassResult:
+        """Make one shipping attempt for everything due (``retry_now``: backoff or not); one at a time."""
         result = result or PassResult()
         async with self._ship_lock:
-            await self.shipper.ship_due(self.clock.now(), result)
+            await self.shipper.ship_due(self.clock.now(), result, retry_now=retry_now)
         return result
 
-    async def flush(self, *, everything: bool = False) -> PassResult:
-        """Seal, then ship once: the Flush RPC and the final pass at shutdown."""
+    async def flush(self, *, everything: bool = False, retry_now: bool = False) -> PassResult:
+        """Seal, then ship once: the Flush RPC (``retry_now``: records in backoff too) and the final pass at
+        shutdown (only what is due: a marketplace still failing must not spend the shutdown's grace)."""
         result = await self.seal(everything=everything)
-        await self.ship(result)
+        await self.ship(result, retry_now=retry_now)
         await self.observe(result)
         return result
 

@@ -4,7 +4,8 @@ The shipper is marketplace-neutral. It asks the ledger for due records, has each
 calls and send them (the target judges every answer: billed, retry, dead), picks when a retry is due
 (exponential backoff), and stores the outcomes. A target may say its marketplace refuses calls for
 now (``stop``: AWS's DisabledApiException) or did not answer at all (``unreachable``); then shipping
-to that marketplace pauses, and the others go on.
+to that marketplace pauses, and the others go on. A call that failed for another reason than its records
+(``CallResult.failure``: no credentials, a 5xx) pauses nothing; ``last_error`` says since when it fails.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from metering_sidecar.core import Clock, Outcome, PassResult, Record, RecordOutcome, crash_point
+from metering_sidecar.shipping._failures import CallFailures
 from metering_sidecar.shipping._pacing import Pacer
 from metering_sidecar.targets import (
     AwsMeteringApi,
@@ -41,6 +43,10 @@ class RecordLedger(Protocol):
         ...
 
     async def apply(self, outcomes: Sequence[RecordOutcome], now: float) -> None: ...
+
+    async def make_due(self, now: float, *, exclude: Collection[str] = ()) -> int:
+        """Make every pending record waiting out a backoff due at ``now`` (none of ``exclude``'s)."""
+        ...
 
 
 log = logging.getLogger("sidecar.shipping")
@@ -108,12 +114,21 @@ class Shipper:
         self._stopped: dict[str, str] = {}  # marketplace -> why it refuses calls (until it answers again)
         self._stopped_until: dict[str, float] = {}
         self._unreachable: set[str] = set()  # marketplaces that did not answer in this pass
+        self.failures = CallFailures()  # marketplaces whose calls fail (no credentials, no answer, 5xx)
         self._sent = 0  # calls handed to a target, all passes together
 
     @property
     def disabled_reason(self) -> str:
         """Return why shipping is stopped ('' while every marketplace takes calls)."""
         return "; ".join(self._stopped.values())
+
+    @property
+    def last_error(self) -> str:
+        """Return why the latest calls of each marketplace failed, and since when ('' while they go through).
+
+        Not a stop: shipping goes on, readiness and the shipping-disabled metrics ignore it.
+        """
+        return self.failures.describe()
 
     @property
     def marketplace(self) -> AwsMeteringApi | None:
@@ -129,8 +144,12 @@ class Shipper:
         assert isinstance(target, AwsTarget)
         return target
 
-    async def ship_due(self, now: float, result: PassResult) -> None:
-        """Expire what is too old, then make one attempt for every due record."""
+    async def ship_due(self, now: float, result: PassResult, *, retry_now: bool = False) -> None:
+        """Expire what is too old, then make one attempt for every due record.
+
+        ``retry_now`` (the Flush RPC): records waiting out their backoff are due now too. A marketplace that
+        said stop stays paused; pacing still applies.
+        """
         expired = await self.store.expire(now)
         if expired:
             log.error(
@@ -144,6 +163,8 @@ class Shipper:
         if all(t.marketplace in paused for t in self.targets):
             return
         self._unreachable.clear()
+        if retry_now:
+            await self.store.make_due(now, exclude=paused)
         # A paused marketplace's records are left in the store: read, they would fill the page (and in an
         # AWS-only deployment, where Azure never pauses, keep a stopped AWS's pass going back to back).
         records = await self.store.due_records(now, self.page, exclude=paused)
@@ -231,6 +252,7 @@ class Shipper:
     def _judged(self, marketplace: str, answer: CallResult, now: float) -> list[RecordOutcome]:
         """What a call's answer says of the marketplace, then each record's outcome."""
         self._note(marketplace, answer, now)
+        self.failures.note(marketplace, answer, now)
         return [self._outcome(v, now) for v in answer.verdicts]
 
     def _note(self, marketplace: str, answer: CallResult, now: float) -> None:

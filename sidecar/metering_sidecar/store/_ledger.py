@@ -43,6 +43,22 @@ class Ledger:
             for r in rows
         ]
 
+    async def make_due(self, now: float, *, exclude: Collection[str] = ()) -> int:
+        """Make pending records waiting out a backoff due at ``now`` (the Flush RPC); return how many.
+
+        Their attempts stay counted, so later backoffs keep growing. A record is never due before its own
+        timestamp, and ``exclude``'s marketplaces (paused) keep their schedule.
+        """
+        skip = sorted(set(exclude))
+        not_in = f"AND marketplace NOT IN ({', '.join('?' * len(skip))})" if skip else ""
+        async with self._database.write_lock, self._database.transaction():
+            cursor = await self._database.conn.execute(
+                "UPDATE records SET next_attempt_s = ? "
+                f"WHERE state = 'pending' AND next_attempt_s > ? AND timestamp_s <= ? {not_in}",
+                (now, now, now, *skip),
+            )
+        return max(cursor.rowcount, 0)
+
     async def expire(self, now: float) -> list[int]:
         """Dead-letter pending records about to pass their marketplace's maximum age (I6); return their ids."""
         # A read first: most passes expire nothing, and a write would take the lock ingest commits under.

@@ -20,6 +20,7 @@ from typing import Any
 
 from metering_sidecar.core import Outcome, Record, RemoteError
 from metering_sidecar.targets._azure_api import MAX_EVENTS_PER_CALL, AzureApi, AzureUsageResult
+from metering_sidecar.targets._azure_failures import call_failure
 from metering_sidecar.targets._azure_units import MAX_RECORD_UNITS, QUANTITY_SCALE, exact, quantity_text
 from metering_sidecar.targets._target import (
     BuiltRecord,
@@ -276,7 +277,8 @@ class AzureTarget:
         log.warning("Azure call failed; events will be sent again",
                     extra={"fields": {"error": exc.code, "records": len(records)}})  # fmt: skip
         return CallResult([Verdict(r, Outcome.RETRY, message=str(exc)) for r in records],
-                          unreachable=exc.code in UNREACHABLE_CODES, throttled=exc.code == THROTTLED)  # fmt: skip
+                          unreachable=exc.code in UNREACHABLE_CODES, throttled=exc.code == THROTTLED,
+                          failure=call_failure(exc))  # fmt: skip
 
     async def _bad_request(self, records: Sequence[Record], exc: RemoteError, now: float) -> CallResult:
         """A 400 for the whole call: split it to find the bad event, while the halves tell one apart.

@@ -77,6 +77,9 @@ class CallResult:
     ``answered``: the marketplace answered (a previous stop may be over).
     ``throttled``: the marketplace refused the whole call as too fast (its pace slows down).
     ``unmatched``: answers for records the call did not send, as (status, echoed record).
+    ``failure``: non-empty when the whole call failed for a reason that is not its records' content (no
+    credentials, no answer, a server error, throttling past the retries): what an operator reads and should do,
+    never a secret. The shipper shows it in ``GetStatus.shipping_error`` until the marketplace answers again.
     """
 
     verdicts: Sequence[Verdict]
@@ -85,6 +88,7 @@ class CallResult:
     answered: bool = False
     unmatched: Sequence[tuple[str, Mapping[str, Any]]] = ()
     throttled: bool = False
+    failure: str = ""
 
     def __add__(self, other: CallResult) -> CallResult:
         """Combine the results of two halves of a split call."""
@@ -95,6 +99,7 @@ class CallResult:
             answered=self.answered or other.answered,
             unmatched=[*self.unmatched, *other.unmatched],
             throttled=self.throttled or other.throttled,
+            failure=other.failure or self.failure,
         )
 
 

@@ -138,7 +138,8 @@ class MeteringSidecarServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Flush(self, request, context):
-        """Flush seals every closed window and makes one shipping attempt for every due record.
+        """Flush seals every closed window and makes one shipping attempt now for every pending record, including
+        those waiting out a backoff (a marketplace paused after refusing calls stays paused).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -45,7 +45,9 @@ class MeteringSidecarStub:
     GetStatus: _grpc.UnaryUnaryMultiCallable[_sidecar_pb2.GetStatusRequest, _sidecar_pb2.GetStatusResponse]
     """GetStatus reports what is buffered, billed and dead-lettered."""
     Flush: _grpc.UnaryUnaryMultiCallable[_sidecar_pb2.FlushRequest, _sidecar_pb2.FlushResponse]
-    """Flush seals every closed window and makes one shipping attempt for every due record."""
+    """Flush seals every closed window and makes one shipping attempt now for every pending record, including
+    those waiting out a backoff (a marketplace paused after refusing calls stays paused).
+    """
     ListRecords: _grpc.UnaryUnaryMultiCallable[_sidecar_pb2.ListRecordsRequest, _sidecar_pb2.ListRecordsResponse]
     """ListRecords pages through sealed records, for reconciliation with AWS's reports."""
     ListDeadLetters: _grpc.UnaryUnaryMultiCallable[_sidecar_pb2.ListDeadLettersRequest, _sidecar_pb2.ListDeadLettersResponse]
@@ -83,7 +85,9 @@ class MeteringSidecarAsyncStub(MeteringSidecarStub):
     GetStatus: _aio.UnaryUnaryMultiCallable[_sidecar_pb2.GetStatusRequest, _sidecar_pb2.GetStatusResponse]  # type: ignore[assignment]
     """GetStatus reports what is buffered, billed and dead-lettered."""
     Flush: _aio.UnaryUnaryMultiCallable[_sidecar_pb2.FlushRequest, _sidecar_pb2.FlushResponse]  # type: ignore[assignment]
-    """Flush seals every closed window and makes one shipping attempt for every due record."""
+    """Flush seals every closed window and makes one shipping attempt now for every pending record, including
+    those waiting out a backoff (a marketplace paused after refusing calls stays paused).
+    """
     ListRecords: _aio.UnaryUnaryMultiCallable[_sidecar_pb2.ListRecordsRequest, _sidecar_pb2.ListRecordsResponse]  # type: ignore[assignment]
     """ListRecords pages through sealed records, for reconciliation with AWS's reports."""
     ListDeadLetters: _aio.UnaryUnaryMultiCallable[_sidecar_pb2.ListDeadLettersRequest, _sidecar_pb2.ListDeadLettersResponse]  # type: ignore[assignment]
@@ -142,7 +146,9 @@ class MeteringSidecarServicer(metaclass=_abc_1.ABCMeta):
         request: _sidecar_pb2.FlushRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_sidecar_pb2.FlushResponse, _abc.Awaitable[_sidecar_pb2.FlushResponse]]:
-        """Flush seals every closed window and makes one shipping attempt for every due record."""
+        """Flush seals every closed window and makes one shipping attempt now for every pending record, including
+        those waiting out a backoff (a marketplace paused after refusing calls stays paused).
+        """
 
     @_abc_1.abstractmethod
     def ListRecords(

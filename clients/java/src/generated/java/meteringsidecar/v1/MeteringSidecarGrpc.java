@@ -578,7 +578,8 @@ public final class MeteringSidecarGrpc {
 
     /**
      * <pre>
-     * Flush seals every closed window and makes one shipping attempt for every due record.
+     * Flush seals every closed window and makes one shipping attempt now for every pending record, including
+     * those waiting out a backoff (a marketplace paused after refusing calls stays paused).
      * </pre>
      */
     default void flush(meteringsidecar.v1.Sidecar.FlushRequest request,
@@ -766,7 +767,8 @@ public final class MeteringSidecarGrpc {
 
     /**
      * <pre>
-     * Flush seals every closed window and makes one shipping attempt for every due record.
+     * Flush seals every closed window and makes one shipping attempt now for every pending record, including
+     * those waiting out a backoff (a marketplace paused after refusing calls stays paused).
      * </pre>
      */
     public void flush(meteringsidecar.v1.Sidecar.FlushRequest request,
@@ -949,7 +951,8 @@ public final class MeteringSidecarGrpc {
 
     /**
      * <pre>
-     * Flush seals every closed window and makes one shipping attempt for every due record.
+     * Flush seals every closed window and makes one shipping attempt now for every pending record, including
+     * those waiting out a backoff (a marketplace paused after refusing calls stays paused).
      * </pre>
      */
     public meteringsidecar.v1.Sidecar.FlushResponse flush(meteringsidecar.v1.Sidecar.FlushRequest request) throws io.grpc.StatusException {
@@ -1120,7 +1123,8 @@ public final class MeteringSidecarGrpc {
 
     /**
      * <pre>
-     * Flush seals every closed window and makes one shipping attempt for every due record.
+     * Flush seals every closed window and makes one shipping attempt now for every pending record, including
+     * those waiting out a backoff (a marketplace paused after refusing calls stays paused).
      * </pre>
      */
     public meteringsidecar.v1.Sidecar.FlushResponse flush(meteringsidecar.v1.Sidecar.FlushRequest request) {
@@ -1294,7 +1298,8 @@ public final class MeteringSidecarGrpc {
 
     /**
      * <pre>
-     * Flush seals every closed window and makes one shipping attempt for every due record.
+     * Flush seals every closed window and makes one shipping attempt now for every pending record, including
+     * those waiting out a backoff (a marketplace paused after refusing calls stays paused).
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<meteringsidecar.v1.Sidecar.FlushResponse> flush(

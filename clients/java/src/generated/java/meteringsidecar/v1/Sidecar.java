@@ -6061,7 +6061,9 @@ java.lang.String defaultValue) {
 
     /**
      * <pre>
-     * shipping_error explains why shipping is stopped (for example DisabledApiException); empty when healthy.
+     * shipping_error explains why shipping is stopped (for example DisabledApiException), or why the latest calls
+     * to a marketplace fail (no credentials, unreachable, server errors), since when and what to do, as
+     * "aws: ..."; empty when healthy.
      * </pre>
      *
      * <code>string shipping_error = 9;</code>
@@ -6070,7 +6072,9 @@ java.lang.String defaultValue) {
     java.lang.String getShippingError();
     /**
      * <pre>
-     * shipping_error explains why shipping is stopped (for example DisabledApiException); empty when healthy.
+     * shipping_error explains why shipping is stopped (for example DisabledApiException), or why the latest calls
+     * to a marketplace fail (no credentials, unreachable, server errors), since when and what to do, as
+     * "aws: ..."; empty when healthy.
      * </pre>
      *
      * <code>string shipping_error = 9;</code>
@@ -6341,7 +6345,9 @@ java.lang.String defaultValue) {
     private volatile java.lang.Object shippingError_ = "";
     /**
      * <pre>
-     * shipping_error explains why shipping is stopped (for example DisabledApiException); empty when healthy.
+     * shipping_error explains why shipping is stopped (for example DisabledApiException), or why the latest calls
+     * to a marketplace fail (no credentials, unreachable, server errors), since when and what to do, as
+     * "aws: ..."; empty when healthy.
      * </pre>
      *
      * <code>string shipping_error = 9;</code>
@@ -6362,7 +6368,9 @@ java.lang.String defaultValue) {
     }
     /**
      * <pre>
-     * shipping_error explains why shipping is stopped (for example DisabledApiException); empty when healthy.
+     * shipping_error explains why shipping is stopped (for example DisabledApiException), or why the latest calls
+     * to a marketplace fail (no credentials, unreachable, server errors), since when and what to do, as
+     * "aws: ..."; empty when healthy.
      * </pre>
      *
      * <code>string shipping_error = 9;</code>
@@ -7698,7 +7706,9 @@ java.lang.String defaultValue) {
       private java.lang.Object shippingError_ = "";
       /**
        * <pre>
-       * shipping_error explains why shipping is stopped (for example DisabledApiException); empty when healthy.
+       * shipping_error explains why shipping is stopped (for example DisabledApiException), or why the latest calls
+       * to a marketplace fail (no credentials, unreachable, server errors), since when and what to do, as
+       * "aws: ..."; empty when healthy.
        * </pre>
        *
        * <code>string shipping_error = 9;</code>
@@ -7718,7 +7728,9 @@ java.lang.String defaultValue) {
       }
       /**
        * <pre>
-       * shipping_error explains why shipping is stopped (for example DisabledApiException); empty when healthy.
+       * shipping_error explains why shipping is stopped (for example DisabledApiException), or why the latest calls
+       * to a marketplace fail (no credentials, unreachable, server errors), since when and what to do, as
+       * "aws: ..."; empty when healthy.
        * </pre>
        *
        * <code>string shipping_error = 9;</code>
@@ -7739,7 +7751,9 @@ java.lang.String defaultValue) {
       }
       /**
        * <pre>
-       * shipping_error explains why shipping is stopped (for example DisabledApiException); empty when healthy.
+       * shipping_error explains why shipping is stopped (for example DisabledApiException), or why the latest calls
+       * to a marketplace fail (no credentials, unreachable, server errors), since when and what to do, as
+       * "aws: ..."; empty when healthy.
        * </pre>
        *
        * <code>string shipping_error = 9;</code>
@@ -7756,7 +7770,9 @@ java.lang.String defaultValue) {
       }
       /**
        * <pre>
-       * shipping_error explains why shipping is stopped (for example DisabledApiException); empty when healthy.
+       * shipping_error explains why shipping is stopped (for example DisabledApiException), or why the latest calls
+       * to a marketplace fail (no credentials, unreachable, server errors), since when and what to do, as
+       * "aws: ..."; empty when healthy.
        * </pre>
        *
        * <code>string shipping_error = 9;</code>
@@ -7770,7 +7786,9 @@ java.lang.String defaultValue) {
       }
       /**
        * <pre>
-       * shipping_error explains why shipping is stopped (for example DisabledApiException); empty when healthy.
+       * shipping_error explains why shipping is stopped (for example DisabledApiException), or why the latest calls
+       * to a marketplace fail (no credentials, unreachable, server errors), since when and what to do, as
+       * "aws: ..."; empty when healthy.
        * </pre>
        *
        * <code>string shipping_error = 9;</code>

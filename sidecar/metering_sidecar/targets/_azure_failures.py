@@ -1,0 +1,32 @@
+"""What an operator reads when a whole Azure call failed for a reason that is not its events' content.
+
+Built from the adapter's code, plus Azure's own message for server errors (the adapter scrubbed it of secrets).
+"""
+
+from __future__ import annotations
+
+from metering_sidecar.core import RemoteError
+
+MAX_DETAIL = 160
+
+
+def call_failure(exc: RemoteError) -> str:
+    """Return what failed and what to do, for ``GetStatus.shipping_error``."""
+    code = exc.code
+    if code == "AuthenticationFailed":
+        return (
+            f"no Entra ID token for the Azure Marketplace API ({code}), nothing is sent: check the tenant id, "
+            "client id and the app's secret, certificate or federated credential"
+        )
+    if code in {"ConnectionError", "Timeout", "TooManyCallsInFlight", "ThreadStartFailed"}:
+        return (
+            f"Azure Marketplace or Entra ID did not answer ({code}): check the network to "
+            "marketplaceapi.microsoft.com and Entra ID (--azure-authority-host; --azure-ca-file behind a TLS proxy)"
+        )
+    if code == "Throttled":
+        return f"Azure throttles usage calls past the retries ({code}): lower --ship-rate-per-second"
+    detail = exc.message if len(exc.message) <= MAX_DETAIL else exc.message[:MAX_DETAIL] + "…"
+    return (
+        f"Azure Marketplace failed the call ({code}: {detail}): an Azure-side error or outage; events are "
+        "sent again, identical, so nothing to do unless it lasts"
+    )
