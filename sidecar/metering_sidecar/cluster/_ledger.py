@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import secrets
 import time
 import uuid
@@ -23,9 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import psycopg
-import psycopg.conninfo
 import psycopg.errors
 
+from metering_sidecar.cluster._pg_errors import LedgerRefused as LedgerRefused  # imported from here too
+from metering_sidecar.cluster._pg_errors import check_dsn, error_message, pg_error
+from metering_sidecar.cluster._pg_errors import scrub as scrub  # imported from here too
 from metering_sidecar.cluster._schema import (
     CUSTOMERS,
     MIN_MEMBER_VERSION,
@@ -38,7 +39,6 @@ from metering_sidecar.cluster._schema import (
     V2_KEY_COLUMNS,
 )
 from metering_sidecar.core import (
-    ConfigError,
     LedgerError,
     Outcome,
     Record,
@@ -63,93 +63,6 @@ _FENCE_HOLDS = (
     "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = %(fence)s AND classid = 0 "
     f"AND objid = {OLD_SHIPPER_LOCK} AND objsubid = 1 AND mode = 'ShareLock' AND granted)"
 )
-
-
-class LedgerRefused(ConfigError):
-    """The ledger's schema is newer than this member may write: upgrade the member (exit 2)."""
-
-
-_SECRETS = (
-    re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE),  # key=value form
-    re.compile(r"(://[^:/@\s]*:)([^@\s]*)(@)"),  # URI form: scheme://user:password@host
-)
-
-
-def scrub(text: str, dsn: str = "") -> str:
-    """Return ``text`` without the DSN's password, in whichever form it appears.
-
-    psycopg quotes a malformed DSN in its error messages, password included; every message about
-    PostgreSQL goes through here before it is logged or raised.
-    """
-    secrets_in_dsn: list[str] = []
-    if dsn:
-        try:
-            password = psycopg.conninfo.conninfo_to_dict(dsn).get("password")
-        except psycopg.Error:
-            password = None
-        if password:
-            secrets_in_dsn.append(str(password))
-        for pattern in _SECRETS:
-            secrets_in_dsn.extend(m.group(2) for m in pattern.finditer(dsn) if m.group(2))
-    for secret in sorted(set(secrets_in_dsn), key=len, reverse=True):
-        text = text.replace(secret, "***")
-    for pattern in _SECRETS:
-        text = pattern.sub(lambda m: m.group(1) + "***" + (m.group(3) if m.lastindex == 3 else ""), text)
-    return text
-
-
-def _message(exc: BaseException, dsn: str) -> str:
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-    return scrub(first, dsn)
-
-
-def _pg_error(exc: BaseException, dsn: str) -> LedgerError:
-    """Name the cause: an operator must tell a permission problem from a lock or an unreachable server."""
-    message = _message(exc, dsn)
-    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
-        code = "PostgresPermissionDenied"
-    elif isinstance(exc, psycopg.errors.LockNotAvailable):
-        code = "PostgresLockTimeout"  # e.g. the lease row or a table held by another session
-    elif isinstance(exc, psycopg.errors.QueryCanceled):
-        code = "PostgresStatementTimeout"
-    elif isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
-        code = "PostgresUnavailable"
-    else:
-        # e.g. two shippers freezing the same window after a failover: the unique key lets one win; the
-        # other's transaction rolls back and it tries again next pass.
-        code = type(exc).__name__
-    return LedgerError(code, message, retryable=True)
-
-
-# libpq parameters whose values form a fixed set. libpq checks them only when it connects, and says so
-# as a connection failure, so a typo would look like PostgreSQL being down for as long as the pod runs.
-_CHOICES = {
-    "sslmode": ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
-    "gssencmode": ("disable", "prefer", "require"),
-    "channel_binding": ("disable", "prefer", "require"),
-    "target_session_attrs": ("any", "read-write", "read-only", "primary", "standby", "prefer-standby"),
-    "load_balance_hosts": ("disable", "random"),
-    "sslnegotiation": ("postgres", "direct"),
-}
-
-
-def check_dsn(dsn: str) -> None:
-    """Refuse a malformed --cluster-postgres-dsn at start (exit 2), without repeating its password."""
-    try:
-        params = psycopg.conninfo.conninfo_to_dict(dsn)
-    except psycopg.Error as exc:
-        raise ConfigError(f"--cluster-postgres-dsn: not a valid PostgreSQL connection string: "
-                          f"{_message(exc, dsn)}") from None  # fmt: skip
-    for name, allowed in _CHOICES.items():
-        value = params.get(name)
-        if value is not None and str(value) not in allowed:
-            raise ConfigError(
-                f"--cluster-postgres-dsn: {name}={value!r} is not one of {', '.join(allowed)}; "
-                "fix the connection string (PostgreSQL would refuse every connection with it)"
-            )
-    port = params.get("port")
-    if port is not None and not all(p.strip().isdigit() for p in str(port).split(",")):
-        raise ConfigError(f"--cluster-postgres-dsn: port={port!r} is not a port number")
 
 
 def _merge(groups: Sequence[TagGroup]) -> list[TagGroup]:
@@ -318,7 +231,7 @@ class PostgresLedger:
         except psycopg.Error as exc:
             if not rpc and isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
                 self.leader = False
-            raise _pg_error(exc, self.dsn) from None
+            raise pg_error(exc, self.dsn) from None
 
     def _abandon(self, task: asyncio.Task[Any], *, rpc: bool, slot: _Slot | None = None) -> None:
         # Never wait for a black-holed server: cancel the call (it closes its own session once psycopg
@@ -409,7 +322,7 @@ class PostgresLedger:
                 self.dsn, autocommit=True, connect_timeout=max(1, int(self.call_timeout)), keepalives=1,
             )  # fmt: skip
         except psycopg.Error as exc:
-            raise _pg_error(exc, self.dsn) from None
+            raise pg_error(exc, self.dsn) from None
         try:
             # No statement timeout (the work is proportional to the ledger's size), but a short lock timeout:
             # the brief ACCESS EXCLUSIVE steps back off and retry rather than queue, because a queued one
@@ -428,11 +341,11 @@ class PostgresLedger:
                 await asyncio.sleep(min(5.0, 0.1 * 2**attempt))
         except psycopg.errors.InsufficientPrivilege as exc:
             raise LedgerError("LedgerMigrationRefused", "migrating the cluster ledger needs the right to create "
-                              f"and alter its tables: {_message(exc, self.dsn)}", retryable=True) from None  # fmt: skip
+                              f"and alter its tables: {error_message(exc, self.dsn)}", retryable=True) from None  # fmt: skip
         except psycopg.Error as exc:
             raise LedgerError(
                 "LedgerMigrationFailed",
-                f"migrating the cluster ledger failed: {_message(exc, self.dsn)}",
+                f"migrating the cluster ledger failed: {error_message(exc, self.dsn)}",
                 retryable=True,
             ) from None
         finally:
