@@ -17,27 +17,19 @@ import secrets
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import psycopg
 import psycopg.errors
 
 from metering_sidecar.cluster._pg_errors import LedgerRefused as LedgerRefused  # imported from here too
-from metering_sidecar.cluster._pg_errors import check_dsn, error_message, pg_error
+from metering_sidecar.cluster._pg_errors import check_dsn
 from metering_sidecar.cluster._pg_errors import scrub as scrub  # imported from here too
-from metering_sidecar.cluster._schema import (
-    CUSTOMERS,
-    MIN_MEMBER_VERSION,
-    OLD_SHIPPER_LOCK,
-    SCHEMA_LOCK,
-    SCHEMA_VERSION,
-    V1,
-    V2,
-    V2_INDEXES,
-    V2_KEY_COLUMNS,
-)
+from metering_sidecar.cluster._pg_migration import Migration
+from metering_sidecar.cluster._pg_session import Sessions, T, Work
+from metering_sidecar.cluster._schema import OLD_SHIPPER_LOCK
 from metering_sidecar.core import (
     LedgerError,
     Outcome,
@@ -51,8 +43,6 @@ from metering_sidecar.targets import TagGroup, TargetRegistry, default_targets
 
 log = logging.getLogger("sidecar.cluster")
 Key = tuple[str, str, str, str, str]  # product, license, customer field, customer, dimension
-T = TypeVar("T")
-Work = Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]]
 KEY_COLUMNS = ("product", "license_arn", "customer_field", "customer", "dimension", "window_start")
 LEDGER_LOST = "ledger-lost"
 PRUNE_EVERY_SECONDS = 600.0  # the shipper prunes old settled contributions this often (a scan of the table)
@@ -109,14 +99,6 @@ class Verdicts:
     found: list[tuple[int, Contributor]] = field(default_factory=list)  # old records: who they are under
 
 
-class _Slot:
-    """One connection and the lock that gives it to one call at a time."""
-
-    def __init__(self) -> None:
-        self.conn: psycopg.AsyncConnection[Any] | None = None
-        self.lock = asyncio.Lock()
-
-
 class PostgresLedger:
     """PostgreSQL access for one instance."""
 
@@ -147,15 +129,24 @@ class PostgresLedger:
         self.leader = False
         self._nonce = secrets.token_hex(4)  # this process: a restarted one never reuses a lease
         self._token: int | None = None
-        self._main = _Slot()  # the flusher's calls
-        self._rpc = _Slot()  # RPCs (customer bindings, operator retries), never queued behind a pass
-        self._beat = _Slot()  # heartbeats and lease renewals between passes, never queued behind a pass
-        self._orphans: set[asyncio.Task[Any]] = set()
+        self._schema = Migration(
+            dsn,
+            call_timeout=call_timeout,
+            expiry_after=expiry_after,
+            targets=self.targets,
+            window=window_seconds,
+        )
+        self._sessions = Sessions(
+            dsn,
+            call_timeout=call_timeout,
+            member_timeout=member_timeout,
+            prepare=self._prepare,
+            lost=self._lost,
+        )
         self._waiting_for_old_shipper = False
         self._fence_task: asyncio.Task[None] | None = None
         self._fence_pid = -1
         self._fenced_event = asyncio.Event()
-        self._migration: asyncio.Task[None] | None = None
         self._next_prune = 0.0  # monotonic
 
     @property
@@ -168,89 +159,15 @@ class PostgresLedger:
         """Return this process's name in the shipper lease."""
         return f"{self.instance_id}/{self.incarnation}/{self._nonce}"
 
+    def _lost(self) -> None:
+        """The pass's session failed or was abandoned: this member no longer counts as the shipper."""
+        self.leader = False
+
     # -- connections and deadlines ----------------------------------------------------------------
-
-    async def _connect(self, slot: _Slot) -> psycopg.AsyncConnection[Any]:
-        if slot.conn is not None and not slot.conn.closed:
-            return slot.conn
-        timeout = max(1, int(self.call_timeout))
-        conn = await psycopg.AsyncConnection.connect(
-            self.dsn, autocommit=True, connect_timeout=timeout,
-            # A peer that vanished (partition, dead node) is noticed by the OS, not after hours.
-            keepalives=1, keepalives_idle=max(1, timeout // 2), keepalives_interval=max(1, timeout // 4),
-            keepalives_count=3, tcp_user_timeout=timeout * 1000,
-        )  # fmt: skip
-        try:
-            statement_ms = int(self.call_timeout * 1000)
-            # A stopped shipper in the middle of a transaction must not keep its locks past its lease.
-            idle_ms = int(min(self.call_timeout, self.member_timeout) * 1000)
-            await conn.execute(
-                "SELECT set_config('statement_timeout', %s, false), set_config('lock_timeout', %s, false), "
-                "set_config('idle_in_transaction_session_timeout', %s, false)",
-                (str(statement_ms), str(max(1, statement_ms // 2)), str(max(1000, idle_ms))),
-            )
-            await self._prepare(conn)
-        except BaseException:
-            await conn.close()
-            raise
-        slot.conn = conn
-        return conn
-
-    async def _call(self, slot: _Slot, work: Work[T]) -> T:
-        async with slot.lock:
-            conn: psycopg.AsyncConnection[Any] | None = None
-            try:
-                conn = await self._connect(slot)
-                return await work(conn)
-            except BaseException:
-                # Failed, timed out or cancelled: the session's state is unknown (maybe mid-transaction,
-                # maybe on a replaced database), so the next call starts a new one.
-                if conn is not None:
-                    await conn.close()
-                slot.conn = None
-                raise
 
     async def _run(self, work: Work[T], *, rpc: bool = False, beat: bool = False) -> T:
         """Run ``work`` on a connection within the call deadline; PostgreSQL failures become LedgerError."""
-        slot = self._beat if beat else self._rpc if rpc else self._main
-        rpc = rpc or beat  # neither is the pass's session: their failures do not end leadership
-        task = asyncio.ensure_future(self._call(slot, work))
-        try:
-            done, _ = await asyncio.wait({task}, timeout=self.call_timeout)
-        except BaseException:
-            done = set()  # the caller was cancelled (shutdown): abandon the call the same way
-            self._abandon(task, rpc=rpc, slot=slot)
-            raise
-        if not done:
-            self._abandon(task, rpc=rpc, slot=slot)
-            raise LedgerError(
-                "PostgresTimeout", f"no answer from PostgreSQL within {self.call_timeout:g} s", retryable=True
-            )
-        try:
-            return task.result()
-        except psycopg.Error as exc:
-            if not rpc and isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
-                self.leader = False
-            raise pg_error(exc, self.dsn) from None
-
-    def _abandon(self, task: asyncio.Task[Any], *, rpc: bool, slot: _Slot | None = None) -> None:
-        # Never wait for a black-holed server: cancel the call (it closes its own session once psycopg
-        # gives up cancelling the query) and give the next call a fresh connection.
-        task.cancel()
-        self._orphans.add(task)
-        task.add_done_callback(self._orphan_done)
-        if slot is self._beat:
-            self._beat = _Slot()
-        elif rpc:
-            self._rpc = _Slot()
-        else:
-            self._main = _Slot()
-            self.leader = False
-
-    def _orphan_done(self, task: asyncio.Task[Any]) -> None:
-        self._orphans.discard(task)
-        if not task.cancelled():
-            task.exception()  # retrieved: an abandoned call's error was already reported as a timeout
+        return await self._sessions.run(work, rpc=rpc, beat=beat)
 
     async def close(self) -> None:
         """Give the shipper lease back and close both connections; safe to call twice."""
@@ -260,175 +177,18 @@ class PostgresLedger:
                 await self._run(self._release)
             except LedgerError:
                 pass  # it lapses by itself within the member timeout
-        for slot in (self._main, self._rpc, self._beat):
-            if slot.conn is not None and not slot.conn.closed:
-                await slot.conn.close()
-            slot.conn = None
-        for task in [*self._orphans, *(t for t in (self._fence_task, self._migration) if t is not None)]:
-            task.cancel()  # a migration cut short is taken up again by the next member (each step is idempotent)
-        self._migration = None
+        await self._sessions.close()
+        if self._fence_task is not None:
+            self._fence_task.cancel()
+        self._schema.cancel()  # a migration cut short is taken up again by the next member
         self._fence_task = None
         self.leader = False
 
     # -- schema, version and identity -------------------------------------------------------------
 
     async def _prepare(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        """Refuse a ledger too new for this member, have an older one migrated, read its identity.
-
-        A migration runs in a task of its own, on a session without a statement timeout (building the new key
-        over millions of contributions takes longer than any call deadline); until it is done, calls fail
-        fast with ``LedgerMigrating`` and are tried again next pass.
-        """
-        meta, version = await self._read_meta(conn)
-        if version < SCHEMA_VERSION:
-            if self._migration is None or self._migration.done():
-                self._migration = asyncio.create_task(self._migrate(), name="cluster-ledger-migration")
-            done, _ = await asyncio.wait({self._migration}, timeout=max(0.1, self.call_timeout * 0.5))
-            if not done:
-                raise LedgerError("LedgerMigrating", "the cluster ledger is being migrated to schema version "
-                                  f"{SCHEMA_VERSION} (a large ledger takes a while); hand-over waits for it",
-                                  retryable=True)  # fmt: skip
-            migration, self._migration = self._migration, None
-            migration.result()  # a failed migration raises its own LedgerError
-            meta, version = await self._read_meta(conn)
-        self.identity = f"{meta.get('identity', '')}/{meta.get('epoch', '')}"
-
-    async def _read_meta(self, conn: psycopg.AsyncConnection[Any]) -> tuple[dict[str, str], int]:
-        row = await (await conn.execute(
-            "SELECT to_regclass('ms_meta') IS NOT NULL, to_regclass('ms_contributions') IS NOT NULL"
-        )).fetchone()  # fmt: skip
-        assert row is not None
-        meta: dict[str, str] = {}
-        if row[0]:
-            meta = {
-                str(k): str(v)
-                for k, v in await (await conn.execute("SELECT key, value FROM ms_meta")).fetchall()
-            }
-        version = int(meta.get("schema_version", 1 if row[1] else 0))
-        needed = int(meta.get("min_member_version", 0))
-        if needed > SCHEMA_VERSION:
-            raise LedgerRefused(
-                f"the cluster ledger has schema version {version} and accepts members of version {needed} "
-                f"or newer; this metering-sidecar writes version {SCHEMA_VERSION}. Nothing was changed and "
-                "this member's usage stays on its disk: upgrade this member to the version the other "
-                "members run, on the same volume"
-            )
-        return meta, version
-
-    async def _migrate(self) -> None:
-        """Create or migrate the ledger on a session of its own; errors say they are migration errors."""
-        try:
-            conn = await psycopg.AsyncConnection.connect(
-                self.dsn, autocommit=True, connect_timeout=max(1, int(self.call_timeout)), keepalives=1,
-            )  # fmt: skip
-        except psycopg.Error as exc:
-            raise pg_error(exc, self.dsn) from None
-        try:
-            # No statement timeout (the work is proportional to the ledger's size), but a short lock timeout:
-            # the brief ACCESS EXCLUSIVE steps back off and retry rather than queue, because a queued one
-            # would block every version-1 member's hand-over behind it.
-            lock_ms = max(100, int(self.call_timeout * 250))
-            await conn.execute(
-                "SELECT set_config('statement_timeout', '0', false), set_config('lock_timeout', %s, false)",
-                (str(lock_ms),),
-            )
-            for attempt in range(1, 1000):
-                try:
-                    if await self._migrate_once(conn):
-                        return
-                except psycopg.errors.LockNotAvailable:
-                    pass  # a member holds the table (or another migrates): back off, try again
-                await asyncio.sleep(min(5.0, 0.1 * 2**attempt))
-        except psycopg.errors.InsufficientPrivilege as exc:
-            raise LedgerError("LedgerMigrationRefused", "migrating the cluster ledger needs the right to create "
-                              f"and alter its tables: {error_message(exc, self.dsn)}", retryable=True) from None  # fmt: skip
-        except psycopg.Error as exc:
-            raise LedgerError(
-                "LedgerMigrationFailed",
-                f"migrating the cluster ledger failed: {error_message(exc, self.dsn)}",
-                retryable=True,
-            ) from None
-        finally:
-            await conn.close()
-
-    async def _migrate_once(self, conn: psycopg.AsyncConnection[Any]) -> bool:
-        """One try at the migration; False when another member migrates just now (try again later)."""
-        got = await (await conn.execute("SELECT pg_try_advisory_lock(%s)", (SCHEMA_LOCK,))).fetchone()
-        if got is None or not got[0]:
-            return False
-        try:
-            meta, version = await self._read_meta(conn)
-            if version >= SCHEMA_VERSION:
-                return True
-            async with conn.transaction():  # cheap: new tables, and columns with constant defaults
-                for statement in (*V1, *V2, *CUSTOMERS):
-                    await conn.execute(statement)
-            await self._prune(conn, limit=None)  # less to index
-            await self._build_key(conn)
-            needed = int(meta.get("min_member_version", 0))
-            meta.setdefault("identity", str(uuid.uuid4()))
-            meta.setdefault("epoch", str(uuid.uuid4()))
-            meta["schema_version"] = str(SCHEMA_VERSION)
-            meta["min_member_version"] = str(max(needed, MIN_MEMBER_VERSION))
-            async with conn.transaction():
-                await conn.cursor().executemany(
-                    "INSERT INTO ms_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    list(meta.items()),
-                )  # fmt: skip
-            log.warning(
-                "cluster ledger created" if version == 0 else "cluster ledger migrated in place",
-                extra={"fields": {"from_version": version, "to_version": SCHEMA_VERSION, "identity": meta["identity"]}},
-            )  # fmt: skip
-            return True
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
-
-    async def _build_key(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        """Give ms_contributions its version-2 primary key without blocking writers while it is built."""
-        for name, statement in V2_INDEXES:
-            valid = await (await conn.execute(
-                "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", (name,)
-            )).fetchone()  # fmt: skip
-            if valid is not None and not valid[0]:
-                # Left invalid by an interrupted build (a restart, a lost session): build it again.
-                await conn.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
-            if name == V2_INDEXES[0][0] and await self._key_is_v2(conn):
-                continue
-            await conn.execute(statement)
-        if not await self._key_is_v2(conn):
-            async with conn.transaction():  # catalog-only: the index is built already
-                await conn.execute(
-                    "ALTER TABLE ms_contributions DROP CONSTRAINT IF EXISTS ms_contributions_pkey"
-                )
-                await conn.execute(
-                    f"ALTER TABLE ms_contributions ADD CONSTRAINT ms_contributions_pkey PRIMARY KEY USING INDEX "
-                    f"{V2_INDEXES[0][0]}"
-                )
-
-    @staticmethod
-    async def _key_is_v2(conn: psycopg.AsyncConnection[Any]) -> bool:
-        row = await (await conn.execute(
-            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'ms_contributions_pkey' "
-            "AND conrelid = 'ms_contributions'::regclass"
-        )).fetchone()  # fmt: skip
-        return row is not None and f"({V2_KEY_COLUMNS})" in str(row[0])
-
-    async def _prune(self, conn: psycopg.AsyncConnection[Any], *, limit: int | None) -> int:
-        """Delete settled contributions too old for AWS to accept again (twice the maximum record age).
-
-        They only answer verdicts, which members collect every pass; a rebuild can no longer need them.
-        """
-        longest = max(self.expiry_after, self.targets.longest_expiry)
-        cutoff = f"extract(epoch FROM clock_timestamp()) - {2 * longest + self.window:.0f}"
-        bound = "" if limit is None else f" LIMIT {int(limit)}"
-        pruned = 0
-        for table in ("ms_contributions", "ms_settled"):
-            done = await conn.execute(
-                f"DELETE FROM {table} WHERE ctid IN (SELECT t.ctid FROM {table} t JOIN ms_records r ON r.id = t.record_id "
-                f"WHERE r.state IN ('billed', 'dead') AND t.window_start < {cutoff}{bound})"
-            )  # fmt: skip
-            pruned += max(done.rowcount, 0)
-        return pruned
+        """On every new session: check (or migrate) the ledger's schema and read its identity."""
+        self.identity = await self._schema.prepare(conn)
 
     async def current_identity(self) -> str:
         """Return the identity of the ledger as it is now ("<identity>/<epoch>")."""
@@ -1036,7 +796,7 @@ class PostgresLedger:
                 if time.monotonic() >= self._next_prune:
                     # Keeps the ledger (and the next migration) small; bounded, so the call stays short.
                     self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
-                    await self._prune(conn, limit=PRUNE_BATCH)
+                    await self._schema.prune(conn, limit=PRUNE_BATCH)
             return [int(r[0]) for r in rows]
 
         return await self._run(run)
