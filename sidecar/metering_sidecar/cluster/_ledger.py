@@ -10,7 +10,6 @@ shipper can do none of them after another member took over.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import secrets
@@ -26,10 +25,10 @@ import psycopg.errors
 from metering_sidecar.cluster._pg_errors import LedgerRefused as LedgerRefused  # imported from here too
 from metering_sidecar.cluster._pg_errors import check_dsn
 from metering_sidecar.cluster._pg_errors import scrub as scrub  # imported from here too
+from metering_sidecar.cluster._pg_fence import FENCE_HOLDS, Fence
 from metering_sidecar.cluster._pg_freeze import Freezer, Key
 from metering_sidecar.cluster._pg_migration import Migration
 from metering_sidecar.cluster._pg_session import Sessions, T, Work
-from metering_sidecar.cluster._schema import OLD_SHIPPER_LOCK
 from metering_sidecar.core import (
     LedgerError,
     Outcome,
@@ -46,11 +45,6 @@ LEDGER_LOST = "ledger-lost"
 PRUNE_EVERY_SECONDS = 600.0  # the shipper prunes old settled contributions this often (a scan of the table)
 PRUNE_BATCH = 5000  # contributions pruned per table and time
 FREEZE_CHUNK = 400  # keys frozen per transaction (one call, one deadline)
-# OLD_SHIPPER_LOCK held shared by this member's fence session (classid/objid/objsubid of a one-bigint key).
-_FENCE_HOLDS = (
-    "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = %(fence)s AND classid = 0 "
-    f"AND objid = {OLD_SHIPPER_LOCK} AND objsubid = 1 AND mode = 'ShareLock' AND granted)"
-)
 
 
 @dataclass
@@ -107,10 +101,7 @@ class PostgresLedger:
             prepare=self._prepare,
             lost=self._lost,
         )
-        self._waiting_for_old_shipper = False
-        self._fence_task: asyncio.Task[None] | None = None
-        self._fence_pid = -1
-        self._fenced_event = asyncio.Event()
+        self._fence = Fence(dsn, call_timeout=call_timeout, member_timeout=member_timeout)
         self._next_prune = 0.0  # monotonic
 
     @property
@@ -142,10 +133,8 @@ class PostgresLedger:
             except LedgerError:
                 pass  # it lapses by itself within the member timeout
         await self._sessions.close()
-        if self._fence_task is not None:
-            self._fence_task.cancel()
+        self._fence.cancel()
         self._schema.cancel()  # a migration cut short is taken up again by the next member
-        self._fence_task = None
         self.leader = False
 
     # -- schema, version and identity -------------------------------------------------------------
@@ -272,8 +261,8 @@ class PostgresLedger:
             row = await (await conn.execute(
                 "UPDATE ms_lease SET expires_at = clock_timestamp() + make_interval(secs => %(ttl)s) WHERE "
                 "name = 'shipper' AND holder = %(me)s AND token = %(token)s AND expires_at > clock_timestamp() "
-                f"AND {_FENCE_HOLDS} RETURNING token",
-                {"me": self.holder, "token": self._token, "ttl": self.member_timeout, "fence": self._fence_pid},
+                f"AND {FENCE_HOLDS} RETURNING token",
+                {"me": self.holder, "token": self._token, "ttl": self.member_timeout, "fence": self._fence.pid},
             )).fetchone()  # fmt: skip
             return row is not None
 
@@ -401,26 +390,11 @@ class PostgresLedger:
 
     async def try_lead(self) -> bool:
         """Take or renew the shipper lease; it lapses after the member timeout without renewal."""
-        await self._ensure_fence()
+        await self._fence.ensure()
 
         async def run(conn: psycopg.AsyncConnection[Any]) -> int | None:
-            shared = await (await conn.execute(
-                f"SELECT {_FENCE_HOLDS}, EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 "
-                f"AND objid = {OLD_SHIPPER_LOCK} AND objsubid = 1 AND mode = 'ExclusiveLock' AND granted)",
-                {"fence": self._fence_pid},
-            )).fetchone()  # fmt: skip
-            assert shared is not None
-            if not shared[0]:
-                if self._fence_pid != -1 and self._fence_task is not None:
-                    self._fence_task.cancel()  # its session is gone (a restart): a new one next pass
-                if not shared[1]:
-                    return None  # the fence is on its way
-                if not self._waiting_for_old_shipper:
-                    log.warning("a member of the previous version is the cluster's shipper; this one hands over "
-                                "and takes over once that member is upgraded")  # fmt: skip
-                self._waiting_for_old_shipper = True
+            if not await self._fence.holds(conn):
                 return None
-            self._waiting_for_old_shipper = False
             row = await (await conn.execute(
                 "UPDATE ms_lease SET holder = %(me)s, token = CASE WHEN holder = %(me)s AND token = %(token)s "
                 "THEN token ELSE token + 1 END, expires_at = clock_timestamp() + make_interval(secs => %(ttl)s) "
@@ -454,61 +428,14 @@ class PostgresLedger:
         )
         self.leader = False
 
-    async def _ensure_fence(self) -> None:
-        if self._fence_task is None or self._fence_task.done():
-            self._fence_pid = -1
-            self._fenced_event = asyncio.Event()
-            self._fence_task = asyncio.create_task(self._hold_fence(), name="cluster-fence")
-            # Usually granted at once; a previous-version shipper makes it wait in the background.
-            try:
-                await asyncio.wait_for(self._fenced_event.wait(), min(1.0, self.call_timeout))
-            except TimeoutError:
-                pass
-
-    async def _hold_fence(self) -> None:
-        """Hold OLD_SHIPPER_LOCK shared on a session of its own for as long as it lives.
-
-        Previous-version members elect their shipper with that lock exclusive, so while any member of this
-        version holds it shared, none of them can become the shipper. The request queues behind a previous
-        shipper's exclusive hold, so it is granted the moment that member goes (a rolling upgrade), before
-        another previous-version member can take it. Only this version's shipper, whose fence holds the
-        lock, freezes or applies (checked in the same transaction).
-        """
-        timeout = max(1, int(self.call_timeout))
-        try:
-            conn = await asyncio.wait_for(
-                psycopg.AsyncConnection.connect(
-                    self.dsn, autocommit=True, connect_timeout=timeout, keepalives=1,
-                    keepalives_idle=max(1, timeout // 2), keepalives_interval=max(1, timeout // 4),
-                    keepalives_count=3,
-                ),
-                self.call_timeout,
-            )  # fmt: skip
-        except (TimeoutError, psycopg.Error):
-            return  # tried again next pass
-        try:
-            # No statement timeout: the wait for a previous-version shipper to go may be long.
-            await conn.execute("SELECT set_config('statement_timeout', '0', false)")
-            await conn.execute("SELECT pg_advisory_lock_shared(%s)", (OLD_SHIPPER_LOCK,))
-            self._fence_pid = conn.info.backend_pid
-            self._fenced_event.set()
-            while not conn.closed:
-                await asyncio.sleep(self.member_timeout)
-                await asyncio.wait_for(conn.execute("SELECT 1"), self.call_timeout)
-        except (TimeoutError, psycopg.Error):
-            pass  # the session is gone: a new one next pass
-        finally:
-            self._fence_pid = -1
-            await conn.close()
-
     async def _fenced(self, conn: psycopg.AsyncConnection[Any]) -> bool:
         """Inside a transaction: lock the lease row if this process still holds it; False otherwise."""
         if self._token is None:
             return False
         row = await (await conn.execute(
             "SELECT token FROM ms_lease WHERE name = 'shipper' AND holder = %(me)s AND token = %(token)s AND "
-            f"expires_at > clock_timestamp() AND {_FENCE_HOLDS} FOR UPDATE",
-            {"me": self.holder, "token": self._token, "fence": self._fence_pid},
+            f"expires_at > clock_timestamp() AND {FENCE_HOLDS} FOR UPDATE",
+            {"me": self.holder, "token": self._token, "fence": self._fence.pid},
         )).fetchone()  # fmt: skip
         if row is None:
             self.leader = False
