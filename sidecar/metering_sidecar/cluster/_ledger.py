@@ -10,35 +10,26 @@ shipper can do none of them after another member took over.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import re
 import secrets
 import time
 import uuid
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import psycopg
-import psycopg.conninfo
 import psycopg.errors
 
-from metering_sidecar.cluster._schema import (
-    CUSTOMERS,
-    MIN_MEMBER_VERSION,
-    OLD_SHIPPER_LOCK,
-    SCHEMA_LOCK,
-    SCHEMA_VERSION,
-    V1,
-    V2,
-    V2_INDEXES,
-    V2_KEY_COLUMNS,
-)
+from metering_sidecar.cluster._pg_errors import LedgerRefused as LedgerRefused  # imported from here too
+from metering_sidecar.cluster._pg_errors import check_dsn
+from metering_sidecar.cluster._pg_errors import scrub as scrub  # imported from here too
+from metering_sidecar.cluster._pg_fence import FENCE_HOLDS, Fence
+from metering_sidecar.cluster._pg_freeze import Freezer, Key
+from metering_sidecar.cluster._pg_migration import Migration
+from metering_sidecar.cluster._pg_session import Sessions, T, Work
 from metering_sidecar.core import (
-    ConfigError,
     LedgerError,
     Outcome,
     Record,
@@ -46,145 +37,14 @@ from metering_sidecar.core import (
     Refused,
 )
 from metering_sidecar.store import Contribution, Contributor, Handed, RecordKey
-from metering_sidecar.targets import RecordKey as TargetKey
-from metering_sidecar.targets import TagGroup, TargetRegistry, default_targets
+from metering_sidecar.targets import TargetRegistry, default_targets
 
 log = logging.getLogger("sidecar.cluster")
-Key = tuple[str, str, str, str, str]  # product, license, customer field, customer, dimension
-T = TypeVar("T")
-Work = Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]]
 KEY_COLUMNS = ("product", "license_arn", "customer_field", "customer", "dimension", "window_start")
 LEDGER_LOST = "ledger-lost"
 PRUNE_EVERY_SECONDS = 600.0  # the shipper prunes old settled contributions this often (a scan of the table)
 PRUNE_BATCH = 5000  # contributions pruned per table and time
 FREEZE_CHUNK = 400  # keys frozen per transaction (one call, one deadline)
-# OLD_SHIPPER_LOCK held shared by this member's fence session (classid/objid/objsubid of a one-bigint key).
-_FENCE_HOLDS = (
-    "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = %(fence)s AND classid = 0 "
-    f"AND objid = {OLD_SHIPPER_LOCK} AND objsubid = 1 AND mode = 'ShareLock' AND granted)"
-)
-
-
-class LedgerRefused(ConfigError):
-    """The ledger's schema is newer than this member may write: upgrade the member (exit 2)."""
-
-
-_SECRETS = (
-    re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE),  # key=value form
-    re.compile(r"(://[^:/@\s]*:)([^@\s]*)(@)"),  # URI form: scheme://user:password@host
-)
-
-
-def scrub(text: str, dsn: str = "") -> str:
-    """Return ``text`` without the DSN's password, in whichever form it appears.
-
-    psycopg quotes a malformed DSN in its error messages, password included; every message about
-    PostgreSQL goes through here before it is logged or raised.
-    """
-    secrets_in_dsn: list[str] = []
-    if dsn:
-        try:
-            password = psycopg.conninfo.conninfo_to_dict(dsn).get("password")
-        except psycopg.Error:
-            password = None
-        if password:
-            secrets_in_dsn.append(str(password))
-        for pattern in _SECRETS:
-            secrets_in_dsn.extend(m.group(2) for m in pattern.finditer(dsn) if m.group(2))
-    for secret in sorted(set(secrets_in_dsn), key=len, reverse=True):
-        text = text.replace(secret, "***")
-    for pattern in _SECRETS:
-        text = pattern.sub(lambda m: m.group(1) + "***" + (m.group(3) if m.lastindex == 3 else ""), text)
-    return text
-
-
-def _message(exc: BaseException, dsn: str) -> str:
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-    return scrub(first, dsn)
-
-
-def _pg_error(exc: BaseException, dsn: str) -> LedgerError:
-    """Name the cause: an operator must tell a permission problem from a lock or an unreachable server."""
-    message = _message(exc, dsn)
-    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
-        code = "PostgresPermissionDenied"
-    elif isinstance(exc, psycopg.errors.LockNotAvailable):
-        code = "PostgresLockTimeout"  # e.g. the lease row or a table held by another session
-    elif isinstance(exc, psycopg.errors.QueryCanceled):
-        code = "PostgresStatementTimeout"
-    elif isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
-        code = "PostgresUnavailable"
-    else:
-        # e.g. two shippers freezing the same window after a failover: the unique key lets one win; the
-        # other's transaction rolls back and it tries again next pass.
-        code = type(exc).__name__
-    return LedgerError(code, message, retryable=True)
-
-
-# libpq parameters whose values form a fixed set. libpq checks them only when it connects, and says so
-# as a connection failure, so a typo would look like PostgreSQL being down for as long as the pod runs.
-_CHOICES = {
-    "sslmode": ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
-    "gssencmode": ("disable", "prefer", "require"),
-    "channel_binding": ("disable", "prefer", "require"),
-    "target_session_attrs": ("any", "read-write", "read-only", "primary", "standby", "prefer-standby"),
-    "load_balance_hosts": ("disable", "random"),
-    "sslnegotiation": ("postgres", "direct"),
-}
-
-
-def check_dsn(dsn: str) -> None:
-    """Refuse a malformed --cluster-postgres-dsn at start (exit 2), without repeating its password."""
-    try:
-        params = psycopg.conninfo.conninfo_to_dict(dsn)
-    except psycopg.Error as exc:
-        raise ConfigError(f"--cluster-postgres-dsn: not a valid PostgreSQL connection string: "
-                          f"{_message(exc, dsn)}") from None  # fmt: skip
-    for name, allowed in _CHOICES.items():
-        value = params.get(name)
-        if value is not None and str(value) not in allowed:
-            raise ConfigError(
-                f"--cluster-postgres-dsn: {name}={value!r} is not one of {', '.join(allowed)}; "
-                "fix the connection string (PostgreSQL would refuse every connection with it)"
-            )
-    port = params.get("port")
-    if port is not None and not all(p.strip().isdigit() for p in str(port).split(",")):
-        raise ConfigError(f"--cluster-postgres-dsn: port={port!r} is not a port number")
-
-
-def _merge(groups: Sequence[TagGroup]) -> list[TagGroup]:
-    merged: dict[str, list[int]] = defaultdict(lambda: [0, 2**62, 0])
-    for g in groups:
-        entry = merged[g.tags_json]
-        entry[0] += g.quantity
-        entry[1] = min(entry[1], g.first_event_ms)
-        entry[2] += g.events
-    return [TagGroup(t, q, f, e) for t, (q, f, e) in sorted(merged.items())]
-
-
-def _unsendable(sendable: bool) -> tuple[str, str | None, str | None]:
-    """Return (state, reason, message) of a new cluster record.
-
-    Members skip a record their marketplace takes nothing of (Azure: a total of 0) before handing it over, so
-    a cluster sum of contributions is always sendable; should one not be, it is a dead letter that says so.
-    """
-    if sendable:
-        return "pending", None, None
-    return "dead", "unsendable", "the marketplace takes no record with this content (a total of 0)"
-
-
-@dataclass(frozen=True, slots=True)
-class _Open:
-    """A contribution not yet in a frozen record (from ms_contributions, or a settled re-offer)."""
-
-    contributor: Contributor
-    window_start: int
-    quantity: int
-    first_event_ms: int
-    event_count: int
-    request_json: str
-    reoffered: bool
-    settled: bool
 
 
 @dataclass
@@ -194,14 +54,6 @@ class Verdicts:
     settled: list[tuple[int, str, str, str]] = field(default_factory=list)  # id, state, detail, message
     missing: list[int] = field(default_factory=list)  # handed, but the ledger does not hold them
     found: list[tuple[int, Contributor]] = field(default_factory=list)  # old records: who they are under
-
-
-class _Slot:
-    """One connection and the lock that gives it to one call at a time."""
-
-    def __init__(self) -> None:
-        self.conn: psycopg.AsyncConnection[Any] | None = None
-        self.lock = asyncio.Lock()
 
 
 class PostgresLedger:
@@ -234,15 +86,22 @@ class PostgresLedger:
         self.leader = False
         self._nonce = secrets.token_hex(4)  # this process: a restarted one never reuses a lease
         self._token: int | None = None
-        self._main = _Slot()  # the flusher's calls
-        self._rpc = _Slot()  # RPCs (customer bindings, operator retries), never queued behind a pass
-        self._beat = _Slot()  # heartbeats and lease renewals between passes, never queued behind a pass
-        self._orphans: set[asyncio.Task[Any]] = set()
-        self._waiting_for_old_shipper = False
-        self._fence_task: asyncio.Task[None] | None = None
-        self._fence_pid = -1
-        self._fenced_event = asyncio.Event()
-        self._migration: asyncio.Task[None] | None = None
+        self._freezer = Freezer(window=window_seconds, targets=self.targets)
+        self._schema = Migration(
+            dsn,
+            call_timeout=call_timeout,
+            expiry_after=expiry_after,
+            targets=self.targets,
+            window=window_seconds,
+        )
+        self._sessions = Sessions(
+            dsn,
+            call_timeout=call_timeout,
+            member_timeout=member_timeout,
+            prepare=self._prepare,
+            lost=self._lost,
+        )
+        self._fence = Fence(dsn, call_timeout=call_timeout, member_timeout=member_timeout)
         self._next_prune = 0.0  # monotonic
 
     @property
@@ -255,89 +114,15 @@ class PostgresLedger:
         """Return this process's name in the shipper lease."""
         return f"{self.instance_id}/{self.incarnation}/{self._nonce}"
 
+    def _lost(self) -> None:
+        """The pass's session failed or was abandoned: this member no longer counts as the shipper."""
+        self.leader = False
+
     # -- connections and deadlines ----------------------------------------------------------------
-
-    async def _connect(self, slot: _Slot) -> psycopg.AsyncConnection[Any]:
-        if slot.conn is not None and not slot.conn.closed:
-            return slot.conn
-        timeout = max(1, int(self.call_timeout))
-        conn = await psycopg.AsyncConnection.connect(
-            self.dsn, autocommit=True, connect_timeout=timeout,
-            # A peer that vanished (partition, dead node) is noticed by the OS, not after hours.
-            keepalives=1, keepalives_idle=max(1, timeout // 2), keepalives_interval=max(1, timeout // 4),
-            keepalives_count=3, tcp_user_timeout=timeout * 1000,
-        )  # fmt: skip
-        try:
-            statement_ms = int(self.call_timeout * 1000)
-            # A stopped shipper in the middle of a transaction must not keep its locks past its lease.
-            idle_ms = int(min(self.call_timeout, self.member_timeout) * 1000)
-            await conn.execute(
-                "SELECT set_config('statement_timeout', %s, false), set_config('lock_timeout', %s, false), "
-                "set_config('idle_in_transaction_session_timeout', %s, false)",
-                (str(statement_ms), str(max(1, statement_ms // 2)), str(max(1000, idle_ms))),
-            )
-            await self._prepare(conn)
-        except BaseException:
-            await conn.close()
-            raise
-        slot.conn = conn
-        return conn
-
-    async def _call(self, slot: _Slot, work: Work[T]) -> T:
-        async with slot.lock:
-            conn: psycopg.AsyncConnection[Any] | None = None
-            try:
-                conn = await self._connect(slot)
-                return await work(conn)
-            except BaseException:
-                # Failed, timed out or cancelled: the session's state is unknown (maybe mid-transaction,
-                # maybe on a replaced database), so the next call starts a new one.
-                if conn is not None:
-                    await conn.close()
-                slot.conn = None
-                raise
 
     async def _run(self, work: Work[T], *, rpc: bool = False, beat: bool = False) -> T:
         """Run ``work`` on a connection within the call deadline; PostgreSQL failures become LedgerError."""
-        slot = self._beat if beat else self._rpc if rpc else self._main
-        rpc = rpc or beat  # neither is the pass's session: their failures do not end leadership
-        task = asyncio.ensure_future(self._call(slot, work))
-        try:
-            done, _ = await asyncio.wait({task}, timeout=self.call_timeout)
-        except BaseException:
-            done = set()  # the caller was cancelled (shutdown): abandon the call the same way
-            self._abandon(task, rpc=rpc, slot=slot)
-            raise
-        if not done:
-            self._abandon(task, rpc=rpc, slot=slot)
-            raise LedgerError(
-                "PostgresTimeout", f"no answer from PostgreSQL within {self.call_timeout:g} s", retryable=True
-            )
-        try:
-            return task.result()
-        except psycopg.Error as exc:
-            if not rpc and isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
-                self.leader = False
-            raise _pg_error(exc, self.dsn) from None
-
-    def _abandon(self, task: asyncio.Task[Any], *, rpc: bool, slot: _Slot | None = None) -> None:
-        # Never wait for a black-holed server: cancel the call (it closes its own session once psycopg
-        # gives up cancelling the query) and give the next call a fresh connection.
-        task.cancel()
-        self._orphans.add(task)
-        task.add_done_callback(self._orphan_done)
-        if slot is self._beat:
-            self._beat = _Slot()
-        elif rpc:
-            self._rpc = _Slot()
-        else:
-            self._main = _Slot()
-            self.leader = False
-
-    def _orphan_done(self, task: asyncio.Task[Any]) -> None:
-        self._orphans.discard(task)
-        if not task.cancelled():
-            task.exception()  # retrieved: an abandoned call's error was already reported as a timeout
+        return await self._sessions.run(work, rpc=rpc, beat=beat)
 
     async def close(self) -> None:
         """Give the shipper lease back and close both connections; safe to call twice."""
@@ -347,175 +132,16 @@ class PostgresLedger:
                 await self._run(self._release)
             except LedgerError:
                 pass  # it lapses by itself within the member timeout
-        for slot in (self._main, self._rpc, self._beat):
-            if slot.conn is not None and not slot.conn.closed:
-                await slot.conn.close()
-            slot.conn = None
-        for task in [*self._orphans, *(t for t in (self._fence_task, self._migration) if t is not None)]:
-            task.cancel()  # a migration cut short is taken up again by the next member (each step is idempotent)
-        self._migration = None
-        self._fence_task = None
+        await self._sessions.close()
+        self._fence.cancel()
+        self._schema.cancel()  # a migration cut short is taken up again by the next member
         self.leader = False
 
     # -- schema, version and identity -------------------------------------------------------------
 
     async def _prepare(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        """Refuse a ledger too new for this member, have an older one migrated, read its identity.
-
-        A migration runs in a task of its own, on a session without a statement timeout (building the new key
-        over millions of contributions takes longer than any call deadline); until it is done, calls fail
-        fast with ``LedgerMigrating`` and are tried again next pass.
-        """
-        meta, version = await self._read_meta(conn)
-        if version < SCHEMA_VERSION:
-            if self._migration is None or self._migration.done():
-                self._migration = asyncio.create_task(self._migrate(), name="cluster-ledger-migration")
-            done, _ = await asyncio.wait({self._migration}, timeout=max(0.1, self.call_timeout * 0.5))
-            if not done:
-                raise LedgerError("LedgerMigrating", "the cluster ledger is being migrated to schema version "
-                                  f"{SCHEMA_VERSION} (a large ledger takes a while); hand-over waits for it",
-                                  retryable=True)  # fmt: skip
-            migration, self._migration = self._migration, None
-            migration.result()  # a failed migration raises its own LedgerError
-            meta, version = await self._read_meta(conn)
-        self.identity = f"{meta.get('identity', '')}/{meta.get('epoch', '')}"
-
-    async def _read_meta(self, conn: psycopg.AsyncConnection[Any]) -> tuple[dict[str, str], int]:
-        row = await (await conn.execute(
-            "SELECT to_regclass('ms_meta') IS NOT NULL, to_regclass('ms_contributions') IS NOT NULL"
-        )).fetchone()  # fmt: skip
-        assert row is not None
-        meta: dict[str, str] = {}
-        if row[0]:
-            meta = {
-                str(k): str(v)
-                for k, v in await (await conn.execute("SELECT key, value FROM ms_meta")).fetchall()
-            }
-        version = int(meta.get("schema_version", 1 if row[1] else 0))
-        needed = int(meta.get("min_member_version", 0))
-        if needed > SCHEMA_VERSION:
-            raise LedgerRefused(
-                f"the cluster ledger has schema version {version} and accepts members of version {needed} "
-                f"or newer; this metering-sidecar writes version {SCHEMA_VERSION}. Nothing was changed and "
-                "this member's usage stays on its disk: upgrade this member to the version the other "
-                "members run, on the same volume"
-            )
-        return meta, version
-
-    async def _migrate(self) -> None:
-        """Create or migrate the ledger on a session of its own; errors say they are migration errors."""
-        try:
-            conn = await psycopg.AsyncConnection.connect(
-                self.dsn, autocommit=True, connect_timeout=max(1, int(self.call_timeout)), keepalives=1,
-            )  # fmt: skip
-        except psycopg.Error as exc:
-            raise _pg_error(exc, self.dsn) from None
-        try:
-            # No statement timeout (the work is proportional to the ledger's size), but a short lock timeout:
-            # the brief ACCESS EXCLUSIVE steps back off and retry rather than queue, because a queued one
-            # would block every version-1 member's hand-over behind it.
-            lock_ms = max(100, int(self.call_timeout * 250))
-            await conn.execute(
-                "SELECT set_config('statement_timeout', '0', false), set_config('lock_timeout', %s, false)",
-                (str(lock_ms),),
-            )
-            for attempt in range(1, 1000):
-                try:
-                    if await self._migrate_once(conn):
-                        return
-                except psycopg.errors.LockNotAvailable:
-                    pass  # a member holds the table (or another migrates): back off, try again
-                await asyncio.sleep(min(5.0, 0.1 * 2**attempt))
-        except psycopg.errors.InsufficientPrivilege as exc:
-            raise LedgerError("LedgerMigrationRefused", "migrating the cluster ledger needs the right to create "
-                              f"and alter its tables: {_message(exc, self.dsn)}", retryable=True) from None  # fmt: skip
-        except psycopg.Error as exc:
-            raise LedgerError(
-                "LedgerMigrationFailed",
-                f"migrating the cluster ledger failed: {_message(exc, self.dsn)}",
-                retryable=True,
-            ) from None
-        finally:
-            await conn.close()
-
-    async def _migrate_once(self, conn: psycopg.AsyncConnection[Any]) -> bool:
-        """One try at the migration; False when another member migrates just now (try again later)."""
-        got = await (await conn.execute("SELECT pg_try_advisory_lock(%s)", (SCHEMA_LOCK,))).fetchone()
-        if got is None or not got[0]:
-            return False
-        try:
-            meta, version = await self._read_meta(conn)
-            if version >= SCHEMA_VERSION:
-                return True
-            async with conn.transaction():  # cheap: new tables, and columns with constant defaults
-                for statement in (*V1, *V2, *CUSTOMERS):
-                    await conn.execute(statement)
-            await self._prune(conn, limit=None)  # less to index
-            await self._build_key(conn)
-            needed = int(meta.get("min_member_version", 0))
-            meta.setdefault("identity", str(uuid.uuid4()))
-            meta.setdefault("epoch", str(uuid.uuid4()))
-            meta["schema_version"] = str(SCHEMA_VERSION)
-            meta["min_member_version"] = str(max(needed, MIN_MEMBER_VERSION))
-            async with conn.transaction():
-                await conn.cursor().executemany(
-                    "INSERT INTO ms_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    list(meta.items()),
-                )  # fmt: skip
-            log.warning(
-                "cluster ledger created" if version == 0 else "cluster ledger migrated in place",
-                extra={"fields": {"from_version": version, "to_version": SCHEMA_VERSION, "identity": meta["identity"]}},
-            )  # fmt: skip
-            return True
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
-
-    async def _build_key(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        """Give ms_contributions its version-2 primary key without blocking writers while it is built."""
-        for name, statement in V2_INDEXES:
-            valid = await (await conn.execute(
-                "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", (name,)
-            )).fetchone()  # fmt: skip
-            if valid is not None and not valid[0]:
-                # Left invalid by an interrupted build (a restart, a lost session): build it again.
-                await conn.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
-            if name == V2_INDEXES[0][0] and await self._key_is_v2(conn):
-                continue
-            await conn.execute(statement)
-        if not await self._key_is_v2(conn):
-            async with conn.transaction():  # catalog-only: the index is built already
-                await conn.execute(
-                    "ALTER TABLE ms_contributions DROP CONSTRAINT IF EXISTS ms_contributions_pkey"
-                )
-                await conn.execute(
-                    f"ALTER TABLE ms_contributions ADD CONSTRAINT ms_contributions_pkey PRIMARY KEY USING INDEX "
-                    f"{V2_INDEXES[0][0]}"
-                )
-
-    @staticmethod
-    async def _key_is_v2(conn: psycopg.AsyncConnection[Any]) -> bool:
-        row = await (await conn.execute(
-            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'ms_contributions_pkey' "
-            "AND conrelid = 'ms_contributions'::regclass"
-        )).fetchone()  # fmt: skip
-        return row is not None and f"({V2_KEY_COLUMNS})" in str(row[0])
-
-    async def _prune(self, conn: psycopg.AsyncConnection[Any], *, limit: int | None) -> int:
-        """Delete settled contributions too old for AWS to accept again (twice the maximum record age).
-
-        They only answer verdicts, which members collect every pass; a rebuild can no longer need them.
-        """
-        longest = max(self.expiry_after, self.targets.longest_expiry)
-        cutoff = f"extract(epoch FROM clock_timestamp()) - {2 * longest + self.window:.0f}"
-        bound = "" if limit is None else f" LIMIT {int(limit)}"
-        pruned = 0
-        for table in ("ms_contributions", "ms_settled"):
-            done = await conn.execute(
-                f"DELETE FROM {table} WHERE ctid IN (SELECT t.ctid FROM {table} t JOIN ms_records r ON r.id = t.record_id "
-                f"WHERE r.state IN ('billed', 'dead') AND t.window_start < {cutoff}{bound})"
-            )  # fmt: skip
-            pruned += max(done.rowcount, 0)
-        return pruned
+        """On every new session: check (or migrate) the ledger's schema and read its identity."""
+        self.identity = await self._schema.prepare(conn)
 
     async def current_identity(self) -> str:
         """Return the identity of the ledger as it is now ("<identity>/<epoch>")."""
@@ -635,8 +261,8 @@ class PostgresLedger:
             row = await (await conn.execute(
                 "UPDATE ms_lease SET expires_at = clock_timestamp() + make_interval(secs => %(ttl)s) WHERE "
                 "name = 'shipper' AND holder = %(me)s AND token = %(token)s AND expires_at > clock_timestamp() "
-                f"AND {_FENCE_HOLDS} RETURNING token",
-                {"me": self.holder, "token": self._token, "ttl": self.member_timeout, "fence": self._fence_pid},
+                f"AND {FENCE_HOLDS} RETURNING token",
+                {"me": self.holder, "token": self._token, "ttl": self.member_timeout, "fence": self._fence.pid},
             )).fetchone()  # fmt: skip
             return row is not None
 
@@ -764,26 +390,11 @@ class PostgresLedger:
 
     async def try_lead(self) -> bool:
         """Take or renew the shipper lease; it lapses after the member timeout without renewal."""
-        await self._ensure_fence()
+        await self._fence.ensure()
 
         async def run(conn: psycopg.AsyncConnection[Any]) -> int | None:
-            shared = await (await conn.execute(
-                f"SELECT {_FENCE_HOLDS}, EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 "
-                f"AND objid = {OLD_SHIPPER_LOCK} AND objsubid = 1 AND mode = 'ExclusiveLock' AND granted)",
-                {"fence": self._fence_pid},
-            )).fetchone()  # fmt: skip
-            assert shared is not None
-            if not shared[0]:
-                if self._fence_pid != -1 and self._fence_task is not None:
-                    self._fence_task.cancel()  # its session is gone (a restart): a new one next pass
-                if not shared[1]:
-                    return None  # the fence is on its way
-                if not self._waiting_for_old_shipper:
-                    log.warning("a member of the previous version is the cluster's shipper; this one hands over "
-                                "and takes over once that member is upgraded")  # fmt: skip
-                self._waiting_for_old_shipper = True
+            if not await self._fence.holds(conn):
                 return None
-            self._waiting_for_old_shipper = False
             row = await (await conn.execute(
                 "UPDATE ms_lease SET holder = %(me)s, token = CASE WHEN holder = %(me)s AND token = %(token)s "
                 "THEN token ELSE token + 1 END, expires_at = clock_timestamp() + make_interval(secs => %(ttl)s) "
@@ -817,61 +428,14 @@ class PostgresLedger:
         )
         self.leader = False
 
-    async def _ensure_fence(self) -> None:
-        if self._fence_task is None or self._fence_task.done():
-            self._fence_pid = -1
-            self._fenced_event = asyncio.Event()
-            self._fence_task = asyncio.create_task(self._hold_fence(), name="cluster-fence")
-            # Usually granted at once; a previous-version shipper makes it wait in the background.
-            try:
-                await asyncio.wait_for(self._fenced_event.wait(), min(1.0, self.call_timeout))
-            except TimeoutError:
-                pass
-
-    async def _hold_fence(self) -> None:
-        """Hold OLD_SHIPPER_LOCK shared on a session of its own for as long as it lives.
-
-        Previous-version members elect their shipper with that lock exclusive, so while any member of this
-        version holds it shared, none of them can become the shipper. The request queues behind a previous
-        shipper's exclusive hold, so it is granted the moment that member goes (a rolling upgrade), before
-        another previous-version member can take it. Only this version's shipper, whose fence holds the
-        lock, freezes or applies (checked in the same transaction).
-        """
-        timeout = max(1, int(self.call_timeout))
-        try:
-            conn = await asyncio.wait_for(
-                psycopg.AsyncConnection.connect(
-                    self.dsn, autocommit=True, connect_timeout=timeout, keepalives=1,
-                    keepalives_idle=max(1, timeout // 2), keepalives_interval=max(1, timeout // 4),
-                    keepalives_count=3,
-                ),
-                self.call_timeout,
-            )  # fmt: skip
-        except (TimeoutError, psycopg.Error):
-            return  # tried again next pass
-        try:
-            # No statement timeout: the wait for a previous-version shipper to go may be long.
-            await conn.execute("SELECT set_config('statement_timeout', '0', false)")
-            await conn.execute("SELECT pg_advisory_lock_shared(%s)", (OLD_SHIPPER_LOCK,))
-            self._fence_pid = conn.info.backend_pid
-            self._fenced_event.set()
-            while not conn.closed:
-                await asyncio.sleep(self.member_timeout)
-                await asyncio.wait_for(conn.execute("SELECT 1"), self.call_timeout)
-        except (TimeoutError, psycopg.Error):
-            pass  # the session is gone: a new one next pass
-        finally:
-            self._fence_pid = -1
-            await conn.close()
-
     async def _fenced(self, conn: psycopg.AsyncConnection[Any]) -> bool:
         """Inside a transaction: lock the lease row if this process still holds it; False otherwise."""
         if self._token is None:
             return False
         row = await (await conn.execute(
             "SELECT token FROM ms_lease WHERE name = 'shipper' AND holder = %(me)s AND token = %(token)s AND "
-            f"expires_at > clock_timestamp() AND {_FENCE_HOLDS} FOR UPDATE",
-            {"me": self.holder, "token": self._token, "fence": self._fence_pid},
+            f"expires_at > clock_timestamp() AND {FENCE_HOLDS} FOR UPDATE",
+            {"me": self.holder, "token": self._token, "fence": self._fence.pid},
         )).fetchone()  # fmt: skip
         if row is None:
             self.leader = False
@@ -891,222 +455,17 @@ class PostgresLedger:
             async def run(
                 conn: psycopg.AsyncConnection[Any], start: Key | None = after
             ) -> tuple[int, Key | None]:
-                return await self._freeze_some(conn, now, member_timeout, deadline, start)
+                async with conn.transaction():
+                    if not await self._fenced(conn):
+                        return 0, None
+                    return await self._freezer.freeze_some(
+                        conn, now, member_timeout, deadline, start, limit=FREEZE_CHUNK
+                    )
 
             frozen, after = await self._run(run)
             total += frozen
             if after is None:
                 return total
-
-    async def _freeze_some(
-        self, conn: psycopg.AsyncConnection[Any], now: float, member_timeout: float, deadline: float,
-        after: Key | None,
-    ) -> tuple[int, Key | None]:  # fmt: skip
-        """Freeze the next FREEZE_CHUNK open keys after ``after``; return (frozen, the last key or None)."""
-        frozen = 0
-        async with conn.transaction():
-            if not await self._fenced(conn):
-                return 0, None
-            if await self._rebuilding(conn):
-                return 0, None  # the ledger was lost: members are still offering their records again
-            # Alive by PostgreSQL's clock, which also writes the heartbeats.
-            members = await (await conn.execute(
-                "SELECT sealed_through FROM ms_members WHERE left_s IS NULL AND "
-                "heartbeat_s > extract(epoch FROM clock_timestamp()) - %s",
-                (member_timeout,),
-            )).fetchall()  # fmt: skip
-            horizon = min((int(m[0]) for m in members), default=2**62)
-            if after is None:
-                # Settled re-offers of a window that still has its record change nothing: attach them.
-                await conn.execute(
-                    "UPDATE ms_settled s SET record_id = r.id FROM ms_records r WHERE s.record_id IS NULL AND "
-                    "r.product = s.product AND r.license_arn = s.license_arn AND r.customer_field = s.customer_field "
-                    "AND r.customer = s.customer AND r.dimension = s.dimension AND r.window_start = s.window_start"
-                )  # fmt: skip
-            columns = "product, license_arn, customer_field, customer, dimension"
-            beyond = "" if after is None else f" AND ({columns}) > (%s, %s, %s, %s, %s)"
-            keys = [
-                (str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]))
-                for r in await (await conn.execute(
-                    f"SELECT {columns} FROM ms_contributions WHERE record_id IS NULL{beyond} UNION "
-                    f"SELECT {columns} FROM ms_settled WHERE record_id IS NULL{beyond} ORDER BY 1, 2, 3, 4, 5 LIMIT %s",
-                    (*(after or ()), *(after or ()), FREEZE_CHUNK),
-                )).fetchall()
-            ]  # fmt: skip
-            if not keys:
-                return 0, None
-            chosen = f"({columns}) IN (SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[]))"
-            arrays = [[k[i] for k in keys] for i in range(5)]
-            by_key: dict[Key, list[_Open]] = defaultdict(list)
-            for table, settled in (("ms_contributions", False), ("ms_settled", True)):
-                rows = await (await conn.execute(
-                    f"SELECT instance_id, incarnation, {columns}, window_start, quantity, first_event_ms, event_count, "
-                    f"request_json, {'false' if settled else 'reoffered'} FROM {table} WHERE record_id IS NULL "
-                    f"AND {chosen} FOR UPDATE",
-                    arrays,
-                )).fetchall()  # fmt: skip
-                for r in rows:
-                    by_key[(r[2], r[3], r[4], r[5], r[6])].append(
-                        _Open((str(r[0]), str(r[1])), int(r[7]), int(r[8]), int(r[9]), int(r[10]), str(r[11]),
-                              bool(r[12]), settled)
-                    )  # fmt: skip
-            floors = {
-                tuple(r[:5]): int(r[5]) + self.window
-                for r in await (await conn.execute(
-                    f"SELECT {columns}, MAX(window_start) FROM ms_records WHERE {chosen} GROUP BY 1, 2, 3, 4, 5",
-                    arrays,
-                )).fetchall()
-            }  # fmt: skip
-            for key in sorted(by_key):
-                contributions = sorted(by_key[key], key=lambda c: (c.first_event_ms, c.contributor))
-                frozen += await self._freeze_key(
-                    conn, key, contributions, floors.get(key, 0), now, horizon, deadline
-                )
-        return frozen, (keys[-1] if len(keys) >= FREEZE_CHUNK else None)
-
-    @staticmethod
-    async def _rebuilding(conn: psycopg.AsyncConnection[Any]) -> bool:
-        """Return whether freezing waits for members expected to offer their records to a lost ledger again."""
-        rows = await (await conn.execute(
-            "SELECT key, value, extract(epoch FROM clock_timestamp()) FROM ms_meta WHERE key IN "
-            "('rebuild_until', 'rebuild_expects', 'identity', 'epoch') OR key LIKE 'rebuilt:%'"
-        )).fetchall()  # fmt: skip
-        if not rows:
-            return False
-        meta = {str(r[0]): str(r[1]) for r in rows}
-        if "rebuild_until" not in meta or float(rows[0][2]) >= float(meta["rebuild_until"]):
-            return False
-        identity = f"{meta.get('identity', '')}/{meta.get('epoch', '')}"
-        expects = json.loads(meta.get("rebuild_expects", "[]"))
-        return any(meta.get(f"rebuilt:{member}") != identity for member in expects)
-
-    async def _window_record(
-        self, conn: psycopg.AsyncConnection[Any], key: Key, window_start: int
-    ) -> tuple[int, str] | None:
-        row = await (await conn.execute(
-            "SELECT id, state FROM ms_records WHERE product = %s AND license_arn = %s AND customer_field = %s AND "
-            "customer = %s AND dimension = %s AND window_start = %s",
-            (*key, window_start),
-        )).fetchone()  # fmt: skip
-        return None if row is None else (int(row[0]), str(row[1]))
-
-    async def _attach(
-        self, conn: psycopg.AsyncConnection[Any], table: str, record_id: int, key: Key, c: _Open
-    ) -> None:
-        await conn.execute(
-            f"UPDATE {table} SET record_id = %s WHERE instance_id = %s AND incarnation = %s AND product = %s "
-            "AND license_arn = %s AND customer_field = %s AND customer = %s AND dimension = %s AND window_start = %s",
-            (record_id, *c.contributor, *key, c.window_start),
-        )
-
-    async def _late_reoffers(
-        self, conn: psycopg.AsyncConnection[Any], key: Key, contributions: list[_Open], floor: int
-    ) -> tuple[list[_Open], list[int]]:
-        """Decide what becomes of re-offers for windows this ledger froze already (or skipped).
-
-        Such a contribution was counted in the lost ledger's record for its own window, which AWS may hold:
-        rolled forward, it would be billed a second time. So it waits for its window's verdict; a dead
-        window (AWS answered DuplicateRecord for the rebuild: ``ledger-lost``) takes it along as a dead
-        letter, probably billed in the lost record; a rebuild AWS accepted as new lets it roll forward. A
-        window with no record yet is rebuilt by itself. Returns (contributions still to freeze here, the
-        windows to rebuild on their own).
-        """
-        keep: list[_Open] = []
-        own: set[int] = set()
-        for c in contributions:
-            if not c.reoffered or c.settled or c.window_start >= floor:
-                keep.append(c)
-                continue
-            record = await self._window_record(conn, key, c.window_start)
-            if record is None:
-                own.add(c.window_start)
-            elif record[1] == "billed":
-                keep.append(c)  # the rebuild was accepted as new: this share was not in it, roll forward
-            elif record[1] == "dead":
-                await self._attach(conn, "ms_contributions", record[0], key, c)
-                log.error(
-                    "ALARM: a member offered usage again after its window was rebuilt without it and AWS refused "
-                    "the rebuild; the usage is a dead letter (probably billed in the lost record)",
-                    extra={"fields": {"instance": c.contributor[0], "window_start": c.window_start,
-                                      "quantity": c.quantity, "record": record[0]}},
-                )  # fmt: skip
-            # pending: wait for the window's verdict
-        return keep, sorted(own)
-
-    async def _freeze_key(
-        self, conn: psycopg.AsyncConnection[Any], key: Key, contributions: list[_Open], floor: int, now: float,
-        horizon: int, deadline: float,
-    ) -> int:  # fmt: skip
-        offered = contributions
-        contributions, own = await self._late_reoffers(conn, key, contributions, floor)
-        frozen = 0
-        for window_start in own:
-            # A lost window no member rebuilt yet: rebuilt by itself from what was offered again for it.
-            mine = [c for c in offered if c.window_start == window_start and (c.settled or c.reoffered)]
-            frozen += await self._freeze_window(conn, key, mine, window_start, now, horizon, deadline)
-            contributions = [c for c in contributions if c not in mine]
-        return frozen + await self._freeze_window(conn, key, contributions, floor, now, horizon, deadline)
-
-    async def _freeze_window(
-        self, conn: psycopg.AsyncConnection[Any], key: Key, contributions: list[_Open], floor: int, now: float,
-        horizon: int, deadline: float,
-    ) -> int:  # fmt: skip
-        # A settled re-offer only ever rebuilds its own window; where a later window is frozen already, it
-        # cannot (and was billed anyway), so it is dropped.
-        orphans = [c for c in contributions if c.settled and c.window_start < floor]
-        for c in orphans:
-            await conn.execute(
-                "DELETE FROM ms_settled WHERE instance_id = %s AND incarnation = %s AND product = %s AND "
-                "license_arn = %s AND customer_field = %s AND customer = %s AND dimension = %s AND window_start = %s",
-                (*c.contributor, *key, c.window_start),
-            )
-        contributions = [c for c in contributions if c not in orphans]
-        if not contributions:
-            return 0
-        # Late contributions for a frozen window roll forward to the first window after the last frozen one.
-        target = max(floor, min(c.window_start for c in contributions))
-        closes = target + self.window <= horizon or now >= target + self.window + deadline
-        if not closes:
-            return 0
-        # A window rebuilt from settled re-offers was frozen before the loss: a contribution never handed
-        # over before was not in that record, so it rolls forward instead of changing the rebuild.
-        rebuilding = any(c.settled and c.window_start == target for c in contributions)
-        marketplace = self.targets.for_field(key[2])
-        chosen: list[_Open] = []
-        total = 0
-        for c in contributions:
-            if c.window_start > target or (c.settled and c.window_start != target):
-                continue  # a later window of its own: frozen in a later pass
-            if rebuilding and not (c.settled or c.reoffered):
-                continue
-            if total + c.quantity > marketplace.max_record_units:
-                break  # what passes the marketplace's limit (AWS: a 32-bit quantity) rolls forward
-            chosen.append(c)
-            total += c.quantity
-        if not chosen:
-            return 0
-        groups = _merge([g for c in chosen for g in marketplace.groups_of(c.request_json, c.quantity,
-                                                                          c.first_event_ms, c.event_count)])  # fmt: skip
-        built = marketplace.encode(TargetKey(*key, target), groups)
-        rebuilt = any(c.reoffered or c.settled for c in chosen)
-        row = await (await conn.execute(
-            "INSERT INTO ms_records (product, license_arn, customer_field, customer, dimension, window_start, "
-            "timestamp_s, quantity, request_json, next_attempt_s, expires_s, rebuilt, state, reason, message) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-            (*key, target, built.timestamp_s, built.quantity, built.request_json, max(now, built.timestamp_s),
-             built.timestamp_s + self.targets.expiry_after(marketplace), rebuilt, *_unsendable(built.sendable)),
-        )).fetchone()  # fmt: skip
-        assert row is not None
-        for table, settled in (("ms_contributions", False), ("ms_settled", True)):
-            mine = [(row[0], *c.contributor, *key, c.window_start) for c in chosen if c.settled is settled]
-            if mine:
-                await conn.cursor().executemany(
-                    f"UPDATE {table} SET record_id = %s WHERE instance_id = %s AND incarnation = %s AND product = %s "
-                    "AND license_arn = %s AND customer_field = %s AND customer = %s AND dimension = %s "
-                    "AND window_start = %s",
-                    mine,
-                )  # fmt: skip
-        return 1
 
     async def expire(self, now: float) -> list[int]:
         """Dead-letter cluster records about to pass their marketplace's maximum age (only while holding the lease)."""
@@ -1123,7 +482,7 @@ class PostgresLedger:
                 if time.monotonic() >= self._next_prune:
                     # Keeps the ledger (and the next migration) small; bounded, so the call stays short.
                     self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
-                    await self._prune(conn, limit=PRUNE_BATCH)
+                    await self._schema.prune(conn, limit=PRUNE_BATCH)
             return [int(r[0]) for r in rows]
 
         return await self._run(run)
