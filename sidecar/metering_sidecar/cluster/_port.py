@@ -15,7 +15,7 @@ from metering_sidecar.core import Record, RecordOutcome
 from metering_sidecar.store import Contribution, Contributor, Handed, RecordKey
 
 if TYPE_CHECKING:
-    from metering_sidecar.cluster._ledger import Verdicts
+    from metering_sidecar.cluster._pg_handover import Verdicts
 
 
 class ClusterLedger(Protocol):
