@@ -1,19 +1,23 @@
-"""The shared ledger: hand-over of per-instance totals, freezing of cluster totals, and the record
-store the shipper uses while this instance holds the shipper lease (psycopg 3, async).
+"""PostgresLedger: cluster mode's shared ledger on PostgreSQL (psycopg 3, async), the ``_port.ClusterLedger``.
 
-Every call has a total client-side deadline (a black-holed network never hangs a pass), and every
-session has TCP keepalives, a statement timeout, a lock timeout and an idle-in-transaction timeout.
-Leadership is a lease row with an expiry on the database's clock and a fencing token; freezing, expiry
-and applying AWS's answers check the token in the same transaction, so a paused or partitioned old
-shipper can do none of them after another member took over.
+What stays here: wiring the parts together, the shipper lease (a row with an expiry on the database's clock
+and a fencing token: taken, renewed, released and checked here), freezing in transactions of FREEZE_CHUNK
+keys, and operator retries. Freezing, expiry and applying the marketplace's answers check the lease in the
+same transaction (``_fenced``), so a paused or partitioned old shipper can do none of them after another
+member took over. The parts, each a small class the ledger holds and delegates to:
+
+- ``_pg_session`` sessions and call deadlines; ``_pg_errors`` errors and DSN checks;
+- ``_pg_migration`` schema version, migration and pruning; ``_pg_fence`` the fence against previous-version
+  shippers;
+- ``_pg_membership`` heartbeats, the ledger's identity and generation, loss reports;
+- ``_pg_handover`` hand-over and verdicts; ``_pg_freeze`` summing contributions into frozen records;
+  ``_pg_records`` expiry, due records, the Flush RPC and the marketplace's answers.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
-import uuid
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -27,6 +31,7 @@ from metering_sidecar.cluster._pg_fence import FENCE_HOLDS, Fence
 from metering_sidecar.cluster._pg_freeze import Freezer, Key
 from metering_sidecar.cluster._pg_handover import HandOver
 from metering_sidecar.cluster._pg_handover import Verdicts as Verdicts  # imported from here too
+from metering_sidecar.cluster._pg_membership import Membership
 from metering_sidecar.cluster._pg_migration import Migration
 from metering_sidecar.cluster._pg_records import Records
 from metering_sidecar.cluster._pg_session import Sessions, T, Work
@@ -91,6 +96,13 @@ class PostgresLedger:
         )
         self._fence = Fence(dsn, call_timeout=call_timeout, member_timeout=member_timeout)
         self._handover = HandOver(self._sessions)
+        self._membership = Membership(
+            self._sessions,
+            expiry_after=expiry_after,
+            member_timeout=member_timeout,
+            contributor=lambda: self.contributor,
+            identity=lambda: self.identity,
+        )
         self._records = Records(
             self._sessions, fenced=self._fenced, schema=self._schema, targets=self.targets
         )
@@ -128,7 +140,7 @@ class PostgresLedger:
         self._schema.cancel()  # a migration cut short is taken up again by the next member
         self.leader = False
 
-    # -- schema, version and identity -------------------------------------------------------------
+    # -- schema, identity and membership ----------------------------------------------------------
 
     async def _prepare(self, conn: psycopg.AsyncConnection[Any]) -> None:
         """On every new session: check (or migrate) the ledger's schema and read its identity."""
@@ -136,65 +148,16 @@ class PostgresLedger:
 
     async def current_identity(self) -> str:
         """Return the identity of the ledger as it is now ("<identity>/<epoch>")."""
-
-        async def run(conn: psycopg.AsyncConnection[Any]) -> tuple[str, int]:
-            rows = await (await conn.execute(
-                "SELECT key, value FROM ms_meta WHERE key IN ('identity', 'epoch') UNION ALL "
-                # The ledger's generation: the records' sequence only grows, so a smaller value than a member
-                # saw means the ledger went back in time (restored from a backup, failed over to a replica
-                # without the latest writes), though its identity row is the same.
-                "SELECT 'generation', COALESCE(pg_sequence_last_value(pg_get_serial_sequence('ms_records', "
-                "'id')::regclass), 0)::text"
-            )).fetchall()  # fmt: skip
-            meta = {str(k): str(v) for k, v in rows}
-            return f"{meta.get('identity', '')}/{meta.get('epoch', '')}", int(meta.get("generation", "0"))
-
-        self.identity, self.generation = await self._run(run)
+        self.identity, self.generation = await self._membership.read_identity()
         return self.identity
 
     async def report_loss(self, *, new_epoch: bool, peers: Sequence[str] = (), hold: float = 0.0) -> str:
         """Some handed-over history is gone: hold freezing while members offer their records again.
 
-        Freezing waits for every member expected back: ``peers`` (the members this instance saw before the
-        loss) and those the ledger still lists, until each has handed over again under the new identity
-        (its heartbeat says so), or for at most ``hold`` seconds (the close deadline) on PostgreSQL's clock.
-        A window rebuilt without a member that comes back later could not take its share any more.
-        ``new_epoch`` also gives the ledger a new epoch, so every member (not only the one that noticed)
-        offers its recent records again. Returns the ledger's identity afterwards.
+        Returns the ledger's identity afterwards (see ``Membership.report_loss``).
         """
-
-        async def run(conn: psycopg.AsyncConnection[Any]) -> str:
-            async with conn.transaction():
-                if new_epoch:
-                    await conn.execute(
-                        "UPDATE ms_meta SET value = %s WHERE key = 'epoch'", (str(uuid.uuid4()),)
-                    )
-                await conn.execute(
-                    "INSERT INTO ms_meta (key, value) VALUES ('rebuild_until', "
-                    "(extract(epoch FROM clock_timestamp()) + %s)::text) ON CONFLICT (key) DO UPDATE "
-                    "SET value = GREATEST(CAST(ms_meta.value AS DOUBLE PRECISION), CAST(excluded.value AS DOUBLE "
-                    "PRECISION))::text",
-                    (max(hold, self.member_timeout),),
-                )  # fmt: skip
-                rows = await (await conn.execute(
-                    "SELECT value FROM ms_meta WHERE key = 'rebuild_expects' UNION ALL "
-                    "SELECT instance_id FROM ms_members WHERE left_s IS NULL"
-                )).fetchall()  # fmt: skip
-                expects = set(peers)
-                for (value,) in rows:
-                    value = str(value)
-                    expects.update(json.loads(value) if value.startswith("[") else [value])
-                await conn.execute(
-                    "INSERT INTO ms_meta (key, value) VALUES ('rebuild_expects', %s) ON CONFLICT (key) DO UPDATE "
-                    "SET value = excluded.value",
-                    (json.dumps(sorted(expects)),),
-                )  # fmt: skip
-            return ""
-
-        await self._run(run)
+        await self._membership.report_loss(new_epoch=new_epoch, peers=peers, hold=hold)
         return await self.current_identity()
-
-    # -- membership and hand-over -----------------------------------------------------------------
 
     async def heartbeat(
         self,
@@ -207,57 +170,13 @@ class PostgresLedger:
     ) -> list[str]:
         """Record that this instance is alive and has handed over everything before ``handed_through``.
 
-        The time is PostgreSQL's (the lease's clock too), so members' clocks never decide who is alive.
-        The heartbeat also says this member has offered everything again to the ledger it now knows
-        (``rebuilt:<instance>``), which ends a rebuild's wait for it. Returns the members the ledger lists
-        as not gone (remembered, so a lost ledger can wait for them).
+        Returns the members the ledger lists as not gone (see ``Membership.heartbeat``).
         """
-        del now  # kept for callers: liveness is on the server's clock
+        return await self._membership.heartbeat(
+            now, handed_through, leaving=leaving, offered=offered, beat=beat
+        )
 
-        async def run(conn: psycopg.AsyncConnection[Any]) -> list[str]:
-            async with conn.transaction():
-                await conn.execute(
-                    "INSERT INTO ms_members (instance_id, heartbeat_s, sealed_through, left_s, incarnation) VALUES "
-                    "(%(me)s, extract(epoch FROM clock_timestamp()), %(through)s, CASE WHEN %(leaving)s THEN "
-                    "extract(epoch FROM clock_timestamp()) END, %(inc)s) ON CONFLICT (instance_id) DO UPDATE SET "
-                    "heartbeat_s = excluded.heartbeat_s, sealed_through = excluded.sealed_through, "
-                    "left_s = excluded.left_s, incarnation = excluded.incarnation",
-                    {"me": self.instance_id, "through": handed_through, "leaving": leaving, "inc": self.incarnation},
-                )  # fmt: skip
-                if offered and self.identity:  # only after a pass handed everything over to this ledger
-                    await conn.execute(
-                        "INSERT INTO ms_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE "
-                        "SET value = excluded.value",
-                        (f"rebuilt:{self.instance_id}", self.identity),
-                    )
-                rows = await (await conn.execute(
-                    "SELECT instance_id FROM ms_members WHERE left_s IS NULL AND heartbeat_s > "
-                    "extract(epoch FROM clock_timestamp()) - %s ORDER BY 1",
-                    (self.expiry_after,),
-                )).fetchall()  # fmt: skip
-            return [str(r[0]) for r in rows]
-
-        return await self._run(run, beat=beat)
-
-    async def renew(self) -> bool:
-        """Extend the shipper lease this process holds (between passes, e.g. during a slow AWS call).
-
-        Only a lease not yet lapsed, and only while this member's fence holds: a member that lost it
-        takes it again only through try_lead, with a new fencing token.
-        """
-        if self._token is None or not self.leader:
-            return False
-
-        async def run(conn: psycopg.AsyncConnection[Any]) -> bool:
-            row = await (await conn.execute(
-                "UPDATE ms_lease SET expires_at = clock_timestamp() + make_interval(secs => %(ttl)s) WHERE "
-                "name = 'shipper' AND holder = %(me)s AND token = %(token)s AND expires_at > clock_timestamp() "
-                f"AND {FENCE_HOLDS} RETURNING token",
-                {"me": self.holder, "token": self._token, "ttl": self.member_timeout, "fence": self._fence.pid},
-            )).fetchone()  # fmt: skip
-            return row is not None
-
-        return await self._run(run, beat=True)
+    # -- hand-over and retries ---------------------------------------------------------------------
 
     async def hand_over(self, contributions: Sequence[Contribution]) -> tuple[list[int], list[int]]:
         """Insert contributions idempotently; return (record ids now handed, ids whose stored content differs)."""
@@ -320,6 +239,26 @@ class PostgresLedger:
             )
         self._token = token
         return self.leader
+
+    async def renew(self) -> bool:
+        """Extend the shipper lease this process holds (between passes, e.g. during a slow AWS call).
+
+        Only a lease not yet lapsed, and only while this member's fence holds: a member that lost it
+        takes it again only through try_lead, with a new fencing token.
+        """
+        if self._token is None or not self.leader:
+            return False
+
+        async def run(conn: psycopg.AsyncConnection[Any]) -> bool:
+            row = await (await conn.execute(
+                "UPDATE ms_lease SET expires_at = clock_timestamp() + make_interval(secs => %(ttl)s) WHERE "
+                "name = 'shipper' AND holder = %(me)s AND token = %(token)s AND expires_at > clock_timestamp() "
+                f"AND {FENCE_HOLDS} RETURNING token",
+                {"me": self.holder, "token": self._token, "ttl": self.member_timeout, "fence": self._fence.pid},
+            )).fetchone()  # fmt: skip
+            return row is not None
+
+        return await self._run(run, beat=True)
 
     async def _release(self, conn: psycopg.AsyncConnection[Any]) -> None:
         await conn.execute(
