@@ -138,7 +138,6 @@ def test_flag_beats_env_beats_file_beats_default(tmp_path: Path) -> None:
     assert _build(["--product-code", "from-flag"], env).product_code == "from-flag"
     assert _build([], env).region == "eu-west-1"
     assert _build([], {"METERING_SIDECAR_CONFIG": str(path)}).product_code == "from-file"
-    assert _build(["--config", ""], env).region == ""  # an empty --config turns the env's file off
     assert _build([], {}).product_code == ""
 
 
@@ -146,9 +145,8 @@ def test_flag_beats_env_beats_file_beats_default(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("window-secnds = 60\n", "unknown key 'window-secnds'"),
-        ("window-seconds = 3600.5\n", "window-seconds: expected an integer, got float 3600.5"),
-        ('window-seconds = "soon"\n', "window-seconds: expected an integer, got 'soon'"),
-        ("emulator = 1\n", "emulator: expected true or false"),
+        ("window-seconds = 3600.5\n", "window-seconds: expected an integer, got the float 3600.5"),
+        ('window-seconds = "soon"\n', 'window-seconds: expected an integer, got the string "soon"'),
         ("allocation-tag-keys = [1]\n", "allocation-tag-keys: expected an array of strings"),
         ('allocation-tag-keys = ["bad>key"]\n', "tag key 'bad>key'"),
         ("[api]\nlisten = 'x'\n", "unknown key 'api'"),
@@ -166,6 +164,92 @@ def test_bad_config_files_exit_2_naming_file_and_key(tmp_path: Path, text: str, 
     assert message in out.stderr
     if "--window-seconds" not in message:
         assert str(path) in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('window-seconds = "3600"\n', 'window-seconds: expected an integer, got the string "3600"'),
+        (
+            'flush-interval-seconds = "0.5"\n',
+            'flush-interval-seconds: expected a number, got the string "0.5"',
+        ),
+        ('emulator = "true"\n', 'emulator: expected true or false, got the string "true"'),
+        (
+            'allocation-tag-keys = "team,env"\n',
+            "allocation-tag-keys: expected an array of strings, got the string",
+        ),
+        ("product-code = 42\n", "product-code: expected a string, got the integer 42"),
+        ("product-code = { a = 1 }\n", "product-code: expected a string, got a table"),
+        ("db = 2026-12-01\n", "db: expected a string, got a TOML date 2026-12-01"),
+        ("ship-from = 10:00:00\n", "ship-from: expected a TOML date-time such as 2026-12-01T00:00:00Z"),
+        ("ship-from = true\n", "ship-from: expected a TOML date-time"),
+        ("emulator = 1\n", "emulator: expected true or false"),
+    ],
+)
+def test_config_file_values_must_be_their_toml_type(tmp_path: Path, text: str, message: str) -> None:
+    """The file promises TOML's own types: a quoted number or boolean is refused, not parsed, and a value is
+    described in TOML's words (a TOML date, the string "3600"), never as a Python repr."""
+    path = tmp_path / "typed.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as refused:
+        _build(["--config", str(path)], {})
+    assert message in str(refused.value)
+    assert str(refused.value).startswith(f"{path}: ")
+    assert "datetime." not in str(refused.value)
+
+
+def test_ship_from_takes_toml_dates_and_date_times(tmp_path: Path) -> None:
+    """ship-from is a time: a TOML date is its midnight UTC, as `--ship-from 2026-12-01` is; the flag's text works too."""
+    path = tmp_path / "sidecar.toml"
+    midnight = config_module.parse_time("2026-12-01T00:00:00Z")
+    for value in (
+        "2026-12-01",
+        "2026-12-01T00:00:00Z",
+        "2026-12-01T00:00:00",
+        '"2026-12-01T00:00:00Z"',
+        str(int(midnight)),
+    ):
+        path.write_text(f"ship-from = {value}\n")
+        assert _build(["--config", str(path)], {}).ship_from == midnight, value
+    assert _build(["--ship-from", "2026-12-01"], {}).ship_from == midnight
+
+
+def test_config_file_that_is_not_utf8_exits_2(tmp_path: Path) -> None:
+    """A config file in another encoding stops `serve` with exit 2, naming the file and what it must be."""
+    path = tmp_path / "c6.toml"
+    path.write_bytes(b"\xff\xfe")
+    for argv, env, source in (
+        (["serve", "--config", str(path)], {}, "--config"),
+        (["serve"], {"METERING_SIDECAR_CONFIG": str(path)}, "METERING_SIDECAR_CONFIG"),
+    ):
+        out = run_cli(argv, env)
+        assert out.returncode == 2, out.stderr
+        assert f"{source}: {path} is not UTF-8" in out.stderr
+        assert "must be UTF-8 TOML" in out.stderr
+        assert len(out.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "message"),
+    [
+        (["--config", ""], {}, "--config is empty: give a file path or leave it unset"),
+        (["--config", "  "], {}, "--config is empty"),
+        (
+            [],
+            {"METERING_SIDECAR_CONFIG": ""},
+            "METERING_SIDECAR_CONFIG is empty: give a file path or leave it unset",
+        ),
+    ],
+)
+def test_empty_config_path_exits_2(argv: list[str], env: dict[str, str], message: str) -> None:
+    """An empty --config or METERING_SIDECAR_CONFIG (a template that came out empty) is refused: serve would
+    otherwise start on the default database in the working directory, maybe an ephemeral disk."""
+    # --window-seconds 60 is refused too, but later: without this check serve would fail on it, not start.
+    out = run_cli(["serve", *argv, "--window-seconds", "60"], env)
+    assert out.returncode == 2
+    assert out.stderr.startswith(f"metering-sidecar: error: {message}")
+    assert len(out.stderr.splitlines()) == 1
 
 
 def test_unreadable_config_file_exits_2(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import decimal
+import math
 import random
 import sys
 import tempfile
@@ -23,6 +24,7 @@ from metering_sidecar import config as config_module
 from metering_sidecar._app import Sidecar
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
+from metering_sidecar.core import ConfigError
 
 CUSTOMERS = ("111122223333", "444455556666", "777788889999")
 DIMENSIONS = ("requests", "gb_processed")
@@ -31,10 +33,28 @@ TEAMS = ("search", "ingest", "")
 AZURE_SUBSCRIPTIONS = ("0c1e5a53-7d7e-4c8c-9a53-3f6f4e0b1a01", "5b3f0a2e-1f0b-4d6a-8d8c-2a7c9e6b4f02")
 AZURE_PLAN = "pro"
 Key = tuple[str, str, str]  # (marketplace, customer, dimension)
+CLOSE_DELAY_SECONDS = 0.5  # the demo's own; it has no --close-delay-seconds
+
+
+def check_window_seconds(window_seconds: int) -> None:
+    """Refuse a window the demo cannot run, naming the demo's own flag: serve's rules, with the demo's delay.
+
+    The window goes to the Config as an override, past the flag's parser, so it is checked here: at least
+    1 s, and short enough that a window plus the demo's close delay ends before records expire.
+    """
+    defaults = config_module.Config()
+    expiry = defaults.max_record_age_seconds - defaults.expiry_margin_seconds
+    most = math.ceil(expiry - CLOSE_DELAY_SECONDS) - 1
+    if not 1 <= window_seconds <= most:
+        raise ConfigError(
+            f"--window-seconds: must be between 1 and {most} for the demo (a window plus the demo's "
+            f"{CLOSE_DELAY_SECONDS:g} s close delay must end before records expire, {expiry} s); got {window_seconds}"
+        )
 
 
 async def run_demo(window_seconds: int = 4, out: TextIO | None = None, events: int = 240) -> int:
     """Run the demo; return 0 when billed equals recorded for every customer and dimension."""
+    check_window_seconds(window_seconds)
     out = out or sys.stdout
     with tempfile.TemporaryDirectory(prefix="metering-demo-") as tmp:
         cfg = config_module.from_mapping(
@@ -45,7 +65,7 @@ async def run_demo(window_seconds: int = 4, out: TextIO | None = None, events: i
             db=str(Path(tmp) / "demo.db"),
             product_code="demo-product",
             window_seconds=window_seconds,
-            close_delay_seconds=0.5,
+            close_delay_seconds=CLOSE_DELAY_SECONDS,
             flush_interval_seconds=0.25,
             max_backoff_seconds=1.0,
             emulator=True,

@@ -22,6 +22,7 @@ from metering_sidecar.core import ConfigError
 # The service readiness is reported for (sidecar.health.SERVICE), taken from the descriptor rather than
 # imported: sidecar.health pulls in the store, and `health` (the image's HEALTHCHECK) must stay cheap.
 SERVICE = pb.DESCRIPTOR.services_by_name["MeteringSidecar"].full_name
+TOKEN_FILE_ENV = "METERING_SIDECAR_API_TOKEN_FILE"
 
 EXPORT_FIELDS = (
     "id", "state", "product_code", "license_arn", "customer_aws_account_id", "customer_identifier", "dimension",
@@ -35,9 +36,7 @@ def _client_args(cmd: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "--target", default=None,
         help="API address, host:port or unix:///path (default: METERING_SIDECAR_LISTEN or 127.0.0.1:50051)",
     )  # fmt: skip
-    cmd.add_argument(
-        "--token-file", default=None, help="bearer token file (default: METERING_SIDECAR_API_TOKEN_FILE)"
-    )
+    cmd.add_argument("--token-file", default=None, help=f"bearer token file (default: {TOKEN_FILE_ENV})")
     return cmd
 
 
@@ -81,8 +80,11 @@ def add_commands(commands: Any) -> None:
 
 
 def _metadata(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    path = args.token_file or env.get("METERING_SIDECAR_API_TOKEN_FILE", "")
-    return (("authorization", f"Bearer {read_token(path)}"),) if path else ()
+    # An error names what gave the path: these commands' own --token-file, or the env var they share with serve.
+    path, source = args.token_file, "--token-file"
+    if not path:
+        path, source = env.get(TOKEN_FILE_ENV, ""), TOKEN_FILE_ENV
+    return (("authorization", f"Bearer {read_token(path, source)}"),) if path else ()
 
 
 def _target(args: argparse.Namespace, env: Mapping[str, str]) -> str:

@@ -128,12 +128,14 @@ def _validate_azure(config: Config, env: Mapping[str, str]) -> None:
         )
 
 
-def read_token(path: str) -> str:
-    """Read the token file; refuse a missing or empty one."""
+def read_token(path: str, source: str = "--api-token-file") -> str:
+    """Read the token file; refuse a missing or empty one, naming ``source``: the flag or env var that gave it."""
     try:
         token = Path(path).read_text().strip()
     except OSError as exc:
-        raise ConfigError(f"--api-token-file: cannot read {path}: {exc.strerror}") from None
+        raise ConfigError(f"{source}: cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{source}: {path} is not UTF-8 text") from None
     if not token:
-        raise ConfigError(f"--api-token-file: {path} is empty")
+        raise ConfigError(f"{source}: {path} is empty")
     return token

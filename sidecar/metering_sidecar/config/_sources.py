@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime as dt
 import difflib
 import re
 import tomllib
@@ -15,7 +14,7 @@ from typing import Any
 
 from metering_sidecar.config._checks import validate
 from metering_sidecar.config._config import SECTIONS, Config
-from metering_sidecar.config._parsers import parse_time
+from metering_sidecar.config._toml import flag_text
 from metering_sidecar.core import ConfigError
 
 ENV_PREFIX = "METERING_SIDECAR_"
@@ -83,6 +82,11 @@ def read_file(path: str, source: str) -> dict[str, tuple[str, Any]]:
         raise ConfigError(f"{source}: cannot read {path}: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: {path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{source}: {path} is not UTF-8 (byte {exc.start} is 0x{exc.object[exc.start]:02x}); "
+            "the config file must be UTF-8 TOML"
+        ) from None
     fields = {f.name for f in dataclasses.fields(Config)}
     values: dict[str, tuple[str, Any]] = {}
     for key, value in document.items():
@@ -101,39 +105,23 @@ def read_file(path: str, source: str) -> dict[str, tuple[str, Any]]:
     return values
 
 
-def _text(f: dataclasses.Field[Any], value: Any) -> str:
-    """Return the flag text that a TOML value stands for; a TOML type that the setting cannot take is refused."""
-    # Strings go through the flag's parser as they are; other types must be the setting's own type, so
-    # `window-seconds = 3600.5` or `emulator = 1` is refused rather than quietly converted.
-    if isinstance(value, str):
-        return value
-    kind = f.type
-    if isinstance(value, bool):
-        if kind == "bool":
-            return "true" if value else "false"
-    elif isinstance(value, int):
-        if kind in ("int", "float"):
-            return str(value)
-    elif isinstance(value, float):
-        if kind == "float":
-            return repr(value)
-    elif isinstance(value, list):
-        if kind == "tuple[str, ...]" and all(isinstance(v, str) and "," not in v for v in value):
-            return ",".join(value)
-    elif isinstance(value, dt.datetime) and f.metadata["parse"] is parse_time:
-        return value.isoformat()
-    expected = {"int": "an integer", "float": "a number", "bool": "true or false",
-                "tuple[str, ...]": "an array of strings"}.get(str(kind), "a string")  # fmt: skip
-    raise ValueError(f"expected {expected}, got {type(value).__name__} {value!r}")
+def _config_path(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[str | None, str]:
+    """Return the config file's path (None: no file) and where it was given; refuse an empty one."""
+    # An empty value is refused rather than read as "no file": a templated --config or env var that came
+    # out empty would otherwise start serve on the default database in the working directory.
+    path: str | None = getattr(args, "config", None)
+    source = "--config"
+    if path is None:
+        path, source = env.get(CONFIG_ENV), CONFIG_ENV
+    if path is not None and not path.strip():
+        raise ConfigError(f"{source} is empty: give a file path or leave it unset")
+    return path, source
 
 
 def build(args: argparse.Namespace, env: Mapping[str, str], **overrides: Any) -> Config:
     """Build the Config from flags, then env vars, then the config file, then defaults; validate the whole."""
     check_env(env)
-    path = getattr(args, "config", None)
-    source = "--config"
-    if path is None:
-        path, source = env.get(CONFIG_ENV), CONFIG_ENV
+    path, source = _config_path(args, env)
     from_file = read_file(path, source) if path else {}
     values: dict[str, Any] = {}
     for f in dataclasses.fields(Config):
@@ -150,7 +138,7 @@ def build(args: argparse.Namespace, env: Mapping[str, str], **overrides: Any) ->
             if raw is None and f.name in from_file:
                 key, value = from_file[f.name]
                 where = f"{path}: {key}"
-                raw = _text(f, value)
+                raw = flag_text(f, value)
             if raw is None:
                 continue
             values[f.name] = parse(raw)
