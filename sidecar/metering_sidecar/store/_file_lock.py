@@ -21,7 +21,7 @@ from pathlib import Path
 
 from metering_sidecar.core import DatabaseLocked
 from metering_sidecar.store._db_path import path_error
-from metering_sidecar.store._lock import NO_LOCKING
+from metering_sidecar.store._lock import NO_LOCKING, cannot_lock
 
 _HELD: set[tuple[int, int]] = set()  # (device, inode) of the database files this process holds
 
@@ -56,11 +56,7 @@ class DatabaseFileLock:
             if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise DatabaseLocked(self._refusal(self._holder(st))) from None
             if exc.errno in NO_LOCKING:
-                raise DatabaseLocked(
-                    f"the filesystem of {self.path} cannot lock files ({os.strerror(exc.errno or 0)}), so "
-                    "the sidecar cannot make sure it is the only process on this database. Put --db on a "
-                    "local disk or a ReadWriteOnce volume (not NFS or another shared filesystem)"
-                ) from None
+                raise cannot_lock(self.path, exc) from None
             raise
         st = os.fstat(fd)
         self._fd, self._key = fd, (st.st_dev, st.st_ino)

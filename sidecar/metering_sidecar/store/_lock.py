@@ -28,6 +28,15 @@ _SHARED_FILESYSTEMS = frozenset(
 )
 
 
+def cannot_lock(path: str | Path, exc: OSError) -> DatabaseLocked:
+    """The refusal when ``path``'s filesystem cannot lock files at all."""
+    return DatabaseLocked(
+        f"the filesystem of {path} cannot lock files ({os.strerror(exc.errno or 0)}), so the sidecar cannot "
+        "make sure it is the only process on this database. Put --db on a local disk or a ReadWriteOnce "
+        "volume (not NFS or another shared filesystem)"
+    )
+
+
 def lock_path(db_path: str) -> Path:
     """Return the lock file that guards ``db_path`` (resolved, so a symlink shares its target's lock)."""
     return Path(os.path.realpath(db_path) + ".lock")
@@ -91,11 +100,7 @@ class DatabaseLock:
                     "processes sealing one file would bill an hour twice or not at all"
                 ) from None
             if exc.errno in NO_LOCKING:
-                raise DatabaseLocked(
-                    f"the filesystem of {self.path} cannot lock files ({os.strerror(exc.errno or 0)}), so "
-                    "the sidecar cannot make sure it is the only process on this database. Put --db on a "
-                    "local disk or a ReadWriteOnce volume (not NFS or another shared filesystem)"
-                ) from None
+                raise cannot_lock(self.path, exc) from None
             raise
         holder = (
             f"pid {os.getpid()} on host {socket.gethostname()}, "
