@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import time
 from pathlib import Path
 
 import pytest
@@ -299,3 +300,22 @@ def test_readme_config_file_example_is_accepted(tmp_path: Path) -> None:
     path.write_text(example)
     cfg = _build(["--config", str(path)], {})
     assert (cfg.product_code, cfg.allocation_tag_keys) == ("prod-abc123", ("team", "env"))
+
+
+def test_a_ship_from_that_would_never_bill_is_refused(tmp_path: Path) -> None:
+    """--ship-from marks every hour before it "never ship": infinity, NaN or epoch milliseconds (a time
+    centuries ahead) would keep usage unbilled forever without a word, so each is refused, by flag, env var
+    and file alike; a time within the year ahead is still taken."""
+    millis = str(int(time.time() + 86400) * 1000)
+    for text in ("inf", "nan", "1e400", millis, "2999-01-01T00:00:00Z"):
+        with pytest.raises(ConfigError, match="ship-from"):
+            _build(["--ship-from", text], {})
+        with pytest.raises(ConfigError, match="METERING_SIDECAR_SHIP_FROM"):
+            _build([], {"METERING_SIDECAR_SHIP_FROM": text})
+    path = tmp_path / "sidecar.toml"
+    for value in ("inf", "nan", millis):
+        path.write_text(f"ship-from = {value}\n")
+        with pytest.raises(ConfigError, match="ship-from"):
+            _build(["--config", str(path)], {})
+    soon = time.time() + 30 * 86400
+    assert _build(["--ship-from", str(soon)], {}).ship_from == soon

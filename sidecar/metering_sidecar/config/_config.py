@@ -22,7 +22,7 @@ from metering_sidecar.config._parsers import (
     _str,
     _tag_keys,
     _url,
-    parse_time,
+    parse_ship_from,
 )
 
 # --help lists the flags in these groups, in this order.
@@ -323,7 +323,7 @@ class Config:
     """When set, API calls without `authorization: Bearer <token>` get UNAUTHENTICATED (health is exempt)."""
 
     ship_from: float = _setting(
-        0.0, parse_time, "record usage before this time but never ship it (migration)", section=WINDOWS
+        0.0, parse_ship_from, "record usage before this time but never ship it (migration)", section=WINDOWS
     )
     """Windows starting before this are sealed as 'skipped', so an hour billed by a previous integration is
     never billed twice."""

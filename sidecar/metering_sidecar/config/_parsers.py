@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import math
 import re
+import time
 from collections.abc import Callable
 from dataclasses import field
 from typing import Any
@@ -91,18 +93,36 @@ def parse_time(text: str) -> float:
     """Parse an ISO 8601 time (UTC unless it says otherwise) or epoch seconds."""
     text = text.strip()
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
-        pass
-    try:
-        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        try:
+            when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(
+                f"expected an ISO 8601 time such as 2026-11-27T10:00:00Z or epoch seconds, got {text!r}"
+            ) from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        value = when.timestamp()
+    if not math.isfinite(value):
+        raise ValueError(f"expected a time, got {text!r}")
+    return value
+
+
+# A --ship-from further ahead than this is a mistake (epoch milliseconds given as seconds, a typo in the
+# year): it would mark every hour until then "never ship", so usage would be kept and never billed.
+_FURTHEST_AHEAD_SECONDS = 366 * 86400
+
+
+def parse_ship_from(text: str) -> float:
+    """Parse --ship-from as ``parse_time`` does, refusing a time more than a year from now."""
+    value = parse_time(text)
+    if value > time.time() + _FURTHEST_AHEAD_SECONDS:
         raise ValueError(
-            f"expected an ISO 8601 time such as 2026-11-27T10:00:00Z or epoch seconds, got {text!r}"
-        ) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return when.timestamp()
+            f"{text.strip()!r} is more than a year from now, so nothing would be billed until then; epoch "
+            "times are in seconds, not milliseconds (or give an ISO 8601 time such as 2026-11-27T10:00:00Z)"
+        )
+    return value
 
 
 def _choice(*options: str) -> Callable[[str], str]:

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from metering_sidecar.config._parsers import parse_time
+from metering_sidecar.config._parsers import parse_ship_from, parse_time
 
 _EXPECTED = {
     "str": "a string",
@@ -29,7 +29,7 @@ _TIME_EXPECTED = (
 
 def flag_text(f: dataclasses.Field[Any], value: object) -> str:
     """Return the flag text ``value`` stands for; raise ValueError when it is not the setting's TOML type."""
-    if f.metadata["parse"] is parse_time:
+    if f.metadata["parse"] in (parse_time, parse_ship_from):
         text, expected = _time_text(value), _TIME_EXPECTED
     else:
         kind = str(f.type)
