@@ -134,3 +134,12 @@ def test_token_file_errors_name_the_flag_given(tmp_path: Path) -> None:
     env = {"METERING_SIDECAR_API_TOKEN_FILE": str(missing)}
     err = _one_line_exit_2(run_cli(["status", "--target", target], env))
     assert f"METERING_SIDECAR_API_TOKEN_FILE: cannot read {missing}" in err
+
+
+@pytest.mark.parametrize("flag", ["--dedup-seconds", "--max-age-seconds", "--azure-hour-seconds"])
+@pytest.mark.parametrize("value", ["0", "-5"])
+def test_emulator_refuses_a_period_under_a_second(flag: str, value: str, tmp_path: Path) -> None:
+    """A period of 0 divided by zero at the first call; every period is refused below 1 second, by name."""
+    argv = ["emulator", flag, value, "--listen", "127.0.0.1:0", "--tokens-file", str(tmp_path / "none")]
+    err = _one_line_exit_2(run_cli(argv))
+    assert f"{flag}: a period in whole seconds, at least 1; got {value}" in err

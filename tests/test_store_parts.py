@@ -529,3 +529,26 @@ def test_no_store_class_inherits_from_another() -> None:
         if isinstance(node, ast.ClassDef)
     }
     assert {name: b for name, b in bases.items() if set(b) - allowed} == {}
+
+
+async def test_a_symlink_in_place_of_the_lock_file_is_refused_and_its_target_untouched(
+    tmp_path: Path,
+) -> None:
+    """The lock file is opened without following a symlink planted there (which it would truncate), and a
+    new lock file and database are readable by the sidecar's user only."""
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me")
+    (tmp_path / "x.db.lock").symlink_to(target)
+    database = Database(tmp_path / "x.db")
+    with pytest.raises(ConfigError, match="symbolic link"):
+        await database.open()
+    assert target.read_text() == "keep me"
+    fresh = Database(tmp_path / "y.db")
+    await fresh.open()
+    try:
+        assert (tmp_path / "y.db.lock").stat().st_mode & 0o077 == 0
+        assert (tmp_path / "y.db").stat().st_mode & 0o077 == 0
+    finally:
+        await fresh.close()
+    await fresh.open()  # closed cleanly: this process may open it again
+    await fresh.close()

@@ -28,6 +28,9 @@ AZURE_FAULTS = ("throttle", "error", "drop")
 RATE_FLAGS = tuple(f"--{f}-rate" for f in AWS_FAULTS) + tuple(f"--azure-{f}-rate" for f in AZURE_FAULTS)
 
 
+PERIOD_FLAGS = ("--dedup-seconds", "--max-age-seconds", "--azure-hour-seconds")
+
+
 def add_command(commands: Any) -> None:
     """Add the ``emulator`` subcommand to the top-level parser."""
     emulator = commands.add_parser(
@@ -37,7 +40,10 @@ def add_command(commands: Any) -> None:
     emulator.add_argument("--listen", default="127.0.0.1:4566", help="host:port to serve on (port 0: any)")
     emulator.add_argument("--url", default="http://127.0.0.1:4566", help="emulator URL, for billed and stats")
     emulator.add_argument(
-        "--dedup-seconds", type=int, default=3600, help="AWS's dedup period (match --window-seconds)"
+        "--dedup-seconds",
+        type=int,
+        default=3600,
+        help="AWS's dedup period (match --window-seconds)",
     )
     emulator.add_argument("--max-age-seconds", type=int, default=6 * 3600, help="oldest record accepted")
     emulator.add_argument(
@@ -117,11 +123,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def check_rates(args: argparse.Namespace) -> None:
-    """Refuse a fault rate outside [0, 1] (or NaN): each is a probability per call."""
+    """Refuse a fault rate outside [0, 1] (or NaN): each is a probability per call; and a period under
+    1 second (it would divide by zero at the first call)."""
     for flag in RATE_FLAGS:
         value: float = getattr(args, flag[2:].replace("-", "_"))
         if not 0 <= value <= 1:
             raise ConfigError(f"{flag}: a probability, so between 0 and 1; got {value:g}")
+    for flag in PERIOD_FLAGS:
+        period: int | None = getattr(args, flag[2:].replace("-", "_"))
+        if period is not None and period < 1:
+            raise ConfigError(f"{flag}: a period in whole seconds, at least 1; got {period}")
 
 
 def fetch(url: str, path: str) -> Any:

@@ -93,14 +93,17 @@ class Database:
 
     async def close(self) -> None:
         """Close the connection and give the locks back; safe to call twice."""
-        if self._conn is not None:
-            try:
-                await self._conn.close()
-            except (sqlite3.Error, ValueError):
-                pass
-            self._conn = None
-        self._file_lock.release()  # after the connection: closing it drops this process's POSIX locks
-        self._path_lock.release()
+        try:
+            if self._conn is not None:
+                try:
+                    await self._conn.close()
+                except (sqlite3.Error, ValueError):
+                    pass
+                finally:
+                    self._conn = None
+        finally:  # even when closing failed or was cancelled: a restart in this process must not be refused
+            self._file_lock.release()  # after the connection: closing it drops this process's POSIX locks
+            self._path_lock.release()
 
     async def _check_integrity(self) -> None:
         rows = await self.conn.execute_fetchall("PRAGMA quick_check")

@@ -44,6 +44,11 @@ def path_error(db_path: str, exc: OSError, where: Path | None = None) -> ConfigE
             f"--db: the directory {where.parent} of {db_path} does not exist. Create it or mount the "
             "volume there, or give a --db path in an existing directory"
         )
+    if exc.errno == errno.ELOOP:
+        return ConfigError(
+            f"--db: {where} is a symbolic link; the sidecar does not follow one there. Remove it (the "
+            "sidecar creates the file itself)"
+        )
     if exc.errno == errno.EISDIR:
         return ConfigError(f"--db: {where} is a directory, not a database file. Give the path of a file")
     if exc.errno == errno.EROFS:

@@ -45,7 +45,9 @@ class DatabaseFileLock:
             if (st.st_dev, st.st_ino) in _HELD:
                 raise DatabaseLocked(self._refusal(f"pid {os.getpid()} (this process)"))
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            fd = os.open(
+                self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600
+            )  # a new database: its user's
         except OSError as exc:
             raise path_error(self.path, exc) from None
         try:

@@ -86,7 +86,9 @@ class DatabaseLock:
                 "storage such as EBS), not NFS, EFS, SMB or another shared filesystem"
             )
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            # Not through a symlink planted in its place (truncating its target), and readable only by
+            # the sidecar's user (anyone who can open it could flock it and block start-up).
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         except OSError as exc:
             raise path_error(self.db_path, exc, self.path) from None
         try:

@@ -107,8 +107,10 @@ class Store:
 
     async def close(self) -> None:
         """Finish queued appends and close the database; safe to call twice."""
-        await self.ingest.drain()
-        await self.database.close()
+        try:
+            await self.ingest.drain()
+        finally:
+            await self.database.close()
 
     async def status(self) -> Status:
         """Return the counters GetStatus reports."""
