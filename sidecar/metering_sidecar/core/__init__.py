@@ -4,7 +4,7 @@ Domain types are plain dataclasses: protobuf stops at the API servicers, boto3 d
 adapter. Nothing here imports another part.
 """
 
-from metering_sidecar.core._clock import Clock, ManualClock, SystemClock
+from metering_sidecar.core._clock import Clock, ManualClock, SystemClock, utc_text
 from metering_sidecar.core._errors import (
     ConfigError,
     ConflictingEvent,
@@ -73,4 +73,5 @@ __all__ = [
     "UsageEvent",
     "crash_point",
     "stop_now",
+    "utc_text",
 ]

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Protocol
+
+
+def utc_text(seconds: float) -> str:
+    """Return ``seconds`` since the epoch as ``YYYY-MM-DDTHH:MM:SSZ`` (UTC, to the second)."""
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Clock(Protocol):

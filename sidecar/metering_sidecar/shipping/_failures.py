@@ -8,10 +8,10 @@ as ``disabled_reason`` instead. None of this pauses shipping, fails readiness or
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from metering_sidecar.core import utc_text
 from metering_sidecar.targets import CallResult
 
 log = logging.getLogger("sidecar.shipping")
@@ -23,11 +23,6 @@ class Failing:
 
     since: float
     message: str
-
-
-def utc(seconds: float) -> str:
-    """Return ``seconds`` as an ISO 8601 UTC time to the second."""
-    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class CallFailures:
@@ -52,6 +47,6 @@ class CallFailures:
     def describe(self) -> str:
         """Return one line per failing marketplace ("aws: ... since ..."), '' while none fails."""
         return "; ".join(
-            f"{marketplace}: shipping calls failing since {utc(f.since)}: {f.message}"
+            f"{marketplace}: shipping calls failing since {utc_text(f.since)}: {f.message}"
             for marketplace, f in sorted(self._failing.items())
         )

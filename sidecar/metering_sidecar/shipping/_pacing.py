@@ -144,11 +144,6 @@ class Pacer:
             self._limiters[marketplace] = limiter
         return limiter
 
-    @property
-    def in_flight(self) -> int:
-        """Return the calls in flight, all marketplaces together."""
-        return sum(self._in_flight.values())
-
     def answered(self, marketplace: str, answer: CallResult) -> None:
         """Tell the marketplace's limiter how a call went: throttled, answered, or neither (no answer at all)."""
         if answer.throttled:

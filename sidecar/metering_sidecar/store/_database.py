@@ -69,7 +69,7 @@ class Database:
         except BaseException:
             self._path_lock.release()
             raise
-        existed = await asyncio.to_thread(_has_content, self.path)
+        existed = self._file_lock.had_content
         try:
             self._conn = await aiosqlite.connect(self.path, isolation_level=None)
             if existed:
@@ -330,11 +330,6 @@ def _damaged(path: str, detail: str) -> str:
         "changed it. It may hold unbilled usage: copy it aside (with its -wal file) for recovery, "
         "e.g. `sqlite3 FILE .recover > dump.sql`, then start with a new --db path"
     )
-
-
-def _has_content(path: str) -> bool:
-    file = Path(path)
-    return file.exists() and file.stat().st_size > 0
 
 
 def _disk_has_room(path: str, reserve: int) -> bool:

@@ -23,15 +23,16 @@ from metering_sidecar.core import DatabaseLocked
 from metering_sidecar.store._db_path import path_error
 from metering_sidecar.store._lock import NO_LOCKING, cannot_lock
 
+_PROC_LOCKS = "/proc/locks"  # the kernel's table of file locks: who holds ours
 _HELD: set[tuple[int, int]] = set()  # (device, inode) of the database files this process holds
 
 
 class DatabaseFileLock:
     """Take with acquire() (after the path lock), give back with release() after SQLite closes the file."""
 
-    def __init__(self, db_path: str, *, proc_locks: str = "/proc/locks") -> None:
+    def __init__(self, db_path: str) -> None:
         self.path = db_path
-        self.proc_locks = proc_locks
+        self.had_content = False  # whether the file held anything when locked (else SQLite makes it new)
         self._fd: int | None = None
         self._key: tuple[int, int] | None = None
 
@@ -61,7 +62,7 @@ class DatabaseFileLock:
                 raise cannot_lock(self.path, exc) from None
             raise
         st = os.fstat(fd)
-        self._fd, self._key = fd, (st.st_dev, st.st_ino)
+        self._fd, self._key, self.had_content = fd, (st.st_dev, st.st_ino), st.st_size > 0
         _HELD.add(self._key)
 
     def _refusal(self, holder: str) -> str:
@@ -76,7 +77,7 @@ class DatabaseFileLock:
         """Name the process holding the flock, from /proc/locks (the pid as this process's namespace sees it)."""
         device = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
         try:
-            lines = Path(self.proc_locks).read_text().splitlines()
+            lines = Path(_PROC_LOCKS).read_text().splitlines()
         except OSError:
             lines = []
         for line in lines:

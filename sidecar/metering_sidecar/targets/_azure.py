@@ -18,9 +18,14 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from metering_sidecar.core import Outcome, Record, RemoteError
+from metering_sidecar.core import Outcome, Record, RemoteError, utc_text
 from metering_sidecar.targets._azure_api import MAX_EVENTS_PER_CALL, AzureApi, AzureUsageResult
-from metering_sidecar.targets._azure_failures import call_failure
+from metering_sidecar.targets._azure_failures import (
+    AUTHENTICATION_FAILED,
+    NO_ANSWER_CODES,
+    THROTTLED,
+    call_failure,
+)
 from metering_sidecar.targets._azure_units import MAX_RECORD_UNITS, QUANTITY_SCALE, exact, quantity_text
 from metering_sidecar.targets._target import (
     BuiltRecord,
@@ -51,24 +56,16 @@ DEAD_STATUSES = frozenset(
     }
 )
 # Whole-call failures that got no answer at all (the adapter's codes): the rest of the pass would wait the same.
-UNREACHABLE_CODES = frozenset(
-    {"Timeout", "ConnectionError", "AuthenticationFailed", "TooManyCallsInFlight", "ThreadStartFailed"}
-)
+UNREACHABLE_CODES = NO_ANSWER_CODES | {AUTHENTICATION_FAILED}
 FORBIDDEN = "Forbidden"
 ENDPOINT_HINT = (
     "check --azure-metering-endpoint-url (Azure's own is https://marketplaceapi.microsoft.com/api)"
 )
 # The ids the adapter puts in a message, different on every call: two refusals alike differ only there.
 _REQUEST_IDS = re.compile(r"x-ms-(?:request|correlation)id[:= ]+[\w-]+", re.IGNORECASE)
-THROTTLED = "Throttled"  # the adapter's code for HTTP 429: the shipper slows Azure's pace down
 SPLIT_CODE = "BadRequest"
 
 MatchKey = tuple[str, str, int]
-
-
-def stamp_text(seconds: int) -> str:
-    """Return an effectiveStartTime: ``YYYY-MM-DDTHH:MM:SSZ`` in UTC."""
-    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def hour_of(text: Any) -> int | None:
@@ -144,7 +141,7 @@ class AzureTarget:
         timestamp_s = max(key.window_start, first_ms // 1000)
         event = {
             "dimension": key.dimension,
-            "effectiveStartTime": stamp_text(timestamp_s),
+            "effectiveStartTime": utc_text(timestamp_s),
             "planId": key.product,
             "quantity": quantity_text(units),
             "resourceId": key.customer,

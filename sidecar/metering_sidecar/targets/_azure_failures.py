@@ -8,22 +8,25 @@ from __future__ import annotations
 from metering_sidecar.core import RemoteError
 
 MAX_DETAIL = 160
+NO_ANSWER_CODES = frozenset({"ConnectionError", "Timeout", "TooManyCallsInFlight", "ThreadStartFailed"})
+AUTHENTICATION_FAILED = "AuthenticationFailed"  # no Entra ID token: nothing was sent
+THROTTLED = "Throttled"  # the adapter's code for HTTP 429: the shipper slows Azure's pace down
 
 
 def call_failure(exc: RemoteError) -> str:
     """Return what failed and what to do, for ``GetStatus.shipping_error``."""
     code = exc.code
-    if code == "AuthenticationFailed":
+    if code == AUTHENTICATION_FAILED:
         return (
             f"no Entra ID token for the Azure Marketplace API ({code}), nothing is sent: check the tenant id, "
             "client id and the app's secret, certificate or federated credential"
         )
-    if code in {"ConnectionError", "Timeout", "TooManyCallsInFlight", "ThreadStartFailed"}:
+    if code in NO_ANSWER_CODES:
         return (
             f"Azure Marketplace or Entra ID did not answer ({code}): check the network to "
             "marketplaceapi.microsoft.com and Entra ID (--azure-authority-host; --azure-ca-file behind a TLS proxy)"
         )
-    if code == "Throttled":
+    if code == THROTTLED:
         return f"Azure throttles usage calls past the retries ({code}): lower --ship-rate-per-second"
     detail = exc.message if len(exc.message) <= MAX_DETAIL else exc.message[:MAX_DETAIL] + "…"
     return (
