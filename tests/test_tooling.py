@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -95,9 +96,45 @@ def test_import_contracts_hold() -> None:
 
 
 def test_mypy_strict_passes() -> None:
-    """mypy --strict is clean on sidecar/."""
+    """mypy --strict is clean on the package, the Python client, tests/ and bench/ (pyproject's files)."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
+    assert config["strict"] is True
+    assert set(config["files"]) >= {
+        "sidecar/metering_sidecar",
+        "clients/python/metering_sidecar_client",
+        "tests",
+        "bench",
+    }
     result = _run(sys.executable, "-m", "mypy")
     assert result.returncode == 0, result.stdout
+
+
+def test_coverage_is_measured_with_a_stated_floor() -> None:
+    """The README's test command measures branch coverage (subprocesses too) and fails below a stated floor."""
+    coverage = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["coverage"]
+    assert coverage["run"]["branch"] is True
+    assert "subprocess" in coverage["run"]["patch"]
+    assert coverage["report"]["fail_under"] >= 90
+    script = (ROOT / "scripts" / "test").read_text()
+    assert "--cov" in script
+    assert "--cov-report=term" in script
+
+
+def test_nothing_points_at_files_a_user_does_not_have() -> None:
+    """The project documents itself: README, docs, the sources and the tests never point at the design notes
+    beside the repository that a user who clones it does not get."""
+    needle = "../" + "shared"
+    files = [
+        ROOT / "README.md",
+        *(p for top in ("docs", "sidecar", "tests") for p in (ROOT / top).rglob("*")),
+    ]
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in files
+        if path.is_file() and path.suffix in {".md", ".py", ".toml", ".txt", ".yaml", ".proto", ""}
+        and needle in path.read_text(errors="replace")
+    ]  # fmt: skip
+    assert offenders == []
 
 
 def test_release_workflow_runs_govulncheck_on_go_module_tags() -> None:
