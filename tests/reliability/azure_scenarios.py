@@ -164,6 +164,7 @@ async def hung_endpoint(workdir: Path, *, long: bool) -> Finding:
             hang_seconds,
             long=long,
             window=WINDOW,
+            calls_held=lambda: int(emulator.azure_stats()["hung"]),
         )
         hung = emulator.azure_stats()["hung"]
         finding = Finding(
