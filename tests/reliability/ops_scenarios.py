@@ -256,8 +256,9 @@ async def through_a_hang(
         if sealed >= 2 * window and calls_held() >= 1:
             enough.set()
     await during_hang
-    give_up = time.monotonic() + 30
-    while calls_held() < 1 and time.monotonic() < give_up:
+    for _ in range(150):  # at most 30 s more for a call to meet the hang
+        if calls_held() >= 1:
+            break
         await asyncio.sleep(0.2)
     during = await sidecar.status()
     held = time.monotonic() - hung_at
