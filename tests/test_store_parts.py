@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 import dataclasses
 import sqlite3
 import threading
@@ -24,6 +25,7 @@ from metering_sidecar.core import (
     RecordOutcome,
     Refused,
     ResolvedCustomer,
+    StorageError,
     StorageFull,
     UsageEvent,
 )
@@ -302,6 +304,52 @@ async def test_ingest_commits_rolls_late_usage_forward_and_keeps_the_cap(databas
         await ingest.append([usage("x", START), usage("y", START)])
     assert backlog.count == 2
     await ingest.drain()
+
+
+async def _ingest(database: Database, *, commit_delay: float) -> Ingest:
+    backlog = Backlog(database, cap=1000)
+    await backlog.load()
+    return Ingest(database, backlog, SealedAt(0), HOUR, ManualClock(START), commit_delay=commit_delay)
+
+
+async def test_ingest_delays_a_commit_only_after_a_shared_one(database: Database) -> None:
+    """Commit delay: after a shared commit, an append arriving while the writer waits joins the next group;
+    a lone caller's appends, one after another, never wait (an hour's delay would hang this test)."""
+    lone = await _ingest(database, commit_delay=3600)
+    for n in range(5):
+        assert await asyncio.wait_for(lone.append([usage(f"lone-{n}", START)]), 30) == AppendResult(1, 0)
+    assert lone.commits == 5
+
+    shared = await _ingest(database, commit_delay=2)
+    await asyncio.gather(*(shared.append([usage(f"pair-{n}", START)]) for n in range(2)))
+    assert shared.commits == 1  # a shared commit: the next one waits
+    first = asyncio.create_task(shared.append([usage("first", START)]))
+    while len(shared._queue) != 1:
+        await asyncio.sleep(0)
+    # The writer's first step runs before this sleep ends (it was scheduled first), and it waits 2 s from
+    # later than now: "second" arrives while "first" waits, whatever the machine's load.
+    await asyncio.sleep(0.05)
+    second = await shared.append([usage("second", START)])
+    assert (await first, second, shared.commits) == (AppendResult(1, 0), AppendResult(1, 0), 2)
+
+
+@pytest.mark.parametrize("settle", [0.0, 0.05], ids=["before-its-first-step", "in-the-delay"])
+async def test_ingest_answers_appends_queued_when_closed_during_the_delay(
+    database: Database, settle: float
+) -> None:
+    """The writer cancelled (the loop is closing) before it took the queued appends, at once or while it
+    waits out the delay: their callers get an error, none hangs, and nothing of theirs was stored."""
+    ingest = await _ingest(database, commit_delay=3600)
+    await asyncio.gather(*(ingest.append([usage(f"pair-{n}", START)]) for n in range(2)))
+    waiting = asyncio.create_task(ingest.append([usage("waiting", START)]))
+    while len(ingest._queue) != 1:
+        await asyncio.sleep(0)
+    await asyncio.sleep(settle)
+    assert ingest._writer is not None
+    ingest._writer.cancel()
+    with pytest.raises(StorageError, match="closed before this commit"):
+        await asyncio.wait_for(waiting, 30)
+    assert await rows(database, "SELECT event_id FROM events WHERE event_id = 'waiting'") == []
 
 
 def test_a_multi_row_insert_stays_under_the_host_parameter_limit() -> None:
