@@ -324,8 +324,8 @@ async def test_ingest_delays_a_commit_only_after_a_shared_one(database: Database
     await asyncio.gather(*(shared.append([usage(f"pair-{n}", START)]) for n in range(2)))
     assert shared.commits == 1  # a shared commit: the next one waits
     first = asyncio.create_task(shared.append([usage("first", START)]))
-    while len(shared._queue) != 1:
-        await asyncio.sleep(0)
+    await asyncio.sleep(0)  # the new task's first step runs before this one resumes: it is queued
+    assert len(shared._queue) == 1
     # The writer's first step runs before this sleep ends (it was scheduled first), and it waits 2 s from
     # later than now: "second" arrives while "first" waits, whatever the machine's load.
     await asyncio.sleep(0.05)
@@ -342,8 +342,8 @@ async def test_ingest_answers_appends_queued_when_closed_during_the_delay(
     ingest = await _ingest(database, commit_delay=3600)
     await asyncio.gather(*(ingest.append([usage(f"pair-{n}", START)]) for n in range(2)))
     waiting = asyncio.create_task(ingest.append([usage("waiting", START)]))
-    while len(ingest._queue) != 1:
-        await asyncio.sleep(0)
+    await asyncio.sleep(0)  # the new task's first step runs before this one resumes: it is queued
+    assert len(ingest._queue) == 1
     await asyncio.sleep(settle)
     assert ingest._writer is not None
     ingest._writer.cancel()
