@@ -41,7 +41,7 @@ from metering_sidecar.store import (
     Sealing,
     StoreSettings,
 )
-from metering_sidecar.store._ingest import ROWS_PER_STATEMENT
+from metering_sidecar.store._ingest import ROWS_PER_STATEMENT, Pending
 from metering_sidecar.store._rows import COLUMNS
 from metering_sidecar.store._settings import CHUNK
 from metering_sidecar.targets import AzureSubscription
@@ -306,50 +306,97 @@ async def test_ingest_commits_rolls_late_usage_forward_and_keeps_the_cap(databas
     await ingest.drain()
 
 
-async def _ingest(database: Database, *, commit_delay: float) -> Ingest:
+async def _ingest(database: Database, delay: float, delay_slice: float) -> Ingest:
     backlog = Backlog(database, cap=1000)
     await backlog.load()
-    return Ingest(database, backlog, SealedAt(0), HOUR, ManualClock(START), commit_delay=commit_delay)
+    clock = ManualClock(START)
+    return Ingest(
+        database, backlog, SealedAt(0), HOUR, clock, commit_delay=delay, commit_delay_slice=delay_slice
+    )
 
 
-async def test_ingest_delays_a_commit_only_after_a_shared_one(database: Database) -> None:
-    """Commit delay: after a shared commit, an append arriving while the writer waits joins the next group;
-    a lone caller's appends, one after another, never wait (an hour's delay would hang this test)."""
-    lone = await _ingest(database, commit_delay=3600)
+async def _shared_commit(ingest: Ingest, prefix: str) -> None:
+    await asyncio.gather(*(ingest.append([usage(f"{prefix}-{n}", START)]) for n in range(2)))
+
+
+async def _queue_one(ingest: Ingest, event_id: str) -> asyncio.Task[AppendResult]:
+    appending = asyncio.create_task(ingest.append([usage(event_id, START)]))
+    await asyncio.sleep(0)  # the new task's first step runs before this one resumes: it is queued
+    assert len(ingest._queue) == 1
+    return appending
+
+
+async def test_ingest_never_delays_a_lone_caller(database: Database) -> None:
+    """Appends one after another never wait, however long the delay (an hour's wait would hang this)."""
+    lone = await _ingest(database, 3600, 3600)
     for n in range(5):
         assert await asyncio.wait_for(lone.append([usage(f"lone-{n}", START)]), 30) == AppendResult(1, 0)
     assert lone.commits == 5
 
-    shared = await _ingest(database, commit_delay=2)
-    await asyncio.gather(*(shared.append([usage(f"pair-{n}", START)]) for n in range(2)))
-    assert shared.commits == 1  # a shared commit: the next one waits
-    first = asyncio.create_task(shared.append([usage("first", START)]))
-    await asyncio.sleep(0)  # the new task's first step runs before this one resumes: it is queued
-    assert len(shared._queue) == 1
-    # The writer's first step runs before this sleep ends (it was scheduled first), and it waits 2 s from
-    # later than now: "second" arrives while "first" waits, whatever the machine's load.
+
+async def test_ingest_delays_the_commit_after_a_shared_one_while_callers_arrive(database: Database) -> None:
+    """After a shared commit, an append arriving while the writer waits joins the next group."""
+    ingest = await _ingest(database, 2, 2)
+    await _shared_commit(ingest, "pair")
+    assert ingest.commits == 1
+    first = await _queue_one(ingest, "first")
+    # The writer's first step runs before this sleep ends (it was scheduled first) and waits 2 s from later
+    # than now, so "second" arrives while "first" waits, whatever the machine's load.
     await asyncio.sleep(0.05)
-    second = await shared.append([usage("second", START)])
-    assert (await first, second, shared.commits) == (AppendResult(1, 0), AppendResult(1, 0), 2)
+    second = await ingest.append([usage("second", START)])
+    assert (await first, second, ingest.commits) == (AppendResult(1, 0), AppendResult(1, 0), 2)
 
 
-@pytest.mark.parametrize("settle", [0.0, 0.05], ids=["before-its-first-step", "in-the-delay"])
+async def test_ingest_stops_delaying_once_a_slice_brings_no_one(database: Database) -> None:
+    """Few callers, all in the last commit: the writer waits one slice, not the whole delay (an hour)."""
+    ingest = await _ingest(database, 3600, 0.05)
+    await _shared_commit(ingest, "pair")
+    first = await _queue_one(ingest, "first")
+    assert await asyncio.wait_for(first, 30) == AppendResult(1, 0)
+    assert ingest.commits == 2
+
+
+@pytest.mark.parametrize("settle", [None, 0.05], ids=["before-its-first-step", "in-the-delay"])
 async def test_ingest_answers_appends_queued_when_closed_during_the_delay(
-    database: Database, settle: float
+    database: Database, settle: float | None
 ) -> None:
-    """The writer cancelled (the loop is closing) before it took the queued appends, at once or while it
-    waits out the delay: their callers get an error, none hangs, and nothing of theirs was stored."""
-    ingest = await _ingest(database, commit_delay=3600)
-    await asyncio.gather(*(ingest.append([usage(f"pair-{n}", START)]) for n in range(2)))
-    waiting = asyncio.create_task(ingest.append([usage("waiting", START)]))
-    await asyncio.sleep(0)  # the new task's first step runs before this one resumes: it is queued
-    assert len(ingest._queue) == 1
-    await asyncio.sleep(settle)
-    assert ingest._writer is not None
+    """The writer cancelled (the loop is closing) before it took the queued appends, before its first step
+    or while it waits out the delay: their callers get an error, none hangs, nothing of theirs is stored."""
+    ingest = await _ingest(database, 3600, 3600)
+    await _shared_commit(ingest, "pair")
+    waiting = await _queue_one(ingest, "waiting")
+    if settle is not None:
+        await asyncio.sleep(settle)
+    assert ingest._writer is not None and not ingest._writer.done()
     ingest._writer.cancel()
     with pytest.raises(StorageError, match="closed before this commit"):
         await asyncio.wait_for(waiting, 30)
     assert await rows(database, "SELECT event_id FROM events WHERE event_id = 'waiting'") == []
+
+
+async def test_ingest_survives_a_writer_that_fails(
+    database: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A writer failing on a bug answers its group and those queued behind it with an error that says so,
+    logs the failure, and the next append gets a new writer."""
+    ingest = await _ingest(database, 0.001, 0.001)
+    real_commit = ingest._commit_group
+
+    async def failing(group: list[Pending]) -> None:
+        monkeypatch.setattr(ingest, "_commit_group", real_commit)  # once
+        ingest._queue.append(Pending([], asyncio.get_running_loop().create_future()))  # queued behind
+        behind.append(ingest._queue[-1].future)
+        raise RuntimeError("a bug")
+
+    behind: list[asyncio.Future[AppendResult]] = []
+    monkeypatch.setattr(ingest, "_commit_group", failing)
+    with pytest.raises(StorageError, match="writer failed .RuntimeError."):
+        await asyncio.wait_for(ingest.append([usage("in-the-group", START)]), 30)
+    with pytest.raises(StorageError, match="writer failed .RuntimeError."):
+        await asyncio.wait_for(behind[0], 30)
+    assert "the store's writer failed" in caplog.text
+    assert await asyncio.wait_for(ingest.append([usage("after", START)]), 30) == AppendResult(1, 0)
+    assert await rows(database, "SELECT event_id FROM events") == [("after",)]
 
 
 def test_a_multi_row_insert_stays_under_the_host_parameter_limit() -> None:

@@ -5,11 +5,14 @@ run BEGIN to COMMIT in one hand-off to the database thread. The common case, eve
 under the cap, is multi-row ``INSERT ... ON CONFLICT DO NOTHING`` over rows built before the write
 lock was taken. Repeats, conflicts and the buffer cap take the checked path, request by request.
 
-Commit delay, as PostgreSQL's ``commit_delay`` with ``commit_siblings``: when the last commit was shared
-(callers are arriving concurrently), the writer waits ``COMMIT_DELAY_SECONDS`` before taking the next
-group, so more callers share it. A lone caller, or one caller sending batches one after another, never
-waits. Fewer, larger commits cost the database thread and the event loop less per call (BENCHMARKS.md,
-"Where the time goes"); nothing is acknowledged before its commit, so durability is unchanged.
+Commit delay, after PostgreSQL's ``commit_delay`` with ``commit_siblings``: when a commit shared by
+several callers ended moments ago (callers are arriving concurrently), the writer waits up to
+``COMMIT_DELAY_SECONDS`` before taking the next group, in slices of ``COMMIT_DELAY_SLICE_SECONDS``, and
+stops as soon as a slice brings no one new: a steady stream of callers fills larger groups, while a few
+callers that all wait on the same commit lose at most one slice. A lone caller, or one caller sending
+batches one after another, never waits. Fewer, larger commits cost the database thread and the event
+loop less per call (BENCHMARKS.md, "Where the time goes"); nothing is acknowledged before its commit,
+so durability is unchanged.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from metering_sidecar.store._backlog import Backlog
 from metering_sidecar.store._database import ADD_COUNTER, Database
 from metering_sidecar.store._rows import COLUMNS, EventRow, event_row, roll_forward
 from metering_sidecar.store._sealing import SealedThrough
-from metering_sidecar.store._settings import CHUNK
+from metering_sidecar.store._settings import CHUNK, log
 
 # Rows go in as multi-row INSERTs of 64, 16, 4 and 1 rows: one statement of many rows costs SQLite and
 # the sqlite3 module about a quarter less than as many one-row statements (executemany), and holds
@@ -44,6 +47,8 @@ ROWS_PER_STATEMENT = (64, 16, 4, 1)
 # Measured on the bench's 64 callers (2 cores): groups of about 4 became about 14, the database thread's
 # CPU a call fell by a third and throughput rose by about a tenth; 1, 2, 3 and 5 ms were tried.
 COMMIT_DELAY_SECONDS = 0.003
+COMMIT_DELAY_SLICE_SECONDS = 0.001
+_RECENT = 30  # a shared commit that ended longer than 30 delays ago says nothing about now
 _PARAMS = "(" + ", ".join("?" * (COLUMNS.count(",") + 1)) + ")"
 _NEW = " ON CONFLICT (event_id) DO NOTHING"
 _STATEMENTS = {
@@ -77,6 +82,7 @@ class Ingest:
         clock: Clock,
         *,
         commit_delay: float = COMMIT_DELAY_SECONDS,
+        commit_delay_slice: float = COMMIT_DELAY_SLICE_SECONDS,
     ) -> None:
         self._database = database
         self._backlog = backlog
@@ -85,8 +91,9 @@ class Ingest:
         self.clock = clock
         self._queue: list[Pending] = []
         self._writer: asyncio.Task[None] | None = None
-        self.commit_delay = commit_delay
-        self._shared = False  # the last group held more than one append: delay the next commit
+        self._commit_delay = commit_delay
+        self._slice = min(commit_delay_slice, commit_delay)
+        self._shared_at: float | None = None  # loop time the last commit shared by several callers ended
         self.commits = 0  # group commits made (tests check that concurrent calls share them)
 
     async def append(self, events: Sequence[UsageEvent]) -> AppendResult:
@@ -109,11 +116,20 @@ class Ingest:
         return await future
 
     def _writer_ended(self, writer: asyncio.Task[None]) -> None:
-        # Cancelled before it took these appends (before its first step, or in the commit delay): their
-        # callers get an error, not a wait without end. A writer that ends normally leaves none behind.
-        if writer is self._writer and self._queue and (writer.cancelled() or writer.exception()):
+        # A writer that ends normally leaves no append behind. One cancelled (the loop is closing) or failed
+        # before it took the queued appends (before its first step, in the commit delay, or while
+        # committing the group before them) answers them with an error, not a wait without end; the next
+        # append starts a new writer.
+        if writer.cancelled():
+            error = _closed()
+        elif (failure := writer.exception()) is not None:
+            log.error("the store's writer failed", exc_info=failure)
+            error = _failed(failure)
+        else:
+            return
+        if writer is self._writer and self._queue:
             queued, self._queue = self._queue, []
-            _answer(queued, [_closed()] * len(queued))
+            _answer(queued, [error] * len(queued))
 
     async def drain(self) -> None:
         """Wait for queued appends to be committed (before closing the database)."""
@@ -123,17 +139,33 @@ class Ingest:
     async def _write_loop(self) -> None:
         # Group commit: whatever queued up while the last commit ran shares the next one.
         while self._queue:
-            if self._shared:
-                await asyncio.sleep(self.commit_delay)
+            await self._gather()
             group, self._queue = self._queue, []
-            self._shared = len(group) > 1
             try:
                 async with self._database.write_lock:
                     await self._commit_group(group)
-            except BaseException:
-                # Cancelled (the loop is closing): these callers get no answer, so nothing is acknowledged.
-                _answer(group, [_closed()] * len(group))
+                if len(group) > 1:
+                    self._shared_at = asyncio.get_running_loop().time()
+            except BaseException as exc:
+                # Cancelled (the loop is closing) or failed: these callers get an error, so nothing is
+                # acknowledged; _writer_ended answers those still queued and logs a failure.
+                _answer(
+                    group,
+                    [_closed() if isinstance(exc, asyncio.CancelledError) else _failed(exc)] * len(group),
+                )
                 raise
+
+    async def _gather(self) -> None:
+        """The commit delay: after a recent shared commit, wait while callers keep arriving (see above)."""
+        loop = asyncio.get_running_loop()
+        if self._shared_at is None or loop.time() - self._shared_at >= _RECENT * self._commit_delay:
+            return
+        seen = len(self._queue)
+        for _ in range(max(1, round(self._commit_delay / self._slice))):
+            await asyncio.sleep(self._slice)
+            if len(self._queue) == seen:
+                return  # no one new in a slice: whoever is coming is here
+            seen = len(self._queue)
 
     async def _commit_group(self, group: list[Pending]) -> None:
         try:
@@ -219,6 +251,10 @@ class Ingest:
 
 def _closed() -> StorageError:
     return StorageError("the store closed before this commit was confirmed")
+
+
+def _failed(failure: BaseException) -> StorageError:
+    return StorageError(f"the store's writer failed ({type(failure).__name__}); the sidecar's log has it")
 
 
 def _answer(group: list[Pending], results: Sequence[AppendResult | BaseException]) -> None:
