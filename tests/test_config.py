@@ -68,6 +68,18 @@ def test_every_field_has_flag_and_env() -> None:
         (["--expiry-margin-seconds", "30000"], {}, "--expiry-margin-seconds"),
         (["--db", ""], {}, "--db"),
         (["--aws-max-attempts", "0"], {}, "--aws-max-attempts: must be between 1 and 10"),
+        (["--commit-delay-seconds", "0.5"], {}, "--commit-delay-seconds: must be at most 0.1, got 0.5"),
+        (["--commit-delay-seconds", "-0.001"], {}, "--commit-delay-seconds: must be at least 0"),
+        (
+            [],
+            {"METERING_SIDECAR_COMMIT_DELAY_SECONDS": "inf"},
+            "METERING_SIDECAR_COMMIT_DELAY_SECONDS: must be at most",
+        ),
+        (
+            [],
+            {"METERING_SIDECAR_COMMIT_DELAY_SECONDS": "nan"},
+            "METERING_SIDECAR_COMMIT_DELAY_SECONDS: must be at least",
+        ),
     ],
 )
 def test_bad_values_name_the_setting(argv: list[str], env: dict[str, str], message: str) -> None:

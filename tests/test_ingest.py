@@ -41,6 +41,24 @@ async def test_concurrent_calls_share_commits(
     assert 1 <= commits < 200
 
 
+async def test_commit_delay_setting_shares_commits_and_keeps_every_call_durable(
+    make_sidecar: SidecarFactory,
+) -> None:
+    """--commit-delay-seconds reaches ingest; with it on, 200 concurrent calls are all durable, share commits,
+    and a lone call after them is answered (it waits at most the delay)."""
+    sidecar = await make_sidecar(commit_delay_seconds=0.1)
+    assert sidecar.store.ingest._commit_delay == 0.1
+    async with grpc.aio.insecure_channel(sidecar.target) as channel:
+        stub = pb_grpc.MeteringSidecarStub(channel)
+        before = sidecar.store.ingest_commits
+        calls = [stub.RecordUsage(pb.RecordUsageRequest(event=event(event_id=f"d-{i}"))) for i in range(200)]
+        await asyncio.gather(*calls)
+        assert 1 <= sidecar.store.ingest_commits - before < 200
+        lone = await stub.RecordUsage(pb.RecordUsageRequest(event=event(event_id="lone")), timeout=30)
+    assert not lone.duplicate
+    assert db_rows(sidecar.config.db, "SELECT COUNT(*) FROM events") == [(201,)]
+
+
 async def test_generated_event_id_is_echoed(sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub) -> None:
     """An empty event_id gets a generated one, returned to the caller and stored."""
     answer = await stub.RecordUsage(pb.RecordUsageRequest(event=event()))

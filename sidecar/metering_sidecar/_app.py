@@ -97,6 +97,7 @@ class Sidecar:
                 expiry_margin=float(config.expiry_margin_seconds),
                 max_pending_events=config.max_pending_events,
                 max_db_bytes=config.max_db_bytes,
+                commit_delay=config.commit_delay_seconds,
                 id_retention_seconds=config.id_retention_days * 86400,
                 audit_retention_seconds=config.audit_retention_days * 86400,
                 ship_from=config.ship_from,

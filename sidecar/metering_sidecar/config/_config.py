@@ -127,6 +127,14 @@ class Config:
     )
     """A disk budget enforced by SQLite's max_page_count; past it ingest answers RESOURCE_EXHAUSTED."""
 
+    commit_delay_seconds: float = _setting(
+        0.0,
+        _float(0, 0.1),
+        "after a commit shared by several callers, wait up to this long so more share the next (0: off)",
+        section=STORAGE,
+    )
+    """Trades latency for throughput under many concurrent callers; docs/runbook.md says when it pays."""
+
     max_message_bytes: int = _setting(
         4 * 1024 * 1024, _int(1024), "largest gRPC request accepted", section=API
     )

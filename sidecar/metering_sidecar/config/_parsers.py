@@ -30,7 +30,7 @@ def _int(low: int, high: int | None = None) -> Callable[[str], int]:
     return parse
 
 
-def _float(low: float) -> Callable[[str], float]:
+def _float(low: float, high: float | None = None) -> Callable[[str], float]:
     def parse(text: str) -> float:
         try:
             value = float(text)
@@ -38,6 +38,8 @@ def _float(low: float) -> Callable[[str], float]:
             raise ValueError(f"expected a number, got {text!r}") from None
         if not value >= low:  # also refuses NaN
             raise ValueError(f"must be at least {low}, got {text}")
+        if high is not None and not value <= high:
+            raise ValueError(f"must be at most {high}, got {text}")
         return value
 
     return parse

@@ -5,14 +5,15 @@ run BEGIN to COMMIT in one hand-off to the database thread. The common case, eve
 under the cap, is multi-row ``INSERT ... ON CONFLICT DO NOTHING`` over rows built before the write
 lock was taken. Repeats, conflicts and the buffer cap take the checked path, request by request.
 
-Commit delay, after PostgreSQL's ``commit_delay`` with ``commit_siblings``: when a commit shared by
-several callers ended moments ago (callers are arriving concurrently), the writer waits up to
-``COMMIT_DELAY_SECONDS`` before taking the next group, in slices of ``COMMIT_DELAY_SLICE_SECONDS``, and
-stops as soon as a slice brings no one new: a steady stream of callers fills larger groups, while a few
-callers that all wait on the same commit lose at most one slice. A lone caller, or one caller sending
-batches one after another, never waits. Fewer, larger commits cost the database thread and the event
-loop less per call (BENCHMARKS.md, "Where the time goes"); nothing is acknowledged before its commit,
-so durability is unchanged.
+Commit delay (``--commit-delay-seconds``, off by default), after PostgreSQL's ``commit_delay`` with
+``commit_siblings``: when a commit shared by several callers ended moments ago (callers are arriving
+concurrently), the writer waits up to that long before taking the next group, in slices of ``COMMIT_DELAY_SLICE_SECONDS``, and
+stops as soon as a slice brings no one new. A lone caller, or one caller sending batches one after
+another, never waits. Fewer, larger commits cost the database thread and the event loop less per call,
+which pays when many callers keep a small machine's cores busy (64 callers on 2 cores: about a quarter
+more calls a second) and costs when a few callers each wait on every commit (2 to 8: up to 40% fewer),
+so it is a setting, not a default (BENCHMARKS.md, "Where the time goes"). Nothing is acknowledged
+before its commit, so durability is unchanged.
 """
 
 from __future__ import annotations
@@ -44,9 +45,8 @@ from metering_sidecar.store._settings import CHUNK, log
 # Python's GIL for one bind per statement, not one per row (BENCHMARKS.md, "Where the time goes").
 # A statement of 64 rows binds 64 x 14 parameters, under CHUNK (tests/test_store_parts.py checks it).
 ROWS_PER_STATEMENT = (64, 16, 4, 1)
-# Measured on the bench's 64 callers (2 cores): groups of about 4 became about 14, the database thread's
-# CPU a call fell by a third and throughput rose by about a tenth; 1, 2, 3 and 5 ms were tried.
-COMMIT_DELAY_SECONDS = 0.003
+# Measured on the bench's 64 callers (2 cores) with a 3 ms delay: groups of about 4 became about 14 and the
+# database thread's CPU a call fell by a third; 1, 2, 3 and 5 ms were tried.
 COMMIT_DELAY_SLICE_SECONDS = 0.001
 _RECENT = 30  # a shared commit that ended longer than 30 delays ago says nothing about now
 _PARAMS = "(" + ", ".join("?" * (COLUMNS.count(",") + 1)) + ")"
@@ -81,7 +81,7 @@ class Ingest:
         window_seconds: int,
         clock: Clock,
         *,
-        commit_delay: float = COMMIT_DELAY_SECONDS,
+        commit_delay: float = 0.0,
         commit_delay_slice: float = COMMIT_DELAY_SLICE_SECONDS,
     ) -> None:
         self._database = database
@@ -159,6 +159,7 @@ class Ingest:
         """The commit delay: after a recent shared commit, wait while callers keep arriving (see above)."""
         loop = asyncio.get_running_loop()
         if self._shared_at is None or loop.time() - self._shared_at >= _RECENT * self._commit_delay:
+            return  # off (0), or no shared commit lately
             return
         seen = len(self._queue)
         for _ in range(max(1, round(self._commit_delay / self._slice))):

@@ -42,7 +42,10 @@ class Store:
         self.database = Database(self.path, max_db_bytes=settings.max_db_bytes)
         self.backlog = Backlog(self.database, settings.max_pending_events)
         self.sealing = Sealing(self.database, self.backlog, settings, clock, self.targets)
-        self.ingest = Ingest(self.database, self.backlog, self.sealing, settings.window_seconds, clock)
+        self.ingest = Ingest(
+            self.database, self.backlog, self.sealing, settings.window_seconds, clock,
+            commit_delay=settings.commit_delay,
+        )  # fmt: skip
         self.ledger = Ledger(self.database, self.backlog, settings)
         self.customers = Customers(self.database)
         self.azure_subscriptions = AzureSubscriptions(self.database)
