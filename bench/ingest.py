@@ -20,6 +20,8 @@ from typing import Any
 
 import grpc
 
+from bench.servers import COMMIT_DELAY, DELAYED
+
 Measure = Callable[[int], Awaitable[dict[str, float]]]  # given the round's number
 
 
@@ -207,6 +209,8 @@ def repeated_lines(r: dict[str, Any], q: dict[str, dict[str, float]], batches: S
     unary = rep["unary64"]
     noop_tp, side_tp = medians(unary["noop"], "throughput"), medians(unary["sidecar"], "throughput")
     noop_p99, side_p99 = medians(unary["noop"], "p99_ms"), medians(unary["sidecar"], "p99_ms")
+    late_tp, late_p99 = medians(unary[DELAYED], "throughput"), medians(unary[DELAYED], "p99_ms")
+    delay = COMMIT_DELAY
     lines = [
         "## The targets' runs: alternating, repeated",
         "",
@@ -220,6 +224,9 @@ def repeated_lines(r: dict[str, Any], q: dict[str, dict[str, float]], batches: S
         f"| sidecar (durable) | {_range(side_tp, '.0f')} | {_range(side_p99, '.1f')} |",
         f"| sidecar / (a), pair by pair | {_ratio(q['throughput_vs_ceiling_64'])} | "
         f"{_ratio(q['p99_vs_ceiling_64'])} |",
+        f"| sidecar, --commit-delay-seconds {delay} | {_range(late_tp, '.0f')} | {_range(late_p99, '.1f')} |",
+        f"| the same / (a), pair by pair | {_ratio(q['delayed_throughput_vs_ceiling_64'])} | "
+        f"{_ratio(q['delayed_p99_vs_ceiling_64'])} |",
         "",
         "| RecordUsageBatch | sidecar events/s | (b) naive events/s | (c) raw SQLite events/s "
         "| sidecar / (c) | sidecar / (b) |",
@@ -283,6 +290,22 @@ def time_lines(r: dict[str, Any]) -> list[str]:
         "  to 200 ms with the neighbours' load) sets the tail. Full garbage collections walked the ~62,000",
         "  objects start-up made (15-23 ms pauses with every waiting call in them); serve now freezes them",
         "  (gc.freeze), so a full collection walks only what serving made.",
+        "* RecordUsage at 64 callers, 2026-11-28 (per-thread CPU from /proc, py-spy): commits held about 4",
+        "  callers each (commits are quick and callers arrive spread out), so every call paid a quarter of a",
+        "  commit: the database thread spent 68-79 µs CPU a call. Waiting 3 ms after a shared commit made",
+        "  groups of about 14 and cut that to 44-54 µs: 0.71× → 0.90× of (a) in one alternating run. But",
+        "  2, 4 and 8 callers, each waiting on every commit, lost up to 40% with it (0.79×, 0.59×, 0.68× of",
+        "  their own throughput without it), even in the form that stops waiting once a 1 ms slice brings",
+        "  no one. So it is --commit-delay-seconds, off by default (as PostgreSQL ships commit_delay), and",
+        "  this report gives the 64-caller figures with and without it. Tried and dropped: uvloop for the",
+        "  sidecar (0.69× against 0.67×, within the noise); a 0.5 ms or 20 ms GIL switch interval (no change).",
+        "* RecordUsageBatch, 1000 events, 2026-11-28, CPU a batch by thread under the bench's load: (b) loop",
+        "  1.65-1.95 ms, database thread 5.0 ms; the sidecar loop 3.3-3.75 ms, database thread 3.65-4.0 ms.",
+        "  One caller sending batches one after another makes the steps serial, so the sidecar's time is the",
+        "  sum, about (b)'s. perf: the database thread spends 6% of its samples in Python (binding) and the",
+        "  rest in SQLite, libc and the kernel. Validating chunks while a second thread inserts the chunks",
+        "  before them saved 0.1-0.5 ms of 6 in one process: the inserting thread needs the GIL back after",
+        "  every statement, and the validating thread holds it. Not kept.",
         "",
         f"Idle client connections: {idle['connections']:,} connections raise the sidecar's RSS from "
         f"{idle['before_mb']:.0f} MB to {idle['with_mb']:.0f} MB (opened in {idle['open_s']:.1f} s; "
@@ -298,6 +321,10 @@ def target_lines(q: dict[str, dict[str, float]]) -> list[str]:
         f"{_ratio(q['throughput_vs_ceiling_64'])} | {BEFORE['unary64_vs_ceiling']} |",
         f"| durable RecordUsage p99 at 64 callers vs (a), median of pairs | ≤ 2× | "
         f"{_ratio(q['p99_vs_ceiling_64'])} | {BEFORE['unary64_p99_vs_ceiling']} |",
+        f"| the same throughput with --commit-delay-seconds {COMMIT_DELAY} (off by default) | ≥ 0.8× | "
+        f"{_ratio(q['delayed_throughput_vs_ceiling_64'])} | {BEFORE['unary64_vs_ceiling']} |",
+        f"| the same p99 with --commit-delay-seconds {COMMIT_DELAY} | ≤ 2× | "
+        f"{_ratio(q['delayed_p99_vs_ceiling_64'])} | {BEFORE['unary64_p99_vs_ceiling']} |",
         f"| RecordUsageBatch (1000) vs (c) raw storage, median of pairs | ≥ 0.5× | "
         f"{_ratio(q['batch1000_vs_raw'])} | {BEFORE['batch1000_vs_raw']} |",
         f"| RecordUsageBatch (1000) vs (b) naive durable, median of pairs | > 1× | "
