@@ -188,6 +188,23 @@ async def test_sealing_asks_each_records_target(store: Store, tally: Tally) -> N
     assert {r.marketplace for r in await store.due_records(WINDOW + HOUR + 1)} == {"aws", "tally"}
 
 
+async def test_the_units_limit_is_per_record_not_per_marketplace(store: Store, tally: Tally) -> None:
+    """Sealing first checks whether all of a marketplace's unsealed usage fits its limit; when it does not,
+    each record is still judged on its own: 6 + 6 units for two customers pass Tally's 10 together, yet
+    neither record does, so nothing rolls. One customer's 6 + 6 does roll."""
+    await store.append([tally_event("c1", 6, customer="t-1"), tally_event("c2", 6, customer="t-2")])
+    await store.append(
+        [tally_event("d1", 6, customer="t-3"), tally_event("d2", 6, customer="t-3", at=WINDOW + 70)]
+    )
+    await store.seal(WINDOW + HOUR + 1, 0)
+    rows = db_rows(store.path, "SELECT customer, quantity FROM records ORDER BY customer")
+    assert rows == [("t-1", 6), ("t-2", 6), ("t-3", 6)]
+    assert db_rows(store.path, "SELECT event_id FROM events WHERE window_start = ?", (WINDOW + HOUR,)) == [
+        ("d2",)
+    ]
+    assert (await store.status()).rolled_forward_events == 1
+
+
 async def test_the_shipper_stops_only_the_marketplace_that_said_stop(
     store: Store, tally: Tally, emulator: EmulatorServer
 ) -> None:

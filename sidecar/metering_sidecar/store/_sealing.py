@@ -151,13 +151,21 @@ class Sealing:
     async def _roll_overflow(self, target: int) -> int:
         # A sum past a marketplace's limit (AWS: a 32-bit Quantity) rolls the whole events that pass it
         # into the next open window.
+        # When all of a marketplace's unsealed usage together stays within its limit, no key's can pass it:
+        # one scan of the unsealed index instead of sorting every event by key (a third of sealing's time).
+        # TOTAL is a float that never overflows; under 2**53 it is exact, and the limits are far below that.
         seqs: list[int] = []
         for marketplace in self.targets:
             fields = sorted(marketplace.customer_fields)
+            unsealed = f"record_id IS NULL AND window_start < ? AND customer_field IN ({','.join('?' * len(fields))})"
+            total = await self._database.scalar(
+                f"SELECT TOTAL(quantity) FROM events WHERE {unsealed}", (target, *fields)
+            )
+            if float(total or 0) <= marketplace.max_record_units:
+                continue
             rows = await self._database.conn.execute_fetchall(
                 f"SELECT seq FROM (SELECT seq, SUM(quantity) OVER (PARTITION BY {KEY} "
-                "ORDER BY event_ms, seq ROWS UNBOUNDED PRECEDING) AS running FROM events "
-                f"WHERE record_id IS NULL AND window_start < ? AND customer_field IN ({','.join('?' * len(fields))})) "
+                f"ORDER BY event_ms, seq ROWS UNBOUNDED PRECEDING) AS running FROM events WHERE {unsealed}) "
                 "WHERE running > ?",
                 (target, *fields, marketplace.max_record_units),
             )
