@@ -205,6 +205,36 @@ async def test_the_units_limit_is_per_record_not_per_marketplace(store: Store, t
     assert (await store.status()).rolled_forward_events == 1
 
 
+async def test_the_units_limit_is_met_exactly(store: Store, tally: Tally) -> None:
+    """A record of exactly Tally's 10 units stays whole; 10 + 1 rolls the 1 (the marketplace's 21 in all
+    pass 10, so each key's running sum decides)."""
+    await store.append([tally_event("e1", 10, customer="t-1")])
+    await store.append(
+        [tally_event("f1", 10, customer="t-2"), tally_event("f2", 1, customer="t-2", at=WINDOW + 70)]
+    )
+    await store.seal(WINDOW + HOUR + 1, 0)
+    assert db_rows(store.path, "SELECT customer, quantity FROM records ORDER BY customer") == [
+        ("t-1", 10),
+        ("t-2", 10),
+    ]
+    assert db_rows(store.path, "SELECT event_id FROM events WHERE window_start = ?", (WINDOW + HOUR,)) == [
+        ("f2",)
+    ]
+
+
+async def test_a_negative_quantity_does_not_hide_a_sum_past_the_limit(store: Store, tally: Tally) -> None:
+    """The API refuses negative quantities; were one stored anyway, the marketplace's total (10 + 1 - 5)
+    would fit Tally's 10 while one key's sum does not: each key's running sum still decides."""
+    await store.append(
+        [tally_event("g1", 10, customer="t-1"), tally_event("g2", 1, customer="t-1", at=WINDOW + 70)]
+    )
+    await store.append([tally_event("h1", -5, customer="t-2")])
+    await store.seal(WINDOW + HOUR + 1, 0)
+    assert db_rows(store.path, "SELECT event_id FROM events WHERE window_start = ?", (WINDOW + HOUR,)) == [
+        ("g2",)
+    ]
+
+
 async def test_the_shipper_stops_only_the_marketplace_that_said_stop(
     store: Store, tally: Tally, emulator: EmulatorServer
 ) -> None:
