@@ -120,16 +120,14 @@ class Ingest:
         # before it took the queued appends (before its first step, in the commit delay, or while
         # committing the group before them) answers them with an error, not a wait without end; the next
         # append starts a new writer.
-        if writer.cancelled():
-            error = _closed()
-        elif (failure := writer.exception()) is not None:
-            log.error("the store's writer failed", exc_info=failure)
-            error = _failed(failure)
-        else:
+        ended = asyncio.CancelledError() if writer.cancelled() else writer.exception()
+        if ended is None:
             return
+        if not isinstance(ended, asyncio.CancelledError):
+            log.error("the store's writer failed", exc_info=ended)
         if writer is self._writer and self._queue:
             queued, self._queue = self._queue, []
-            _answer(queued, [error] * len(queued))
+            _answer(queued, [_error_for(ended)] * len(queued))
 
     async def drain(self) -> None:
         """Wait for queued appends to be committed (before closing the database)."""
@@ -144,23 +142,19 @@ class Ingest:
             try:
                 async with self._database.write_lock:
                     await self._commit_group(group)
-                if len(group) > 1:
+                if len(group) > 1 and self._commit_delay:
                     self._shared_at = asyncio.get_running_loop().time()
             except BaseException as exc:
                 # Cancelled (the loop is closing) or failed: these callers get an error, so nothing is
                 # acknowledged; _writer_ended answers those still queued and logs a failure.
-                _answer(
-                    group,
-                    [_closed() if isinstance(exc, asyncio.CancelledError) else _failed(exc)] * len(group),
-                )
+                _answer(group, [_error_for(exc)] * len(group))
                 raise
 
     async def _gather(self) -> None:
         """The commit delay: after a recent shared commit, wait while callers keep arriving (see above)."""
         loop = asyncio.get_running_loop()
         if self._shared_at is None or loop.time() - self._shared_at >= _RECENT * self._commit_delay:
-            return  # off (0), or no shared commit lately
-            return
+            return  # off (0: never set), or no shared commit lately
         seen = len(self._queue)
         for _ in range(max(1, round(self._commit_delay / self._slice))):
             await asyncio.sleep(self._slice)
@@ -250,12 +244,11 @@ class Ingest:
         return AppendResult(len(new), len(rows) - len(new)), new
 
 
-def _closed() -> StorageError:
-    return StorageError("the store closed before this commit was confirmed")
-
-
-def _failed(failure: BaseException) -> StorageError:
-    return StorageError(f"the store's writer failed ({type(failure).__name__}); the sidecar's log has it")
+def _error_for(ended: BaseException) -> StorageError:
+    """What callers hear from a writer cancelled (the loop is closing) or failed before answering them."""
+    if isinstance(ended, asyncio.CancelledError):
+        return StorageError("the store closed before this commit was confirmed")
+    return StorageError(f"the store's writer failed ({type(ended).__name__}); the sidecar's log has it")
 
 
 def _answer(group: list[Pending], results: Sequence[AppendResult | BaseException]) -> None:
