@@ -210,7 +210,6 @@ def repeated_lines(r: dict[str, Any], q: dict[str, dict[str, float]], batches: S
     noop_tp, side_tp = medians(unary["noop"], "throughput"), medians(unary["sidecar"], "throughput")
     noop_p99, side_p99 = medians(unary["noop"], "p99_ms"), medians(unary["sidecar"], "p99_ms")
     late_tp, late_p99 = medians(unary[DELAYED], "throughput"), medians(unary[DELAYED], "p99_ms")
-    delay = COMMIT_DELAY
     lines = [
         "## The targets' runs: alternating, repeated",
         "",
@@ -224,7 +223,7 @@ def repeated_lines(r: dict[str, Any], q: dict[str, dict[str, float]], batches: S
         f"| sidecar (durable) | {_range(side_tp, '.0f')} | {_range(side_p99, '.1f')} |",
         f"| sidecar / (a), pair by pair | {_ratio(q['throughput_vs_ceiling_64'])} | "
         f"{_ratio(q['p99_vs_ceiling_64'])} |",
-        f"| sidecar, --commit-delay-seconds {delay} | {_range(late_tp, '.0f')} | {_range(late_p99, '.1f')} |",
+        f"| sidecar, --commit-delay-seconds {COMMIT_DELAY} | {_range(late_tp, '.0f')} | {_range(late_p99, '.1f')} |",
         f"| the same / (a), pair by pair | {_ratio(q['delayed_throughput_vs_ceiling_64'])} | "
         f"{_ratio(q['delayed_p99_vs_ceiling_64'])} |",
         "",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime as dt
 import json
 import sys
 from collections.abc import AsyncIterator, Mapping
@@ -17,7 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from metering_sidecar.config import parse_time, read_token
-from metering_sidecar.core import ConfigError
+from metering_sidecar.core import ConfigError, utc_text
 
 # The service readiness is reported for (sidecar.health.SERVICE), taken from the descriptor rather than
 # imported: sidecar.health pulls in the store, and `health` (the image's HEALTHCHECK) must stay cheap.
@@ -94,7 +93,7 @@ def _target(args: argparse.Namespace, env: Mapping[str, str]) -> str:
 def _time(stamp: Any) -> str:
     if not stamp.seconds and not stamp.nanos:
         return ""
-    return dt.datetime.fromtimestamp(stamp.seconds, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_text(stamp.seconds)
 
 
 def _row(record: pb.MeteringRecord) -> dict[str, Any]:

@@ -22,15 +22,13 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 import psycopg
-import psycopg.errors
 
 from metering_sidecar.cluster._pg_errors import LedgerRefused as LedgerRefused  # imported from here too
 from metering_sidecar.cluster._pg_errors import check_dsn
 from metering_sidecar.cluster._pg_errors import scrub as scrub  # imported from here too
 from metering_sidecar.cluster._pg_fence import FENCE_HOLDS, Fence
 from metering_sidecar.cluster._pg_freeze import Freezer, Key
-from metering_sidecar.cluster._pg_handover import HandOver
-from metering_sidecar.cluster._pg_handover import Verdicts as Verdicts  # imported from here too
+from metering_sidecar.cluster._pg_handover import HandOver, Verdicts
 from metering_sidecar.cluster._pg_membership import Membership
 from metering_sidecar.cluster._pg_migration import Migration
 from metering_sidecar.cluster._pg_records import Records
@@ -45,7 +43,6 @@ from metering_sidecar.store import Contribution, Contributor, Handed, RecordKey
 from metering_sidecar.targets import TargetRegistry, default_targets
 
 log = logging.getLogger("sidecar.cluster")
-KEY_COLUMNS = ("product", "license_arn", "customer_field", "customer", "dimension", "window_start")
 FREEZE_CHUNK = 400  # keys frozen per transaction (one call, one deadline)
 
 
@@ -64,16 +61,12 @@ class PostgresLedger:
         targets: TargetRegistry | None = None,
     ) -> None:
         check_dsn(dsn)
-        self.dsn = dsn
         self.instance_id = instance_id
         self.incarnation = ""  # this database's, set when the member joins
-        self.window = window_seconds
-        self.expiry_after = expiry_after
         # Each marketplace's encoder, limits and maximum age. The default's AWS records expire
         # ``expiry_after`` after their timestamp, as they always have.
         self.targets = targets or default_targets(max_record_age=expiry_after, expiry_margin=0.0)
         self.member_timeout = member_timeout
-        self.call_timeout = call_timeout
         self.identity = ""  # "<ledger identity>/<epoch>" of the ledger last connected to
         self.generation = 0  # the highest record id the ledger had issued, when its identity was last read
         self.leader = False

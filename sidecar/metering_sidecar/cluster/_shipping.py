@@ -155,7 +155,7 @@ class ClusterShipping:
             await self._guarded_pass(now, result, retry_now)
         self.backlog = await self.store.count_to_hand_over()
 
-    async def _guarded_pass(self, now: float, result: PassResult, retry_now: bool = False) -> None:
+    async def _guarded_pass(self, now: float, result: PassResult, retry_now: bool) -> None:
         try:
             if not self.ledger.incarnation:
                 self.ledger.incarnation = await self.store.incarnation()

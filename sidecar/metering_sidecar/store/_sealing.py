@@ -162,10 +162,9 @@ class Sealing:
             fields = sorted(marketplace.customer_fields)
             marks = ",".join("?" * len(fields))
             unsealed = f"record_id IS NULL AND window_start < ? AND customer_field IN ({marks})"
-            async with self._database.conn.execute(
+            [(total, lowest)] = await self._database.conn.execute_fetchall(
                 f"SELECT TOTAL(quantity), MIN(quantity) FROM events WHERE {unsealed}", (target, *fields)
-            ) as cursor:
-                total, lowest = await cursor.fetchone() or (0.0, None)
+            )  # an aggregate without GROUP BY: always one row, (0.0, None) when there are no events
             if lowest is None or (lowest >= 0 and total <= marketplace.max_record_units):
                 continue
             rows = await self._database.conn.execute_fetchall(

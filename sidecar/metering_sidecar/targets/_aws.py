@@ -17,7 +17,7 @@ from typing import Any
 from metering_sidecar.core import MAX_QUANTITY, CustomerField, Outcome, Record, RemoteError
 from metering_sidecar.targets._aws_api import UNREACHABLE_CODES, AwsMeteringApi, BatchMeterUsageResult
 from metering_sidecar.targets._aws_calls import AwsCall, plan_calls, product_code_of
-from metering_sidecar.targets._aws_failures import call_failure
+from metering_sidecar.targets._aws_failures import THROTTLED, call_failure
 from metering_sidecar.targets._aws_record import build_record, groups_of
 from metering_sidecar.targets._target import (
     BuiltRecord,
@@ -45,8 +45,6 @@ SPLIT_CODES = frozenset(
     }
 )
 DISABLED = "DisabledApiException"
-# Whole-call failures that say "too fast": the shipper slows AWS's pace down.
-THROTTLING_CODES = frozenset({"ThrottlingException", "TooManyRequestsException"})
 AWS_MAX_RECORD_AGE = 6 * 3600.0
 
 MatchKey = tuple[str, str, str, int, str]
@@ -174,5 +172,5 @@ class AwsTarget:
         # No answer at all (a hang, no credentials, nothing listening): the rest of the pass would only
         # wait out the same deadline, so the shipper stops it and the records stay due.
         return CallResult([Verdict(r, Outcome.RETRY, message=str(exc)) for r in records],
-                          unreachable=exc.code in UNREACHABLE_CODES, throttled=exc.code in THROTTLING_CODES,
+                          unreachable=exc.code in UNREACHABLE_CODES, throttled=exc.code in THROTTLED,
                           failure=call_failure(exc))  # fmt: skip

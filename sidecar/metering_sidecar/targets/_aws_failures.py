@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from metering_sidecar.core import RemoteError
 from metering_sidecar.targets._aws_api import CREDENTIAL_ERROR_NAMES
-
-MAX_DETAIL = 160
+from metering_sidecar.targets._target import short_message
 
 # AWS answered, but refused who is calling (the role, its policy, an expired or unknown key).
 IDENTITY_REFUSED_CODES = frozenset(
@@ -36,6 +35,7 @@ UNREACHABLE = frozenset(
     }
 )
 NO_ANSWER_IN_TIME = frozenset({"CallDeadlineExceeded", "ReadTimeoutError", "TooManyCallsInFlight"})
+# Whole-call failures that say "too fast": the shipper slows AWS's pace down.
 THROTTLED = frozenset({"ThrottlingException", "TooManyRequestsException"})
 
 
@@ -67,7 +67,7 @@ def call_failure(exc: RemoteError) -> str:
             f"AWS throttles BatchMeterUsage past the retries ({code}): lower --ship-rate-per-second (several "
             "meterers share one account's quota) or ask AWS for a higher quota"
         )
-    detail = exc.message if len(exc.message) <= MAX_DETAIL else exc.message[:MAX_DETAIL] + "…"
+    detail = short_message(exc)
     return (
         f"AWS Marketplace failed the call ({code}: {detail}): an AWS-side error or outage; records are sent "
         "again, identical, so nothing to do unless it lasts"

@@ -6,8 +6,8 @@ Built from the adapter's code, plus Azure's own message for server errors (the a
 from __future__ import annotations
 
 from metering_sidecar.core import RemoteError
+from metering_sidecar.targets._target import short_message
 
-MAX_DETAIL = 160
 NO_ANSWER_CODES = frozenset({"ConnectionError", "Timeout", "TooManyCallsInFlight", "ThreadStartFailed"})
 AUTHENTICATION_FAILED = "AuthenticationFailed"  # no Entra ID token: nothing was sent
 THROTTLED = "Throttled"  # the adapter's code for HTTP 429: the shipper slows Azure's pace down
@@ -28,7 +28,7 @@ def call_failure(exc: RemoteError) -> str:
         )
     if code == THROTTLED:
         return f"Azure throttles usage calls past the retries ({code}): lower --ship-rate-per-second"
-    detail = exc.message if len(exc.message) <= MAX_DETAIL else exc.message[:MAX_DETAIL] + "…"
+    detail = short_message(exc)
     return (
         f"Azure Marketplace failed the call ({code}: {detail}): an Azure-side error or outage; events are "
         "sent again, identical, so nothing to do unless it lasts"

@@ -13,7 +13,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
-from metering_sidecar.core import Outcome, Record
+from metering_sidecar.core import Outcome, Record, RemoteError
+
+MAX_DETAIL = 160  # characters of a marketplace's error message quoted in GetStatus.shipping_error
+
+
+def short_message(exc: RemoteError) -> str:
+    """Return the error's message, cut to MAX_DETAIL characters."""
+    return exc.message if len(exc.message) <= MAX_DETAIL else exc.message[:MAX_DETAIL] + "…"
 
 
 class RecordKey(NamedTuple):
