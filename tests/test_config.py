@@ -11,6 +11,7 @@ import pytest
 from metering_sidecar import config as config_module
 from metering_sidecar.cli._main import main
 from metering_sidecar.core._errors import ConfigError
+from metering_sidecar.store import StoreSettings
 
 from tests.cli_run import run_cli
 
@@ -27,6 +28,8 @@ def test_defaults() -> None:
     assert (cfg.listen, cfg.window_seconds, cfg.max_record_age_seconds) == ("127.0.0.1:50051", 3600, 21600)
     assert (cfg.expiry_margin_seconds, cfg.max_backoff_seconds, cfg.id_retention_days) == (900, 60.0, 7.0)
     assert cfg.audit_retention_days == 90.0
+    # The store's own default is the flag's, so a Store built without the config behaves as served.
+    assert cfg.commit_delay_seconds == StoreSettings(3600, 21600, 900).commit_delay == 0.003
 
 
 def test_flag_beats_env_beats_default() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import dataclasses
+import math
 import sqlite3
 import threading
 from collections.abc import AsyncIterator
@@ -306,16 +307,19 @@ async def test_ingest_commits_rolls_late_usage_forward_and_keeps_the_cap(databas
     await ingest.drain()
 
 
-async def _ingest(database: Database, delay: float, delay_slice: float) -> Ingest:
+async def _ingest(database: Database, delay: float, delay_slice: float, siblings: int = 2) -> Ingest:
     backlog = Backlog(database, cap=1000)
     await backlog.load()
     clock = ManualClock(START)
     return Ingest(
-        database, backlog, SealedAt(0), HOUR, clock, commit_delay=delay, commit_delay_slice=delay_slice
-    )
+        database, backlog, SealedAt(0), HOUR, clock, commit_delay=delay, commit_delay_slice=delay_slice,
+        commit_siblings=siblings,
+    )  # fmt: skip
 
 
 async def _shared_commit(ingest: Ingest, prefix: str) -> None:
+    """Two callers share a commit, which engages the delay (two siblings); no probe holds them first."""
+    ingest._probe_after = math.inf
     await asyncio.gather(*(ingest.append([usage(f"{prefix}-{n}", START)]) for n in range(2)))
 
 
@@ -345,6 +349,42 @@ async def test_ingest_delays_the_commit_after_a_shared_one_while_callers_arrive(
     await asyncio.sleep(0.05)
     second = await ingest.append([usage("second", START)])
     assert (await first, second, ingest.commits) == (AppendResult(1, 0), AppendResult(1, 0), 2)
+
+
+async def _queue_together(ingest: Ingest, prefix: str, count: int) -> list[asyncio.Task[AppendResult]]:
+    appending = [asyncio.create_task(ingest.append([usage(f"{prefix}-{n}", START)])) for n in range(count)]
+    await asyncio.sleep(0)  # their first steps run before this task resumes: all are queued
+    assert len(ingest._queue) == count
+    return appending
+
+
+async def test_ingest_commits_of_fewer_than_siblings_never_engage_the_delay(database: Database) -> None:
+    """Two callers at a time, three siblings needed: the writer probes once (one slice, no one new), its group
+    of two engages nothing, and the next pair is not held back at all (no second probe for 30 delays)."""
+    ingest = await _ingest(database, 3600, 0.05, siblings=3)
+    first = await _queue_together(ingest, "first", 2)
+    assert await asyncio.wait_for(asyncio.gather(*first), 30) == [AppendResult(1, 0)] * 2
+    assert (ingest.commits, ingest.delayed) == (1, 1)
+    again = await _queue_together(ingest, "again", 2)
+    assert await asyncio.wait_for(asyncio.gather(*again), 30) == [AppendResult(1, 0)] * 2
+    assert (ingest.commits, ingest.delayed) == (2, 1)
+
+
+async def test_ingest_probe_finds_many_callers_and_engages_the_delay(database: Database) -> None:
+    """Two queued together: the writer probes; a third arrives in the wait and shares the commit, which makes
+    three siblings and engages the delay, so the next append waits for the one after it too."""
+    ingest = await _ingest(database, 1, 1, siblings=3)
+    pair = await _queue_together(ingest, "pair", 2)
+    # The probe's wait was scheduled before this sleep and ends later, whatever the load (timers keep order).
+    await asyncio.sleep(0.05)
+    third = await ingest.append([usage("third", START)])
+    assert (await asyncio.gather(*pair), third) == ([AppendResult(1, 0)] * 2, AppendResult(1, 0))
+    assert (ingest.commits, ingest.delayed) == (1, 1)
+    first = await _queue_one(ingest, "first")
+    await asyncio.sleep(0.05)
+    second = await ingest.append([usage("second", START)])
+    assert (await first, second) == (AppendResult(1, 0), AppendResult(1, 0))
+    assert (ingest.commits, ingest.delayed) == (2, 2)
 
 
 async def test_ingest_stops_delaying_once_a_slice_brings_no_one(database: Database) -> None:

@@ -128,12 +128,12 @@ class Config:
     """A disk budget enforced by SQLite's max_page_count; past it ingest answers RESOURCE_EXHAUSTED."""
 
     commit_delay_seconds: float = _setting(
-        0.0,
+        0.003,
         _float(0, 0.1),
-        "after a commit shared by several callers, wait up to this long so more share the next (0: off)",
+        "with many callers at once, wait up to this long after a commit so more share the next (0: off)",
         section=STORAGE,
     )
-    """Trades latency for throughput under many concurrent callers; docs/runbook.md says when it pays."""
+    """Engaged only while commits are shared by 9 or more callers; docs/runbook.md says what it trades."""
 
     max_message_bytes: int = _setting(
         4 * 1024 * 1024, _int(1024), "largest gRPC request accepted", section=API

@@ -5,15 +5,19 @@ run BEGIN to COMMIT in one hand-off to the database thread. The common case, eve
 under the cap, is multi-row ``INSERT ... ON CONFLICT DO NOTHING`` over rows built before the write
 lock was taken. Repeats, conflicts and the buffer cap take the checked path, request by request.
 
-Commit delay (``--commit-delay-seconds``, off by default), after PostgreSQL's ``commit_delay`` with
-``commit_siblings``: when a commit shared by several callers ended moments ago (callers are arriving
-concurrently), the writer waits up to that long before taking the next group, in slices of ``COMMIT_DELAY_SLICE_SECONDS``, and
-stops as soon as a slice brings no one new. A lone caller, or one caller sending batches one after
-another, never waits. Fewer, larger commits cost the database thread and the event loop less per call,
-which pays when many callers keep a small machine's cores busy (64 callers on 2 cores: about a quarter
-more calls a second) and costs when a few callers each wait on every commit (2 to 8: up to 40% fewer),
-so it is a setting, not a default (BENCHMARKS.md, "Where the time goes"). Nothing is acknowledged
-before its commit, so durability is unchanged.
+Commit delay (``--commit-delay-seconds``, 3 ms by default), after PostgreSQL's ``commit_delay`` with
+``commit_siblings``: when a commit shared by at least ``COMMIT_SIBLINGS`` callers ended moments ago (many
+callers are arriving at once), the writer waits up to that long before taking the next group, in slices
+of ``COMMIT_DELAY_SLICE_SECONDS``, and stops as soon as a slice brings no one new. Fewer, larger commits
+cost the database thread and the event loop less per call, which pays when many callers keep a small
+machine's cores busy (64 callers on 2 cores: about a fifth more calls a second). A few callers, each
+waiting on every commit, would only wait longer (2 to 8 callers lost up to 40% when any shared commit
+engaged the delay): a group is never larger than the callers there are, so fewer than
+``COMMIT_SIBLINGS`` never engage it. To find out whether many are there, the writer probes at most once
+every ``_RECENT`` delays: with two or more appends queued, it waits as if engaged, and a group of
+``COMMIT_SIBLINGS`` or more engages the delay. A lone caller, or one caller sending batches one after
+another, never waits. Nothing is acknowledged before its commit, so durability is unchanged
+(BENCHMARKS.md, "Where the time goes"; ``--commit-delay-seconds 0`` turns it off).
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ ROWS_PER_STATEMENT = (64, 16, 4, 1)
 # Measured on the bench's 64 callers (2 cores) with a 3 ms delay: groups of about 4 became about 14 and the
 # database thread's CPU a call fell by a third; 1, 2, 3 and 5 ms were tried.
 COMMIT_DELAY_SLICE_SECONDS = 0.001
+# Measured the same way, against the delay engaged by any shared commit: 9 kept its gain at 32 and 64 callers
+# (0.90x of the no-op ceiling at 64, as engaging always) and lost nothing at 2, 8 and 16 (12: 0.83x at 64).
+COMMIT_SIBLINGS = 9
 _RECENT = 30  # a shared commit that ended longer than 30 delays ago says nothing about now
 _PARAMS = "(" + ", ".join("?" * (COLUMNS.count(",") + 1)) + ")"
 _NEW = " ON CONFLICT (event_id) DO NOTHING"
@@ -83,6 +90,7 @@ class Ingest:
         *,
         commit_delay: float = 0.0,
         commit_delay_slice: float = COMMIT_DELAY_SLICE_SECONDS,
+        commit_siblings: int = COMMIT_SIBLINGS,
     ) -> None:
         self._database = database
         self._backlog = backlog
@@ -93,8 +101,11 @@ class Ingest:
         self._writer: asyncio.Task[None] | None = None
         self._commit_delay = commit_delay
         self._slice = min(commit_delay_slice, commit_delay)
-        self._shared_at: float | None = None  # loop time the last commit shared by several callers ended
+        self._siblings = commit_siblings
+        self._shared_at: float | None = None  # loop time the last commit shared by _siblings or more ended
+        self._probe_after = 0.0  # loop time before which the writer does not probe again
         self.commits = 0  # group commits made (tests check that concurrent calls share them)
+        self.delayed = 0  # times the writer waited before taking a group (tests check when it does)
 
     async def append(self, events: Sequence[UsageEvent]) -> AppendResult:
         """Store ``events`` all or nothing; return once they are committed and fsynced (I1, I8)."""
@@ -142,7 +153,7 @@ class Ingest:
             try:
                 async with self._database.write_lock:
                     await self._commit_group(group)
-                if len(group) > 1 and self._commit_delay:
+                if len(group) >= self._siblings and self._commit_delay:
                     self._shared_at = asyncio.get_running_loop().time()
             except BaseException as exc:
                 # Cancelled (the loop is closing) or failed: these callers get an error, so nothing is
@@ -151,10 +162,17 @@ class Ingest:
                 raise
 
     async def _gather(self) -> None:
-        """The commit delay: after a recent shared commit, wait while callers keep arriving (see above)."""
-        loop = asyncio.get_running_loop()
-        if self._shared_at is None or loop.time() - self._shared_at >= _RECENT * self._commit_delay:
-            return  # off (0: never set), or no shared commit lately
+        """The commit delay: after a recent commit of many, or to probe, wait while callers keep arriving."""
+        if not self._commit_delay:
+            return  # off
+        now, recent = asyncio.get_running_loop().time(), _RECENT * self._commit_delay
+        if self._shared_at is None or now - self._shared_at >= recent:
+            # Not engaged: probe whether many callers are there, at most once every `recent`, and only when
+            # appends are already queued together (a lone caller never waits).
+            if len(self._queue) < 2 or now < self._probe_after:
+                return
+            self._probe_after = now + recent
+        self.delayed += 1
         seen = len(self._queue)
         for _ in range(max(1, round(self._commit_delay / self._slice))):
             await asyncio.sleep(self._slice)

@@ -25,7 +25,7 @@ class StoreSettings:
     id_retention_seconds: float = 7 * 86400
     audit_retention_seconds: float = 90 * 86400
     ship_from: float = 0.0  # windows starting before this are sealed as 'skipped', never shipped
-    commit_delay: float = 0.0  # ingest's commit delay after a shared commit (0: off; see store/_ingest.py)
+    commit_delay: float = 0.003  # as --commit-delay-seconds (0: off; see store/_ingest.py)
     # A new database treats the current window as sealed (single mode). Cluster mode sums contributions
     # and rolls late ones forward in the ledger, so a new disk may join the current window there.
     fresh_start_seals_current_window: bool = True
