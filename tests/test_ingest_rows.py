@@ -23,9 +23,11 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
+from metering_sidecar.api._batch_rows import batch_rows, common_rows
 from metering_sidecar.api._rows import event_wires, to_rows
 from metering_sidecar.api._validation import Rules, fingerprint, to_event
 from metering_sidecar.core import (
+    MAX_QUANTITY,
     AppendResult,
     ConflictingEvent,
     CustomerField,
@@ -75,6 +77,14 @@ tags = st.dictionaries(
     st.sampled_from(["a", "", "b c"]),
     max_size=6,
 )
+
+
+def _common_event() -> pb.UsageEvent:
+    return pb.UsageEvent(
+        event_id="e-1", customer_aws_account_id="123456789012", dimension="requests", quantity=2
+    )
+
+
 UNKNOWN_FIELDS = [b"", b"\x78\x01", b"\x82\x01\x00"]  # nothing; field 15 = 1; field 16, empty bytes
 
 
@@ -155,6 +165,97 @@ def test_events_cut_from_the_batch_encoding_are_each_events_own(
     assert outcome(lambda: to_rows(events, rule, NOW, HOUR, wires=wires), batch) == outcome(
         lambda: to_rows(events, rule, NOW, HOUR), batch
     )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(messages(), min_size=1, max_size=8), rules, st.sampled_from([0, 1, 200]), st.integers(0, 7))
+def test_batch_rows_are_to_rows_rows_for_any_batch(
+    batch: list[pb.UsageEvent], rule: Rules, padding: int, where: int
+) -> None:
+    """batch_rows (a whole batch checked at once when every event has the common shape, else to_rows) gives
+    to_rows's rows, or its error with the same index, for any batch; a common batch never needs to_rows."""
+    if padding:
+        batch[where % len(batch)].dimension = "d" * padding  # an event of a longer length varint
+    request = pb.RecordUsageBatchRequest(events=batch)
+    events = list(request.events)
+    expected = outcome(lambda: to_rows(events, rule, NOW, HOUR), batch)
+    assert outcome(lambda: batch_rows(request, rule, NOW, HOUR), batch) == expected
+    common = common_rows(request, rule, NOW, HOUR)
+    if common is not None:
+        assert common == expected
+
+
+BROKEN: dict[str, list[Any]] = {
+    "event_id": ["bad\x00id", "a\nb", "\x7f", "é", "x" * 129],
+    "customer_aws_account_id": ["", "12ab", "١٢٣", "9" * 256, " 12"],
+    "dimension": ["", "é", "d" * 256, "日本"],
+    "quantity": [-1, -(2**40), MAX_QUANTITY + 1],
+}
+
+
+@st.composite
+def common_messages(draw: st.DrawFn) -> pb.UsageEvent:
+    """An event of the common shape's four fields only, valid at every length where its encoding changes,
+    or with one of them broken."""
+    message = pb.UsageEvent(
+        event_id=draw(st.text(ASCII, min_size=1, max_size=128)),
+        customer_aws_account_id=draw(st.text("0123456789", min_size=1, max_size=255)),
+        dimension=draw(st.text(ASCII, min_size=1, max_size=255)),
+        quantity=draw(st.one_of(st.integers(0, 300), st.sampled_from([16383, 16384, MAX_QUANTITY]))),
+    )
+    if draw(st.booleans()):
+        field = draw(st.sampled_from(sorted(BROKEN)))
+        setattr(message, field, draw(st.sampled_from(BROKEN[field])))
+    return message
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.one_of(st.builds(_common_event), common_messages()), min_size=1, max_size=6), st.booleans()
+)
+def test_batch_rows_check_every_rule_of_the_common_shape(batch: list[pb.UsageEvent], stamped: bool) -> None:
+    """Batches of the common shape's fields only, each rule broken somewhere (or a timestamp added): the whole
+    batch check gives to_rows's rows or declines, and batch_rows gives to_rows's rows or error."""
+    rule = Rules(default_product_code="prod")
+    if stamped:
+        batch[-1].timestamp.CopyFrom(Timestamp(seconds=int(NOW) - 60))
+    request = pb.RecordUsageBatchRequest(events=batch)
+    expected = outcome(lambda: to_rows(list(request.events), rule, NOW, HOUR), batch)
+    assert outcome(lambda: batch_rows(request, rule, NOW, HOUR), batch) == expected
+    common = common_rows(request, rule, NOW, HOUR)
+    assert common is None or common == expected
+    assert (common is None) == (stamped or not all(_common(m) for m in batch))
+
+
+def _common(message: pb.UsageEvent) -> bool:
+    """Whether an event of the four fields only keeps every rule of the common shape."""
+    event_id, account, dimension = message.event_id, message.customer_aws_account_id, message.dimension
+    return (
+        0 < len(event_id) <= 128 and event_id.isascii() and event_id.isprintable()
+        and 0 < len(account) <= 255 and account.isascii() and account.isdigit()
+        and 0 < len(dimension) <= 255 and dimension.isascii() and 0 <= message.quantity <= MAX_QUANTITY
+    )  # fmt: skip
+
+
+def test_common_batches_are_checked_whole_at_every_length_where_their_encoding_changes() -> None:
+    """Batches of common events (no timestamp) at every length where a field's or the event's encoding
+    changes, and every quantity size, are checked whole, with to_rows's rows."""
+    rule = Rules(default_product_code="prod")
+    for ids, accounts, dimensions in itertools.product(
+        (1, 39, 40, 127, 128), (1, 39, 40, 128, 255), (1, 40, 255)
+    ):
+        batch = [
+            pb.UsageEvent(
+                event_id=f"{n:0{ids}d}"[-ids:], customer_aws_account_id="7" * accounts, dimension="d" * dimensions,
+                quantity=quantity,
+            )
+            for n, quantity in enumerate((1, 0, 127, 128, 16383, 16384, 2**31 - 1))
+        ]  # fmt: skip
+        for events in (batch, batch[:1], [batch[2], batch[0]]):
+            request = pb.RecordUsageBatchRequest(events=events)
+            common = common_rows(request, rule, NOW, HOUR)
+            assert common is not None, (ids, accounts, dimensions, len(events))
+            assert common == to_rows(list(request.events), rule, NOW, HOUR)
 
 
 def test_a_batch_with_a_field_this_version_does_not_know_is_encoded_event_by_event() -> None:

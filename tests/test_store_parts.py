@@ -35,6 +35,7 @@ from metering_sidecar.store import (
     Backlog,
     Customers,
     Database,
+    EventRow,
     Handover,
     Ingest,
     Ledger,
@@ -42,8 +43,10 @@ from metering_sidecar.store import (
     Sealing,
     StoreSettings,
 )
-from metering_sidecar.store._ingest import ROWS_PER_STATEMENT, Pending
+from metering_sidecar.store._event_insert import NEW_ONLY, OWN, ROWS_PER_STATEMENT, SHARED, insert_rows
+from metering_sidecar.store._ingest import Pending
 from metering_sidecar.store._rows import COLUMNS
+from metering_sidecar.store._schema import MIGRATIONS
 from metering_sidecar.store._settings import CHUNK
 from metering_sidecar.targets import AzureSubscription
 
@@ -445,6 +448,64 @@ def test_a_multi_row_insert_stays_under_the_host_parameter_limit() -> None:
     columns = len(COLUMNS.split(","))
     assert max(ROWS_PER_STATEMENT) * columns <= CHUNK
     assert min(ROWS_PER_STATEMENT) == 1  # any number of rows is a sum of these sizes
+    assert len(SHARED(tuple(range(columns)))) + len(OWN(tuple(range(columns)))) == columns
+
+
+def _events_db(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)
+    for script in MIGRATIONS:
+        conn.executescript(script)
+    return conn
+
+
+def _event_rows(prefix: str, count: int, *, received: int = 1_000, vary: int | None = None) -> list[EventRow]:
+    """Rows of one request (every shared column alike), or with row ``vary`` received at another time."""
+    return [
+        (f"{prefix}-{n}", f"fp-{n}", "prod", "", "CustomerAWSAccountId", f"{100 + n % 7}", ("a", "b")[n % 2],
+         n, received - 500, WINDOW, "", received + (n == vary), 0, "aws")
+        for n in range(count)
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        [(1000, None)],  # one request: narrow runs of 64 and 16, then wide ones of 4 and 1
+        [(70, None), (50, None)],  # two requests in one group: the run across them goes in wide
+        [(64, 5), (16, 0), (3, None)],  # a row unlike its run's others: that run goes in wide
+        [(0, None)],
+    ],
+)
+def test_event_rows_go_in_as_themselves_in_order_narrow_or_wide(
+    tmp_path: Path, parts: list[tuple[int, int | None]]
+) -> None:
+    """insert_rows stores exactly the rows, in their order, whichever statements it picks: the same table as
+    one plain INSERT a row gives."""
+    rows = [
+        row
+        for n, (count, vary) in enumerate(parts)
+        for row in _event_rows(f"r{n}", count, received=n, vary=vary)
+    ]
+    ours, plain = _events_db(tmp_path / "ours.db"), _events_db(tmp_path / "plain.db")
+    insert_rows(ours, rows, "")
+    marks = ", ".join("?" * len(COLUMNS.split(",")))
+    plain.executemany(f"INSERT INTO events ({COLUMNS}) VALUES ({marks})", rows)
+    stored = ours.execute("SELECT * FROM events ORDER BY seq").fetchall()
+    assert stored == plain.execute("SELECT * FROM events ORDER BY seq").fetchall()
+    assert [row[1:14] for row in stored] == [row[:13] for row in rows]  # seq, the row, record_id, marketplace
+    assert [row[15] for row in stored] == [row[13] for row in rows]
+
+
+def test_event_rows_new_only_skips_ids_already_stored_in_narrow_runs(tmp_path: Path) -> None:
+    """NEW_ONLY skips an id stored before, in a narrow run as in a wide one, and stores the rest (ingest
+    counts the changes to see that some were known)."""
+    conn = _events_db(tmp_path / "events.db")
+    rows = _event_rows("r", 64 + 16 + 4)
+    insert_rows(conn, [rows[5], rows[70], rows[81]], "")
+    before = conn.total_changes
+    insert_rows(conn, rows, NEW_ONLY)
+    assert conn.total_changes - before == len(rows) - 3
+    assert sorted(r[0] for r in conn.execute("SELECT event_id FROM events")) == sorted(r[0] for r in rows)
 
 
 # --- Sealing --------------------------------------------------------------------------------------

@@ -11,10 +11,11 @@ import grpc
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_grpc
 from metering_sidecar.api._azure import AzureServicer
+from metering_sidecar.api._batch_rows import batch_rows
 from metering_sidecar.api._errors import map_errors, status_for
 from metering_sidecar.api._onboarding import OnboardingServicer
 from metering_sidecar.api._operator import OperatorServicer, timestamp_pb
-from metering_sidecar.api._rows import event_wires, to_rows
+from metering_sidecar.api._rows import to_rows
 from metering_sidecar.api._validation import MAX_BATCH, Rules
 from metering_sidecar.core import AppendResult, Clock, InvalidUsage, SidecarError
 from metering_sidecar.onboarding import AzureOnboarding, Entitlements, Onboarding
@@ -103,7 +104,7 @@ class MeteringServicer(OperatorServicer, OnboardingServicer, AzureServicer, pb_g
             events = request.events
             if len(events) > MAX_BATCH:
                 raise InvalidUsage("events", f"at most {MAX_BATCH} events per batch, got {len(events)}")
-            return to_rows(events, self.rules, now, window_seconds, wires=event_wires(request))
+            return batch_rows(request, self.rules, now, window_seconds)
 
         _, result = await self._ingest("RecordUsageBatch", len(request.events), build)
         return pb.RecordUsageBatchResponse(accepted=result.accepted, duplicates=result.duplicates)

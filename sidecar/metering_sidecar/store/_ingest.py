@@ -27,7 +27,6 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from itertools import chain
 
 from metering_sidecar.core import (
     AppendResult,
@@ -40,15 +39,11 @@ from metering_sidecar.core import (
 )
 from metering_sidecar.store._backlog import Backlog
 from metering_sidecar.store._database import ADD_COUNTER, Database
-from metering_sidecar.store._rows import COLUMNS, EventRow, event_row, roll_forward
+from metering_sidecar.store._event_insert import NEW_ONLY, insert_rows
+from metering_sidecar.store._rows import EventRow, event_row, roll_forward
 from metering_sidecar.store._sealing import SealedThrough
 from metering_sidecar.store._settings import CHUNK, log
 
-# Rows go in as multi-row INSERTs of 64, 16, 4 and 1 rows: one statement of many rows costs SQLite and
-# the sqlite3 module about a quarter less than as many one-row statements (executemany), and holds
-# Python's GIL for one bind per statement, not one per row (BENCHMARKS.md, "Where the time goes").
-# A statement of 64 rows binds 64 x 14 parameters, under CHUNK (tests/test_store_parts.py checks it).
-ROWS_PER_STATEMENT = (64, 16, 4, 1)
 # Measured on the bench's 64 callers (2 cores) with a 3 ms delay: groups of about 4 became about 14 and the
 # database thread's CPU a call fell by a third; 1, 2, 3 and 5 ms were tried.
 COMMIT_DELAY_SLICE_SECONDS = 0.001
@@ -56,13 +51,6 @@ COMMIT_DELAY_SLICE_SECONDS = 0.001
 # (0.90x of the no-op ceiling at 64, as engaging always) and lost nothing at 2, 8 and 16 (12: 0.83x at 64).
 COMMIT_SIBLINGS = 9
 _RECENT = 30  # a shared commit that ended longer than 30 delays ago says nothing about now
-_PARAMS = "(" + ", ".join("?" * (COLUMNS.count(",") + 1)) + ")"
-_NEW = " ON CONFLICT (event_id) DO NOTHING"
-_STATEMENTS = {
-    (size, conflict): f"INSERT INTO events ({COLUMNS}) VALUES {', '.join([_PARAMS] * size)}{conflict}"
-    for size in ROWS_PER_STATEMENT
-    for conflict in ("", _NEW)
-}
 
 
 @dataclass
@@ -284,32 +272,15 @@ def _answer(group: list[Pending], results: Sequence[AppendResult | BaseException
 
 def _insert_new(rows: list[EventRow], rolled: int, db: sqlite3.Connection) -> None:
     before = db.total_changes
-    _insert_rows(db, rows, _NEW)
+    insert_rows(db, rows, NEW_ONLY)
     if db.total_changes - before != len(rows):
         raise _KnownIds()  # some ids were stored before: roll back, take the checked path
     _finish(db, rolled)
 
 
 def _insert(rows: list[EventRow], rolled: int, db: sqlite3.Connection) -> None:
-    _insert_rows(db, rows, "")
+    insert_rows(db, rows, "")
     _finish(db, rolled)
-
-
-def _insert_rows(db: sqlite3.Connection, rows: list[EventRow], conflict: str) -> None:
-    flat = _flatten
-    start = 0
-    for size in ROWS_PER_STATEMENT:
-        end = start + (len(rows) - start) // size * size
-        if end > start:
-            params = (
-                rows[start:end] if size == 1 else [flat(rows[i : i + size]) for i in range(start, end, size)]
-            )
-            db.executemany(_STATEMENTS[size, conflict], params)
-        start = end
-
-
-def _flatten(rows: list[EventRow]) -> tuple[str | int, ...]:
-    return tuple(chain.from_iterable(rows))
 
 
 def _finish(db: sqlite3.Connection, rolled: int) -> None:
