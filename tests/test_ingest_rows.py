@@ -211,20 +211,23 @@ def common_messages(draw: st.DrawFn) -> pb.UsageEvent:
 
 @settings(max_examples=400, deadline=None)
 @given(
-    st.lists(st.one_of(st.builds(_common_event), common_messages()), min_size=1, max_size=6), st.booleans()
+    st.lists(st.one_of(st.builds(_common_event), common_messages()), min_size=1, max_size=6),
+    st.sampled_from([None, 0, -1]),
 )
-def test_batch_rows_check_every_rule_of_the_common_shape(batch: list[pb.UsageEvent], stamped: bool) -> None:
+def test_batch_rows_check_every_rule_of_the_common_shape(
+    batch: list[pb.UsageEvent], stamped: int | None
+) -> None:
     """Batches of the common shape's fields only, each rule broken somewhere (or a timestamp added): the whole
     batch check gives to_rows's rows or declines, and batch_rows gives to_rows's rows or error."""
     rule = Rules(default_product_code="prod")
-    if stamped:
-        batch[-1].timestamp.CopyFrom(Timestamp(seconds=int(NOW) - 60))
+    if stamped is not None:
+        batch[stamped].timestamp.CopyFrom(Timestamp(seconds=int(NOW) - 60))
     request = pb.RecordUsageBatchRequest(events=batch)
     expected = outcome(lambda: to_rows(list(request.events), rule, NOW, HOUR), batch)
     assert outcome(lambda: batch_rows(request, rule, NOW, HOUR), batch) == expected
     common = common_rows(request, rule, NOW, HOUR)
     assert common is None or common == expected
-    assert (common is None) == (stamped or not all(_common(m) for m in batch))
+    assert (common is None) == (stamped is not None or not all(_common(m) for m in batch))
 
 
 def _common(message: pb.UsageEvent) -> bool:
@@ -256,6 +259,25 @@ def test_common_batches_are_checked_whole_at_every_length_where_their_encoding_c
             common = common_rows(request, rule, NOW, HOUR)
             assert common is not None, (ids, accounts, dimensions, len(events))
             assert common == to_rows(list(request.events), rule, NOW, HOUR)
+
+
+def test_a_common_batch_with_anything_beside_its_events_is_not_checked_whole() -> None:
+    """A field beside the events (a newer client's), or a timestamp on the first event or the last, makes
+    the whole-batch check decline; batch_rows then gives to_rows's rows."""
+    rule = Rules(default_product_code="prod")
+    events = [_common_event() for _ in range(3)]
+    for n, event in enumerate(events):
+        event.event_id = f"e-{n}"
+    beside = pb.RecordUsageBatchRequest(events=events)
+    beside.MergeFromString(b"\x10\x01")  # field 2 = 1
+    first, last = (pb.RecordUsageBatchRequest(events=events) for _ in range(2))
+    first.events[0].timestamp.CopyFrom(Timestamp(seconds=int(NOW) - 60))
+    last.events[-1].timestamp.CopyFrom(Timestamp(seconds=int(NOW) - 60))
+    assert common_rows(pb.RecordUsageBatchRequest(events=events), rule, NOW, HOUR) is not None
+    for request in (beside, first, last):
+        assert common_rows(request, rule, NOW, HOUR) is None
+        expected = to_rows(list(request.events), rule, NOW, HOUR, wires=event_wires(request))
+        assert batch_rows(request, rule, NOW, HOUR) == expected
 
 
 def test_a_batch_with_a_field_this_version_does_not_know_is_encoded_event_by_event() -> None:

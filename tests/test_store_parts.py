@@ -378,7 +378,8 @@ async def test_ingest_probe_finds_many_callers_and_engages_the_delay(database: D
     three siblings and engages the delay, so the next append waits for the one after it too."""
     ingest = await _ingest(database, 1, 1, siblings=3)
     pair = await _queue_together(ingest, "pair", 2)
-    # The probe's wait was scheduled before this sleep and ends later, whatever the load (timers keep order).
+    # The probe's 1 s wait is scheduled after this 0.05 s sleep and so ends after it, whatever the load: due
+    # timers run in deadline order.
     await asyncio.sleep(0.05)
     third = await ingest.append([usage("third", START)])
     assert (await asyncio.gather(*pair), third) == ([AppendResult(1, 0)] * 2, AppendResult(1, 0))
@@ -448,7 +449,7 @@ def test_a_multi_row_insert_stays_under_the_host_parameter_limit() -> None:
     columns = len(COLUMNS.split(","))
     assert max(ROWS_PER_STATEMENT) * columns <= CHUNK
     assert min(ROWS_PER_STATEMENT) == 1  # any number of rows is a sum of these sizes
-    assert len(SHARED(tuple(range(columns)))) + len(OWN(tuple(range(columns)))) == columns
+    assert sorted(SHARED(tuple(range(columns))) + OWN(tuple(range(columns)))) == list(range(columns))
 
 
 def _events_db(path: Path) -> sqlite3.Connection:
@@ -487,9 +488,18 @@ def test_event_rows_go_in_as_themselves_in_order_narrow_or_wide(
         for row in _event_rows(f"r{n}", count, received=n, vary=vary)
     ]
     ours, plain = _events_db(tmp_path / "ours.db"), _events_db(tmp_path / "plain.db")
+    statements: list[str] = []
+    ours.set_trace_callback(statements.append)
     insert_rows(ours, rows, "")
+    ours.set_trace_callback(None)
+    narrow = [sql for sql in statements if "FROM (VALUES" in sql]
+    # Runs of 64 and of 16 that share all 9 columns: 15 + 2 of one request; of two requests, the first 64 and
+    # two 16s of the second (the run across them is wide); none where a row differs in each run.
+    assert len(narrow) == {0: 0, 1000: 15 + 2, 120: 1 + 2, 83: 0}[len(rows)]
     marks = ", ".join("?" * len(COLUMNS.split(",")))
+    plain.execute("BEGIN")
     plain.executemany(f"INSERT INTO events ({COLUMNS}) VALUES ({marks})", rows)
+    plain.execute("COMMIT")
     stored = ours.execute("SELECT * FROM events ORDER BY seq").fetchall()
     assert stored == plain.execute("SELECT * FROM events ORDER BY seq").fetchall()
     assert [row[1:14] for row in stored] == [row[:13] for row in rows]  # seq, the row, record_id, marketplace
@@ -505,7 +515,8 @@ def test_event_rows_new_only_skips_ids_already_stored_in_narrow_runs(tmp_path: P
     before = conn.total_changes
     insert_rows(conn, rows, NEW_ONLY)
     assert conn.total_changes - before == len(rows) - 3
-    assert sorted(r[0] for r in conn.execute("SELECT event_id FROM events")) == sorted(r[0] for r in rows)
+    stored = conn.execute(f"SELECT {COLUMNS} FROM events ORDER BY event_id").fetchall()
+    assert stored == sorted(rows)
 
 
 # --- Sealing --------------------------------------------------------------------------------------

@@ -21,15 +21,13 @@ from operator import add, attrgetter
 from typing import cast
 
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from metering_sidecar.api._rows import event_wires, to_rows
+from metering_sidecar.api._rows import ACCOUNT_ID, AWS, event_wires, to_rows
 from metering_sidecar.api._validation import MAX_EVENT_ID, Rules, fingerprint_state
-from metering_sidecar.core import MAX_QUANTITY, CustomerField
+from metering_sidecar.core import MAX_QUANTITY
 from metering_sidecar.store import EventRow, window_of
 
 _FIELDS = attrgetter("event_id", "customer_aws_account_id", "dimension", "quantity")
 _HASH = type(fingerprint_state())
-_ACCOUNT_ID = str(CustomerField.ACCOUNT_ID)
-_AWS = "aws"
 
 
 def batch_rows(
@@ -47,8 +45,8 @@ def common_rows(
 ) -> list[EventRow] | None:
     """Return the rows of a batch whose every event has the common shape, else None (see above)."""
     product, events = rules.default_product_code, request.events
-    if not product or not events:
-        return None
+    if not product or not events or _more_than_four_fields(events[0]):
+        return None  # a batch with timestamps (say) goes to to_rows before paying for the checks below
     ids, accounts, dimensions, quantities = zip(*map(_FIELDS, events), strict=True)
     id_lengths, account_lengths = list(map(len, ids)), list(map(len, accounts))
     dimension_lengths = list(map(len, dimensions))
@@ -89,8 +87,16 @@ def common_rows(
     deque(map(_HASH.update, digests, wires), maxlen=0)  # each event's fingerprint, as to_rows's
     now_ms = round(now * 1000)
     rows = zip(
-        ids, map(_HASH.hexdigest, digests), repeat(product, count), repeat("", count), repeat(_ACCOUNT_ID, count),
+        ids, map(_HASH.hexdigest, digests), repeat(product, count), repeat("", count), repeat(ACCOUNT_ID, count),
         accounts, dimensions, quantities, repeat(now_ms, count), repeat(window_of(now_ms, window_seconds), count),
-        repeat("", count), repeat(now_ms, count), repeat(0, count), repeat(_AWS, count), strict=True,
+        repeat("", count), repeat(now_ms, count), repeat(0, count), repeat(AWS, count), strict=True,
     )  # fmt: skip
     return cast(list[EventRow], list(rows))
+
+
+def _more_than_four_fields(event: pb.UsageEvent) -> bool:
+    """Whether an event's encoding is not what its four common fields alone make (a cheap first look: a
+    common batch has no such event, so the checks below need not run)."""
+    i, a, d, q = len(event.event_id), len(event.customer_aws_account_id), len(event.dimension), event.quantity
+    four = 6 + i + a + d + (i > 127) + (a > 127) + (d > 127) + ((q.bit_length() + 13) // 7 if q > 0 else 0)
+    return event.ByteSize() != four

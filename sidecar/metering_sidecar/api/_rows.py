@@ -5,7 +5,9 @@ quantity, and at most a timestamp besides. ``to_rows`` checks that shape itself,
 ``to_event``, and builds the stored row with no domain object in between. Every other event (another
 customer field, license_arn, product_code, tags, a field this version does not know, a broken rule)
 goes through ``to_event``, which is the definition: so errors and rows are the same either way
-(tests/test_ingest_rows.py checks that), and a field added to the proto needs nothing here.
+(tests/test_ingest_rows.py checks that), and a field added to the proto needs nothing here. A batch
+whose every event has the four fields only is checked whole in ``api/_batch_rows.py``, by the same
+rules: a rule changed here must be changed there too.
 
 The shape is proved by the wire form's length, which the fingerprint needs anyway: each field read
 costs a known number of bytes, so an event serialized to exactly that many bytes has no other field
@@ -28,8 +30,8 @@ from metering_sidecar.api._validation import (
 from metering_sidecar.core import MAX_QUANTITY, CustomerField, InvalidUsage
 from metering_sidecar.store import EventRow, event_row, window_of
 
-_AWS = "aws"  # the fast path takes only AWS account-id events; the rest go through to_event
-_ACCOUNT_ID = str(CustomerField.ACCOUNT_ID)
+AWS = "aws"  # the fast paths take only AWS account-id events; the rest go through to_event
+ACCOUNT_ID = str(CustomerField.ACCOUNT_ID)
 _OTHER = -1  # not the common shape: to_event decides
 _EVENTS_TAG = 0x0A  # RecordUsageBatchRequest.events: field 1, length-delimited
 
@@ -122,8 +124,8 @@ def to_rows(
         digest = new_digest()  # fingerprint(message), from the wire form already in hand
         digest.update(wire)
         append((
-            event_id, digest.hexdigest(), product, "", _ACCOUNT_ID, account, dimension, quantity, ms,
-            now_window if ms == now_ms else window_of(ms, window_seconds), "", now_ms, 0, _AWS,
+            event_id, digest.hexdigest(), product, "", ACCOUNT_ID, account, dimension, quantity, ms,
+            now_window if ms == now_ms else window_of(ms, window_seconds), "", now_ms, 0, AWS,
         ))  # fmt: skip
     return rows
 

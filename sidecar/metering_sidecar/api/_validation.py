@@ -1,8 +1,9 @@
 """Turn a proto UsageEvent into a domain UsageEvent, or say exactly which field breaks which rule (I7).
 
-``to_event`` is the definition of the rules. Ingest checks the most common shape of event on a fast
-path of its own (``api/_rows.py``): a rule added here for event_id, customer_aws_account_id, dimension,
-quantity or timestamp must be added there too (tests/test_ingest_rows.py compares the two).
+``to_event`` is the definition of the rules. Ingest checks the most common shape of event on fast
+paths of its own (``api/_rows.py`` an event at a time, ``api/_batch_rows.py`` a whole batch at once): a
+rule added here for event_id, customer_aws_account_id, dimension, quantity or timestamp must be added
+there too (tests/test_ingest_rows.py compares them).
 """
 
 from __future__ import annotations

@@ -10,13 +10,14 @@ Commit delay (``--commit-delay-seconds``, 3 ms by default), after PostgreSQL's `
 callers are arriving at once), the writer waits up to that long before taking the next group, in slices
 of ``COMMIT_DELAY_SLICE_SECONDS``, and stops as soon as a slice brings no one new. Fewer, larger commits
 cost the database thread and the event loop less per call, which pays when many callers keep a small
-machine's cores busy (64 callers on 2 cores: about a fifth more calls a second). A few callers, each
+machine's cores busy (64 callers on 2 cores: a seventh to a quarter more calls a second). A few callers, each
 waiting on every commit, would only wait longer (2 to 8 callers lost up to 40% when any shared commit
 engaged the delay): a group is never larger than the callers there are, so fewer than
 ``COMMIT_SIBLINGS`` never engage it. To find out whether many are there, the writer probes at most once
 every ``_RECENT`` delays: with two or more appends queued, it waits as if engaged, and a group of
-``COMMIT_SIBLINGS`` or more engages the delay. A lone caller, or one caller sending batches one after
-another, never waits. Nothing is acknowledged before its commit, so durability is unchanged
+``COMMIT_SIBLINGS`` or more engages the delay. A caller alone, or one sending batches one after another
+(no commit of ``COMMIT_SIBLINGS`` in the last ``_RECENT`` delays), never waits; "callers" are calls in
+flight, so one client with many concurrent calls counts as many. Nothing is acknowledged before its commit, so durability is unchanged
 (BENCHMARKS.md, "Where the time goes"; ``--commit-delay-seconds 0`` turns it off).
 """
 
@@ -48,7 +49,8 @@ from metering_sidecar.store._settings import CHUNK, log
 # database thread's CPU a call fell by a third; 1, 2, 3 and 5 ms were tried.
 COMMIT_DELAY_SLICE_SECONDS = 0.001
 # Measured the same way, against the delay engaged by any shared commit: 9 kept its gain at 32 and 64 callers
-# (0.90x of the no-op ceiling at 64, as engaging always) and lost nothing at 2, 8 and 16 (12: 0.83x at 64).
+# (0.90x of the no-op ceiling at 64, as engaging always) and lost nothing beyond the noise at 2, 8 and 16
+# (12: 0.83x at 64).
 COMMIT_SIBLINGS = 9
 _RECENT = 30  # a shared commit that ended longer than 30 delays ago says nothing about now
 
