@@ -54,6 +54,7 @@ async def test_commit_delay_setting_shares_commits_and_keeps_every_call_durable(
         calls = [stub.RecordUsage(pb.RecordUsageRequest(event=event(event_id=f"d-{i}"))) for i in range(200)]
         await asyncio.gather(*calls)
         assert 1 <= sidecar.store.ingest_commits - before < 200
+        assert sidecar.store.ingest.delayed >= 1  # calls queued together: the writer waited for more
         lone = await stub.RecordUsage(pb.RecordUsageRequest(event=event(event_id="lone")), timeout=30)
     assert not lone.duplicate
     assert db_rows(sidecar.config.db, "SELECT COUNT(*) FROM events") == [(201,)]

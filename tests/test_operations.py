@@ -63,6 +63,9 @@ async def test_metrics_after_real_traffic(
     assert metric(text, 'metering_sidecar_ingest_latency_seconds_count{rpc="RecordUsage"}') == 8
     await advance_and_flush(clock, stub, HOUR)
     _, text = await http_async(sidecar, "/metrics")
+    # One commit a call here (one at a time; the duplicate and the invalid one commit nothing), none held back.
+    assert metric(text, "metering_sidecar_ingest_commits_total") == sidecar.store.ingest_commits == 6
+    assert metric(text, "metering_sidecar_ingest_delayed_commits_total") == 0
     assert metric(text, 'metering_sidecar_records{state="billed"}') == 1
     assert metric(text, 'metering_sidecar_records{state="dead"}') == 1
     assert metric(text, 'metering_sidecar_dead_letters_total{reason="CustomerNotSubscribed"}') == 1

@@ -174,6 +174,7 @@ class Sidecar:
 
     async def _after_pass(self, result: PassResult) -> None:
         self.metrics.observe_pass(result)
+        self.metrics.observe_commits(self.store.ingest.commits, self.store.ingest.delayed)
         assert self.flusher is not None
         status = await self.store.status()
         self.metrics.observe_status(status, self.clock.now(), bool(self.flusher.shipper.disabled_reason))

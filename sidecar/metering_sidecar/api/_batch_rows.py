@@ -2,7 +2,7 @@
 
 ``to_rows`` (api/_rows.py) checks an event at a time; here each check runs once over all the batch's
 values, inside C (``map``, ``min``, ``str.join`` and the string tests, ``zip``), and the rows come out
-of one ``zip``: for 1000 events about two thirds of ``to_rows``'s time with ``event_wires``
+of one ``zip``: for 1000 events about four fifths of ``to_rows``'s time with ``event_wires``
 (BENCHMARKS.md, "Where the time goes"). The shape is the one ``to_rows`` proves event by event: an
 ASCII event_id, customer_aws_account_id, an ASCII dimension and a quantity, nothing else set, the
 default product code. Here it is proved for the whole batch by its encoded length: each event's wire
@@ -71,12 +71,7 @@ def common_rows(
         sizes = list(map(add, texts, repeat(8)))
         ends = list(accumulate(map(add, texts, repeat(10))))
     else:
-        sizes = [
-            6 + size + (i > 127) + (a > 127) + (d > 127) + ((q.bit_length() + 13) // 7 if q else 0)
-            for size, i, a, d, q in zip(
-                texts, id_lengths, account_lengths, dimension_lengths, quantities, strict=True
-            )
-        ]
+        sizes = list(map(_four_fields, id_lengths, account_lengths, dimension_lengths, quantities))
         ends = list(accumulate(size + 2 + (size > 127) for size in sizes))
     data = request.SerializeToString(deterministic=True)
     if ends[-1] != len(data):
@@ -86,17 +81,25 @@ def common_rows(
     wires = [data[end - size : end] for end, size in zip(ends, sizes, strict=True)]
     deque(map(_HASH.update, digests, wires), maxlen=0)  # each event's fingerprint, as to_rows's
     now_ms = round(now * 1000)
+    window = window_of(now_ms, window_seconds)
     rows = zip(
         ids, map(_HASH.hexdigest, digests), repeat(product, count), repeat("", count), repeat(ACCOUNT_ID, count),
-        accounts, dimensions, quantities, repeat(now_ms, count), repeat(window_of(now_ms, window_seconds), count),
-        repeat("", count), repeat(now_ms, count), repeat(0, count), repeat(AWS, count), strict=True,
+        accounts, dimensions, quantities, repeat(now_ms, count), repeat(window, count), repeat("", count),
+        repeat(now_ms, count), repeat(0, count), repeat(AWS, count), strict=True,
     )  # fmt: skip
     return cast(list[EventRow], list(rows))
 
 
 def _more_than_four_fields(event: pb.UsageEvent) -> bool:
-    """Whether an event's encoding is not what its four common fields alone make (a cheap first look: a
-    common batch has no such event, so the checks below need not run)."""
-    i, a, d, q = len(event.event_id), len(event.customer_aws_account_id), len(event.dimension), event.quantity
-    four = 6 + i + a + d + (i > 127) + (a > 127) + (d > 127) + ((q.bit_length() + 13) // 7 if q > 0 else 0)
-    return event.ByteSize() != four
+    """A cheap first look at one event: True when its encoding is not what its four common fields alone
+    make, so the batch is not common (False proves nothing; the checks in common_rows do)."""
+    fields = len(event.event_id), len(event.customer_aws_account_id), len(event.dimension), event.quantity
+    return event.ByteSize() != _four_fields(*fields)
+
+
+def _four_fields(ids: int, accounts: int, dimensions: int, quantity: int) -> int:
+    """Return the bytes an event's four common fields take when each string is 1 to 16383 ASCII characters:
+    a tag, a length (1 byte below 128, else 2) and the text each; the quantity's tag and varint (none
+    for 0; counted as none when negative, which no common event has)."""
+    size = 6 + ids + accounts + dimensions + (ids > 127) + (accounts > 127) + (dimensions > 127)
+    return size + ((quantity.bit_length() + 13) // 7 if quantity > 0 else 0)

@@ -42,6 +42,16 @@ class Metrics:
             PREFIX + "ingest_latency_seconds", "Time from request to durable acknowledgement.",
             ["rpc"], buckets=_LATENCY_BUCKETS, registry=r,
         )  # fmt: skip
+        self.ingest_commits = Counter(
+            PREFIX + "ingest_commits", "Commits of acknowledged usage (calls arriving together share one).",
+            registry=r,
+        )  # fmt: skip
+        self.ingest_delayed_commits = Counter(
+            PREFIX + "ingest_delayed_commits",
+            "Commits the commit delay held back so more calls share them (--commit-delay-seconds).",
+            registry=r,
+        )
+        self._commits_seen = (0, 0)
         self.pending_events = Gauge(
             PREFIX + "pending_events", "Acknowledged events neither billed nor dead-lettered.", registry=r
         )
@@ -204,6 +214,13 @@ class Metrics:
     def observe_pass(self, result: PassResult) -> None:
         """Count a flusher pass."""
         self.flush_passes.inc()
+
+    def observe_commits(self, commits: int, delayed: int) -> None:
+        """Bring the commit counters up to ingest's own (read after each flusher pass)."""
+        seen_commits, seen_delayed = self._commits_seen
+        self.ingest_commits.inc(max(0, commits - seen_commits))
+        self.ingest_delayed_commits.inc(max(0, delayed - seen_delayed))
+        self._commits_seen = (max(commits, seen_commits), max(delayed, seen_delayed))
 
     def observe_status(self, status: Status, now: float, shipping_disabled: bool) -> None:
         """Refresh the gauges that come from the database."""

@@ -1,13 +1,13 @@
 """Ingest's INSERTs of event rows, run on the database thread inside the group commit's transaction.
 
-Rows go in as multi-row INSERTs of 64, 16, 4 and 1 rows: one statement of many rows costs SQLite and
-the sqlite3 module about a quarter less than as many one-row statements (executemany), and holds
-Python's GIL for one call per statement, not one per row. Most of a row is what the events of one
-request usually share (product, license, customer field, times, window, tags, marketplace): 9 of its 14
-columns; rows are compared, so nothing depends on it. A run of rows that shares them goes in "narrow", those 9 bound once and 5 a row, which binds
-under half the parameters for the same rows (BENCHMARKS.md, "Where the time goes"); any other run
-goes in "wide", every column of every row bound. The stored rows are the same either way, in the same
-order (tests/test_store_parts.py checks both).
+Rows go in as multi-row INSERTs of 64, 16, 4 and 1 rows: one statement of many rows costs SQLite and the
+sqlite3 module about a quarter less than as many one-row statements (executemany), and holds Python's
+GIL for one call per statement, not one per row. Most of a row is what the events of one request usually
+share (product, license, customer field, times, window, tags, marketplace): 9 of its 14 columns. Each
+run's rows are compared, so nothing depends on their being shared. A run of rows that shares them goes
+in "narrow", those 9 bound once and 5 a row, which binds under half the parameters for the same rows
+(BENCHMARKS.md, "Where the time goes"); any other run goes in "wide", every column of every row bound.
+The stored rows are the same either way, in the same order (tests/test_store_parts.py checks both).
 """
 
 from __future__ import annotations

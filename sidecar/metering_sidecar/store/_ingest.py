@@ -6,19 +6,20 @@ under the cap, is multi-row ``INSERT ... ON CONFLICT DO NOTHING`` over rows buil
 lock was taken. Repeats, conflicts and the buffer cap take the checked path, request by request.
 
 Commit delay (``--commit-delay-seconds``, 3 ms by default), after PostgreSQL's ``commit_delay`` with
-``commit_siblings``: when a commit shared by at least ``COMMIT_SIBLINGS`` callers ended moments ago (many
-callers are arriving at once), the writer waits up to that long before taking the next group, in slices
-of ``COMMIT_DELAY_SLICE_SECONDS``, and stops as soon as a slice brings no one new. Fewer, larger commits
-cost the database thread and the event loop less per call, which pays when many callers keep a small
-machine's cores busy (64 callers on 2 cores: a seventh to a quarter more calls a second). A few callers, each
-waiting on every commit, would only wait longer (2 to 8 callers lost up to 40% when any shared commit
-engaged the delay): a group is never larger than the callers there are, so fewer than
+``commit_siblings``: when a commit shared by at least ``COMMIT_SIBLINGS`` callers ended moments ago
+(many callers are arriving at once), the writer waits up to that long before taking the next group, in
+slices of ``COMMIT_DELAY_SLICE_SECONDS``, and stops as soon as a slice brings no one new. Fewer, larger
+commits cost the database thread and the event loop less per call, which pays when many callers keep a
+small machine's cores busy (64 callers on 2 cores: a seventh to a third more calls a second). A few
+callers, each waiting on every commit, would only wait longer (2 to 8 callers lost up to 40% when any
+shared commit engaged the delay): a group is never larger than the callers there are, so fewer than
 ``COMMIT_SIBLINGS`` never engage it. To find out whether many are there, the writer probes at most once
 every ``_RECENT`` delays: with two or more appends queued, it waits as if engaged, and a group of
 ``COMMIT_SIBLINGS`` or more engages the delay. A caller alone, or one sending batches one after another
 (no commit of ``COMMIT_SIBLINGS`` in the last ``_RECENT`` delays), never waits; "callers" are calls in
-flight, so one client with many concurrent calls counts as many. Nothing is acknowledged before its commit, so durability is unchanged
-(BENCHMARKS.md, "Where the time goes"; ``--commit-delay-seconds 0`` turns it off).
+flight, so one client with many concurrent calls counts as many. Nothing is acknowledged before its
+commit, so durability is unchanged (BENCHMARKS.md, "Where the time goes"; ``--commit-delay-seconds 0``
+turns it off).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from metering_sidecar.store._database import ADD_COUNTER, Database
 from metering_sidecar.store._event_insert import NEW_ONLY, insert_rows
 from metering_sidecar.store._rows import EventRow, event_row, roll_forward
 from metering_sidecar.store._sealing import SealedThrough
-from metering_sidecar.store._settings import CHUNK, log
+from metering_sidecar.store._settings import CHUNK, StoreSettings, log
 
 # Measured on the bench's 64 callers (2 cores) with a 3 ms delay: groups of about 4 became about 14 and the
 # database thread's CPU a call fell by a third; 1, 2, 3 and 5 ms were tried.
@@ -78,7 +79,7 @@ class Ingest:
         window_seconds: int,
         clock: Clock,
         *,
-        commit_delay: float = 0.0,
+        commit_delay: float = StoreSettings.commit_delay,
         commit_delay_slice: float = COMMIT_DELAY_SLICE_SECONDS,
         commit_siblings: int = COMMIT_SIBLINGS,
     ) -> None:
@@ -131,9 +132,10 @@ class Ingest:
             _answer(queued, [_error_for(ended)] * len(queued))
 
     async def drain(self) -> None:
-        """Wait for queued appends to be committed (before closing the database)."""
-        if self._writer is not None:
-            await asyncio.shield(self._writer)
+        """Wait for queued appends to be committed (before closing the database). A writer that failed
+        earlier was logged and its callers answered then: draining does not raise it again."""
+        if self._writer is not None and not self._writer.done():
+            await asyncio.wait([self._writer])  # not cancelled if this wait is
 
     async def _write_loop(self) -> None:
         # Group commit: whatever queued up while the last commit ran shares the next one.
@@ -155,7 +157,8 @@ class Ingest:
         """The commit delay: after a recent commit of many, or to probe, wait while callers keep arriving."""
         if not self._commit_delay:
             return  # off
-        now, recent = asyncio.get_running_loop().time(), _RECENT * self._commit_delay
+        loop = asyncio.get_running_loop()
+        now, recent = loop.time(), _RECENT * self._commit_delay
         if self._shared_at is None or now - self._shared_at >= recent:
             # Not engaged: probe whether many callers are there, at most once every `recent`, and only when
             # appends are already queued together (a lone caller never waits).
@@ -163,11 +166,11 @@ class Ingest:
                 return
             self._probe_after = now + recent
         self.delayed += 1
-        seen = len(self._queue)
-        for _ in range(max(1, round(self._commit_delay / self._slice))):
-            await asyncio.sleep(self._slice)
-            if len(self._queue) == seen:
-                return  # no one new in a slice: whoever is coming is here
+        seen, deadline = len(self._queue), now + self._commit_delay
+        while True:
+            await asyncio.sleep(min(self._slice, max(0.0, deadline - loop.time())))
+            if len(self._queue) == seen or loop.time() >= deadline:
+                return  # no one new in a slice (whoever is coming is here), or the delay is over
             seen = len(self._queue)
 
     async def _commit_group(self, group: list[Pending]) -> None:
