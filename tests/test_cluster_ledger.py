@@ -21,6 +21,7 @@ from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2_grpc as pb_gr
 from metering_sidecar.cluster import PostgresLedger
 from metering_sidecar.cluster import _ledger as ledger_module
 from metering_sidecar.cluster._ledger import scrub
+from metering_sidecar.cluster._pg_session import Sessions
 from metering_sidecar.cluster._schema import OLD_SHIPPER_LOCK, V1
 from metering_sidecar.core._clock import ManualClock
 from metering_sidecar.core._errors import ConfigError, LedgerError
@@ -375,6 +376,48 @@ async def test_a_black_holed_postgres_fails_calls_instead_of_hanging(postgres: p
             await ledger.heartbeat(NEXT, NEXT)
         finally:
             await ledger.close()
+
+
+async def test_heartbeats_abandoned_together_replace_only_the_heartbeat_connection(
+    postgres: pg.Postgres, dsn: str
+) -> None:
+    """Two heartbeats that time out on the same connection each abandon it; the second finds it already
+    replaced and leaves the RPCs' connection alone (it used to replace that one, leaving it open), and
+    neither ends leadership."""
+    losses: list[None] = []
+
+    async def prepare(conn: psycopg.AsyncConnection[Any]) -> None:
+        pass
+
+    async def select_one(conn: psycopg.AsyncConnection[Any]) -> Any:
+        return await (await conn.execute("SELECT 1")).fetchone()
+
+    with TcpProxy("127.0.0.1", postgres.port) as proxy:
+        sessions = Sessions(
+            dsn.replace(f":{postgres.port}/", f":{proxy.port}/"), call_timeout=1.0, member_timeout=5.0,
+            prepare=prepare, lost=lambda: losses.append(None),
+        )  # fmt: skip
+        try:
+            assert await sessions.run(select_one, rpc=True) == (1,)
+            assert await sessions.run(select_one, beat=True) == (1,)
+            rpc_slot, rpc_conn, beat_slot = sessions._rpc, sessions._rpc.conn, sessions._beat
+            assert rpc_conn is not None
+            proxy.pause()
+            outcomes = await asyncio.gather(
+                sessions.run(select_one, beat=True),
+                sessions.run(select_one, beat=True),
+                return_exceptions=True,
+            )
+            assert [getattr(o, "code", o) for o in outcomes] == ["PostgresTimeout", "PostgresTimeout"]
+            assert sessions._beat is not beat_slot
+            assert (sessions._rpc, sessions._rpc.conn, rpc_conn.closed) == (rpc_slot, rpc_conn, False)
+            proxy.resume()
+            assert await sessions.run(select_one, rpc=True) == (1,)
+            assert sessions._rpc.conn is rpc_conn  # the same connection, not a new one
+            assert await sessions.run(select_one, beat=True) == (1,)
+            assert losses == []
+        finally:
+            await sessions.close()
 
 
 async def test_a_member_reports_only_windows_it_handed_over_completely(

@@ -120,16 +120,19 @@ class Sessions:
     def _abandon(self, task: asyncio.Task[Any], *, rpc: bool, slot: _Slot | None) -> None:
         # Never wait for a black-holed server: cancel the call (it closes its own session once psycopg
         # gives up cancelling the query) and give the next call a fresh connection.
+        # A slot already replaced (an earlier call on it was abandoned first) is left as it is: the current
+        # ones are not this call's.
         task.cancel()
         self._orphans.add(task)
         task.add_done_callback(self._orphan_done)
         if slot is self._beat:
             self._beat = _Slot()
-        elif rpc:
+        elif slot is self._rpc:
             self._rpc = _Slot()
-        else:
+        elif slot is self._main:
             self._main = _Slot()
-            self._lost()
+        if not rpc:
+            self._lost()  # the pass's own session (rpc covers heartbeats too): leadership ends
 
     def _orphan_done(self, task: asyncio.Task[Any]) -> None:
         self._orphans.discard(task)
