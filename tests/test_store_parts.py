@@ -440,9 +440,8 @@ async def test_ingest_survives_a_writer_that_fails(
     with pytest.raises(StorageError, match=r"writer failed \(RuntimeError\)"):
         await asyncio.wait_for(behind[0], 30)
     assert "the store's writer failed" in caplog.text
-    await asyncio.wait_for(
-        ingest.drain(), 30
-    )  # the failure was logged and answered: draining does not raise it
+    # The failure was logged and answered: draining does not raise it again.
+    await asyncio.wait_for(ingest.drain(), 30)
     assert await asyncio.wait_for(ingest.append([usage("after", START)]), 30) == AppendResult(1, 0)
     assert await rows(database, "SELECT event_id FROM events") == [("after",)]
 

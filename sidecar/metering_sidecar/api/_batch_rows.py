@@ -50,11 +50,11 @@ def common_rows(
     ids, accounts, dimensions, quantities = zip(*map(_FIELDS, events), strict=True)
     id_lengths, account_lengths = list(map(len, ids)), list(map(len, accounts))
     dimension_lengths = list(map(len, dimensions))
-    longest = max(max(id_lengths), max(account_lengths), max(dimension_lengths))
+    longest_id, least, most = max(id_lengths), min(quantities), max(quantities)
+    longest = max(longest_id, max(account_lengths), max(dimension_lengths))
     if (
-        min(id_lengths) == 0 or max(id_lengths) > MAX_EVENT_ID or min(account_lengths) == 0
-        or min(dimension_lengths) == 0 or longest > 255
-        or min(quantities) < 0 or max(quantities) > MAX_QUANTITY
+        min(id_lengths) == 0 or longest_id > MAX_EVENT_ID or min(account_lengths) == 0
+        or min(dimension_lengths) == 0 or longest > 255 or least < 0 or most > MAX_QUANTITY
     ):  # fmt: skip
         return None
     joined_ids, joined_accounts = "".join(ids), "".join(accounts)
@@ -67,7 +67,7 @@ def common_rows(
     # and the quantity's tag and varint (none for 0). In the batch, each event is its tag (1 byte), its
     # length (1 byte below 128, else 2: an event here is under 700 bytes) and those fields.
     texts = list(map(add, map(add, id_lengths, account_lengths), dimension_lengths))
-    if longest < 40 and min(quantities) > 0 and max(quantities) < 128:  # the commonest: 8 + texts, under 128
+    if longest < 40 and least > 0 and most < 128:  # the commonest: 8 + texts, under 128
         sizes = list(map(add, texts, repeat(8)))
         ends = list(accumulate(map(add, texts, repeat(10))))
     else:

@@ -117,7 +117,7 @@ class Sessions:
                 self._lost()
             raise pg_error(exc, self.dsn) from None
 
-    def _abandon(self, task: asyncio.Task[Any], *, rpc: bool, slot: _Slot | None) -> None:
+    def _abandon(self, task: asyncio.Task[Any], *, rpc: bool, slot: _Slot) -> None:
         # Never wait for a black-holed server: cancel the call (it closes its own session once psycopg
         # gives up cancelling the query) and give the next call a fresh connection.
         # A slot already replaced (an earlier call on it was abandoned first) is left as it is: the current
