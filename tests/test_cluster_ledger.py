@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sqlite3
 import subprocess
 import time
@@ -33,7 +34,7 @@ from metering_sidecar.targets import AZURE_FIELD, AzureTarget, RecordKey
 
 from tests import pg
 from tests.conftest import ACCOUNT, HOUR, START, event, fake_session
-from tests.procs import python_m
+from tests.procs import free_port, python_m
 from tests.tcpproxy import TcpProxy
 
 pytestmark = pytest.mark.skipif(
@@ -376,6 +377,30 @@ async def test_a_black_holed_postgres_fails_calls_instead_of_hanging(postgres: p
             await ledger.heartbeat(NEXT, NEXT)
         finally:
             await ledger.close()
+
+
+def test_a_test_postgres_whose_port_is_taken_first_starts_on_another(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The harness itself: another worker binding the picked port before PostgreSQL does (CI's six workers
+    did) moves a first start to another port; a restart keeps the dsn."""
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        taken = blocker.getsockname()[1]
+        picks = iter([taken])
+        monkeypatch.setattr(pg, "free_port", lambda: next(picks, None) or free_port())
+        server = pg.Postgres()
+        try:
+            assert server.port == taken
+            server.start()
+            assert server.port != taken
+            dsn = server.dsn
+            server.stop()
+            server.start()
+            assert server.dsn == dsn
+            with psycopg.connect(dsn) as conn:
+                assert conn.execute("SELECT 1").fetchone() == (1,)
+        finally:
+            server.destroy()
 
 
 async def test_heartbeats_abandoned_together_replace_only_the_heartbeat_connection(
