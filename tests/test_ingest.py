@@ -103,6 +103,41 @@ async def test_an_event_first_sent_in_a_batch_is_the_same_event_sent_alone(
     assert (await stub.GetStatus(pb.GetStatusRequest())).pending_events == 2
 
 
+async def test_a_common_event_stored_derived_is_one_event_whichever_way_it_comes_again(
+    sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub
+) -> None:
+    """I8 for events of the four common fields alone, which are stored with the fingerprint DERIVED (computed
+    from the row only when an id comes again): a repeat by batch or alone is a duplicate; other content
+    under the id (another quantity, dimension or account, or a timestamp added) is ALREADY_EXISTS, by
+    batch or alone, and changes nothing."""
+    events = [event(event_id=f"c-{n}", quantity=n + 1) for n in range(3)]
+    answer = await stub.RecordUsageBatch(pb.RecordUsageBatchRequest(events=events))
+    assert (answer.accepted, answer.duplicates) == (3, 0)
+    assert db_rows(sidecar.config.db, "SELECT DISTINCT fingerprint FROM events") == [("=",)]
+    assert (await stub.RecordUsage(pb.RecordUsageRequest(event=events[1]))).duplicate
+    answer = await stub.RecordUsageBatch(
+        pb.RecordUsageBatchRequest(events=[event(event_id="c-new"), *events])
+    )
+    assert (answer.accepted, answer.duplicates) == (1, 3)
+    others = [
+        event(event_id="c-0", quantity=2),
+        event(event_id="c-0", quantity=1, dimension="storage"),
+        event(event_id="c-0", quantity=1, customer_aws_account_id="999999999999"),
+        event(event_id="c-0", quantity=1, timestamp=stamp(START - 60)),
+    ]
+    for other in others:
+        for call in (
+            stub.RecordUsage(pb.RecordUsageRequest(event=other)),
+            stub.RecordUsageBatch(pb.RecordUsageBatchRequest(events=[event(event_id="c-other"), other])),
+        ):
+            with pytest.raises(grpc.aio.AioRpcError) as info:
+                await call
+            assert info.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert db_rows(sidecar.config.db, "SELECT event_id, quantity FROM events ORDER BY seq") == [
+        ("c-0", 1), ("c-1", 2), ("c-2", 3), ("c-new", 1)
+    ]  # fmt: skip
+
+
 async def test_retry_without_timestamp_is_the_same_event(
     sidecar: Sidecar, stub: pb_grpc.MeteringSidecarAsyncStub, clock: object
 ) -> None:

@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import itertools
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from metering_sidecar.api._batch_rows import batch_rows, common_rows
 from metering_sidecar.api._rows import event_wires, to_rows
 from metering_sidecar.api._validation import Rules, fingerprint, to_event
 from metering_sidecar.core import (
+    DERIVED,
     MAX_QUANTITY,
     AppendResult,
     ConflictingEvent,
@@ -34,6 +36,7 @@ from metering_sidecar.core import (
     InvalidUsage,
     ManualClock,
     UsageEvent,
+    resolved,
 )
 from metering_sidecar.store import Backlog, Database, EventRow, Ingest, event_row
 
@@ -128,10 +131,15 @@ def general(batch: list[pb.UsageEvent], rule: Rules, located: bool) -> list[Even
     return rows
 
 
+def resolved_rows(rows: Sequence[EventRow]) -> list[EventRow]:
+    """The rows with each DERIVED fingerprint computed from the row: what the definition stores."""
+    return [(r[0], resolved(r[1], r[0], r[5], r[6], r[7]), *r[2:]) for r in rows]
+
+
 def outcome(build: Any, batch: list[pb.UsageEvent]) -> list[EventRow] | str:
     """The rows, with generated event ids blanked, or the error's text."""
     try:
-        rows = build()
+        rows = list(build())
     except InvalidUsage as exc:
         return str(exc)
     return [row if message.event_id else ("", *row[1:]) for row, message in zip(rows, batch, strict=True)]
@@ -143,7 +151,7 @@ def test_fast_rows_are_the_rows_to_event_gives(
     batch: list[pb.UsageEvent], rule: Rules, located: bool
 ) -> None:
     """to_rows gives to_event's rows, or its error (with the same index), for any batch of events."""
-    fast = outcome(lambda: to_rows(batch, rule, NOW, HOUR, located=located), batch)
+    fast = outcome(lambda: resolved_rows(to_rows(batch, rule, NOW, HOUR, located=located)), batch)
     assert fast == outcome(lambda: general(batch, rule, located), batch)
 
 
@@ -182,7 +190,7 @@ def test_batch_rows_are_to_rows_rows_for_any_batch(
     assert outcome(lambda: batch_rows(request, rule, NOW, HOUR), batch) == expected
     common = common_rows(request, rule, NOW, HOUR)
     if common is not None:
-        assert common == expected
+        assert list(common) == expected
 
 
 BROKEN: dict[str, list[Any]] = {
@@ -226,7 +234,7 @@ def test_batch_rows_check_every_rule_of_the_common_shape(
     expected = outcome(lambda: to_rows(list(request.events), rule, NOW, HOUR), batch)
     assert outcome(lambda: batch_rows(request, rule, NOW, HOUR), batch) == expected
     common = common_rows(request, rule, NOW, HOUR)
-    assert common is None or common == expected
+    assert common is None or list(common) == expected
     assert (common is None) == (stamped is not None or not all(_common(m) for m in batch))
 
 
@@ -258,7 +266,7 @@ def test_common_batches_are_checked_whole_at_every_length_where_their_encoding_c
             request = pb.RecordUsageBatchRequest(events=events)
             common = common_rows(request, rule, NOW, HOUR)
             assert common is not None, (ids, accounts, dimensions, len(events))
-            assert common == to_rows(list(request.events), rule, NOW, HOUR)
+            assert list(common) == to_rows(list(request.events), rule, NOW, HOUR)
 
 
 def test_a_common_batch_with_anything_beside_its_events_is_not_checked_whole() -> None:
@@ -284,6 +292,7 @@ def test_a_batch_with_a_field_this_version_does_not_know_is_encoded_event_by_eve
     """A field beside the events in the batch's encoding (a newer client's) makes event_wires decline, and
     to_rows then encodes each event itself: the fingerprints are the events' own either way."""
     event = pb.UsageEvent(event_id="e", customer_aws_account_id="1234", dimension="d", quantity=3)
+    event.timestamp.CopyFrom(Timestamp(seconds=int(NOW) - 60))  # hashed (without one, it is DERIVED)
     request = pb.RecordUsageBatchRequest(events=[event])
     request.MergeFromString(b"\x10\x01")  # field 2 = 1
     assert event_wires(request) is None
@@ -314,7 +323,10 @@ def test_the_common_shape_is_checked_by_the_fast_path_itself(monkeypatch: pytest
         raise AssertionError("a common event went through to_event")
 
     monkeypatch.setattr(rows_module, "to_event", refuse)
-    assert to_rows(batch, rule, NOW, HOUR) == expected
+    rows = to_rows(batch, rule, NOW, HOUR)
+    assert resolved_rows(rows) == expected
+    # The four fields alone are stored DERIVED (their fingerprint follows from the row); a timestamp is hashed.
+    assert [row[1] == DERIVED for row in rows] == [not message.HasField("timestamp") for message in batch]
 
 
 def test_the_common_shape_with_a_timestamp_takes_the_fast_path_with_the_same_rows() -> None:
@@ -339,6 +351,13 @@ def test_the_fingerprint_is_the_one_stored_before() -> None:
     definition = hashlib.blake2b(message.SerializeToString(deterministic=True), digest_size=16).hexdigest()
     assert fingerprint(message) == definition == "29e7019556a390acc54658c11570deed"
     plain = pb.UsageEvent(event_id="e-2", customer_aws_account_id="1234", dimension="d", quantity=3)
+    [row] = to_rows([plain], Rules(default_product_code="prod"), NOW, HOUR)
+    assert row[1] == DERIVED
+    assert (
+        resolved(row[1], row[0], row[5], row[6], row[7])
+        == hashlib.blake2b(plain.SerializeToString(deterministic=True), digest_size=16).hexdigest()
+    )
+    plain.timestamp.CopyFrom(Timestamp(seconds=int(NOW) - 60))
     [row] = to_rows([plain], Rules(default_product_code="prod"), NOW, HOUR)
     assert row[1] == hashlib.blake2b(plain.SerializeToString(deterministic=True), digest_size=16).hexdigest()
 

@@ -8,13 +8,14 @@ import dataclasses
 import math
 import sqlite3
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import metering_sidecar.store as store_package
 import pytest
 from metering_sidecar.core import (
+    DERIVED,
     AppendResult,
     ConfigError,
     ConflictingEvent,
@@ -29,6 +30,7 @@ from metering_sidecar.core import (
     StorageError,
     StorageFull,
     UsageEvent,
+    common_fingerprint,
 )
 from metering_sidecar.store import (
     AzureSubscriptions,
@@ -43,9 +45,17 @@ from metering_sidecar.store import (
     Sealing,
     StoreSettings,
 )
-from metering_sidecar.store._event_insert import NEW_ONLY, OWN, ROWS_PER_STATEMENT, SHARED, insert_rows
+from metering_sidecar.store._event_insert import (
+    NEW_ONLY,
+    OWN,
+    ROWS_PER_STATEMENT,
+    SHARED,
+    SHARED_ROWS_PER_STATEMENT,
+    insert_parts,
+    insert_rows,
+)
 from metering_sidecar.store._ingest import Pending
-from metering_sidecar.store._rows import COLUMNS
+from metering_sidecar.store._rows import COLUMNS, SharedRows, roll_forward
 from metering_sidecar.store._schema import MIGRATIONS
 from metering_sidecar.store._settings import CHUNK
 from metering_sidecar.targets import AzureSubscription
@@ -450,7 +460,10 @@ def test_a_multi_row_insert_stays_under_the_host_parameter_limit() -> None:
     """Ingest's biggest INSERT binds fewer parameters than CHUNK, the limit every store query keeps to."""
     columns = len(COLUMNS.split(","))
     assert max(ROWS_PER_STATEMENT) * columns <= CHUNK
-    assert min(ROWS_PER_STATEMENT) == 1  # any number of rows is a sum of these sizes
+    assert max(SHARED_ROWS_PER_STATEMENT) * 4 + 10 <= CHUNK  # SharedRows: four a row, ten shared
+    assert (
+        min(ROWS_PER_STATEMENT) == min(SHARED_ROWS_PER_STATEMENT) == 1
+    )  # any number of rows is a sum of these
     assert sorted(SHARED(tuple(range(columns))) + OWN(tuple(range(columns)))) == list(range(columns))
 
 
@@ -519,6 +532,118 @@ def test_event_rows_new_only_skips_ids_already_stored_in_narrow_runs(tmp_path: P
     assert conn.total_changes - before == len(rows) - 3
     stored = conn.execute(f"SELECT {COLUMNS} FROM events ORDER BY event_id").fetchall()
     assert stored == sorted(rows)
+
+
+def _shared_rows(prefix: str, count: int, *, window: int = WINDOW) -> SharedRows:
+    """A batch of common events as api/_batch_rows.py holds it: four columns and the shared ten."""
+    shared = (DERIVED, "prod", "", "CustomerAWSAccountId", 5_000, window, "", 5_000, 0, "aws")
+    return SharedRows(
+        shared, [f"{prefix}-{n}" for n in range(count)], [f"{100 + n % 7}" for n in range(count)],
+        [("a", "b")[n % 2] for n in range(count)], [n for n in range(count)],
+    )  # fmt: skip
+
+
+def test_shared_rows_read_as_the_rows_they_hold() -> None:
+    """SharedRows is a sequence of full rows, in order, whichever way it is read; columns of other lengths
+    are refused."""
+    block = _shared_rows("s", 5)
+    expected = [
+        (f"s-{n}", DERIVED, "prod", "", "CustomerAWSAccountId", f"{100 + n}", ("a", "b")[n % 2], n, 5_000, WINDOW,
+         "", 5_000, 0, "aws")
+        for n in range(5)
+    ]  # fmt: skip
+    assert (len(block), list(block), [block[n] for n in range(5)]) == (5, expected, expected)
+    assert (block[-1], block[1:3], list(reversed(block))) == (expected[-1], expected[1:3], expected[::-1])
+    with pytest.raises(ValueError, match="one of each column"):
+        SharedRows(block.shared, ["a", "b"], ["1"], ["d", "d"], [1, 1])
+
+
+def test_shared_rows_roll_forward_whole_and_only_when_their_window_is_sealed() -> None:
+    """I5 for a batch held as columns: rows whose window is sealed move to the watermark together, marked
+    rolled and counted; otherwise the same object comes back."""
+    block = _shared_rows("s", 3)
+    assert roll_forward(block, WINDOW) == (block, 0)
+    moved, count = roll_forward(block, WINDOW + HOUR)
+    assert count == 3
+    assert isinstance(moved, SharedRows)
+    assert list(moved) == [(*row[:9], WINDOW + HOUR, row[10], row[11], 1, row[13]) for row in block]
+    assert roll_forward(_shared_rows("e", 0), WINDOW + HOUR)[1] == 0
+
+
+@pytest.mark.parametrize("count", [1000, 200 + 2 * 50 + 4 * 10 + 1, 3, 0])
+def test_shared_rows_go_in_as_the_rows_they_hold_in_order_among_other_parts(
+    tmp_path: Path, count: int
+) -> None:
+    """insert_parts stores a SharedRows part from its columns, and list parts around it, as exactly the same
+    table as one plain INSERT a row in the parts' order gives."""
+    parts: list[Sequence[EventRow]] = [
+        _event_rows("before", 3),
+        _shared_rows("s", count),
+        _event_rows("after", 70),
+    ]
+    ours, plain = _events_db(tmp_path / "ours.db"), _events_db(tmp_path / "plain.db")
+    statements: list[str] = []
+    ours.set_trace_callback(statements.append)
+    insert_parts(ours, parts, "")
+    ours.set_trace_callback(None)
+    # The shared part in statements of 200, 50, 10 and 1 rows: 1000 is 5 of them, 341 is 1 + 2 + 4 + 1.
+    sizes = {1000: 5, 341: 8, 3: 3, 0: 0}
+    assert sum("FROM (VALUES" in sql and "v.column5" not in sql for sql in statements) == sizes[count]
+    marks = ", ".join("?" * len(COLUMNS.split(",")))
+    plain.execute("BEGIN")
+    plain.executemany(
+        f"INSERT INTO events ({COLUMNS}) VALUES ({marks})", [row for part in parts for row in part]
+    )
+    plain.execute("COMMIT")
+    stored = ours.execute("SELECT * FROM events ORDER BY seq").fetchall()
+    assert stored == plain.execute("SELECT * FROM events ORDER BY seq").fetchall()
+    assert len(stored) == 73 + count
+
+
+def test_shared_rows_new_only_skip_ids_already_stored(tmp_path: Path) -> None:
+    """NEW_ONLY skips an id stored before in a SharedRows part too, and stores the rest."""
+    conn = _events_db(tmp_path / "events.db")
+    block = _shared_rows("s", 200 + 50 + 10 + 1)
+    insert_rows(conn, [block[3], block[220], block[255]], "")
+    before = conn.total_changes
+    insert_parts(conn, [block], NEW_ONLY)
+    assert conn.total_changes - before == len(block) - 3
+    assert conn.execute(f"SELECT {COLUMNS} FROM events ORDER BY event_id").fetchall() == sorted(block)
+
+
+async def test_ingest_decides_repeats_of_derived_fingerprints_by_what_they_stand_for(
+    database: Database,
+) -> None:
+    """I8 with DERIVED fingerprints: a stored common event is a repeat of the same event stored either way
+    (DERIVED or hashed, as a version before DERIVED stored it) and a conflict for other content under its
+    id; a batch held as columns commits, rolls forward (I5) and counts like any other."""
+    backlog = Backlog(database, cap=100)
+    await backlog.load()
+    ingest = Ingest(database, backlog, SealedAt(WINDOW + HOUR), HOUR, ManualClock(START))
+    block = _shared_rows("s", 4)
+    assert await ingest.append_rows(block) == AppendResult(4, 0)
+    assert (
+        await rows(database, "SELECT fingerprint, window_start, rolled FROM events")
+        == [(DERIVED, WINDOW + HOUR, 1)] * 4
+    )
+    assert (backlog.count, await database.meta("rolled_forward_events")) == (4, "4")
+    hashed = common_fingerprint("s-1", "101", "b", 1)  # what to_event gives s-1, and an older version stored
+    assert await ingest.append_rows([(block[1][0], hashed, *block[1][2:])]) == AppendResult(0, 1)
+    assert await ingest.append_rows(block) == AppendResult(0, 4)
+    old = ("old", common_fingerprint("old", "9", "d", 2), "prod", "", "CustomerAWSAccountId", "9", "d", 2, 5_000,
+           WINDOW + HOUR, "", 5_000, 0, "aws")  # fmt: skip
+    assert await ingest.append_rows([old]) == AppendResult(1, 0)
+    again = SharedRows(block.shared, ["old", "new"], ["9", "9"], ["d", "d"], [2, 2])
+    assert await ingest.append_rows(again) == AppendResult(1, 1)
+    for other in (
+        SharedRows(block.shared, ["s-2"], ["102"], ["a"], [3]),  # s-2 had quantity 2
+        SharedRows(block.shared, ["old"], ["9"], ["e"], [2]),  # another dimension
+        [(block[0][0], common_fingerprint("s-0", "100", "a", 0) + "x", *block[0][2:])],
+    ):
+        with pytest.raises(ConflictingEvent):
+            await ingest.append_rows(other)
+    assert backlog.count == 6
+    await ingest.drain()
 
 
 # --- Sealing --------------------------------------------------------------------------------------
@@ -729,8 +854,9 @@ async def test_operator_retries_and_discards_dead_letters(database: Database) ->
 
 
 def test_no_store_class_inherits_from_another() -> None:
-    """Composition, not mixins: every store class's bases are object, Protocol or Exception."""
-    allowed = {"Protocol", "Exception"}
+    """Composition, not mixins: every store class's bases are object, Protocol, Exception or the interface
+    of a collection it is (SharedRows is a Sequence of rows)."""
+    allowed = {"Protocol", "Exception", "Sequence[EventRow]"}
     folder = Path(store_package.__file__).parent
     bases = {
         f"{module.name}:{node.name}": [ast.unparse(b) for b in node.bases]

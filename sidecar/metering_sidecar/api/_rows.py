@@ -9,10 +9,11 @@ goes through ``to_event``, which is the definition: so errors and rows are the s
 whose every event has the four fields only is checked whole in ``api/_batch_rows.py``, by the same
 rules: a rule changed here must be changed there too.
 
-The shape is proved by the wire form's length, which the fingerprint needs anyway: each field read
-costs a known number of bytes, so an event serialized to exactly that many bytes has no other field
-set, and the fields not read need no reading (each read of a protobuf field costs about as much as
-hashing the event).
+The shape is proved by the wire form's length: each field read costs a known number of bytes, so an
+event whose encoding is exactly that many bytes has no other field set, and the fields not read need
+no reading (each read of a protobuf field costs about as much as hashing the event). An event of the
+four fields alone is stored with the fingerprint ``DERIVED`` (core/_fingerprint.py): no encoding and no
+hash. One with a timestamp too is hashed from its wire form.
 """
 
 from __future__ import annotations
@@ -20,14 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
-from metering_sidecar.api._validation import (
-    FUTURE_TOLERANCE_SECONDS,
-    MAX_EVENT_ID,
-    Rules,
-    fingerprint_state,
-    to_event,
-)
-from metering_sidecar.core import MAX_QUANTITY, CustomerField, InvalidUsage
+from metering_sidecar.api._validation import FUTURE_TOLERANCE_SECONDS, MAX_EVENT_ID, Rules, to_event
+from metering_sidecar.core import DERIVED, MAX_QUANTITY, CustomerField, InvalidUsage, fingerprint_of_wire
 from metering_sidecar.store import EventRow, event_row, window_of
 
 AWS = "aws"  # the fast paths take only AWS account-id events; the rest go through to_event
@@ -86,18 +81,17 @@ def to_rows(
 
     An error names the event's index in the batch unless ``located`` is false (a single RecordUsage).
     ``wires``: each message's deterministic wire form when the caller has it (``event_wires``); one for
-    each message, or the loop below raises ValueError.
+    each message, or the loop below raises ValueError. Without them, an event is encoded only when its
+    fingerprint needs hashing (it has a timestamp).
     """
-    if wires is None:
-        wires = [message.SerializeToString(deterministic=True) for message in messages]
+    sized: Sequence[bytes | None] = [None] * len(messages) if wires is None else wires
     now_ms = round(now * 1000)
     now_window = window_of(now_ms, window_seconds)
     product = rules.default_product_code
     oldest, newest = now - rules.max_record_age, now + FUTURE_TOLERANCE_SECONDS
-    new_digest = fingerprint_state().copy
     rows: list[EventRow] = []
     append = rows.append
-    for index, (message, wire) in enumerate(zip(messages, wires, strict=True)):
+    for index, (message, wire) in enumerate(zip(messages, sized, strict=True)):
         event_id, account, dimension, quantity = (
             message.event_id, message.customer_aws_account_id, message.dimension, message.quantity
         )  # fmt: skip
@@ -113,7 +107,7 @@ def to_rows(
             size = 6 + ids + accounts + dimensions + (ids > 127) + (accounts > 127) + (dimensions > 127)
             if quantity:
                 size += 1 + (quantity.bit_length() + 6) // 7
-            extra = len(wire) - size
+            extra = (message.ByteSize() if wire is None else len(wire)) - size
             ms = now_ms if extra == 0 else _stamp_ms(message, extra, oldest, newest)
         if ms == _OTHER:
             try:
@@ -121,10 +115,14 @@ def to_rows(
             except InvalidUsage as exc:
                 raise (exc.at(index) if located else exc) from None
             continue
-        digest = new_digest()  # fingerprint(message), from the wire form already in hand
-        digest.update(wire)
+        if extra == 0:
+            fingerprint = DERIVED  # the four fields alone: fingerprint(message) follows from the row
+        else:  # fingerprint(message), from the wire form in hand if there is one
+            fingerprint = fingerprint_of_wire(
+                message.SerializeToString(deterministic=True) if wire is None else wire
+            )
         append((
-            event_id, digest.hexdigest(), product, "", ACCOUNT_ID, account, dimension, quantity, ms,
+            event_id, fingerprint, product, "", ACCOUNT_ID, account, dimension, quantity, ms,
             now_window if ms == now_ms else window_of(ms, window_seconds), "", now_ms, 0, AWS,
         ))  # fmt: skip
     return rows

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import grpc
@@ -67,8 +67,8 @@ class MeteringServicer(OperatorServicer, OnboardingServicer, AzureServicer, pb_g
         self.observe = observe
 
     async def _ingest(
-        self, rpc: str, count: int, build: Callable[[float, int], list[EventRow]]
-    ) -> tuple[list[EventRow], AppendResult]:
+        self, rpc: str, count: int, build: Callable[[float, int], Sequence[EventRow]]
+    ) -> tuple[Sequence[EventRow], AppendResult]:
         """Validate and store, counting the outcome and the time to a durable answer."""
         started = time.monotonic()
         try:
@@ -100,7 +100,7 @@ class MeteringServicer(OperatorServicer, OnboardingServicer, AzureServicer, pb_g
     ) -> pb.RecordUsageBatchResponse:
         """Store up to 1000 events, all or nothing."""
 
-        def build(now: float, window_seconds: int) -> list[EventRow]:
+        def build(now: float, window_seconds: int) -> Sequence[EventRow]:
             events = request.events
             if len(events) > MAX_BATCH:
                 raise InvalidUsage("events", f"at most {MAX_BATCH} events per batch, got {len(events)}")

@@ -8,7 +8,6 @@ there too (tests/test_ingest_rows.py compares them).
 
 from __future__ import annotations
 
-import hashlib
 import re
 import uuid
 from collections.abc import Mapping
@@ -16,7 +15,14 @@ from dataclasses import dataclass
 
 from metering_sidecar._proto.meteringsidecar.v1 import sidecar_pb2 as pb
 from metering_sidecar.api._azure_events import AZURE_MAX_EVENT_AGE_SECONDS, to_azure_event
-from metering_sidecar.core import MAX_QUANTITY, CustomerField, InvalidUsage, Refused, UsageEvent
+from metering_sidecar.core import (
+    MAX_QUANTITY,
+    CustomerField,
+    InvalidUsage,
+    Refused,
+    UsageEvent,
+    fingerprint_of_wire,
+)
 
 MAX_EVENT_ID = 128
 MAX_TAGS = 5
@@ -41,21 +47,10 @@ class Rules:
     azure: bool = True  # False: Azure is not configured, and Azure events are refused
 
 
-# The fingerprint's hash with no input yet: copying it costs less than building one (its keywords).
-_FINGERPRINT = hashlib.blake2b(digest_size=16)
-
-
-def fingerprint_state() -> hashlib.blake2b:
-    """Return the fingerprint's hash state before any input (copy it, then feed it the wire form)."""
-    return _FINGERPRINT
-
-
 def fingerprint(event: pb.UsageEvent) -> str:
     """Hash the event exactly as received (deterministic wire form: fields in number order, map keys
-    sorted). An unset timestamp stays unset, so a retry without one is the same event."""
-    digest = _FINGERPRINT.copy()
-    digest.update(event.SerializeToString(deterministic=True))
-    return digest.hexdigest()
+    sorted; core/_fingerprint.py). An unset timestamp stays unset, so a retry without one is the same event."""
+    return fingerprint_of_wire(event.SerializeToString(deterministic=True))
 
 
 def to_event(event: pb.UsageEvent, rules: Rules, now: float) -> UsageEvent:

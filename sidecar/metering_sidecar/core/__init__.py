@@ -19,6 +19,13 @@ from metering_sidecar.core._errors import (
     StorageFull,
 )
 from metering_sidecar.core._faults import POINTS, crash_point
+from metering_sidecar.core._fingerprint import (
+    DERIVED,
+    common_fingerprint,
+    fingerprint_of_wire,
+    fingerprint_state,
+    resolved,
+)
 from metering_sidecar.core._http import stop_now
 from metering_sidecar.core._model import (
     MAX_QUANTITY,
@@ -40,6 +47,7 @@ from metering_sidecar.core._model import (
 )
 
 __all__ = [
+    "DERIVED",
     "MAX_QUANTITY",
     "POINTS",
     "AppendResult",
@@ -71,7 +79,11 @@ __all__ = [
     "StorageFull",
     "SystemClock",
     "UsageEvent",
+    "common_fingerprint",
     "crash_point",
+    "fingerprint_of_wire",
+    "fingerprint_state",
+    "resolved",
     "stop_now",
     "utc_text",
 ]

@@ -9,7 +9,7 @@ from metering_sidecar.store._handover import Contribution, Contributor, Handed, 
 from metering_sidecar.store._ingest import Ingest
 from metering_sidecar.store._ledger import Ledger
 from metering_sidecar.store._operator import OperatorQueries
-from metering_sidecar.store._rows import EventRow, event_row, window_of
+from metering_sidecar.store._rows import EventRow, SharedRows, event_row, window_of
 from metering_sidecar.store._sealing import SealedThrough, Sealing
 from metering_sidecar.store._settings import StoreSettings
 from metering_sidecar.store._store import Store
@@ -35,6 +35,7 @@ __all__ = [
     "RecordKey",
     "SealedThrough",
     "Sealing",
+    "SharedRows",
     "Store",
     "StoreSettings",
     "TagGroup",

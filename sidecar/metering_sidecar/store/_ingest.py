@@ -38,10 +38,11 @@ from metering_sidecar.core import (
     StorageError,
     UsageEvent,
     crash_point,
+    resolved,
 )
 from metering_sidecar.store._backlog import Backlog
 from metering_sidecar.store._database import ADD_COUNTER, Database
-from metering_sidecar.store._event_insert import NEW_ONLY, insert_rows
+from metering_sidecar.store._event_insert import NEW_ONLY, insert_parts
 from metering_sidecar.store._rows import EventRow, event_row, roll_forward
 from metering_sidecar.store._sealing import SealedThrough
 from metering_sidecar.store._settings import CHUNK, StoreSettings, log
@@ -60,7 +61,7 @@ _RECENT = 30  # a shared commit that ended longer than 30 delays ago says nothin
 class Pending:
     """An append waiting for the next group commit."""
 
-    rows: list[EventRow]
+    rows: Sequence[EventRow]  # a list, or SharedRows for a batch of common events
     future: asyncio.Future[AppendResult]
 
 
@@ -104,8 +105,9 @@ class Ingest:
         window = self.window_seconds
         return await self.append_rows([event_row(e, window, received_ms) for e in events])
 
-    async def append_rows(self, rows: list[EventRow]) -> AppendResult:
-        """Store rows built by ``event_row`` (or the same rows built another way), as ``append``.
+    async def append_rows(self, rows: Sequence[EventRow]) -> AppendResult:
+        """Store rows built by ``event_row`` (or the same rows built another way, SharedRows among them),
+        as ``append``. A row's fingerprint may be ``DERIVED`` (core/_fingerprint.py).
 
         Each row's ``window_start`` is its event's own window under ``window_seconds``; a row whose
         window is sealed by the time it commits is moved forward then (I5).
@@ -185,17 +187,17 @@ class Ingest:
 
     async def _commit_new(self, group: list[Pending]) -> list[AppendResult | SidecarError] | None:
         """The common case, every event new: one INSERT ... DO NOTHING, no lookups. None: not that case."""
-        rows = group[0].rows if len(group) == 1 else [row for pending in group for row in pending.rows]
-        if not self._backlog.admits(len(rows)):
+        count = sum(len(pending.rows) for pending in group)
+        if not self._backlog.admits(count):
             return None
-        rows, rolled = roll_forward(rows, self._sealed.watermark)
+        parts, rolled = _rolled_forward([pending.rows for pending in group], self._sealed.watermark)
         try:
-            await self._database.write(partial(_insert_new, rows, rolled))
+            await self._database.write(partial(_insert_new, parts, count, rolled))
         except _KnownIds:
             return None  # some ids were seen before (or repeat within the group): rolled back
         crash_point("ingest-after-commit")
         self.commits += 1
-        self._backlog.add(len(rows))
+        self._backlog.add(count)
         return [AppendResult(len(p.rows), 0) for p in group]
 
     async def _commit_checked(self, group: list[Pending]) -> list[AppendResult | SidecarError]:
@@ -215,27 +217,32 @@ class Ingest:
                 continue
             budget -= len(new)
             for row in new:
-                known[row[0]] = row[1]
+                known[row[0]] = _fingerprint(row)
             accepted.extend(new)
             results.append(result)
         if accepted:
             rows, rolled = roll_forward(accepted, self._sealed.watermark)
-            await self._database.write(partial(_insert, rows, rolled))
+            await self._database.write(partial(_insert, [rows], rolled))
             crash_point("ingest-after-commit")
             self.commits += 1
             self._backlog.add(len(rows))
         return results
 
     async def _known_fingerprints(self, ids: Iterable[str]) -> dict[str, str]:
+        """The stored fingerprints of those ids that are stored, ``DERIVED`` ones computed."""
         unique = list(dict.fromkeys(ids))
         known: dict[str, str] = {}
         for start in range(0, len(unique), CHUNK):
             chunk = unique[start : start + CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = await self._database.conn.execute_fetchall(
-                f"SELECT event_id, fingerprint FROM events WHERE event_id IN ({marks})", chunk
+                "SELECT event_id, fingerprint, customer, dimension, quantity FROM events "
+                f"WHERE event_id IN ({marks})",
+                chunk,
             )
-            known.update((str(r[0]), str(r[1])) for r in rows)
+            known.update(
+                (str(r[0]), resolved(str(r[1]), str(r[0]), str(r[2]), str(r[3]), int(r[4]))) for r in rows
+            )
         return known
 
     @staticmethod
@@ -245,7 +252,7 @@ class Ingest:
         seen = dict(known)
         new: list[EventRow] = []
         for index, row in enumerate(rows):
-            event_id, fingerprint = row[0], row[1]
+            event_id, fingerprint = row[0], _fingerprint(row)
             previous = seen.get(event_id)
             if previous is None:
                 seen[event_id] = fingerprint
@@ -272,19 +279,30 @@ def _answer(group: list[Pending], results: Sequence[AppendResult | BaseException
             pending.future.set_result(answer)
 
 
+def _fingerprint(row: EventRow) -> str:
+    """The row's fingerprint as the hash it stands for (``DERIVED`` computed from the row's columns)."""
+    return resolved(row[1], row[0], row[5], row[6], row[7])
+
+
+def _rolled_forward(parts: list[Sequence[EventRow]], watermark: int) -> tuple[list[Sequence[EventRow]], int]:
+    """roll_forward for each part: the parts to insert and how many rows moved in all."""
+    moved = [roll_forward(part, watermark) for part in parts]
+    return [part for part, _ in moved], sum(count for _, count in moved)
+
+
 # These run on the database thread, inside Database.write's transaction.
 
 
-def _insert_new(rows: list[EventRow], rolled: int, db: sqlite3.Connection) -> None:
+def _insert_new(parts: list[Sequence[EventRow]], count: int, rolled: int, db: sqlite3.Connection) -> None:
     before = db.total_changes
-    insert_rows(db, rows, NEW_ONLY)
-    if db.total_changes - before != len(rows):
+    insert_parts(db, parts, NEW_ONLY)
+    if db.total_changes - before != count:
         raise _KnownIds()  # some ids were stored before: roll back, take the checked path
     _finish(db, rolled)
 
 
-def _insert(rows: list[EventRow], rolled: int, db: sqlite3.Connection) -> None:
-    insert_rows(db, rows, "")
+def _insert(parts: list[Sequence[EventRow]], rolled: int, db: sqlite3.Connection) -> None:
+    insert_parts(db, parts, "")
     _finish(db, rolled)
 
 

@@ -7,8 +7,10 @@ from the wire form (``api/_validation.py``); ``event_row`` builds the same row f
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from itertools import repeat
 from operator import itemgetter
-from typing import Final
+from typing import Final, overload
 
 from metering_sidecar.core import UsageEvent
 from metering_sidecar.targets import tags_json
@@ -45,12 +47,82 @@ def event_row(event: UsageEvent, window_seconds: int, received_ms: int) -> Event
     )  # fmt: skip
 
 
-def roll_forward(rows: list[EventRow], watermark: int) -> tuple[list[EventRow], int]:
+Shared = tuple[str, str, str, str, int, int, str, int, int, str]
+"""SharedRows's shared columns: fingerprint, product, license_arn, customer_field, event_ms,
+window_start, tags, received_ms, rolled, marketplace."""
+
+
+class SharedRows(Sequence[EventRow]):
+    """A request's rows that share every column but each event's own four (event_id, customer,
+    dimension, quantity), held a column at a time: the form a batch of common events is checked in
+    (api/_batch_rows.py), inserted as it is (store/_event_insert.py) without a tuple a row. Read as a
+    sequence, it is the rows themselves, in order."""
+
+    __slots__ = ("customers", "dimensions", "ids", "quantities", "shared")
+
+    def __init__(
+        self,
+        shared: Shared,
+        ids: Sequence[str],
+        customers: Sequence[str],
+        dimensions: Sequence[str],
+        quantities: Sequence[int],
+    ) -> None:
+        if not len(ids) == len(customers) == len(dimensions) == len(quantities):
+            raise ValueError("SharedRows needs one of each column per row")
+        self.shared = shared
+        self.ids, self.customers, self.dimensions, self.quantities = ids, customers, dimensions, quantities
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __iter__(self) -> Iterator[EventRow]:
+        fingerprint, product, license_arn, field, ms, window, tags, received_ms, rolled, market = self.shared
+        count = len(self.ids)
+        return zip(
+            self.ids, repeat(fingerprint, count), repeat(product, count), repeat(license_arn, count),
+            repeat(field, count), self.customers, self.dimensions, self.quantities, repeat(ms, count),
+            repeat(window, count), repeat(tags, count), repeat(received_ms, count), repeat(rolled, count),
+            repeat(market, count), strict=True,
+        )  # fmt: skip
+
+    @overload
+    def __getitem__(self, index: int) -> EventRow: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[EventRow]: ...
+
+    def __getitem__(self, index: int | slice) -> EventRow | list[EventRow]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        fingerprint, product, license_arn, field, ms, window, tags, received_ms, rolled, market = self.shared
+        return (
+            self.ids[index], fingerprint, product, license_arn, field, self.customers[index],
+            self.dimensions[index], self.quantities[index], ms, window, tags, received_ms, rolled, market,
+        )  # fmt: skip
+
+    @property
+    def window_start(self) -> int:
+        """The rows' window."""
+        return self.shared[5]
+
+    def moved_to(self, window_start: int) -> SharedRows:
+        """The same rows moved forward into the window at ``window_start`` (I5), marked rolled."""
+        fingerprint, product, license_arn, field, ms, _, tags, received_ms, _, market = self.shared
+        shared = (fingerprint, product, license_arn, field, ms, window_start, tags, received_ms, 1, market)
+        return SharedRows(shared, self.ids, self.customers, self.dimensions, self.quantities)
+
+
+def roll_forward(rows: Sequence[EventRow], watermark: int) -> tuple[Sequence[EventRow], int]:
     """Move rows whose window starts before ``watermark`` into the window at the watermark (I5).
 
     Return the rows to insert and how many moved; the common case, nothing sealed under the rows, returns
-    the same list without copying it.
+    the same rows without copying them.
     """
+    if isinstance(rows, SharedRows):
+        if not rows or rows.window_start >= watermark:
+            return rows, 0
+        return rows.moved_to(watermark), len(rows)
     if not rows or min(map(_window_start, rows)) >= watermark:
         return rows, 0
     moved = 0
