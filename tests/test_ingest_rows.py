@@ -36,7 +36,7 @@ from metering_sidecar.core import (
     InvalidUsage,
     ManualClock,
     UsageEvent,
-    resolved,
+    common_fingerprint,
 )
 from metering_sidecar.store import Backlog, Database, EventRow, Ingest, event_row
 
@@ -133,7 +133,12 @@ def general(batch: list[pb.UsageEvent], rule: Rules, located: bool) -> list[Even
 
 def resolved_rows(rows: Sequence[EventRow]) -> list[EventRow]:
     """The rows with each DERIVED fingerprint computed from the row: what the definition stores."""
-    return [(r[0], resolved(r[1], r[0], r[5], r[6], r[7]), *r[2:]) for r in rows]
+    return [(r[0], _hash(r), *r[2:]) for r in rows]
+
+
+def _hash(row: EventRow) -> str:
+    """The row's fingerprint, DERIVED computed from the row."""
+    return common_fingerprint(row[0], row[5], row[6], row[7]) if row[1] == DERIVED else row[1]
 
 
 def outcome(build: Any, batch: list[pb.UsageEvent]) -> list[EventRow] | str:
@@ -354,8 +359,7 @@ def test_the_fingerprint_is_the_one_stored_before() -> None:
     [row] = to_rows([plain], Rules(default_product_code="prod"), NOW, HOUR)
     assert row[1] == DERIVED
     assert (
-        resolved(row[1], row[0], row[5], row[6], row[7])
-        == hashlib.blake2b(plain.SerializeToString(deterministic=True), digest_size=16).hexdigest()
+        _hash(row) == hashlib.blake2b(plain.SerializeToString(deterministic=True), digest_size=16).hexdigest()
     )
     plain.timestamp.CopyFrom(Timestamp(seconds=int(NOW) - 60))
     [row] = to_rows([plain], Rules(default_product_code="prod"), NOW, HOUR)

@@ -96,7 +96,7 @@ def to_rows(
             message.event_id, message.customer_aws_account_id, message.dimension, message.quantity
         )  # fmt: skip
         ids, accounts, dimensions = len(event_id), len(account), len(dimension)
-        ms = _OTHER
+        ms, extra = _OTHER, -1
         if (
             product and 0 < ids <= MAX_EVENT_ID and 0 < dimensions <= 255 and accounts <= 255
             and 0 <= quantity <= MAX_QUANTITY and event_id.isascii() and event_id.isprintable()

@@ -21,10 +21,11 @@ from metering_sidecar.core._errors import (
 from metering_sidecar.core._faults import POINTS, crash_point
 from metering_sidecar.core._fingerprint import (
     DERIVED,
+    Content,
     common_fingerprint,
+    content,
     fingerprint_of_wire,
-    fingerprint_state,
-    resolved,
+    same_content,
 )
 from metering_sidecar.core._http import stop_now
 from metering_sidecar.core._model import (
@@ -54,6 +55,7 @@ __all__ = [
     "Clock",
     "ConfigError",
     "ConflictingEvent",
+    "Content",
     "Customer",
     "CustomerField",
     "DatabaseLocked",
@@ -80,10 +82,10 @@ __all__ = [
     "SystemClock",
     "UsageEvent",
     "common_fingerprint",
+    "content",
     "crash_point",
     "fingerprint_of_wire",
-    "fingerprint_state",
-    "resolved",
+    "same_content",
     "stop_now",
     "utc_text",
 ]

@@ -31,14 +31,17 @@ from dataclasses import dataclass
 from functools import partial
 
 from metering_sidecar.core import (
+    DERIVED,
     AppendResult,
     Clock,
     ConflictingEvent,
+    Content,
     SidecarError,
     StorageError,
     UsageEvent,
+    content,
     crash_point,
-    resolved,
+    same_content,
 )
 from metering_sidecar.store._backlog import Backlog
 from metering_sidecar.store._database import ADD_COUNTER, Database
@@ -217,7 +220,7 @@ class Ingest:
                 continue
             budget -= len(new)
             for row in new:
-                known[row[0]] = _fingerprint(row)
+                known[row[0]] = _content(row)
             accepted.extend(new)
             results.append(result)
         if accepted:
@@ -228,10 +231,10 @@ class Ingest:
             self._backlog.add(len(rows))
         return results
 
-    async def _known_fingerprints(self, ids: Iterable[str]) -> dict[str, str]:
-        """The stored fingerprints of those ids that are stored, ``DERIVED`` ones computed."""
+    async def _known_fingerprints(self, ids: Iterable[str]) -> dict[str, Content]:
+        """What the stored fingerprints of those ids that are stored stand for (``content``)."""
         unique = list(dict.fromkeys(ids))
-        known: dict[str, str] = {}
+        known: dict[str, Content] = {}
         for start in range(0, len(unique), CHUNK):
             chunk = unique[start : start + CHUNK]
             marks = ",".join("?" * len(chunk))
@@ -240,24 +243,28 @@ class Ingest:
                 f"WHERE event_id IN ({marks})",
                 chunk,
             )
-            known.update(
-                (str(r[0]), resolved(str(r[1]), str(r[0]), str(r[2]), str(r[3]), int(r[4]))) for r in rows
-            )
+            for event_id, fingerprint, customer, dimension, quantity in rows:
+                # The columns are read only for DERIVED: any other stored fingerprint is compared as it is.
+                known[str(event_id)] = (
+                    (str(event_id), str(customer), str(dimension), int(quantity))
+                    if fingerprint == DERIVED
+                    else str(fingerprint)
+                )
         return known
 
     @staticmethod
     def _admit(
-        rows: Sequence[EventRow], known: dict[str, str]
+        rows: Sequence[EventRow], known: dict[str, Content]
     ) -> tuple[AppendResult, list[EventRow]] | SidecarError:
         seen = dict(known)
         new: list[EventRow] = []
         for index, row in enumerate(rows):
-            event_id, fingerprint = row[0], _fingerprint(row)
+            event_id, fingerprint = row[0], _content(row)
             previous = seen.get(event_id)
             if previous is None:
                 seen[event_id] = fingerprint
                 new.append(row)
-            elif previous != fingerprint:
+            elif not same_content(previous, fingerprint):
                 return ConflictingEvent(event_id, index if len(rows) > 1 else None)
         return AppendResult(len(new), len(rows) - len(new)), new
 
@@ -279,9 +286,9 @@ def _answer(group: list[Pending], results: Sequence[AppendResult | BaseException
             pending.future.set_result(answer)
 
 
-def _fingerprint(row: EventRow) -> str:
-    """The row's fingerprint as the hash it stands for (``DERIVED`` computed from the row's columns)."""
-    return resolved(row[1], row[0], row[5], row[6], row[7])
+def _content(row: EventRow) -> Content:
+    """What the row's fingerprint stands for (core/_fingerprint.py)."""
+    return content(row[1], row[0], row[5], row[6], row[7])
 
 
 def _rolled_forward(parts: list[Sequence[EventRow]], watermark: int) -> tuple[list[Sequence[EventRow]], int]:

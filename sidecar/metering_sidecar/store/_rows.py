@@ -56,7 +56,8 @@ class SharedRows(Sequence[EventRow]):
     """A request's rows that share every column but each event's own four (event_id, customer,
     dimension, quantity), held a column at a time: the form a batch of common events is checked in
     (api/_batch_rows.py), inserted as it is (store/_event_insert.py) without a tuple a row. Read as a
-    sequence, it is the rows themselves, in order."""
+    sequence, it is the rows themselves, in order (compare ``list(rows)``: like any Sequence that is not a
+    list, it never equals one)."""
 
     __slots__ = ("customers", "dimensions", "ids", "quantities", "shared")
 
