@@ -682,6 +682,44 @@ async def test_a_group_mixing_shared_rows_and_lists_commits_each_callers_answer(
         ("c-0",), ("m-0",), ("m-1",)
     ]  # fmt: skip
     assert backlog.count == 10
+    # One id first sent in this very group: its copy is a repeat and other content a conflict, caller by
+    # caller (the group's own rows are compared by content too).
+    x = SharedRows(first.shared, ["x"], ["0123"], ["d x\x00"], [7])
+    same, other = (
+        SharedRows(x.shared, ["x"], ["0123"], ["d x\x00"], [7]),
+        SharedRows(x.shared, ["x"], ["123"], ["d x\x00"], [7]),
+    )
+    answers = await asyncio.gather(
+        ingest.append_rows(x), ingest.append_rows(same), ingest.append_rows(other), return_exceptions=True
+    )
+    assert list(answers[:2]) == [AppendResult(1, 0), AppendResult(0, 1)]
+    assert isinstance(answers[2], ConflictingEvent)
+    # Read back from the file, the account keeps its leading zero and the dimension its NUL: still a repeat.
+    assert await ingest.append_rows(SharedRows(x.shared, ["x"], ["0123"], ["d x\x00"], [7])) == AppendResult(
+        0, 1
+    )
+    with pytest.raises(ConflictingEvent) as within:
+        await ingest.append_rows(SharedRows(x.shared, ["y", "y"], ["1", "1"], ["d", "d"], [1, 2]))
+    assert within.value.index == 1
+    assert backlog.count == 11
+    await ingest.drain()
+
+
+async def test_a_damaged_derived_row_is_other_content_not_a_failed_writer(database: Database) -> None:
+    """A DERIVED row whose columns were changed by hand to types ingest never writes (a quantity as text) is
+    other content: a retry of its id is refused as a conflict, the writer keeps working, nothing is lost."""
+    backlog = Backlog(database, cap=100)
+    await backlog.load()
+    ingest = Ingest(database, backlog, SealedAt(WINDOW), HOUR, ManualClock(START))
+    block = _shared_rows("s", 2)
+    assert await ingest.append_rows(block) == AppendResult(2, 0)
+    async with database.write_lock, database.transaction():
+        await database.conn.execute("UPDATE events SET quantity = 'zero' WHERE event_id = 's-0'")
+    with pytest.raises(ConflictingEvent):
+        await ingest.append_rows(SharedRows(block.shared, ["s-0"], ["100"], ["a"], [0]))
+    assert await ingest.append_rows(
+        SharedRows(block.shared, ["s-1", "s-2"], ["101", "1"], ["b", "a"], [1, 1])
+    ) == AppendResult(1, 1)
     await ingest.drain()
 
 

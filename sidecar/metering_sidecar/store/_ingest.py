@@ -68,6 +68,10 @@ class Pending:
     future: asyncio.Future[AppendResult]
 
 
+# What a damaged DERIVED row stands for: not a hash, so it matches no event (core/_fingerprint.py).
+_DAMAGED = "damaged DERIVED row"
+
+
 class _KnownIds(Exception):
     """Raised inside the fast path's transaction to roll it back."""
 
@@ -243,13 +247,7 @@ class Ingest:
                 f"WHERE event_id IN ({marks})",
                 chunk,
             )
-            for event_id, fingerprint, customer, dimension, quantity in rows:
-                # The columns are read only for DERIVED: any other stored fingerprint is compared as it is.
-                known[str(event_id)] = (
-                    (str(event_id), str(customer), str(dimension), int(quantity))
-                    if fingerprint == DERIVED
-                    else str(fingerprint)
-                )
+            known.update((str(r[0]), _stored_content(*r)) for r in rows)
         return known
 
     @staticmethod
@@ -284,6 +282,19 @@ def _answer(group: list[Pending], results: Sequence[AppendResult | BaseException
             pending.future.set_exception(answer)
         else:
             pending.future.set_result(answer)
+
+
+def _stored_content(
+    event_id: object, fingerprint: object, customer: object, dimension: object, quantity: object
+) -> Content:
+    """What a stored fingerprint stands for. The columns are read only for DERIVED, and only as the types
+    ingest writes: a row damaged by hand (a quantity as text, say) is other content, so a retry of its id is
+    refused as a conflict, never taken for a repeat and never a failed writer."""
+    if fingerprint != DERIVED:
+        return str(fingerprint)
+    if type(event_id) is str and type(customer) is str and type(dimension) is str and type(quantity) is int:
+        return (event_id, customer, dimension, quantity)
+    return _DAMAGED
 
 
 def _content(row: EventRow) -> Content:

@@ -1,8 +1,10 @@
 """Events in their stored form: one tuple per ``events`` row, built once and inserted as it is.
 
-Ingest's hot path never converts an event twice. The API's batch validation builds these rows straight
-from the wire form (``api/_validation.py``); ``event_row`` builds the same row from a domain
-``UsageEvent`` for every other caller. tests/test_ingest_rows.py checks that both give equal rows.
+Ingest's hot path never converts an event twice. The API's validation builds these rows straight from
+the wire form (``api/_rows.py``; ``api/_batch_rows.py`` as ``SharedRows``); ``event_row`` builds the same
+row from a domain ``UsageEvent`` for every other caller. tests/test_ingest_rows.py checks that both give
+equal rows, but for the fingerprint of an event of the four common fields alone, which the fast paths
+store as ``DERIVED`` (core/_fingerprint.py) and ``event_row`` as the hash it stands for.
 """
 
 from __future__ import annotations
