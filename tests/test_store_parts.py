@@ -11,6 +11,7 @@ import threading
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import metering_sidecar.store as store_package
 import pytest
@@ -19,6 +20,7 @@ from metering_sidecar.core import (
     AppendResult,
     ConfigError,
     ConflictingEvent,
+    Content,
     CustomerField,
     DatabaseLocked,
     ManualClock,
@@ -703,6 +705,31 @@ async def test_a_group_mixing_shared_rows_and_lists_commits_each_callers_answer(
     assert within.value.index == 1
     assert backlog.count == 11
     await ingest.drain()
+
+
+def test_the_checked_path_reads_what_is_known_without_copying_it() -> None:
+    """Each request of a checked group is compared with what is known by lookups only (a copy per request
+    made a retry storm's group quadratic in its size), and what it adds comes back for the caller to keep."""
+
+    class LookupOnly(dict[str, Content]):
+        def __iter__(self) -> NoReturn:
+            raise AssertionError("known was iterated (copied)")
+
+        def keys(self) -> NoReturn:
+            raise AssertionError("known was copied")
+
+    block = _shared_rows("s", 3)
+    known = LookupOnly({"s-1": ("s-1", "101", "b", 1)})
+    outcome = Ingest._admit(block, known)
+    assert outcome == (
+        AppendResult(2, 1),
+        [block[0], block[2]],
+        {"s-0": ("s-0", "100", "a", 0), "s-2": ("s-2", "102", "a", 2)},
+    )
+    assert dict(known.items()) == {"s-1": ("s-1", "101", "b", 1)}
+    assert isinstance(
+        Ingest._admit(SharedRows(block.shared, ["s-1"], ["101"], ["b"], [2]), known), ConflictingEvent
+    )
 
 
 async def test_a_damaged_derived_row_is_other_content_not_a_failed_writer(database: Database) -> None:

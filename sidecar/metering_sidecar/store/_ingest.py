@@ -218,13 +218,12 @@ class Ingest:
             if not isinstance(outcome, tuple):
                 results.append(outcome)
                 continue
-            result, new = outcome
+            result, new, contents = outcome
             if len(new) > budget:
                 results.append(self._backlog.refusal())
                 continue
             budget -= len(new)
-            for row in new:
-                known[row[0]] = _content(row)
+            known.update(contents)
             accepted.extend(new)
             results.append(result)
         if accepted:
@@ -253,18 +252,23 @@ class Ingest:
     @staticmethod
     def _admit(
         rows: Sequence[EventRow], known: dict[str, Content]
-    ) -> tuple[AppendResult, list[EventRow]] | SidecarError:
-        seen = dict(known)
+    ) -> tuple[AppendResult, list[EventRow], dict[str, Content]] | SidecarError:
+        """One request against what is known (stored, or accepted earlier in the group): its result, its new
+        rows and their contents; or the conflict that refuses it whole. ``known`` is only read: copying it
+        for each request would cost a retry storm's group time quadratic in its size."""
+        own: dict[str, Content] = {}  # this request's new ids
         new: list[EventRow] = []
         for index, row in enumerate(rows):
             event_id, fingerprint = row[0], _content(row)
-            previous = seen.get(event_id)
+            previous = own.get(event_id)
             if previous is None:
-                seen[event_id] = fingerprint
+                previous = known.get(event_id)
+            if previous is None:
+                own[event_id] = fingerprint
                 new.append(row)
             elif not same_content(previous, fingerprint):
                 return ConflictingEvent(event_id, index if len(rows) > 1 else None)
-        return AppendResult(len(new), len(rows) - len(new)), new
+        return AppendResult(len(new), len(rows) - len(new)), new, own
 
 
 def _error_for(ended: BaseException) -> StorageError:
