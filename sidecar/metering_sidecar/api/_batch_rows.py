@@ -8,8 +8,7 @@ time (BENCHMARKS.md, "Where the time goes"). The shape is the one ``to_rows`` pr
 ASCII event_id, customer_aws_account_id, an ASCII dimension and a quantity, nothing else set, the
 default product code. Here it is proved for the whole batch by its encoded length: each event's wire
 form is at least as long as those four fields take, so a batch whose encoding is exactly as long as
-the sum has nothing else, in any event or beside them, and each event's wire form is where the sum
-says. Any other batch (a timestamp, another field, a broken rule anywhere) returns None and goes
+the sum has nothing else, in any event or beside them. Any other batch (a timestamp, another field, a broken rule anywhere) returns None and goes
 through ``to_rows``, which decides it, so rows and errors are ``to_rows``'s either way
 (tests/test_ingest_rows.py checks that).
 """

@@ -96,8 +96,9 @@ class SharedRows(Sequence[EventRow]):
     def __getitem__(self, index: slice) -> list[EventRow]: ...
 
     def __getitem__(self, index: int | slice) -> EventRow | list[EventRow]:
-        if isinstance(index, slice):
-            return list(self)[index]
+        if isinstance(index, slice):  # the columns' slices, not every row built first
+            columns = self.ids[index], self.customers[index], self.dimensions[index], self.quantities[index]
+            return list(SharedRows(self.shared, *columns))
         fingerprint, product, license_arn, field, ms, window, tags, received_ms, rolled, market = self.shared
         return (
             self.ids[index], fingerprint, product, license_arn, field, self.customers[index],
